@@ -1,0 +1,5 @@
+//! GitHub Actions expressions: `${{ }}` templates, parser and evaluator.
+
+mod value;
+
+pub use value::{Object, Value};
