@@ -1,4 +1,4 @@
-//! The planner: which workflows an event triggers, matrix expansion and the
-//! job graph. (The executor arrives with `gantry run`.)
+//! The planner: which workflows an event triggers, the jobs they would run,
+//! their matrices and the job graph. (The executor arrives with `gantry run`.)
 
-pub mod matrix;
+pub mod plan;

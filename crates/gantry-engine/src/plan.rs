@@ -1,0 +1,465 @@
+//! The planner: which workflows an event triggers and which of their jobs
+//! would run, with matrices expanded and the `needs` graph laid out.
+//!
+//! Planning executes nothing. Job `if:` conditions are evaluated where the
+//! event alone decides them, assuming every needed job succeeds; conditions
+//! that read other jobs' results or outputs, and matrices computed by
+//! expressions, are left for run time and shown as such.
+
+use gantry_expr::{Context, EvalError, Value};
+use gantry_workflow::filter::{Filter, paths_match, ref_matches};
+use gantry_workflow::matrix;
+use gantry_workflow::model::{JobKind, Text, Trigger, Workflow};
+use gantry_workflow::{events, graph};
+use indexmap::IndexMap;
+
+/// The event a plan is made for.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    /// The event name: `push`, `pull_request`, `workflow_dispatch`, ...
+    pub name: String,
+    /// The full ref (`refs/heads/main`, `refs/tags/v1.2.0`); for pull
+    /// requests, the base branch's ref.
+    pub git_ref: Option<String>,
+    /// The activity type (`opened`, `completed`, ...); taken from the
+    /// payload's `action` when not given.
+    pub activity: Option<String>,
+    /// The files the event changed; `None` when unknown.
+    pub changed: Option<Vec<String>>,
+    /// `workflow_dispatch` / `workflow_call` inputs.
+    pub inputs: IndexMap<String, String>,
+    /// The webhook payload (`github.event`).
+    pub payload: serde_json::Value,
+    /// For `workflow_run`: the name of the workflow that completed.
+    pub workflow_run_name: Option<String>,
+}
+
+impl Event {
+    fn activity(&self) -> Option<&str> {
+        self.activity
+            .as_deref()
+            .or_else(|| self.payload.get("action").and_then(|a| a.as_str()))
+    }
+
+    /// The branch or tag name of the ref.
+    fn ref_name(&self) -> Option<(&str, RefKind)> {
+        let r = self.git_ref.as_deref()?;
+        if let Some(tag) = r.strip_prefix("refs/tags/") {
+            Some((tag, RefKind::Tag))
+        } else if let Some(branch) = r.strip_prefix("refs/heads/") {
+            Some((branch, RefKind::Branch))
+        } else {
+            Some((r, RefKind::Branch))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefKind {
+    Branch,
+    Tag,
+}
+
+/// What happens to a workflow for an event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum Trigged {
+    /// The workflow runs.
+    Runs,
+    /// It does not, and why.
+    Skipped { reason: String },
+}
+
+/// Whether a job runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum JobDecision {
+    Runs,
+    /// Its `if:` is false for this event.
+    Skipped {
+        reason: String,
+    },
+    /// Its `if:` depends on what happens at run time.
+    AtRuntime {
+        condition: String,
+    },
+}
+
+/// A job's matrix in a plan.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MatrixPlan {
+    /// No matrix: one job.
+    None,
+    /// The combinations, known now.
+    Static {
+        combinations: Vec<serde_json::Value>,
+    },
+    /// Computed by an expression when the workflow runs.
+    Dynamic { expression: String },
+}
+
+/// A job in a plan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobPlan {
+    pub id: String,
+    pub name: String,
+    pub needs: Vec<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(flatten)]
+    pub decision: JobDecision,
+    pub matrix: MatrixPlan,
+    /// For jobs that call a reusable workflow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
+    /// 1-based line of the job in its file.
+    pub line: usize,
+}
+
+impl JobPlan {
+    /// How many job runs this job becomes.
+    pub fn instances(&self) -> usize {
+        match &self.matrix {
+            MatrixPlan::Static { combinations } => combinations.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// The plan of one workflow.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkflowPlan {
+    pub path: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub trigger: Trigged,
+    pub jobs: Vec<JobPlan>,
+    /// Job ids by depth in the `needs` graph: each level only needs jobs of
+    /// earlier levels.
+    pub levels: Vec<Vec<String>>,
+}
+
+/// Plans one workflow for an event.
+pub fn plan_workflow(workflow: &Workflow, event: &Event) -> WorkflowPlan {
+    let trigger = decide_trigger(workflow, event);
+    let context = PlanContext::new(workflow, event);
+    let jobs = workflow
+        .jobs
+        .values()
+        .map(|job| {
+            let condition = job.condition.as_ref().map(|c| c.value.clone());
+            let decision = match (&trigger, &job.condition) {
+                (Trigged::Skipped { .. }, _) => JobDecision::Skipped {
+                    reason: "the workflow is not triggered".into(),
+                },
+                (_, None) => JobDecision::Runs,
+                (_, Some(cond)) => decide_condition(cond, &context),
+            };
+            let matrix = job
+                .strategy
+                .as_ref()
+                .and_then(|s| s.matrix.as_ref())
+                .map_or(MatrixPlan::None, |node| plan_matrix(node, &context));
+            let uses = match &job.kind {
+                JobKind::Call(call) => Some(call.uses.value.clone()),
+                JobKind::Steps(_) => None,
+            };
+            JobPlan {
+                id: job.id.value.clone(),
+                name: job
+                    .name
+                    .as_ref()
+                    .map_or_else(|| job.id.value.clone(), |n| n.value.clone()),
+                needs: job.needs.iter().map(|n| n.value.clone()).collect(),
+                condition,
+                decision,
+                matrix,
+                uses,
+                line: workflow.source.position(job.id.span.start).line,
+            }
+        })
+        .collect();
+    WorkflowPlan {
+        path: workflow.source.name().to_string(),
+        name: workflow.display_name().to_string(),
+        trigger,
+        jobs,
+        levels: graph::levels(workflow).unwrap_or_default(),
+    }
+}
+
+fn skipped(reason: impl Into<String>) -> Trigged {
+    Trigged::Skipped {
+        reason: reason.into(),
+    }
+}
+
+fn filter_of(patterns: &Option<Vec<Text>>) -> Option<Filter> {
+    patterns.as_ref().and_then(|p| {
+        let strings: Vec<&str> = p.iter().map(|t| t.value.as_str()).collect();
+        Filter::new(&strings).ok()
+    })
+}
+
+/// Whether `workflow` runs for `event`, by GitHub's trigger rules.
+pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
+    let Some(trigger) = workflow.on.get(&event.name) else {
+        let names: Vec<&str> = workflow.on.events.keys().map(String::as_str).collect();
+        return skipped(format!(
+            "not triggered by {} (triggers: {})",
+            event.name,
+            names.join(", ")
+        ));
+    };
+    if let Some(reason) = check_types(trigger, event) {
+        return skipped(reason);
+    }
+    match event.name.as_str() {
+        "push" => check_push(trigger, event),
+        "pull_request" | "pull_request_target" => {
+            if let Some((branch, _)) = event.ref_name() {
+                let include = filter_of(&trigger.branches);
+                let ignore = filter_of(&trigger.branches_ignore);
+                if !ref_matches(include.as_ref(), ignore.as_ref(), branch) {
+                    return skipped(format!(
+                        "base branch '{branch}' does not match the branch filters"
+                    ));
+                }
+            }
+            check_paths(trigger, event)
+        }
+        "merge_group" => check_branches_only(trigger, event),
+        "workflow_run" => {
+            if let Some(name) = &event.workflow_run_name {
+                if !trigger.workflows.is_empty()
+                    && !trigger.workflows.iter().any(|w| &w.value == name)
+                {
+                    return skipped(format!("'{name}' is not among the watched workflows"));
+                }
+            }
+            check_branches_only(trigger, event)
+        }
+        _ => Trigged::Runs,
+    }
+}
+
+fn check_types(trigger: &Trigger, event: &Event) -> Option<String> {
+    let activity = event.activity()?;
+    let listed: Vec<&str> = trigger.types.iter().map(|t| t.value.as_str()).collect();
+    let accepted: Vec<&str> = if listed.is_empty() {
+        match events::default_types(&event.name) {
+            Some(defaults) => defaults.to_vec(),
+            None => return None,
+        }
+    } else {
+        listed
+    };
+    (!accepted.contains(&activity)).then(|| {
+        format!(
+            "activity type '{activity}' is not among: {}",
+            accepted.join(", ")
+        )
+    })
+}
+
+fn check_branches_only(trigger: &Trigger, event: &Event) -> Trigged {
+    if let Some((branch, _)) = event.ref_name() {
+        let include = filter_of(&trigger.branches);
+        let ignore = filter_of(&trigger.branches_ignore);
+        if !ref_matches(include.as_ref(), ignore.as_ref(), branch) {
+            return skipped(format!(
+                "branch '{branch}' does not match the branch filters"
+            ));
+        }
+    }
+    Trigged::Runs
+}
+
+fn check_push(trigger: &Trigger, event: &Event) -> Trigged {
+    let has_branch = trigger.branches.is_some() || trigger.branches_ignore.is_some();
+    let has_tag = trigger.tags.is_some() || trigger.tags_ignore.is_some();
+    if let Some((name, kind)) = event.ref_name() {
+        match kind {
+            RefKind::Branch => {
+                if has_tag && !has_branch {
+                    return skipped(
+                        "only tag filters are defined, so branch pushes do not trigger",
+                    );
+                }
+                let include = filter_of(&trigger.branches);
+                let ignore = filter_of(&trigger.branches_ignore);
+                if !ref_matches(include.as_ref(), ignore.as_ref(), name) {
+                    return skipped(format!("branch '{name}' does not match the branch filters"));
+                }
+            }
+            RefKind::Tag => {
+                if has_branch && !has_tag {
+                    return skipped(
+                        "only branch filters are defined, so tag pushes do not trigger",
+                    );
+                }
+                let include = filter_of(&trigger.tags);
+                let ignore = filter_of(&trigger.tags_ignore);
+                if !ref_matches(include.as_ref(), ignore.as_ref(), name) {
+                    return skipped(format!("tag '{name}' does not match the tag filters"));
+                }
+                // Path filters are not evaluated for tag pushes.
+                return Trigged::Runs;
+            }
+        }
+    }
+    check_paths(trigger, event)
+}
+
+fn check_paths(trigger: &Trigger, event: &Event) -> Trigged {
+    let include = filter_of(&trigger.paths);
+    let ignore = filter_of(&trigger.paths_ignore);
+    if include.is_none() && ignore.is_none() {
+        return Trigged::Runs;
+    }
+    let Some(changed) = &event.changed else {
+        // Without the changed files the filters cannot exclude the run.
+        return Trigged::Runs;
+    };
+    let changed: Vec<&str> = changed.iter().map(String::as_str).collect();
+    if paths_match(include.as_ref(), ignore.as_ref(), &changed) {
+        Trigged::Runs
+    } else {
+        skipped("no changed file matches the path filters")
+    }
+}
+
+/// The contexts known before anything runs.
+struct PlanContext {
+    github: Value,
+    inputs: Value,
+}
+
+impl PlanContext {
+    fn new(workflow: &Workflow, event: &Event) -> Self {
+        let mut github = gantry_expr::Object::new();
+        github.insert("event_name".into(), Value::String(event.name.clone()));
+        if let Some(r) = &event.git_ref {
+            github.insert("ref".into(), Value::String(r.clone()));
+            let (name, kind) = event.ref_name().unwrap_or((r, RefKind::Branch));
+            github.insert("ref_name".into(), Value::String(name.to_string()));
+            github.insert(
+                "ref_type".into(),
+                Value::String(
+                    if kind == RefKind::Tag {
+                        "tag"
+                    } else {
+                        "branch"
+                    }
+                    .into(),
+                ),
+            );
+            if event.name.starts_with("pull_request") {
+                github.insert("base_ref".into(), Value::String(name.to_string()));
+            }
+        }
+        github.insert("event".into(), Value::from_json(event.payload.clone()));
+        github.insert(
+            "workflow".into(),
+            Value::String(workflow.display_name().to_string()),
+        );
+        // Inputs: given values over declared defaults, typed by declaration.
+        let mut inputs = gantry_expr::Object::new();
+        for trigger in ["workflow_dispatch", "workflow_call"] {
+            if let Some(t) = workflow.on.get(trigger) {
+                for (name, def) in &t.inputs {
+                    if let Some(default) = &def.default {
+                        inputs.insert(name.clone(), matrix::node_to_value(default));
+                    }
+                }
+            }
+        }
+        for (name, value) in &event.inputs {
+            inputs.insert(name.clone(), Value::String(value.clone()));
+        }
+        Self {
+            github: Value::Object(github),
+            inputs: Value::Object(inputs),
+        }
+    }
+}
+
+impl Context for PlanContext {
+    fn named_value(&self, name: &str) -> Option<Value> {
+        match name {
+            "github" => Some(self.github.clone()),
+            "inputs" => Some(self.inputs.clone()),
+            "vars" => Some(Value::Object(gantry_expr::Object::new())),
+            _ => None,
+        }
+    }
+
+    fn call(&self, name: &str, _args: &[Value]) -> Option<Result<Value, EvalError>> {
+        // The plan assumes every needed job succeeds.
+        match name.to_ascii_lowercase().as_str() {
+            "success" | "always" => Some(Ok(Value::Bool(true))),
+            "failure" | "cancelled" => Some(Ok(Value::Bool(false))),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a condition reads anything only known at run time.
+fn needs_runtime(expr: &gantry_expr::Expr) -> bool {
+    expr.named_values().any(|n| {
+        !matches!(
+            n.to_ascii_lowercase().as_str(),
+            "github" | "inputs" | "vars"
+        )
+    })
+}
+
+fn decide_condition(cond: &Text, context: &PlanContext) -> JobDecision {
+    let runtime = || JobDecision::AtRuntime {
+        condition: cond.value.clone(),
+    };
+    let Ok(expr) = gantry_expr::parse_condition(&cond.value, &gantry_expr::Allowed::any()) else {
+        return runtime();
+    };
+    if needs_runtime(&expr) {
+        return runtime();
+    }
+    match gantry_expr::evaluate(&expr, context) {
+        Ok(v) if v.is_truthy() => JobDecision::Runs,
+        Ok(_) => JobDecision::Skipped {
+            reason: format!("`if: {}` is false", cond.value.trim()),
+        },
+        Err(_) => runtime(),
+    }
+}
+
+fn plan_matrix(node: &gantry_workflow::yaml::Node, context: &PlanContext) -> MatrixPlan {
+    let dynamic = || MatrixPlan::Dynamic {
+        expression: node
+            .as_str()
+            .map_or_else(|| "(matrix with expressions)".to_string(), str::to_string),
+    };
+    let value = match matrix::static_value(node) {
+        Some(value) => value,
+        None => match matrix::evaluate_value(node, &|src| {
+            let expr = gantry_expr::parse(src, &gantry_expr::Allowed::any()).ok()?;
+            if needs_runtime(&expr) {
+                return None;
+            }
+            gantry_expr::evaluate(&expr, context).ok()
+        }) {
+            Some(value) => value,
+            None => return dynamic(),
+        },
+    };
+    match matrix::expand(&value) {
+        Ok(combinations) => MatrixPlan::Static {
+            combinations: combinations
+                .iter()
+                .map(|c| c.to_value().to_json())
+                .collect(),
+        },
+        Err(_) => dynamic(),
+    }
+}

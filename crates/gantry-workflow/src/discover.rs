@@ -1,0 +1,61 @@
+//! Finding the workflow and action files of a repository.
+
+use std::path::{Path, PathBuf};
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Workflow,
+    Action,
+}
+
+/// Tells a file's kind from its name: `action.yml`/`action.yaml` are
+/// actions, everything else is read as a workflow.
+pub fn file_kind(path: &Path) -> FileKind {
+    match path.file_name().and_then(|n| n.to_str()) {
+        Some("action.yml" | "action.yaml") => FileKind::Action,
+        _ => FileKind::Workflow,
+    }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yml" | "yaml")
+    )
+}
+
+/// The workflow files (`.github/workflows/*.yml`, as GitHub reads them: not
+/// in subfolders) and action files (`action.yml` anywhere not ignored by
+/// `.gitignore`) under `root`, sorted.
+pub fn discover(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let workflows = root.join(".github").join("workflows");
+    if workflows.is_dir() {
+        for entry in std::fs::read_dir(&workflows)? {
+            let path = entry?.path();
+            if path.is_file() && is_yaml(&path) {
+                files.push(path);
+            }
+        }
+    }
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .filter_entry(|e| {
+            !matches!(
+                e.file_name().to_str(),
+                Some(".git" | "node_modules" | "target" | ".venv")
+            )
+        })
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let path = entry.path();
+        if entry.file_type().is_some_and(|t| t.is_file()) && file_kind(path) == FileKind::Action {
+            files.push(path.to_path_buf());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}

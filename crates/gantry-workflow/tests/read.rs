@@ -1,0 +1,193 @@
+//! Reading workflows and actions: what is accepted, what is reported, where.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use gantry_workflow::calls::{CallPolicy, MapResolver, check_calls};
+use gantry_workflow::model::{JobKind, StepAction};
+use gantry_workflow::{Parsed, ReadOptions, SourceFile, Workflow, read_action, read_workflow};
+
+fn read(text: &str) -> Parsed<Workflow> {
+    read_workflow(SourceFile::new("w.yml", text), &ReadOptions::default())
+}
+
+/// `(line, column, message)` of every error.
+fn errors(text: &str) -> Vec<(usize, usize, String)> {
+    let parsed = read(text);
+    parsed
+        .diagnostics
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let p = parsed
+                .diagnostics
+                .position(d)
+                .map_or((0, 0), |p| (p.line, p.column));
+            (p.0, p.1, d.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_complete_workflow_reads_into_the_model() {
+    let parsed = read(
+        "name: CI\non:\n  push:\n    branches: [main]\n  workflow_dispatch:\n    inputs:\n      level:\n        type: choice\n        options: [a, b]\njobs:\n  build:\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 30\n    env: { A: 1 }\n    steps:\n      - uses: actions/checkout@v4\n        with: { fetch-depth: 0 }\n      - run: make\n        shell: bash\n  call:\n    needs: build\n    uses: ./.github/workflows/r.yml\n    secrets: inherit\n",
+    );
+    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
+    let w = parsed.value.unwrap();
+    assert_eq!(w.name.unwrap().value, "CI");
+    assert_eq!(w.on.events.len(), 2);
+    assert_eq!(
+        w.on.get("workflow_dispatch").unwrap().inputs["level"]
+            .options
+            .len(),
+        2
+    );
+    let JobKind::Steps(build) = &w.jobs["build"].kind else {
+        panic!()
+    };
+    assert_eq!(build.env["A"].value.value, "1");
+    let StepAction::Uses { with, .. } = &build.steps[0].action else {
+        panic!()
+    };
+    assert_eq!(with["fetch-depth"].1.value, "0");
+    assert!(matches!(w.jobs["call"].kind, JobKind::Call(_)));
+}
+
+#[test]
+fn anchors_aliases_and_merge_keys_keep_locations() {
+    let text = "on: push\njobs:\n  a:\n    runs-on: &os ubuntu-latest\n    steps:\n      - &step\n        run: echo\n  b:\n    runs-on: *os\n    env: &env { X: 1 }\n    steps:\n      - *step\n      - <<: *step\n        name: again\n        timout-minutes: 1\n";
+    let errs = errors(text);
+    // The typo inside the merged mapping is found at its own line.
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!((errs[0].0, errs[0].1), (15, 9));
+    let w = read(text).value.unwrap();
+    let JobKind::Steps(b) = &w.jobs["b"].kind else {
+        panic!()
+    };
+    assert_eq!(b.steps.len(), 2);
+}
+
+#[test]
+fn contexts_are_checked_per_place() {
+    let errs = errors(
+        "on: push\njobs:\n  a:\n    if: matrix.os == 'x'\n    runs-on: ubuntu-latest\n    steps:\n      - if: secrets.X\n        run: echo ${{ secrets.X }}\n      - run: echo ${{ hashFiles('a') }}\n",
+    );
+    let messages: Vec<&str> = errs.iter().map(|e| e.2.as_str()).collect();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(messages[0].contains("Unrecognized named-value: 'matrix'"));
+    assert!(messages[1].contains("Unrecognized named-value: 'secrets'"));
+    assert_eq!((errs[1].0, errs[1].1), (7, 13));
+}
+
+#[test]
+fn unknown_keys_suggest_the_intended_one() {
+    let parsed = read("on: push\njobs:\n  a:\n    runs-on: x\n    step:\n      - run: echo\n");
+    let d = &parsed.diagnostics.diagnostics[0];
+    assert_eq!(d.message, "Unexpected value 'step'");
+    assert_eq!(d.hint.as_deref(), Some("did you mean `steps`?"));
+}
+
+#[test]
+fn matrices_over_256_jobs_are_rejected() {
+    let errs = errors(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        a: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n        b: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]\n    steps:\n      - run: echo\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].2.contains("256"), "{errs:?}");
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_panic() {
+    for text in [
+        "",
+        "[",
+        "on: push\njobs: [",
+        "a: &a [*a]",
+        "on: push\njobs:\n  x:\n    runs-on: x\n    steps: !!binary aGk=\n",
+        &"- ".repeat(5000),
+        &format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: {}\n",
+            "${{ (".repeat(2000)
+        ),
+        "\u{feff}on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: é\n",
+    ] {
+        let _ = read(text);
+    }
+}
+
+#[test]
+fn composite_actions_need_a_shell_and_output_values() {
+    let parsed = read_action(
+        SourceFile::new(
+            "action.yml",
+            "name: a\ndescription: d\noutputs:\n  out:\n    description: x\nruns:\n  using: composite\n  steps:\n    - run: echo ${{ inputs.x }}\n    - uses: actions/cache@v4\n      with:\n        key: ${{ secrets.X }}\n",
+        ),
+        &ReadOptions::default(),
+    );
+    let messages: Vec<&str> = parsed
+        .diagnostics
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        messages.contains(&"Required property is missing: shell"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"Required property is missing: value"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("'secrets'")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn calls_check_inputs_secrets_and_permissions() {
+    let caller = read(
+        "on: push\npermissions: { contents: read }\njobs:\n  deploy:\n    uses: ./.github/workflows/deploy.yml\n    with:\n      target: prod\n      dry-run: maybe\n",
+    )
+    .value
+    .unwrap();
+    let mut resolver = MapResolver::default();
+    resolver.insert(
+        "./.github/workflows/deploy.yml",
+        "on:\n  workflow_call:\n    inputs:\n      environment: { type: string, required: true }\n      dry-run: { type: boolean }\n    secrets:\n      token: { required: true }\njobs:\n  go:\n    runs-on: x\n    permissions: { contents: write }\n    steps:\n      - run: echo\n",
+    );
+    let found: Vec<String> = check_calls(&caller, &resolver, &CallPolicy::default())
+        .into_iter()
+        .map(|d| d.message)
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|m| m == "Invalid input, target is not defined in the referenced workflow."),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|m| m == "Unexpected value 'maybe'"),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m == "Input environment is required, but not provided while calling."),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m == "Secret token is required, but not provided while calling."),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m
+                .contains("is requesting 'contents: write', but is only allowed 'contents: read'")),
+        "{found:#?}"
+    );
+}

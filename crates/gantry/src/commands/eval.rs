@@ -1,0 +1,73 @@
+//! `gantry eval`: evaluate one expression against JSON contexts.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use gantry_expr::{Allowed, MapContext, Value};
+use gantry_workflow::{Diagnostic, SourceFile, Span};
+
+use super::{CliError, read_text};
+use crate::Outcome;
+use crate::cli::EvalArgs;
+use crate::render;
+
+pub fn run(root: &Path, args: EvalArgs) -> Result<Outcome, CliError> {
+    let mut context = MapContext::default();
+    if let Some(path) = &args.context {
+        let path = if path.is_absolute() {
+            path.clone()
+        } else {
+            root.join(path)
+        };
+        let text = read_text(&path)?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            CliError::usage(
+                format!("{} is not valid JSON: {e}", path.display()),
+                Some("the context file is a JSON object such as {\"github\": {\"ref\": \"refs/heads/main\"}}".to_string()),
+            )
+        })?;
+        let serde_json::Value::Object(map) = json else {
+            return Err(CliError::usage(
+                format!("{} must hold a JSON object of contexts", path.display()),
+                Some("e.g. {\"github\": {...}, \"env\": {...}}".to_string()),
+            ));
+        };
+        for (name, value) in map {
+            context.insert(name, Value::from_json(value));
+        }
+    }
+    let source_text = args.expression.clone();
+    let result = if source_text.contains("${{") {
+        gantry_expr::parse_template(&source_text)
+            .map_err(|e| (e.to_string(), None))
+            .and_then(|t| t.evaluate(&context).map_err(|e| (e.to_string(), None)))
+    } else {
+        match gantry_expr::parse(&source_text, &Allowed::any()) {
+            Err(e) => Err((e.to_string(), Some(e.span()))),
+            Ok(expr) => gantry_expr::evaluate(&expr, &context).map_err(|e| (e.to_string(), None)),
+        }
+    };
+    match result {
+        Ok(value) => {
+            let mut stdout = std::io::stdout().lock();
+            let json =
+                serde_json::to_string_pretty(&value.to_json()).map_err(std::io::Error::from)?;
+            writeln!(stdout, "{json}")?;
+            Ok(Outcome::Success)
+        }
+        Err((message, range)) => {
+            let source = SourceFile::new("<expression>", source_text);
+            let span = range.map(|r| Span::new(r.start, r.end));
+            let diagnostic = Diagnostic::error("expression", span, message).with_label("here");
+            eprint!(
+                "{}",
+                render::diagnostic_human(
+                    &source,
+                    &diagnostic,
+                    render::color(std::io::stderr().is_terminal())
+                )
+            );
+            Ok(Outcome::Failure)
+        }
+    }
+}

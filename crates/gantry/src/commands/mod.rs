@@ -1,0 +1,76 @@
+//! One module per command; each returns an [`Outcome`] or a [`CliError`].
+
+mod eval;
+mod plan;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::Outcome;
+use crate::cli::{Cli, Command};
+
+/// An error that stops a command before it could check anything.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("failed to read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write output: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        CliError::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CliError::Usage { hint, .. } => hint.clone(),
+            CliError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                Some("check the path; gantry looks for workflows under .github/workflows".into())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Outcome, CliError> {
+    let root = match &cli.directory {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from("."),
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&root, args),
+        Command::Plan(args) => plan::run(&root, args),
+        Command::Eval(args) => eval::run(&root, args),
+    }
+}
+
+/// `path` as shown to the user: relative to `root` when inside it.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    shown.display().to_string()
+}
+
+/// Reads a file as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}

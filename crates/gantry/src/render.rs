@@ -1,0 +1,145 @@
+//! Rendering diagnostics and errors for people (miette) and tools (JSON).
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use gantry_workflow::{Diagnostic, FileDiagnostics, Severity, SourceFile};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use serde::Serialize;
+
+/// Whether output to a stream may use colour: a terminal, and `NO_COLOR`
+/// unset.
+pub fn color(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn handler(colored: bool) -> GraphicalReportHandler {
+    let theme = if colored {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme).with_context_lines(1)
+}
+
+/// The text of a source file, shared without copying.
+#[derive(Debug, Clone)]
+struct Text(Arc<SourceFile>);
+
+impl miette::SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        self.0
+            .text()
+            .read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+/// Renders one diagnostic with its source line and label, like a compiler.
+pub fn diagnostic_human(source: &Arc<SourceFile>, d: &Diagnostic, colored: bool) -> String {
+    let mut md = MietteDiagnostic::new(d.message.clone()).with_code(d.code);
+    md = md.with_severity(match d.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    });
+    if let Some(hint) = &d.hint {
+        md = md.with_help(hint.clone());
+    }
+    let mut out = String::new();
+    match d.span {
+        Some(span) => {
+            let len = span
+                .len()
+                .max(usize::from(span.start < source.text().len()));
+            md = md.with_label(LabeledSpan::new(
+                Some(d.label.clone().unwrap_or_else(|| "here".into())),
+                span.start,
+                len,
+            ));
+            let report = miette::Report::new(md)
+                .with_source_code(NamedSource::new(source.name(), Text(source.clone())));
+            let _ = handler(colored).render_report(&mut out, report.as_ref());
+        }
+        None => {
+            md = md.with_help(format!(
+                "in {}{}",
+                source.name(),
+                d.hint
+                    .as_ref()
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default()
+            ));
+            let report = miette::Report::new(md);
+            let _ = handler(colored).render_report(&mut out, report.as_ref());
+        }
+    }
+    out
+}
+
+/// A diagnostic in the stable JSON format.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<JsonLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Where a diagnostic points: 1-based lines and character columns, and the
+/// byte range.
+#[derive(Debug, Serialize)]
+pub struct JsonLocation {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_byte: usize,
+    pub end_byte: usize,
+}
+
+pub fn diagnostic_json(file: &FileDiagnostics, d: &Diagnostic) -> JsonDiagnostic {
+    JsonDiagnostic {
+        severity: match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+        code: d.code,
+        message: d.message.clone(),
+        location: d.span.map(|span| {
+            let start = file.source.position(span.start);
+            let end = file.source.position(span.end);
+            JsonLocation {
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                start_byte: span.start,
+                end_byte: span.end,
+            }
+        }),
+        label: d.label.clone(),
+        hint: d.hint.clone(),
+    }
+}
+
+/// Prints a command error (bad usage, unreadable input) to stderr.
+pub fn error(err: &crate::commands::CliError) {
+    let mut md = MietteDiagnostic::new(err.to_string());
+    if let Some(hint) = err.hint() {
+        md = md.with_help(hint);
+    }
+    let mut out = String::new();
+    let report = miette::Report::new(md);
+    let _ =
+        handler(color(std::io::stderr().is_terminal())).render_report(&mut out, report.as_ref());
+    eprint!("{out}");
+}

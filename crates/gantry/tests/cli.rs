@@ -1,0 +1,215 @@
+//! The command line as users see it: exit codes, stdout and stderr.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn gantry() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
+    cmd.env("NO_COLOR", "1").env_remove("GANTRY_FORMAT");
+    cmd
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline")
+}
+
+/// Runs gantry and renders exit code, stdout and stderr for a snapshot.
+fn run(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = gantry().args(args).current_dir(dir).output().unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let text = format!(
+        "exit: {code}\n--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, text)
+}
+
+#[test]
+fn validate_reports_seeded_mistakes_at_their_place() {
+    let (code, text) = run(
+        &["validate", "--format", "json"],
+        &fixtures().join("broken"),
+    );
+    assert_eq!(code, 1, "{text}");
+    let json: serde_json::Value = serde_json::from_str(
+        text.split("--- stdout\n")
+            .nth(1)
+            .unwrap()
+            .split("--- stderr")
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let diags = json["files"][0]["diagnostics"].as_array().unwrap();
+    let found: Vec<(String, u64, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["location"]["line"].as_u64().unwrap_or(0),
+                d["location"]["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expect = [
+        ("invalid-glob", 4, 25),
+        ("invalid-cron", 6, 14),
+        ("invalid-permission", 8, 13),
+        ("unknown-key", 11, 5),
+        ("missing-key", 11, 5),
+        ("duplicate-step-id", 15, 13),
+        ("unknown-job", 18, 20),
+        ("expression", 19, 9),
+        ("expression", 22, 13),
+        ("expression", 23, 14),
+        ("needs-cycle", 25, 12),
+        ("needs-cycle", 30, 12),
+    ];
+    for (code, line, col) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|(c, l, k)| c == code && *l == line && *k == col),
+            "missing {code} at {line}:{col} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}
+
+#[test]
+fn validate_renders_snippets_with_hints() {
+    let (code, text) = run(&["validate"], &fixtures().join("broken"));
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn validate_accepts_the_example_pipeline() {
+    let (code, text) = run(&["validate"], &example());
+    assert_eq!(code, 0, "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn plan_shows_jobs_matrices_and_stages() {
+    let (code, text) = run(&["plan", "--event", "push", "--ref", "main"], &example());
+    assert_eq!(code, 0, "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn plan_for_a_tag_runs_the_release() {
+    let (code, text) = run(
+        &[
+            "plan",
+            "--event",
+            "push",
+            "--ref",
+            "refs/tags/v1.4.0",
+            "--format",
+            "json",
+        ],
+        &example(),
+    );
+    assert_eq!(code, 0, "{text}");
+    let stdout = text
+        .split("--- stdout\n")
+        .nth(1)
+        .unwrap()
+        .split("--- stderr")
+        .next()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    let ci = json["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "CI")
+        .unwrap();
+    assert_eq!(ci["decision"], "runs");
+    let release = ci["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == "release")
+        .unwrap();
+    assert_eq!(release["decision"], "runs");
+    let test = ci["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == "test")
+        .unwrap();
+    assert_eq!(test["matrix"]["combinations"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn plan_skips_what_filters_exclude() {
+    // A push that only touches docs is ignored by `paths-ignore`.
+    let (code, text) = run(
+        &["plan", "--ref", "main", "--changed", "docs/index.md"],
+        &example(),
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("not triggered: no changed file matches the path filters"),
+        "{text}"
+    );
+    // A branch that is not listed does not trigger.
+    let (_, text) = run(&["plan", "--ref", "feature/x"], &example());
+    assert!(text.contains("branch 'feature/x' does not match"), "{text}");
+}
+
+#[test]
+fn plan_renders_graphs() {
+    let (code, text) = run(
+        &["plan", "--ref", "main", "--format", "mermaid"],
+        &example(),
+    );
+    assert_eq!(code, 0);
+    assert!(text.contains("flowchart LR"));
+    assert!(text.contains("w0_build --> w0_smoke_test"), "{text}");
+    let (_, text) = run(&["plan", "--ref", "main", "--format", "dot"], &example());
+    assert!(text.contains("w0_lint -> w0_build;"), "{text}");
+}
+
+#[test]
+fn eval_prints_json_and_fails_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ctx.json"),
+        r#"{"github": {"event": {"pull_request": {"labels": [{"name": "ci"}, {"name": "docs"}]}}}}"#,
+    )
+    .unwrap();
+    let (code, text) = run(
+        &[
+            "eval",
+            "contains(github.event.pull_request.labels.*.name, 'CI')",
+            "--context",
+            "ctx.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("--- stdout\ntrue\n"), "{text}");
+    let (code, text) = run(&["eval", "format('{0}', 1"], dir.path());
+    assert_eq!(code, 1, "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let (code, _) = run(&["validate", "does/not/exist.yml"], &example());
+    assert_eq!(code, 2);
+    let (code, _) = run(&["plan", "--input", "novalue"], &example());
+    assert_eq!(code, 2);
+    let (code, _) = run(&["frobnicate"], &example());
+    assert_eq!(code, 2);
+}
