@@ -377,3 +377,69 @@ fn write_literal(f: &mut fmt::Formatter<'_>, value: &Value) -> fmt::Result {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allowed::Allowed;
+    use crate::parser::parse;
+
+    fn expr(src: &str) -> Expr {
+        parse(src, &Allowed::any())
+            .unwrap_or_else(|e| Expr::new(ExprKind::NamedValue(e.to_string()), Span::default()))
+    }
+
+    #[test]
+    fn references() {
+        let e = expr(
+            "contains(github.event.labels.*.name, env.LABEL) && Success() || steps.x.outputs['y']",
+        );
+        assert_eq!(
+            e.named_values().collect::<Vec<_>>(),
+            ["github", "env", "steps"]
+        );
+        assert_eq!(e.functions().collect::<Vec<_>>(), ["contains", "Success"]);
+        assert!(e.has_status_function());
+        assert!(!expr("format('success()')").has_status_function());
+        assert_eq!(e.iter().count(), 16);
+    }
+
+    #[test]
+    fn depth_and_spans() {
+        assert_eq!(expr("a").depth(), 1);
+        assert_eq!(expr("a.b").depth(), 2);
+        assert_eq!(expr("a && b && (c || d)").depth(), 3);
+        let e = expr("  foo.bar[0] == 'x' ");
+        assert_eq!(e.span, Span::new(2, 19));
+        if let ExprKind::Binary { left, .. } = &e.kind {
+            assert_eq!(left.span.range(), 2..12);
+        }
+    }
+
+    #[test]
+    fn display() {
+        assert_eq!(expr("-0").to_string(), "-0");
+        assert_eq!(expr("0.1").to_string(), "0.1");
+        assert_eq!(
+            expr("-NaN == NaN").to_string(),
+            expr("-NaN == NaN").to_string()
+        );
+        assert_eq!(expr("1e21").to_string(), "1E+21");
+        assert_eq!(
+            expr("0.30000000000000004").to_string(),
+            "3.0000000000000004e-1"
+        );
+        assert_eq!(expr("'a''b'").to_string(), "'a''b'");
+        assert_eq!(expr("(1 < 2).x").to_string(), "(1 < 2).x");
+        assert_eq!(expr("!(a && b)").to_string(), "!(a && b)");
+        assert_eq!(expr("a[*][*]").to_string(), "a.*.*");
+    }
+
+    #[test]
+    fn equality_ignores_spans() {
+        assert_eq!(expr("a==b"), expr(" ( a )  ==  b "));
+        assert_ne!(expr("0"), expr("-0"));
+        assert_eq!(expr("NaN"), expr("NaN"));
+        assert_ne!(expr("a.b"), expr("a['b']"));
+    }
+}

@@ -236,8 +236,10 @@ impl Parser<'_, '_> {
     }
 
     fn level(&mut self) -> Result<&mut Level, ParseError> {
-        let internal = self.internal();
-        self.levels.last_mut().ok_or(internal)
+        let src = self.src;
+        self.levels
+            .last_mut()
+            .ok_or_else(|| ParseError::whole(ParseErrorKind::UnexpectedSymbol, src))
     }
 
     /// Finishes a node, dropping it if it is deeper than GitHub allows (the
@@ -690,6 +692,32 @@ mod tests {
         assert_eq!(
             err("(foo"),
             "Unexpected end of expression: 'foo'. Located at position 2 within expression: (foo"
+        );
+    }
+
+    #[test]
+    fn allowed_checks() {
+        let allowed = Allowed::new(&["github", "env"], &["hashFiles"]);
+        let check = |src: &str| parse(src, &allowed).err().map(|e| e.to_string());
+        assert_eq!(
+            check("secrets.foo"),
+            Some("Unrecognized named-value: 'secrets'. Located at position 1 within expression: secrets.foo".into())
+        );
+        assert_eq!(
+            check("withJson()"),
+            Some("Unrecognized function: 'withJson'. Located at position 1 within expression: withJson()".into())
+        );
+        assert_eq!(
+            check("success()"),
+            Some("Unrecognized function: 'success'. Located at position 1 within expression: success()".into())
+        );
+        assert_eq!(
+            check("GITHUB.sha && Env.x && hashfiles('a') && TOJSON(1)"),
+            None
+        );
+        assert_eq!(
+            check("hashFiles()"),
+            Some("Too few parameters supplied: 'hashFiles'. Located at position 1 within expression: hashFiles()".into())
         );
     }
 
