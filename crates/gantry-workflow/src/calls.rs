@@ -58,7 +58,7 @@ impl LocalResolver {
     /// The file a local reference names, refusing any path that leaves the
     /// repository.
     pub fn path_of(&self, uses: &str) -> Result<Option<PathBuf>, String> {
-        let Some(relative) = uses.strip_prefix("./") else {
+        let Some(relative) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
             return Ok(None);
         };
         let relative = Path::new(relative);
@@ -80,7 +80,13 @@ impl Resolver for LocalResolver {
             return Ok(None);
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some((uses.trim_start_matches("./").to_string(), text))),
+            Ok(text) => Ok(Some((
+                path.strip_prefix(&self.root)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string(),
+                text,
+            ))),
             Err(err) => Err(format!("cannot read '{}': {err}", path.display())),
         }
     }
@@ -447,5 +453,9 @@ mod tests {
             Ok(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
         );
         assert_eq!(r.path_of("org/repo/.github/workflows/x.yml@v1"), Ok(None));
+        assert_eq!(
+            r.path_of("$/.github/workflows/x.yml"),
+            Ok(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
+        );
     }
 }

@@ -343,7 +343,7 @@ pub enum RunsOn {
 pub struct Environment {
     pub name: Text,
     pub url: Option<Text>,
-    pub deployment: Option<Spanned<bool>>,
+    pub deployment: Option<Spanned<OrExpr<bool>>>,
 }
 
 /// A job `container` or a service container.

@@ -191,3 +191,25 @@ fn calls_check_inputs_secrets_and_permissions() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn self_repository_references_are_accepted() {
+    let errs = errors(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    environment:\n      name: prod\n      deployment: ${{ github.ref == 'refs/heads/main' }}\n    steps:\n      - uses: $/.github/actions/setup\n  b:\n    uses: $/.github/workflows/build.yml\n  c:\n    uses: $/.github/workflows/build.yml@v1\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!((errs[0].0, errs[0].1), (13, 11));
+}
+
+#[test]
+fn action_metadata_is_read_loosely() {
+    let parsed = read_action(
+        SourceFile::new(
+            "action.yml",
+            "name: a\ndescription: d\nx-custom: 1\ninputs:\n  token:\n    default: null\n    extra: 1\nruns:\n  using: node20\n  main: index.js\n",
+        ),
+        &ReadOptions::default(),
+    );
+    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
+    assert_eq!(parsed.diagnostics.diagnostics.len(), 2);
+}

@@ -65,14 +65,8 @@ pub fn diagnostic_human(source: &Arc<SourceFile>, d: &Diagnostic, colored: bool)
             let _ = handler(colored).render_report(&mut out, report.as_ref());
         }
         None => {
-            md = md.with_help(format!(
-                "in {}{}",
-                source.name(),
-                d.hint
-                    .as_ref()
-                    .map(|h| format!("; {h}"))
-                    .unwrap_or_default()
-            ));
+            // A problem of the whole file: name the file in the message.
+            md.message = format!("{}: {}", source.name(), d.message);
             let report = miette::Report::new(md);
             let _ = handler(colored).render_report(&mut out, report.as_ref());
         }

@@ -32,6 +32,13 @@ pub fn read_action(source: Arc<SourceFile>, options: &ReadOptions) -> Parsed<Act
             return reader.finish(None);
         }
     };
+    if matches!(root.kind, NodeKind::Null) {
+        reader.push(
+            Diagnostic::error("empty-file", None, "the file is empty")
+                .with_hint("an action needs at least `name:`, `description:` and `runs:`"),
+        );
+        return reader.finish(None);
+    }
     let action = reader.action(&root);
     reader.finish(action)
 }
@@ -53,7 +60,7 @@ impl Reader {
         };
         let mut composite = false;
         let mut has_runs = false;
-        for (key, _, value) in self.keys(pairs, ACTION_KEYS) {
+        for (key, _, value) in self.keys_lenient(pairs, ACTION_KEYS) {
             match key {
                 "name" => action.name = self.text(value, None),
                 "author" => action.author = self.text(value, None),
@@ -107,10 +114,11 @@ impl Reader {
             if !matches!(value.kind, NodeKind::Null) {
                 if let Some(fields) = self.mapping(value, "an input definition") {
                     let known = ["description", "required", "default", "deprecationMessage"];
-                    for (key, _, v) in self.keys(fields, &known) {
+                    for (key, _, v) in self.keys_lenient(fields, &known) {
                         match key {
                             "description" => input.description = self.text(v, None),
                             "required" => input.required = self.boolean(v).is_some_and(|b| b.value),
+                            "default" if matches!(v.kind, NodeKind::Null) => {}
                             "default" => {
                                 input.default = self.text(v, Some(Place::ActionInputDefault))
                             }

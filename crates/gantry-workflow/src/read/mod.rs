@@ -232,15 +232,41 @@ impl Reader {
         pairs: &'n [(Node, Node)],
         known: &[&str],
     ) -> Vec<(&'n str, &'n Node, &'n Node)> {
+        self.keys_with(pairs, known, false)
+    }
+
+    /// Like [`Reader::keys`] for mappings GitHub reads loosely (action
+    /// metadata): unknown keys are warnings.
+    fn keys_lenient<'n>(
+        &mut self,
+        pairs: &'n [(Node, Node)],
+        known: &[&str],
+    ) -> Vec<(&'n str, &'n Node, &'n Node)> {
+        self.keys_with(pairs, known, true)
+    }
+
+    fn keys_with<'n>(
+        &mut self,
+        pairs: &'n [(Node, Node)],
+        known: &[&str],
+        lenient: bool,
+    ) -> Vec<(&'n str, &'n Node, &'n Node)> {
         let mut out: Vec<(&'n str, &'n Node, &'n Node)> = Vec::new();
         for (key, value) in pairs {
             let Some(name) = self.key_name(key) else {
                 continue;
             };
             if !known.contains(&name) {
-                let mut d =
+                let mut d = if lenient {
+                    Diagnostic::warning(
+                        UNKNOWN_KEY,
+                        key.span,
+                        format!("'{name}' is not a known key and is ignored"),
+                    )
+                } else {
                     Diagnostic::error(UNKNOWN_KEY, key.span, format!("Unexpected value '{name}'"))
-                        .with_label("unknown key");
+                }
+                .with_label("unknown key");
                 if let Some(near) = did_you_mean(name, known.iter().copied()) {
                     d = d.with_hint(format!("did you mean `{near}`?"));
                 } else {

@@ -118,6 +118,13 @@ pub fn read_workflow(source: Arc<SourceFile>, options: &ReadOptions) -> Parsed<W
             return reader.finish(None);
         }
     };
+    if matches!(root.kind, NodeKind::Null) {
+        reader.push(
+            Diagnostic::error("empty-file", None, "the file is empty")
+                .with_hint("a workflow needs at least `on:` and `jobs:`"),
+        );
+        return reader.finish(None);
+    }
     let workflow = reader.workflow(&root, options);
     reader.finish(workflow)
 }
@@ -845,7 +852,12 @@ impl Reader {
 
     fn check_workflow_ref(&mut self, uses: &Text) {
         let value = uses.value.as_str();
-        let ok = if let Some(path) = value.strip_prefix("./") {
+        // `./path` and the self-repository `$/path` name a file of this
+        // repository at the running commit; they take no `@ref`.
+        let ok = if let Some(path) = value
+            .strip_prefix("./")
+            .or_else(|| value.strip_prefix("$/"))
+        {
             !path.is_empty() && !path.contains('@')
         } else {
             match value.split_once('@') {
@@ -861,7 +873,7 @@ impl Reader {
                     "invalid-uses",
                     uses.span,
                     format!(
-                        "Invalid workflow reference '{value}': expected './.github/workflows/<file>' or '<owner>/<repo>/.github/workflows/<file>@<ref>'"
+                        "Invalid workflow reference '{value}': expected '$/.github/workflows/<file>', './.github/workflows/<file>' or '<owner>/<repo>/.github/workflows/<file>@<ref>'"
                     ),
                 )
                 .with_hint("a reusable workflow is called by its path"),
@@ -1105,7 +1117,7 @@ impl Reader {
                             }
                         }
                         "url" => env.url = self.text(value, Some(Place::EnvironmentUrl)),
-                        _ => env.deployment = self.boolean(value),
+                        _ => env.deployment = self.bool_or_expr(value, place),
                     }
                 }
                 if !has_name {
@@ -1344,7 +1356,8 @@ impl Reader {
                 "timeout-minutes" => step.timeout_minutes = self.number_or_expr(value, place),
                 "background" => step.background = self.boolean(value),
                 "run" => run = self.text(value, place),
-                "shell" => shell = self.non_empty_text(value, None),
+                // Composite actions may compute their shell.
+                "shell" => shell = self.non_empty_text(value, self.in_action.then_some(step_place)),
                 "working-directory" => working_directory = self.non_empty_text(value, place),
                 "uses" => {
                     uses = self.non_empty_text(value, None);
@@ -1440,7 +1453,7 @@ impl Reader {
 
     pub(super) fn check_action_ref(&mut self, uses: &Text) {
         let value = uses.value.as_str();
-        if value.starts_with("./") || value.starts_with("docker://") {
+        if value.starts_with("./") || value.starts_with("$/") || value.starts_with("docker://") {
             return;
         }
         let ok = match value.split_once('@') {
@@ -1459,7 +1472,7 @@ impl Reader {
                     uses.span,
                     format!("Expected format {{org}}/{{repo}}[/path]@ref. Actual '{value}'"),
                 )
-                .with_hint("pin the action to a ref, e.g. `actions/checkout@v4`, or use `./path` for a local action or `docker://image` for a container"),
+                .with_hint("pin the action to a ref, e.g. `actions/checkout@v4`, or use `$/path` or `./path` for an action of this repository, or `docker://image` for a container"),
             );
         }
     }
