@@ -53,8 +53,36 @@ pub enum Place {
 const STATUS: &[&str] = &["always", "cancelled", "success", "failure"];
 
 impl Place {
-    /// The contexts and extra functions allowed here.
-    pub fn allowed(self) -> Allowed {
+    const ALL: [Place; 18] = [
+        Place::WorkflowRunName,
+        Place::WorkflowEnv,
+        Place::CallInputDefault,
+        Place::CallOutputValue,
+        Place::JobIf,
+        Place::JobStrategy,
+        Place::JobStrategyContext,
+        Place::JobEnv,
+        Place::ContainerCredentials,
+        Place::ContainerEnv,
+        Place::JobDefaults,
+        Place::EnvironmentUrl,
+        Place::JobOutputs,
+        Place::StepIf,
+        Place::Step,
+        Place::ActionStepIf,
+        Place::ActionStep,
+        Place::ActionInputDefault,
+    ];
+
+    /// The contexts and extra functions allowed here (built once).
+    pub fn allowed(self) -> &'static Allowed {
+        static TABLE: std::sync::OnceLock<Vec<Allowed>> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| Place::ALL.iter().map(|p| p.build()).collect());
+        let index = Place::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        &table[index]
+    }
+
+    fn build(self) -> Allowed {
         use Place::*;
         let (contexts, functions): (&[&str], &[&str]) = match self {
             WorkflowRunName => (&["github", "inputs", "vars"], &[]),
@@ -138,5 +166,20 @@ impl Place {
             ),
         };
         Allowed::new(contexts, functions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Place;
+
+    #[test]
+    fn every_place_has_its_own_table_entry() {
+        for place in Place::ALL {
+            assert_eq!(place.allowed(), &place.build(), "{place:?}");
+        }
+        assert!(!Place::JobIf.allowed().allows_named_value("matrix"));
+        assert!(Place::Step.allowed().allows_named_value("secrets"));
+        assert!(!Place::StepIf.allowed().allows_named_value("secrets"));
     }
 }

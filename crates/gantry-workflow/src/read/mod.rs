@@ -380,6 +380,18 @@ impl Reader {
             self.expression_not_allowed(node);
             return;
         };
+        // The common case: one parse that checks the place's contexts.
+        // Values naming the `insert` directive take the slower path below.
+        let allowed = place.allowed();
+        if !text.contains("insert") {
+            if let Err(err) = gantry_expr::parse_template_with(text, allowed) {
+                self.push(
+                    Diagnostic::error("expression", node.span, err.to_string())
+                        .with_label("in this value"),
+                );
+            }
+            return;
+        }
         let template = match gantry_expr::parse_template(text) {
             Ok(t) => t,
             Err(err) => {
@@ -390,7 +402,6 @@ impl Reader {
                 return;
             }
         };
-        let allowed = place.allowed();
         let single = template.is_single_expression();
         for expr in template.expressions() {
             if expr.trim().eq_ignore_ascii_case("insert") {
@@ -403,7 +414,7 @@ impl Reader {
                 }
                 continue;
             }
-            self.check_expression(node, expr, &allowed);
+            self.check_expression(node, expr, allowed);
         }
     }
 
@@ -425,7 +436,7 @@ impl Reader {
             }
             _ => node.scalar_text()?,
         };
-        if let Err(err) = gantry_expr::parse_condition(&text, &place.allowed()) {
+        if let Err(err) = gantry_expr::parse_condition(&text, place.allowed()) {
             self.push(
                 Diagnostic::error("expression", node.span, err.to_string())
                     .with_label("in this condition"),
