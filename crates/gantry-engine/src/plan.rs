@@ -334,6 +334,7 @@ fn check_paths(trigger: &Trigger, event: &Event) -> Trigged {
 struct PlanContext {
     github: Value,
     inputs: Value,
+    vars: Value,
 }
 
 impl PlanContext {
@@ -381,16 +382,21 @@ impl PlanContext {
         Self {
             github: Value::Object(github),
             inputs: Value::Object(inputs),
+            vars: Value::Object(gantry_expr::Object::new()),
         }
     }
 }
 
 impl Context for PlanContext {
     fn named_value(&self, name: &str) -> Option<Value> {
+        self.named_value_ref(name).cloned()
+    }
+
+    fn named_value_ref(&self, name: &str) -> Option<&Value> {
         match name {
-            "github" => Some(self.github.clone()),
-            "inputs" => Some(self.inputs.clone()),
-            "vars" => Some(Value::Object(gantry_expr::Object::new())),
+            "github" => Some(&self.github),
+            "inputs" => Some(&self.inputs),
+            "vars" => Some(&self.vars),
             _ => None,
         }
     }
@@ -461,5 +467,143 @@ fn plan_matrix(node: &gantry_workflow::yaml::Node, context: &PlanContext) -> Mat
                 .collect(),
         },
         Err(_) => dynamic(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
+
+    use super::*;
+
+    fn workflow(text: &str) -> Workflow {
+        let parsed = read_workflow(SourceFile::new("w.yml", text), &ReadOptions::default());
+        assert!(
+            !parsed.has_errors(),
+            "{:#?}",
+            parsed.diagnostics.diagnostics
+        );
+        parsed.value.unwrap()
+    }
+
+    fn event(name: &str, git_ref: &str) -> Event {
+        Event {
+            name: name.into(),
+            git_ref: Some(git_ref.into()),
+            ..Event::default()
+        }
+    }
+
+    fn runs(w: &Workflow, e: &Event) -> bool {
+        decide_trigger(w, e) == Trigged::Runs
+    }
+
+    const JOB: &str = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
+
+    #[test]
+    fn push_filters_split_branches_and_tags() {
+        let only_branches = workflow(&format!("on:\n  push:\n    branches: [main]\n{JOB}"));
+        assert!(runs(&only_branches, &event("push", "refs/heads/main")));
+        assert!(!runs(&only_branches, &event("push", "refs/heads/dev")));
+        // Only branch filters: tag pushes do not trigger.
+        assert!(!runs(&only_branches, &event("push", "refs/tags/v1")));
+        let only_tags = workflow(&format!("on:\n  push:\n    tags: ['v*']\n{JOB}"));
+        assert!(runs(&only_tags, &event("push", "refs/tags/v1")));
+        assert!(!runs(&only_tags, &event("push", "refs/heads/main")));
+        let none = workflow(&format!("on: push\n{JOB}"));
+        assert!(runs(&none, &event("push", "refs/tags/v1")));
+        assert!(!runs(&none, &event("pull_request", "refs/heads/main")));
+    }
+
+    #[test]
+    fn paths_are_not_checked_for_tags_and_respect_ignore() {
+        let w = workflow(&format!(
+            "on:\n  push:\n    paths-ignore: ['docs/**']\n{JOB}"
+        ));
+        let mut e = event("push", "refs/heads/main");
+        e.changed = Some(vec!["docs/a.md".into()]);
+        assert!(!runs(&w, &e));
+        e.changed = Some(vec!["docs/a.md".into(), "src/lib.rs".into()]);
+        assert!(runs(&w, &e));
+        let mut tag = event("push", "refs/tags/v1");
+        tag.changed = Some(vec!["docs/a.md".into()]);
+        assert!(runs(&w, &tag));
+    }
+
+    #[test]
+    fn pull_request_types_default_to_opened_synchronize_reopened() {
+        let w = workflow(&format!(
+            "on:\n  pull_request:\n    branches: [main]\n{JOB}"
+        ));
+        let mut e = event("pull_request", "main");
+        e.activity = Some("synchronize".into());
+        assert!(runs(&w, &e));
+        e.activity = Some("closed".into());
+        assert!(!runs(&w, &e));
+        let typed = workflow(&format!("on:\n  pull_request:\n    types: [closed]\n{JOB}"));
+        assert!(runs(&typed, &e));
+        // The activity comes from the payload when not given.
+        let mut from_payload = event("pull_request", "main");
+        from_payload.payload = serde_json::json!({"action": "labeled"});
+        assert!(!runs(&w, &from_payload));
+    }
+
+    #[test]
+    fn job_conditions_are_decided_when_the_event_decides_them() {
+        let w = workflow(
+            "on: [push, workflow_dispatch]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n  b:\n    needs: a\n    if: github.ref == 'refs/heads/main'\n    runs-on: x\n    steps: [{run: echo}]\n  c:\n    needs: a\n    if: needs.a.outputs.go == 'yes'\n    runs-on: x\n    steps: [{run: echo}]\n  d:\n    if: inputs.deploy\n    runs-on: x\n    steps: [{run: echo}]\n  e:\n    needs: a\n    if: failure()\n    runs-on: x\n    steps: [{run: echo}]\n",
+        );
+        let plan = plan_workflow(&w, &event("push", "refs/heads/main"));
+        let decision = |id: &str| {
+            plan.jobs
+                .iter()
+                .find(|j| j.id == id)
+                .unwrap()
+                .decision
+                .clone()
+        };
+        assert_eq!(decision("a"), JobDecision::Runs);
+        assert_eq!(decision("b"), JobDecision::Runs);
+        assert!(matches!(decision("c"), JobDecision::AtRuntime { .. }));
+        assert!(matches!(decision("d"), JobDecision::Skipped { .. }));
+        assert!(matches!(decision("e"), JobDecision::Skipped { .. }));
+        let mut dispatch = event("workflow_dispatch", "refs/heads/dev");
+        dispatch.inputs.insert("deploy".into(), "true".into());
+        let plan = plan_workflow(&w, &dispatch);
+        assert_eq!(plan.jobs[3].decision, JobDecision::Runs);
+        assert!(matches!(plan.jobs[1].decision, JobDecision::Skipped { .. }));
+        assert_eq!(
+            plan.levels,
+            vec![
+                vec!["a".to_string(), "d".into()],
+                vec!["b".into(), "c".into(), "e".into()]
+            ]
+        );
+    }
+
+    #[test]
+    fn matrices_expand_now_or_at_run_time() {
+        let w = workflow(
+            "on: workflow_dispatch\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        os: [l, w]\n        v: [1, 2]\n        exclude: [{os: w, v: 1}]\n    steps: [{run: echo}]\n  b:\n    needs: a\n    runs-on: x\n    strategy:\n      matrix: ${{ fromJSON(needs.a.outputs.m) }}\n    steps: [{run: echo}]\n  c:\n    runs-on: x\n    strategy:\n      matrix:\n        v: ${{ fromJSON('[1, 2, 3]') }}\n    steps: [{run: echo}]\n",
+        );
+        let plan = plan_workflow(&w, &event("workflow_dispatch", "refs/heads/main"));
+        assert_eq!(plan.jobs[0].instances(), 3);
+        assert!(matches!(plan.jobs[1].matrix, MatrixPlan::Dynamic { .. }));
+        assert_eq!(plan.jobs[2].instances(), 3);
+    }
+
+    #[test]
+    fn workflow_run_watches_named_workflows() {
+        let w = workflow(&format!(
+            "on:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\n{JOB}"
+        ));
+        let mut e = event("workflow_run", "refs/heads/main");
+        e.workflow_run_name = Some("CI".into());
+        e.activity = Some("completed".into());
+        assert!(runs(&w, &e));
+        e.workflow_run_name = Some("Docs".into());
+        assert!(!runs(&w, &e));
     }
 }
