@@ -4,16 +4,23 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::Workflow;
 
-/// Reports `needs` that name unknown jobs, edges that lie on a cycle, and a
-/// workflow where every job waits for another.
-pub(crate) fn check_needs(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
+/// The job ids in file order, and a case-insensitive lookup of their index.
+fn job_index(workflow: &Workflow) -> (Vec<&str>, impl Fn(&str) -> Option<usize>) {
     let ids: Vec<&str> = workflow.jobs.keys().map(String::as_str).collect();
     let by_name: std::collections::HashMap<String, usize> = ids
         .iter()
         .enumerate()
         .map(|(i, id)| (id.to_ascii_lowercase(), i))
         .collect();
-    let index = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
+    (ids, move |name: &str| {
+        by_name.get(&name.to_ascii_lowercase()).copied()
+    })
+}
+
+/// Reports `needs` that name unknown jobs, edges that lie on a cycle, and a
+/// workflow where every job waits for another.
+pub(crate) fn check_needs(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
+    let (ids, index) = job_index(workflow);
     // Edges job -> needed job, with the span of the `needs` entry.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
     for (i, job) in workflow.jobs.values().enumerate() {
@@ -134,17 +141,12 @@ fn strongly_connected(edges: &[Vec<usize>]) -> Vec<usize> {
 /// grouped by depth (the longest `needs` chain before it). Unknown needs are
 /// ignored; `None` if there is a cycle. Linear in jobs plus edges.
 pub fn levels(workflow: &Workflow) -> Option<Vec<Vec<String>>> {
-    let ids: Vec<&str> = workflow.jobs.keys().map(String::as_str).collect();
-    let by_name: std::collections::HashMap<String, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.to_ascii_lowercase(), i))
-        .collect();
+    let (ids, index) = job_index(workflow);
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
     let mut waiting = vec![0usize; ids.len()];
     for (i, job) in workflow.jobs.values().enumerate() {
         for need in &job.needs {
-            if let Some(&j) = by_name.get(&need.value.to_ascii_lowercase()) {
+            if let Some(j) = index(&need.value) {
                 dependents[j].push(i);
                 waiting[i] += 1;
             }

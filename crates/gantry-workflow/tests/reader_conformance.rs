@@ -94,6 +94,9 @@ fn expected_places(messages: &[String], file: &str) -> BTreeSet<Place> {
 struct Outcome {
     passed: bool,
     detail: String,
+    /// Expected messages, and how many of them gantry words the same.
+    messages: usize,
+    same_words: usize,
 }
 
 fn run_case(path: &Path) -> Outcome {
@@ -209,8 +212,21 @@ fn run_case(path: &Path) -> Outcome {
             .collect();
         ours_located == expect_places
     };
+    let ours_text: Vec<&str> = errors.iter().map(|(_, m)| m.as_str()).collect();
+    let same_words = messages
+        .iter()
+        .filter(|m| {
+            let text = m.rsplit_once("): ").map_or_else(
+                || m.rsplit_once(": ").map_or(m.as_str(), |(_, t)| t),
+                |(_, t)| t,
+            );
+            ours_text.iter().any(|o| *o == text || o.ends_with(text))
+        })
+        .count();
     Outcome {
         passed,
+        messages: messages.len(),
+        same_words,
         detail: format!(
             "expected:\n    {}\n  got:\n    {}",
             messages.join("\n    "),
@@ -235,12 +251,18 @@ fn reader_cases_match_github() {
     let mut failures = Vec::new();
     let mut passed = 0;
     let mut deviations_now_passing = Vec::new();
+    let mut messages = 0;
+    let mut same_words = 0;
     for case in &cases {
         let file = case.file_name().unwrap().to_str().unwrap().to_string();
         let outcome = std::panic::catch_unwind(|| run_case(case)).unwrap_or_else(|_| Outcome {
             passed: false,
             detail: "panicked".into(),
+            messages: 0,
+            same_words: 0,
         });
+        messages += outcome.messages;
+        same_words += outcome.same_words;
         let deviation = KNOWN_DEVIATIONS.iter().any(|(name, _)| *name == file);
         match (outcome.passed, deviation) {
             (true, false) => passed += 1,
@@ -250,7 +272,8 @@ fn reader_cases_match_github() {
         }
     }
     println!(
-        "workflow reader conformance: {passed}/{} passed, {} known deviations",
+        "workflow reader conformance: {passed}/{} passed, {} known deviations; \
+         {same_words}/{messages} expected messages worded the same",
         cases.len(),
         KNOWN_DEVIATIONS.len()
     );

@@ -219,29 +219,18 @@ impl Reader {
             }
         };
         match &node.kind {
-            NodeKind::String(_) => {
-                if let Some(name) = self.event_name(node) {
-                    add(
-                        self,
-                        name.clone(),
-                        Trigger {
-                            event: name,
-                            ..Trigger::default()
-                        },
-                    );
-                }
-            }
-            NodeKind::Seq(items) => {
+            NodeKind::String(_) | NodeKind::Seq(_) => {
+                let items = match &node.kind {
+                    NodeKind::Seq(items) => items.as_slice(),
+                    _ => std::slice::from_ref(node),
+                };
                 for item in items {
                     if let Some(name) = self.event_name(item) {
-                        add(
-                            self,
-                            name.clone(),
-                            Trigger {
-                                event: name,
-                                ..Trigger::default()
-                            },
-                        );
+                        let trigger = Trigger {
+                            event: name.clone(),
+                            ..Trigger::default()
+                        };
+                        add(self, name, trigger);
                     }
                 }
             }

@@ -1,15 +1,21 @@
+import subprocess
 import sys
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-from service import greet  # noqa: E402
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-class GreetTest(unittest.TestCase):
-    def test_greets_by_name(self):
-        self.assertEqual(greet("ops"), "hello, ops")
+class GreetIntegrationTest(unittest.TestCase):
+    def test_service_runs_in_a_fresh_interpreter(self):
+        out = subprocess.run(
+            [sys.executable, "-c", "import service; print(service.greet('ci'))"],
+            cwd=SRC,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.assertEqual(out.stdout.strip(), "hello, ci")
 
 
 if __name__ == "__main__":
