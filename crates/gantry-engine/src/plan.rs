@@ -9,7 +9,7 @@
 use gantry_expr::{Context, EvalError, Value};
 use gantry_workflow::filter::{Filter, paths_match, ref_matches};
 use gantry_workflow::matrix;
-use gantry_workflow::model::{JobKind, Text, Trigger, Workflow};
+use gantry_workflow::model::{InputDef, InputType, JobKind, Text, Trigger, Workflow};
 use gantry_workflow::{events, graph};
 use indexmap::IndexMap;
 
@@ -230,6 +230,10 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
             check_paths(trigger, event)
         }
         "merge_group" => check_branches_only(trigger, event),
+        "workflow_dispatch" | "workflow_call" => match check_inputs(trigger, event) {
+            Ok(()) => Trigged::Runs,
+            Err(reason) => skipped(reason),
+        },
         "workflow_run" => {
             if let Some(name) = &event.workflow_run_name {
                 if !trigger.workflows.is_empty()
@@ -241,6 +245,70 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
             check_branches_only(trigger, event)
         }
         _ => Trigged::Runs,
+    }
+}
+
+/// Checks the inputs of a dispatch or call against their declarations, as
+/// GitHub does before it starts the run.
+fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), String> {
+    for name in event.inputs.keys() {
+        if !trigger.inputs.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            let declared: Vec<&str> = trigger.inputs.keys().map(String::as_str).collect();
+            return Err(format!(
+                "input '{name}' is not declared (inputs: {})",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            ));
+        }
+    }
+    for (name, def) in &trigger.inputs {
+        let given = event
+            .inputs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str());
+        let Some(value) = given else {
+            if def.required && def.default.is_none() {
+                return Err(format!("the required input '{name}' is missing"));
+            }
+            continue;
+        };
+        match def.kind {
+            InputType::Boolean if !matches!(value, "true" | "false") => {
+                return Err(format!(
+                    "input '{name}' must be true or false, not '{value}'"
+                ));
+            }
+            InputType::Number if value.trim().parse::<f64>().is_err() => {
+                return Err(format!("input '{name}' must be a number, not '{value}'"));
+            }
+            InputType::Choice if !def.options.iter().any(|o| o.value == value) => {
+                let options: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
+                return Err(format!(
+                    "input '{name}' must be one of {}, not '{value}'",
+                    options.join(", ")
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An input's value typed by its declaration: booleans and numbers keep
+/// their type in the `inputs` context.
+fn typed_input(def: Option<&InputDef>, value: &str) -> Value {
+    match def.map(|d| d.kind) {
+        Some(InputType::Boolean) if value == "true" => Value::Bool(true),
+        Some(InputType::Boolean) if value == "false" => Value::Bool(false),
+        Some(InputType::Number) => value
+            .trim()
+            .parse()
+            .map_or_else(|_| Value::String(value.to_string()), Value::Number),
+        _ => Value::String(value.to_string()),
     }
 }
 
@@ -376,8 +444,13 @@ impl PlanContext {
                 }
             }
         }
+        let declared = workflow
+            .on
+            .get(&event.name)
+            .filter(|_| matches!(event.name.as_str(), "workflow_dispatch" | "workflow_call"));
         for (name, value) in &event.inputs {
-            inputs.insert(name.clone(), Value::String(value.clone()));
+            let def = declared.and_then(|t| t.inputs.get(name));
+            inputs.insert(name.clone(), typed_input(def, value));
         }
         Self {
             github: Value::Object(github),
@@ -553,7 +626,7 @@ mod tests {
     #[test]
     fn job_conditions_are_decided_when_the_event_decides_them() {
         let w = workflow(
-            "on: [push, workflow_dispatch]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n  b:\n    needs: a\n    if: github.ref == 'refs/heads/main'\n    runs-on: x\n    steps: [{run: echo}]\n  c:\n    needs: a\n    if: needs.a.outputs.go == 'yes'\n    runs-on: x\n    steps: [{run: echo}]\n  d:\n    if: inputs.deploy\n    runs-on: x\n    steps: [{run: echo}]\n  e:\n    needs: a\n    if: failure()\n    runs-on: x\n    steps: [{run: echo}]\n",
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      deploy: { type: boolean }\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n  b:\n    needs: a\n    if: github.ref == 'refs/heads/main'\n    runs-on: x\n    steps: [{run: echo}]\n  c:\n    needs: a\n    if: needs.a.outputs.go == 'yes'\n    runs-on: x\n    steps: [{run: echo}]\n  d:\n    if: inputs.deploy\n    runs-on: x\n    steps: [{run: echo}]\n  e:\n    needs: a\n    if: failure()\n    runs-on: x\n    steps: [{run: echo}]\n",
         );
         let plan = plan_workflow(&w, &event("push", "refs/heads/main"));
         let decision = |id: &str| {
@@ -592,6 +665,35 @@ mod tests {
         assert_eq!(plan.jobs[0].instances(), 3);
         assert!(matches!(plan.jobs[1].matrix, MatrixPlan::Dynamic { .. }));
         assert_eq!(plan.jobs[2].instances(), 3);
+    }
+
+    #[test]
+    fn dispatch_inputs_are_checked_and_typed() {
+        let w = workflow(
+            "on:\n  workflow_dispatch:\n    inputs:\n      env: { type: choice, options: [dev, prod], required: true }\n      dry: { type: boolean, default: false }\njobs:\n  a:\n    if: inputs.dry\n    runs-on: x\n    steps: [{run: echo}]\n",
+        );
+        let mut e = event("workflow_dispatch", "refs/heads/main");
+        assert!(
+            matches!(decide_trigger(&w, &e), Trigged::Skipped { reason } if reason.contains("required input 'env'"))
+        );
+        e.inputs.insert("env".into(), "staging".into());
+        assert!(
+            matches!(decide_trigger(&w, &e), Trigged::Skipped { reason } if reason.contains("one of dev, prod"))
+        );
+        e.inputs.insert("env".into(), "prod".into());
+        e.inputs.insert("typo".into(), "1".into());
+        assert!(
+            matches!(decide_trigger(&w, &e), Trigged::Skipped { reason } if reason.contains("'typo' is not declared"))
+        );
+        e.inputs.shift_remove("typo");
+        assert!(runs(&w, &e));
+        // `dry` defaults to false: the job is skipped; given as text, it is typed.
+        assert!(matches!(
+            plan_workflow(&w, &e).jobs[0].decision,
+            JobDecision::Skipped { .. }
+        ));
+        e.inputs.insert("dry".into(), "true".into());
+        assert_eq!(plan_workflow(&w, &e).jobs[0].decision, JobDecision::Runs);
     }
 
     #[test]

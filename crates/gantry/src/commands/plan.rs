@@ -61,9 +61,22 @@ fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliErr
         .collect()
 }
 
-/// The branch checked out in `root`, from `.git/HEAD`.
+/// The branch checked out in the repository holding `root`, read from its
+/// `HEAD` (following a worktree's `.git` file). Reads files only.
 fn current_ref(root: &Path) -> Option<String> {
-    let head = std::fs::read_to_string(root.join(".git").join("HEAD")).ok()?;
+    let start = root.canonicalize().ok()?;
+    let dot_git = start
+        .ancestors()
+        .map(|dir| dir.join(".git"))
+        .find(|p| p.exists())?;
+    let git_dir = if dot_git.is_file() {
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let target = text.trim().strip_prefix("gitdir: ")?;
+        dot_git.parent()?.join(target)
+    } else {
+        dot_git
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
     head.trim().strip_prefix("ref: ").map(str::to_string)
 }
 
