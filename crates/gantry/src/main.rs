@@ -10,6 +10,9 @@ use clap::Parser;
 
 mod cli;
 mod commands;
+// Used by the commands that keep state (ledger, vulnerability database).
+#[allow(dead_code)]
+mod home;
 mod render;
 
 /// How a command ended; mapped to the documented exit codes.
