@@ -62,6 +62,9 @@ pub struct Workflow {
     pub jobs: IndexMap<String, Job>,
     /// The span of the `jobs` mapping.
     pub jobs_span: Span,
+    /// The YAML the model was read from, for tools that need the span of
+    /// any key (fixes, suppression comments).
+    pub yaml: Node,
 }
 
 impl Workflow {
@@ -439,6 +442,8 @@ pub struct Action {
     pub inputs: IndexMap<String, ActionInput>,
     pub outputs: IndexMap<String, ActionOutput>,
     pub runs: Option<Runs>,
+    /// The YAML the model was read from.
+    pub yaml: Node,
 }
 
 /// An input of an action.

@@ -37,6 +37,13 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
+/// A step of a path into a document: a mapping key or a sequence index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathItem<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
 /// The style a scalar was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -60,6 +67,39 @@ impl Style {
 }
 
 impl Node {
+    /// An empty null node.
+    pub fn null() -> Node {
+        Node {
+            kind: NodeKind::Null,
+            span: Span::point(0),
+            style: Style::Plain,
+        }
+    }
+
+    /// The value of `key` in a mapping, with the key node.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.kind {
+            NodeKind::Map(pairs) => pairs
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The value at a path of mapping keys and sequence indexes.
+    pub fn at(&self, path: &[PathItem<'_>]) -> Option<&Node> {
+        let mut node = self;
+        for item in path {
+            node = match (item, &node.kind) {
+                (PathItem::Key(k), _) => node.entry(k)?.1,
+                (PathItem::Index(i), NodeKind::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
     /// The string of a string scalar.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {

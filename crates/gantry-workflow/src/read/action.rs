@@ -39,7 +39,10 @@ pub fn read_action(source: Arc<SourceFile>, options: &ReadOptions) -> Parsed<Act
         );
         return reader.finish(None);
     }
-    let action = reader.action(&root);
+    let mut action = reader.action(&root);
+    if let Some(a) = &mut action {
+        a.yaml = root;
+    }
     reader.finish(action)
 }
 
@@ -57,6 +60,7 @@ impl Reader {
             inputs: IndexMap::new(),
             outputs: IndexMap::new(),
             runs: None,
+            yaml: Node::null(),
         };
         let mut composite = false;
         let mut has_runs = false;

@@ -125,7 +125,10 @@ pub fn read_workflow(source: Arc<SourceFile>, options: &ReadOptions) -> Parsed<W
         );
         return reader.finish(None);
     }
-    let workflow = reader.workflow(&root, options);
+    let mut workflow = reader.workflow(&root, options);
+    if let Some(w) = &mut workflow {
+        w.yaml = root;
+    }
     reader.finish(workflow)
 }
 
@@ -144,6 +147,7 @@ impl Reader {
             concurrency: None,
             jobs: IndexMap::new(),
             jobs_span: root.span,
+            yaml: Node::null(),
         };
         let mut seen_on = false;
         let mut jobs_node = None;
