@@ -29,7 +29,28 @@ pub enum Command {
     /// Evaluate a GitHub Actions expression.
     #[command(after_long_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
+    /// Find security weaknesses in workflows and actions, and fix them.
+    #[command(after_long_help = AUDIT_EXAMPLES)]
+    Audit(crate::commands::AuditArgs),
 }
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  gantry audit                                 every workflow and action of the repository
+  gantry audit --fix --dry-run                 show the safe fixes as a diff
+  gantry audit --fix                           apply them
+  gantry audit --format sarif > audit.sarif    for code-scanning upload
+  gantry audit --persona pedantic --min-severity medium
+  gantry audit --explain template-injection    what a rule finds and why
+
+Suppress a finding with a comment on its line or the line above:
+  run: ./deploy.sh  # gantry: ignore[download-and-execute] vetted installer
+
+Configure rules in .gantry/audit.yml (disable, severity, settings such as
+unpinned-uses policies and missing-timeout default-minutes).
+
+Exit status: 0 when nothing is at or above --min-severity, 1 when something
+is, 2 for bad usage or files that do not parse.";
 
 const VALIDATE_EXAMPLES: &str = "\
 Examples:

@@ -17,7 +17,10 @@ pub fn home() -> PathBuf {
         return PathBuf::from(dir).join("gantry");
     }
     if let Some(dir) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir).join(".local").join("share").join("gantry");
+        return PathBuf::from(dir)
+            .join(".local")
+            .join("share")
+            .join("gantry");
     }
     PathBuf::from(".gantry-home")
 }

@@ -14,6 +14,7 @@ mod commands;
 #[allow(dead_code)]
 mod home;
 mod render;
+mod sarif;
 
 /// How a command ended; mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ static META: RuleMeta = RuleMeta {
     pedantic: false,
     why: "Tags and branches can be moved. Whoever controls the action's repository (or steals its maintainer's credentials) can point `@v4` at new code, which your workflow then runs with your secrets. A 40-character commit SHA cannot be changed.",
     example: "steps:\n  - uses: actions/checkout@v4\n  - uses: docker://alpine:3.20",
-    fix: "pin to the commit the tag points at, keeping the tag as a comment: `uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0`; for `docker://` add an `@sha256:` digest",
+    fix: "pin to the full commit SHA the tag points at, keeping the tag as a comment (`uses: owner/action@<40-hex commit> # v4.2.0`); for `docker://` add an `@sha256:` digest",
 };
 
 /// How strictly an action must be pinned.

@@ -1,5 +1,6 @@
 //! One module per command; each returns an [`Outcome`] or a [`CliError`].
 
+mod audit;
 mod eval;
 mod plan;
 mod validate;
@@ -7,6 +8,8 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 use crate::Outcome;
+pub use audit::AuditArgs;
+
 use crate::cli::{Cli, Command};
 
 /// An error that stops a command before it could check anything.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Validate(args) => validate::run(&root, args),
         Command::Plan(args) => plan::run(&root, args),
         Command::Eval(args) => eval::run(&root, args),
+        Command::Audit(args) => audit::run(&root, args),
     }
 }
 

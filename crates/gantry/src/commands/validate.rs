@@ -75,7 +75,7 @@ fn unreadable(kind: FileKind, name: String, message: String) -> Checked {
 }
 
 /// The files named on the command line, or the repository's.
-fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, CliError> {
         let mut found = discover(dir).map_err(|source| CliError::Read {
             path: dir.to_path_buf(),

@@ -1,0 +1,550 @@
+//! `gantry audit`: security analysis of workflows and actions, with fixes.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use gantry_audit::{
+    Config, Finding, Persona, RULES, Severity, Target, apply_fixes, audit, rule_ids,
+};
+use gantry_workflow::{
+    Diagnostic, FileKind, ReadOptions, SourceFile, file_kind, read_action, read_workflow,
+};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use serde_json::json;
+
+use super::{CliError, display_path, read_text};
+use crate::Outcome;
+use crate::render;
+use crate::sarif::{self, Region, SarifResult, SarifRule};
+
+/// Output format of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AuditFormat {
+    /// Annotated source snippets with the fix, like a compiler.
+    #[default]
+    Human,
+    /// Stable JSON for tools.
+    Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub workflow-command annotations (`::error file=...`).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PersonaArg {
+    /// Medium- and high-confidence findings, no pedantic rules.
+    Regular,
+    /// Also the pedantic rules.
+    Pedantic,
+    /// Everything, low-confidence findings included.
+    Auditor,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Files or directories to audit [default: the repository's workflows
+    /// and actions].
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: AuditFormat,
+
+    /// Report (and fail on) findings at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub min_severity: SeverityArg,
+
+    /// Which findings to show [default: from .gantry/audit.yml, else regular].
+    #[arg(long, value_enum)]
+    pub persona: Option<PersonaArg>,
+
+    /// The configuration file [default: .gantry/audit.yml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Apply the safe fixes to the files.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: print the changes as a diff instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+
+    /// Print the documentation of a rule and exit.
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["fix", "list_rules"])]
+    pub explain: Option<String>,
+
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+fn load_config(root: &Path, args: &AuditArgs) -> Result<Config, CliError> {
+    let path = match &args.config {
+        Some(p) => Some(if p.is_absolute() {
+            p.clone()
+        } else {
+            root.join(p)
+        }),
+        None => Some(root.join(".gantry").join("audit.yml")).filter(|p| p.is_file()),
+    };
+    let mut config = match path {
+        None => Config::default(),
+        Some(path) => {
+            let source = SourceFile::new(display_path(root, &path), read_text(&path)?);
+            Config::parse(&source, &rule_ids()).map_err(|e| {
+                let at = e
+                    .span
+                    .map(|s| format!(" at {}", source.position(s.start)))
+                    .unwrap_or_default();
+                CliError::usage(
+                    format!("{}{at}: {e}", source.name()),
+                    Some(format!("rules: {}", rule_ids().join(", "))),
+                )
+            })?
+        }
+    };
+    if let Some(p) = args.persona {
+        config.persona = match p {
+            PersonaArg::Regular => Persona::Regular,
+            PersonaArg::Pedantic => Persona::Pedantic,
+            PersonaArg::Auditor => Persona::Auditor,
+        };
+    }
+    Ok(config)
+}
+
+/// One audited file.
+struct Audited {
+    source: Arc<SourceFile>,
+    findings: Vec<Finding>,
+}
+
+/// A file's findings, or (`Err`) the errors that kept it from being read.
+type AuditResult = Result<(Arc<SourceFile>, Vec<Finding>), (Arc<SourceFile>, Vec<Diagnostic>)>;
+
+/// Reads and audits one file.
+fn audit_text(name: String, text: String, kind: FileKind, config: &Config) -> AuditResult {
+    let source = SourceFile::new(name, text);
+    let options = ReadOptions::default();
+    let (errors, findings) = match kind {
+        FileKind::Workflow => {
+            let parsed = read_workflow(source.clone(), &options);
+            let errors: Vec<Diagnostic> = parsed
+                .diagnostics
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.is_error())
+                .collect();
+            let findings = parsed
+                .value
+                .filter(|_| errors.is_empty())
+                .map(|w| audit(Target::Workflow(&w), &source, config));
+            (errors, findings)
+        }
+        FileKind::Action => {
+            let parsed = read_action(source.clone(), &options);
+            let errors: Vec<Diagnostic> = parsed
+                .diagnostics
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.is_error())
+                .collect();
+            let findings = parsed
+                .value
+                .filter(|_| errors.is_empty())
+                .map(|a| audit(Target::Action(&a), &source, config));
+            (errors, findings)
+        }
+    };
+    match findings {
+        Some(findings) => Ok((source, findings)),
+        None => Err((source, errors)),
+    }
+}
+
+fn explain(id: &str) -> Result<Outcome, CliError> {
+    let Some(rule) = gantry_audit::rules::rule(id) else {
+        let near =
+            gantry_workflow::did_you_mean(id, rule_ids()).map(|n| format!("did you mean `{n}`?"));
+        return Err(CliError::usage(
+            format!("no rule `{id}`"),
+            near.or(Some("list them with `gantry audit --list-rules`".into())),
+        ));
+    };
+    let m = rule.meta();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}, default severity {}{})\n",
+        m.id,
+        m.title,
+        m.severity.name(),
+        if m.pedantic { ", pedantic" } else { "" }
+    );
+    let _ = writeln!(out, "Why it matters:\n  {}\n", m.why);
+    let _ = writeln!(
+        out,
+        "Example:\n{}\n",
+        m.example
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let _ = writeln!(out, "Fix:\n  {}", m.fix);
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+fn list_rules() -> Result<Outcome, CliError> {
+    let mut out = String::new();
+    for rule in RULES {
+        let m = rule.meta();
+        let _ = writeln!(
+            out,
+            "{:<34} {:<7} {}{}",
+            m.id,
+            m.severity.name(),
+            m.title,
+            if m.pedantic { " (pedantic)" } else { "" }
+        );
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
+    if let Some(id) = &args.explain {
+        return explain(id);
+    }
+    if args.list_rules {
+        return list_rules();
+    }
+    let config = load_config(root, &args)?;
+    let files = super::validate::files(root, &args.paths)?;
+    if files.is_empty() {
+        return Err(CliError::usage(
+            format!("no workflow or action files found under {}", root.display()),
+            Some(
+                "workflows live in .github/workflows/*.yml; pass files or folders to audit others"
+                    .to_string(),
+            ),
+        ));
+    }
+    let min: Severity = args.min_severity.into();
+    let colored = render::color(std::io::stdout().is_terminal());
+    let mut audited = Vec::new();
+    let mut invalid = false;
+    let mut diff = String::new();
+    for path in &files {
+        let name = display_path(root, path);
+        let text = read_text(path)?;
+        let kind = file_kind(path);
+        let (source, mut findings) = match audit_text(name.clone(), text.clone(), kind, &config) {
+            Ok(found) => found,
+            Err((source, errors)) => {
+                invalid = true;
+                for d in &errors {
+                    eprint!(
+                        "{}",
+                        render::diagnostic_human(
+                            &source,
+                            d,
+                            render::color(std::io::stderr().is_terminal())
+                        )
+                    );
+                }
+                continue;
+            }
+        };
+        if args.fix && findings.iter().any(|f| f.fix.is_some()) {
+            let (fixed, _) = apply_fixes(&text, &findings);
+            // A fix must leave a file that still reads without errors.
+            match audit_text(name.clone(), fixed.clone(), kind, &config) {
+                Ok((fixed_source, remaining)) => {
+                    if args.dry_run {
+                        let _ = write!(
+                            diff,
+                            "{}",
+                            similar::TextDiff::from_lines(&text, &fixed)
+                                .unified_diff()
+                                .context_radius(2)
+                                .header(&format!("a/{name}"), &format!("b/{name}"))
+                        );
+                    } else {
+                        std::fs::write(path, &fixed).map_err(|source| CliError::Read {
+                            path: path.clone(),
+                            source,
+                        })?;
+                        findings = remaining;
+                        audited.push(Audited {
+                            source: fixed_source,
+                            findings,
+                        });
+                        continue;
+                    }
+                }
+                Err((_, errors)) => {
+                    eprintln!(
+                        "gantry: not fixing {name}: the fixed file would not be valid ({}); please report this",
+                        errors
+                            .first()
+                            .map_or("unknown error", |d| d.message.as_str())
+                    );
+                }
+            }
+        }
+        audited.push(Audited { source, findings });
+    }
+    for a in &mut audited {
+        a.findings.retain(|f| f.severity >= min);
+    }
+    let count: usize = audited.iter().map(|a| a.findings.len()).sum();
+    let mut stdout = std::io::stdout().lock();
+    if args.dry_run {
+        stdout.write_all(diff.as_bytes())?;
+    }
+    match args.format {
+        AuditFormat::Human => {
+            let handler = GraphicalReportHandler::new_themed(if colored {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            })
+            .with_context_lines(1);
+            for a in &audited {
+                for f in &a.findings {
+                    stdout.write_all(human(&handler, &a.source, f).as_bytes())?;
+                }
+            }
+            let fixable = audited
+                .iter()
+                .flat_map(|a| &a.findings)
+                .filter(|f| f.fix.is_some())
+                .count();
+            let mut summary = format!(
+                "{} file{} audited, {count} finding{}",
+                audited.len(),
+                plural(audited.len()),
+                plural(count)
+            );
+            if fixable > 0 && !args.fix {
+                let _ = write!(summary, " ({fixable} fixable with `gantry audit --fix`)");
+            }
+            writeln!(stdout, "{summary}")?;
+        }
+        AuditFormat::Json => {
+            let findings: Vec<_> = audited
+                .iter()
+                .flat_map(|a| a.findings.iter().map(move |f| json_finding(a, f)))
+                .collect();
+            let report = json!({ "findings": findings, "summary": { "files": audited.len(), "findings": count } });
+            serde_json::to_writer_pretty(&mut stdout, &report).map_err(std::io::Error::from)?;
+            writeln!(stdout)?;
+        }
+        AuditFormat::Sarif => {
+            let log = sarif_log(&audited);
+            serde_json::to_writer_pretty(&mut stdout, &log).map_err(std::io::Error::from)?;
+            writeln!(stdout)?;
+        }
+        AuditFormat::Github => {
+            for a in &audited {
+                for f in &a.findings {
+                    let r = region(&a.source, f.span);
+                    let level = match f.severity {
+                        Severity::High => "error",
+                        Severity::Medium => "warning",
+                        Severity::Low | Severity::Info => "notice",
+                    };
+                    writeln!(
+                        stdout,
+                        "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                        escape_property(a.source.name()),
+                        r.start_line,
+                        r.start_column,
+                        r.end_line,
+                        r.end_column,
+                        escape_property(f.rule),
+                        escape_data(&f.message)
+                    )?;
+                }
+            }
+        }
+    }
+    if invalid {
+        return Ok(Outcome::Usage);
+    }
+    Ok(if count > 0 {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn region(source: &SourceFile, span: gantry_workflow::Span) -> Region {
+    let start = source.position(span.start);
+    let end = source.position(span.end.max(span.start));
+    Region {
+        start_line: start.line,
+        start_column: start.column,
+        end_line: end.line,
+        end_column: end.column.max(if end.line == start.line {
+            start.column + 1
+        } else {
+            1
+        }),
+    }
+}
+
+fn human(handler: &GraphicalReportHandler, source: &Arc<SourceFile>, f: &Finding) -> String {
+    let mut help = f.help.clone();
+    if let Some(fix) = &f.fix {
+        let _ = write!(
+            help,
+            "\nfix available: {} (`gantry audit --fix`)",
+            fix.title
+        );
+    }
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(f.label.clone()),
+        (f.span.start, f.span.len().max(1)),
+    )];
+    for (span, label) in &f.related {
+        labels.push(LabeledSpan::new_with_span(
+            Some(label.clone()),
+            (span.start, span.len().max(1)),
+        ));
+    }
+    let md = MietteDiagnostic::new(f.message.clone())
+        .with_code(format!(
+            "{} ({}, {} confidence)",
+            f.rule,
+            f.severity.name(),
+            f.confidence.name()
+        ))
+        .with_severity(match f.severity {
+            Severity::High | Severity::Medium => miette::Severity::Error,
+            Severity::Low => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+        .with_labels(labels)
+        .with_help(help);
+    let report = miette::Report::new(md)
+        .with_source_code(NamedSource::new(source.name(), source.text().to_string()));
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, report.as_ref());
+    out
+}
+
+fn json_finding(a: &Audited, f: &Finding) -> serde_json::Value {
+    let r = region(&a.source, f.span);
+    json!({
+        "rule": f.rule,
+        "severity": f.severity.name(),
+        "confidence": f.confidence.name(),
+        "message": f.message,
+        "path": a.source.name(),
+        "location": {
+            "line": r.start_line, "column": r.start_column,
+            "end_line": r.end_line, "end_column": r.end_column,
+            "start_byte": f.span.start, "end_byte": f.span.end,
+        },
+        "label": f.label,
+        "help": f.help,
+        "fix": f.fix.as_ref().map(|fix| json!({ "title": fix.title })),
+        "related": f.related.iter().map(|(span, label)| {
+            let r = region(&a.source, *span);
+            json!({ "line": r.start_line, "column": r.start_column, "label": label })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn sarif_log(audited: &[Audited]) -> serde_json::Value {
+    let rules: Vec<SarifRule> = RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            SarifRule {
+                id: m.id.to_string(),
+                title: m.title.to_string(),
+                description: m.why.to_string(),
+                help_markdown: format!(
+                    "{}\n\n**Example**\n\n```yaml\n{}\n```\n\n**Fix**: {}",
+                    m.why, m.example, m.fix
+                ),
+                level: level(m.severity),
+                security_severity: match m.severity {
+                    Severity::High => 8.0,
+                    Severity::Medium => 5.5,
+                    Severity::Low => 3.0,
+                    Severity::Info => 0.0,
+                },
+            }
+        })
+        .collect();
+    let results: Vec<SarifResult> = audited
+        .iter()
+        .flat_map(|a| {
+            a.findings.iter().map(move |f| SarifResult {
+                rule_id: f.rule.to_string(),
+                level: level(f.severity),
+                message: f.message.clone(),
+                path: a.source.name().replace('\\', "/"),
+                region: Some(region(&a.source, f.span)),
+                related: f
+                    .related
+                    .iter()
+                    .map(|(s, l)| (region(&a.source, *s), l.clone()))
+                    .collect(),
+            })
+        })
+        .collect();
+    sarif::log(&rules, &results)
+}
+
+/// Escapes a workflow-command property value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Escapes workflow-command data.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
