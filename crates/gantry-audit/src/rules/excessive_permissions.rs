@@ -36,6 +36,10 @@ const CHECK_WORDS: &[&str] = &[
     "coverage",
 ];
 
+/// Scopes a checking job may write to report its results (code-scanning
+/// uploads, check runs, commit statuses); `id-token` has its own rule.
+const REPORTING: &[&str] = &["security-events", "checks", "statuses", "id-token"];
+
 fn is_check_job(job: &Job) -> bool {
     let mut names = vec![job.id.value.to_ascii_lowercase()];
     if let Some(n) = &job.name {
@@ -93,7 +97,7 @@ impl super::Rule for Rule {
             };
             if let PermissionsKind::Scopes(scopes) = &permissions.kind {
                 for (scope, access) in scopes {
-                    if access.value == Access::Write && scope != "id-token" {
+                    if access.value == Access::Write && !REPORTING.contains(&scope.as_str()) {
                         out.push(ctx.finding(
                             &META,
                             access.span,

@@ -7,7 +7,7 @@ use gantry_workflow::model::{StepAction, Text};
 use gantry_workflow::{SourceFile, Span};
 
 use super::RuleMeta;
-use crate::context::{Ctx, StepRef, Target};
+use crate::context::{Ctx, StepRef};
 use crate::expr::{Found, context_paths, expressions, path_matches};
 use crate::finding::{Confidence, Edit, Finding, Fix, Severity};
 
@@ -55,28 +55,21 @@ const UNTRUSTED: &[&str] = &[
 ];
 
 /// Values that may carry untrusted text, depending on how they were set.
-const MAYBE: &[&str] = &[
-    "inputs.**",
-    "github.event.inputs.**",
-    "steps.*.outputs.**",
-    "needs.*.outputs.**",
-    "env.**",
-];
+const MAYBE: &[&str] = &["steps.*.outputs.**", "needs.*.outputs.**", "env.**"];
 
-fn classify(ctx: &Ctx<'_>, path: &str) -> Option<Confidence> {
+/// Free text typed by whoever dispatches or calls the workflow or action.
+const INPUTS: &[&str] = &["inputs.**", "github.event.inputs.**"];
+
+fn classify(path: &str) -> Option<Confidence> {
     if UNTRUSTED.iter().any(|p| path_matches(p, path)) {
-        return Some(Confidence::High);
+        Some(Confidence::High)
+    } else if INPUTS.iter().any(|p| path_matches(p, path)) {
+        Some(Confidence::Medium)
+    } else if MAYBE.iter().any(|p| path_matches(p, path)) {
+        Some(Confidence::Low)
+    } else {
+        None
     }
-    if MAYBE.iter().any(|p| path_matches(p, path)) {
-        // Inputs of a composite action come from whoever calls it.
-        let action_input = matches!(ctx.target, Target::Action(_)) && path.starts_with("inputs.");
-        return Some(if action_input {
-            Confidence::Medium
-        } else {
-            Confidence::Low
-        });
-    }
-    None
 }
 
 /// An environment variable name for an expression: `github.event.issue.title`
@@ -133,7 +126,7 @@ impl Rule {
             .filter_map(|f| {
                 context_paths(&f.expr)
                     .iter()
-                    .filter_map(|p| classify(ctx, p).map(|c| (c, p.clone())))
+                    .filter_map(|p| classify(p).map(|c| (c, p.clone())))
                     .max_by_key(|(c, _)| *c)
                     .map(|(c, p)| (f, c, p))
             })
