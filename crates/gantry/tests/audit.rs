@@ -43,6 +43,15 @@ fn human_output_points_at_each_gap() {
 }
 
 #[test]
+fn every_output_format_is_stable() {
+    for format in ["json", "sarif", "github"] {
+        let out = gantry(&fixture(), &["audit", "--format", format]);
+        assert_eq!(out.status.code(), Some(1));
+        insta::assert_snapshot!(format!("format_{format}"), stdout(&out));
+    }
+}
+
+#[test]
 fn json_lists_findings_with_locations() {
     let out = gantry(&fixture(), &["audit", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
