@@ -1,4 +1,5 @@
-//! The planner: which workflows an event triggers, the jobs they would run,
-//! their matrices and the job graph. (The executor arrives with `gantry run`.)
+//! Planning and running workflows: [`plan`] says which workflows an event
+//! triggers and which jobs would run; [`run`] executes them on this machine.
 
 pub mod plan;
+pub mod run;

@@ -1,0 +1,256 @@
+//! `actions/checkout`: the repository's files at the run's commit, in the
+//! job's workspace. A shared clone when the repository is the top of a git
+//! repository (so `git` works in the job), the committed files of the folder
+//! otherwise; uncommitted changes on request.
+
+use std::path::{Path, PathBuf};
+
+use tokio::process::Command;
+
+use super::super::job::{JobRun, LogSink, StepExec};
+
+async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .await
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Removes everything inside `dir`.
+fn clean(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() && !path.is_symlink() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    std::fs::create_dir_all(dir)
+}
+
+/// Copies the files under `from` that git reports as modified or untracked
+/// (not ignored), and removes the deleted ones, into `to`.
+async fn copy_uncommitted(from: &Path, to: &Path) -> Result<usize, String> {
+    let changed = git(
+        from,
+        &[
+            "ls-files",
+            "--modified",
+            "--others",
+            "--exclude-standard",
+            "-z",
+            ".",
+        ],
+    )
+    .await?;
+    let deleted = git(from, &["ls-files", "--deleted", "-z", "."]).await?;
+    let mut count = 0;
+    for rel in deleted.split('\0').filter(|s| !s.is_empty()) {
+        let _ = std::fs::remove_file(to.join(rel));
+    }
+    for rel in changed.split('\0').filter(|s| !s.is_empty()) {
+        let src = from.join(rel);
+        if !src.is_file() {
+            continue;
+        }
+        let dst = to.join(rel);
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        reflink_copy::reflink_or_copy(&src, &dst)
+            .map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Copies a folder that is not in git, respecting `.gitignore` files.
+fn copy_tree(from: &Path, to: &Path) -> Result<usize, String> {
+    let mut count = 0;
+    for entry in ignore::WalkBuilder::new(from)
+        .hidden(false)
+        .build()
+        .flatten()
+    {
+        let Ok(rel) = entry.path().strip_prefix(from) else {
+            continue;
+        };
+        if rel.as_os_str().is_empty() || rel.starts_with(".git") {
+            continue;
+        }
+        let dst = to.join(rel);
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            std::fs::create_dir_all(&dst).map_err(|e| e.to_string())?;
+        } else if entry.file_type().is_some_and(|t| t.is_file()) {
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            reflink_copy::reflink_or_copy(entry.path(), &dst).map_err(|e| e.to_string())?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+pub(crate) async fn checkout(
+    run: &mut JobRun,
+    input: &(dyn Fn(&str) -> Option<String> + Sync),
+    log: &mut LogSink,
+) -> StepExec {
+    if let Some(repository) = input("repository") {
+        let own = run
+            .base
+            .values
+            .get("github")
+            .and_then(|g| g.get("repository"))
+            .map(|v| v.to_display_string())
+            .unwrap_or_default();
+        if !repository.eq_ignore_ascii_case(&own) {
+            return StepExec::failed(
+                format!(
+                    "checking out another repository (`{repository}`) needs the network; gantry checks out only the repository being run"
+                ),
+                log,
+            );
+        }
+    }
+    if input("submodules").is_some_and(|s| s != "false") {
+        log.warning("submodules are not checked out by gantry's built-in checkout");
+    }
+    let relative = input("path").unwrap_or_else(|| ".".into());
+    if Path::new(&relative).components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir | std::path::Component::RootDir
+        )
+    }) {
+        return StepExec::failed(
+            format!("`path: {relative}` must stay inside the workspace"),
+            log,
+        );
+    }
+    let dest: PathBuf = run.workspace.join(&relative);
+    if let Err(e) = clean(&dest) {
+        return StepExec::failed(format!("cannot clean {}: {e}", dest.display()), log);
+    }
+    let repo = run.shared.options.repo.clone();
+    let include_uncommitted = run.shared.options.include_uncommitted;
+    let sha = run
+        .base
+        .values
+        .get("github")
+        .and_then(|g| g.get("sha"))
+        .map(|v| v.to_display_string())
+        .filter(|s| !s.is_empty());
+    let top = git(&repo, &["rev-parse", "--show-toplevel"])
+        .await
+        .ok()
+        .map(PathBuf::from);
+    let result: Result<String, String> = async {
+        match (top, sha) {
+            (Some(top), Some(sha)) => {
+                let wanted = match input("ref") {
+                    Some(r) => {
+                        git(&top, &["rev-parse", "--verify", &format!("{r}^{{commit}}")]).await?
+                    }
+                    None => sha,
+                };
+                let same = top.canonicalize().ok() == repo.canonicalize().ok();
+                if same {
+                    let dest_text = dest.display().to_string();
+                    let top_text = top.display().to_string();
+                    git(
+                        &top,
+                        &[
+                            "clone",
+                            "--quiet",
+                            "--shared",
+                            "--no-checkout",
+                            &top_text,
+                            &dest_text,
+                        ],
+                    )
+                    .await?;
+                    git(&dest, &["checkout", "--quiet", "--detach", &wanted]).await?;
+                    let copied = if include_uncommitted {
+                        copy_uncommitted(&repo, &dest).await?
+                    } else {
+                        0
+                    };
+                    Ok(format!(
+                        "checked out {wanted} into {relative}{}",
+                        uncommitted_note(copied)
+                    ))
+                } else {
+                    // A folder inside a larger repository: its committed files.
+                    let prefix = git(&repo, &["rev-parse", "--show-prefix"]).await?;
+                    let spec = format!("{wanted}:{}", prefix.trim_end_matches('/'));
+                    let status = Command::new("bash")
+                        .arg("-c")
+                        .arg("git -C \"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"")
+                        .arg("checkout")
+                        .arg(&top)
+                        .arg(&spec)
+                        .arg(&dest)
+                        .status()
+                        .await
+                        .map_err(|e| format!("cannot run git archive: {e}"))?;
+                    if !status.success() {
+                        return Err(format!("git archive {spec} failed"));
+                    }
+                    let copied = if include_uncommitted {
+                        copy_uncommitted(&repo, &dest).await?
+                    } else {
+                        0
+                    };
+                    Ok(format!(
+                        "checked out {prefix} at {wanted} into {relative}{}",
+                        uncommitted_note(copied)
+                    ))
+                }
+            }
+            _ => {
+                let n = copy_tree(&repo, &dest)?;
+                Ok(format!(
+                    "copied {n} files of {} (not a git repository) into {relative}",
+                    repo.display()
+                ))
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            log.info(&message);
+            let commit = git(&dest, &["rev-parse", "HEAD"]).await.unwrap_or_default();
+            StepExec::ok(vec![
+                ("ref".into(), input("ref").unwrap_or_default()),
+                ("commit".into(), commit),
+            ])
+        }
+        Err(e) => StepExec::failed(e, log),
+    }
+}
+
+fn uncommitted_note(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", with {n} uncommitted files")
+    }
+}

@@ -1,0 +1,269 @@
+//! `gantry run`: executing a workflow on this machine, without containers.
+//!
+//! The [`schedule`] starts each job as soon as the jobs it needs have
+//! finished, up to a parallelism limit, honouring matrices, `max-parallel`,
+//! `fail-fast` and `if:`. A [`job`] runs its steps in a private workspace:
+//! `run:` scripts through the shell GitHub would use, built-in
+//! implementations of the common actions ([`actions`]), local composite
+//! actions and local reusable workflows. Everything that happens is
+//! reported as [`RunEvent`]s (for the terminal or NDJSON) and recorded
+//! through a [`Backend`] (run history, logs, caches, artifacts).
+
+pub mod actions;
+pub mod commands;
+pub mod files;
+mod job;
+pub mod mask;
+pub mod process;
+mod schedule;
+pub mod scope;
+mod shell;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gantry_workflow::Workflow;
+use indexmap::IndexMap;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::plan::Event;
+pub use mask::Masker;
+pub use process::Stream;
+
+/// How a run, job or step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    Success,
+    Failure,
+    Cancelled,
+    Skipped,
+}
+
+impl Conclusion {
+    pub fn name(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+            Conclusion::Cancelled => "cancelled",
+            Conclusion::Skipped => "skipped",
+        }
+    }
+}
+
+/// What happened, as it happens.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum RunEvent {
+    RunStarted {
+        run_id: u64,
+        workflow: String,
+        event: String,
+        #[serde(rename = "ref")]
+        git_ref: Option<String>,
+        sha: Option<String>,
+    },
+    JobStarted {
+        job: String,
+    },
+    JobSkipped {
+        job: String,
+        reason: String,
+    },
+    StepStarted {
+        job: String,
+        step: usize,
+        name: String,
+    },
+    Log {
+        job: String,
+        step: Option<usize>,
+        stream: Stream,
+        line: String,
+        /// The `::group::` the line is in, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
+    Annotation {
+        job: String,
+        step: Option<usize>,
+        level: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+    },
+    StepFinished {
+        job: String,
+        step: usize,
+        name: String,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    JobFinished {
+        job: String,
+        result: Conclusion,
+        duration_ms: u64,
+        cache_hits: u32,
+        cache_misses: u32,
+    },
+    RunFinished {
+        run_id: u64,
+        conclusion: Conclusion,
+        duration_ms: u64,
+    },
+}
+
+/// A run as recorded in the history.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub workflow_path: String,
+    pub workflow_name: String,
+    pub event: String,
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+    pub inputs_json: String,
+}
+
+/// The result of restoring a cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheRestore {
+    pub matched_key: String,
+    pub exact: bool,
+}
+
+/// An artifact as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactStored {
+    pub name: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// An error of the backend, as text for the step log.
+pub type BackendError = String;
+
+/// Where runs are recorded and caches and artifacts kept.
+pub trait Backend: Send + Sync {
+    fn begin_run(&self, run: &RunRecord) -> Result<u64, BackendError>;
+    fn finish_run(&self, run: u64, conclusion: Conclusion) -> Result<(), BackendError>;
+    fn begin_job(
+        &self,
+        run: u64,
+        job_id: &str,
+        name: &str,
+        matrix_json: Option<&str>,
+    ) -> Result<u64, BackendError>;
+    fn finish_job(
+        &self,
+        job: u64,
+        conclusion: Conclusion,
+        outputs: &[(String, String)],
+    ) -> Result<(), BackendError>;
+    fn begin_step(
+        &self,
+        job: u64,
+        index: u32,
+        step_id: Option<&str>,
+        name: &str,
+    ) -> Result<u64, BackendError>;
+    #[allow(clippy::too_many_arguments)]
+    fn finish_step(
+        &self,
+        step: u64,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        exit_code: Option<i32>,
+        outputs: &[(String, String)],
+    ) -> Result<(), BackendError>;
+    /// The file a job's (or a step's) log is written to.
+    fn log_path(&self, run: u64, job: u64, step: Option<u64>) -> PathBuf;
+    fn record_cache(&self, run: u64, key: &str, hit: Option<&str>) -> Result<(), BackendError>;
+    /// Saves `paths` (relative to `root`) under `key`; `false` if the key
+    /// already exists (caches are immutable).
+    fn save_cache(
+        &self,
+        key: &str,
+        version: &str,
+        root: &Path,
+        paths: &[String],
+    ) -> Result<bool, BackendError>;
+    /// Restores the exact key, else the newest entry starting with a
+    /// restore key.
+    fn restore_cache(
+        &self,
+        keys: &[String],
+        version: &str,
+        dest: &Path,
+    ) -> Result<Option<CacheRestore>, BackendError>;
+    fn upload_artifact(
+        &self,
+        run: u64,
+        name: &str,
+        root: &Path,
+        paths: &[String],
+        retention_days: Option<u32>,
+    ) -> Result<ArtifactStored, BackendError>;
+    /// Downloads artifacts whose names match `pattern` (all when `None`).
+    fn download_artifact(
+        &self,
+        run: u64,
+        pattern: Option<&str>,
+        dest: &Path,
+        per_artifact_dirs: bool,
+    ) -> Result<Vec<ArtifactStored>, BackendError>;
+}
+
+/// Everything a run needs besides the workflow.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The repository (or folder) the workflow belongs to.
+    pub repo: PathBuf,
+    /// Where job workspaces are made.
+    pub work_dir: PathBuf,
+    /// The event that started the run.
+    pub event: Event,
+    /// The commit the run is for, when known.
+    pub sha: Option<String>,
+    pub secrets: IndexMap<String, String>,
+    pub vars: IndexMap<String, String>,
+    /// How many jobs may run at once.
+    pub parallel: usize,
+    /// Copy uncommitted changes into workspaces, not only committed files.
+    pub include_uncommitted: bool,
+    /// Skip remote actions gantry cannot run, with a warning, instead of
+    /// failing the step.
+    pub skip_unsupported: bool,
+    /// How long a stopped process group gets before SIGKILL.
+    pub grace: Duration,
+    /// Keep job workspaces after the run.
+    pub keep_workspaces: bool,
+}
+
+/// How a run is stopped from outside.
+#[derive(Debug, Clone, Default)]
+pub struct Stop {
+    /// Cancel the run as GitHub does (a first Ctrl-C): running steps are
+    /// stopped; `always()` and `cancelled()` steps and jobs still run.
+    pub graceful: CancellationToken,
+    /// Stop everything now (a second Ctrl-C).
+    pub force: CancellationToken,
+}
+
+/// Runs a workflow to its end; returns the run's id and conclusion.
+pub async fn run(
+    workflow: Arc<Workflow>,
+    options: Arc<RunOptions>,
+    backend: Arc<dyn Backend>,
+    masker: Masker,
+    events: UnboundedSender<RunEvent>,
+    stop: Stop,
+) -> Result<(u64, Conclusion), String> {
+    schedule::run_workflow(workflow, options, backend, masker, events, stop).await
+}

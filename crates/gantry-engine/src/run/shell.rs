@@ -1,0 +1,159 @@
+//! How `run:` scripts are started: GitHub's shell templates.
+
+use std::path::Path;
+
+/// Scripts larger than this are passed as a file rather than an argument.
+const INLINE_LIMIT: usize = 64 * 1024;
+
+/// The program, its arguments, and the script file to write first (for
+/// custom templates and very large scripts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invocation {
+    pub program: String,
+    pub args: Vec<String>,
+    /// `(path, contents)` to write before starting, removed afterwards.
+    pub script_file: Option<(std::path::PathBuf, String)>,
+}
+
+/// Whether a program can be found on `PATH`.
+pub(crate) fn on_path(program: &str, path: &str) -> bool {
+    std::env::split_paths(path).any(|dir| dir.join(program).is_file())
+}
+
+/// Builds the command for a script. Built-in shells get the script as an
+/// argument, so values expanded into it do not reach the disk; custom
+/// templates (`{0}` is the script's path) get a file in `temp_dir`.
+pub(crate) fn invocation(
+    shell: Option<&str>,
+    script: &str,
+    temp_dir: &Path,
+    path_var: &str,
+) -> Result<Invocation, String> {
+    let shell = shell.map(str::trim).filter(|s| !s.is_empty());
+    let file = |ext: &str| temp_dir.join(format!("script-{}.{ext}", unique()));
+    let inline = script.len() <= INLINE_LIMIT;
+    let (program, mut args, ext): (&str, Vec<&str>, &str) = match shell {
+        None if on_path("bash", path_var) => (
+            "bash",
+            vec!["--noprofile", "--norc", "-eo", "pipefail"],
+            "sh",
+        ),
+        None => ("sh", vec!["-e"], "sh"),
+        Some("bash") => (
+            "bash",
+            vec!["--noprofile", "--norc", "-eo", "pipefail"],
+            "sh",
+        ),
+        Some("sh") => ("sh", vec!["-e"], "sh"),
+        Some("python") => ("python", vec![], "py"),
+        Some("pwsh") => (
+            "pwsh",
+            vec!["-NoProfile", "-NonInteractive", "-Command"],
+            "ps1",
+        ),
+        Some("powershell") => (
+            "powershell",
+            vec!["-NoProfile", "-NonInteractive", "-Command"],
+            "ps1",
+        ),
+        Some("cmd") => return Err("`shell: cmd` needs Windows; this runner is not Windows".into()),
+        Some(template) => {
+            if !template.contains("{0}") {
+                return Err(format!(
+                    "unknown shell `{template}`: use bash, sh, python, pwsh, or a command with `{{0}}` for the script's path"
+                ));
+            }
+            let path = file("sh");
+            let mut words: Vec<String> = template.split_whitespace().map(str::to_string).collect();
+            if words.is_empty() {
+                return Err("the shell template is empty".into());
+            }
+            let program = words.remove(0);
+            let path_text = path.display().to_string();
+            let args = words
+                .into_iter()
+                .map(|w| w.replace("{0}", &path_text))
+                .collect();
+            return Ok(Invocation {
+                program,
+                args,
+                script_file: Some((path, script.to_string())),
+            });
+        }
+    };
+    if !on_path(program, path_var) {
+        return Err(format!(
+            "the shell `{program}` is not installed on this machine"
+        ));
+    }
+    let mut script_file = None;
+    if inline {
+        match program {
+            "python" => args.push("-c"),
+            "bash" | "sh" => args.push("-c"),
+            _ => {}
+        }
+        args.push(script);
+        return Ok(Invocation {
+            program: program.to_string(),
+            args: args.into_iter().map(str::to_string).collect(),
+            script_file,
+        });
+    }
+    let path = file(ext);
+    let path_text = path.display().to_string();
+    let mut args: Vec<String> = args.into_iter().map(str::to_string).collect();
+    if program == "pwsh" || program == "powershell" {
+        args.push(format!(". '{path_text}'"));
+    } else {
+        args.push(path_text);
+    }
+    script_file = Some((path, script.to_string()));
+    Ok(Invocation {
+        program: program.to_string(),
+        args,
+        script_file,
+    })
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn bash_is_strict_and_gets_the_script_inline() {
+        let path = std::env::var("PATH").unwrap();
+        let inv = invocation(None, "echo hi", Path::new("/tmp"), &path).unwrap();
+        assert_eq!(inv.program, "bash");
+        assert_eq!(
+            inv.args,
+            ["--noprofile", "--norc", "-eo", "pipefail", "-c", "echo hi"]
+        );
+        assert!(inv.script_file.is_none());
+    }
+
+    #[test]
+    fn custom_templates_get_a_file() {
+        let path = std::env::var("PATH").unwrap();
+        let inv = invocation(Some("bash -x {0}"), "echo hi", Path::new("/t"), &path).unwrap();
+        let (file, contents) = inv.script_file.unwrap();
+        assert_eq!(inv.args, vec!["-x".to_string(), file.display().to_string()]);
+        assert_eq!(contents, "echo hi");
+        assert!(
+            invocation(Some("fish"), "x", Path::new("/t"), &path)
+                .unwrap_err()
+                .contains("unknown shell")
+        );
+    }
+}

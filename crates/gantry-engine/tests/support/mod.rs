@@ -1,0 +1,216 @@
+//! A backend for engine tests: history in memory, caches and artifacts as
+//! plain folders in a temporary directory.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use gantry_engine::run::{ArtifactStored, Backend, CacheRestore, Conclusion, RunRecord};
+
+/// outcome, conclusion, exit code, outputs
+pub type StepEnd = (Conclusion, Conclusion, Option<i32>, Vec<(String, String)>);
+
+#[derive(Default)]
+pub struct Recorded {
+    pub jobs: Vec<(u64, String, Option<Conclusion>)>,
+    pub steps: Vec<(u64, String, Option<StepEnd>)>,
+    pub caches: Vec<(String, Option<String>)>,
+    pub runs: Vec<(RunRecord, Option<Conclusion>)>,
+}
+
+pub struct TestBackend {
+    pub dir: PathBuf,
+    pub recorded: Mutex<Recorded>,
+    /// (key, version, folder) in save order.
+    caches: Mutex<Vec<(String, String, PathBuf)>>,
+}
+
+impl TestBackend {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            recorded: Mutex::new(Recorded::default()),
+            caches: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> u64 {
+    let mut n = 0;
+    if from.is_file() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+        return 1;
+    }
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return 0;
+    };
+    std::fs::create_dir_all(to).unwrap();
+    for e in entries {
+        let e = e.unwrap();
+        n += copy_dir(&e.path(), &to.join(e.file_name()));
+    }
+    n
+}
+
+impl Backend for TestBackend {
+    fn begin_run(&self, run: &RunRecord) -> Result<u64, String> {
+        let mut r = self.recorded.lock().unwrap();
+        r.runs.push((run.clone(), None));
+        Ok(r.runs.len() as u64)
+    }
+    fn finish_run(&self, run: u64, conclusion: Conclusion) -> Result<(), String> {
+        self.recorded.lock().unwrap().runs[run as usize - 1].1 = Some(conclusion);
+        Ok(())
+    }
+    fn begin_job(
+        &self,
+        _run: u64,
+        _job_id: &str,
+        name: &str,
+        _m: Option<&str>,
+    ) -> Result<u64, String> {
+        let mut r = self.recorded.lock().unwrap();
+        let id = r.jobs.len() as u64 + 1;
+        r.jobs.push((id, name.to_string(), None));
+        Ok(r.jobs.len() as u64)
+    }
+    fn finish_job(
+        &self,
+        job: u64,
+        conclusion: Conclusion,
+        _o: &[(String, String)],
+    ) -> Result<(), String> {
+        self.recorded.lock().unwrap().jobs[job as usize - 1].2 = Some(conclusion);
+        Ok(())
+    }
+    fn begin_step(&self, job: u64, _i: u32, _id: Option<&str>, name: &str) -> Result<u64, String> {
+        let mut r = self.recorded.lock().unwrap();
+        r.steps.push((job, name.to_string(), None));
+        Ok(r.steps.len() as u64)
+    }
+    fn finish_step(
+        &self,
+        step: u64,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        exit: Option<i32>,
+        outputs: &[(String, String)],
+    ) -> Result<(), String> {
+        self.recorded.lock().unwrap().steps[step as usize - 1].2 =
+            Some((outcome, conclusion, exit, outputs.to_vec()));
+        Ok(())
+    }
+    fn log_path(&self, run: u64, job: u64, step: Option<u64>) -> PathBuf {
+        self.dir
+            .join(format!("logs/{run}/{job}/{}.log", step.unwrap_or(0)))
+    }
+    fn record_cache(&self, _run: u64, key: &str, hit: Option<&str>) -> Result<(), String> {
+        self.recorded
+            .lock()
+            .unwrap()
+            .caches
+            .push((key.to_string(), hit.map(str::to_string)));
+        Ok(())
+    }
+    fn save_cache(
+        &self,
+        key: &str,
+        version: &str,
+        root: &Path,
+        paths: &[String],
+    ) -> Result<bool, String> {
+        let mut caches = self.caches.lock().unwrap();
+        if caches.iter().any(|(k, v, _)| k == key && v == version) {
+            return Ok(false);
+        }
+        let dir = self.dir.join(format!("cache/{}", caches.len()));
+        for p in paths {
+            copy_dir(&root.join(p), &dir.join(p));
+        }
+        caches.push((key.to_string(), version.to_string(), dir));
+        Ok(true)
+    }
+    fn restore_cache(
+        &self,
+        keys: &[String],
+        version: &str,
+        dest: &Path,
+    ) -> Result<Option<CacheRestore>, String> {
+        let caches = self.caches.lock().unwrap();
+        let found = caches
+            .iter()
+            .find(|(k, v, _)| v == version && *k == keys[0])
+            .map(|c| (c, true))
+            .or_else(|| {
+                keys.iter().skip(1).find_map(|prefix| {
+                    caches
+                        .iter()
+                        .rev()
+                        .find(|(k, v, _)| v == version && k.starts_with(prefix.as_str()))
+                        .map(|c| (c, false))
+                })
+            });
+        Ok(found.map(|((key, _, dir), exact)| {
+            copy_dir(dir, dest);
+            CacheRestore {
+                matched_key: key.clone(),
+                exact,
+            }
+        }))
+    }
+    fn upload_artifact(
+        &self,
+        run: u64,
+        name: &str,
+        root: &Path,
+        paths: &[String],
+        _r: Option<u32>,
+    ) -> Result<ArtifactStored, String> {
+        let dir = self.dir.join(format!("artifacts/{run}/{name}"));
+        if dir.exists() {
+            return Err(format!("an artifact named {name} already exists"));
+        }
+        let mut files = 0;
+        for p in paths {
+            files += copy_dir(&root.join(p), &dir.join(Path::new(p).file_name().unwrap()));
+        }
+        Ok(ArtifactStored {
+            name: name.to_string(),
+            files,
+            bytes: 0,
+        })
+    }
+    fn download_artifact(
+        &self,
+        run: u64,
+        pattern: Option<&str>,
+        dest: &Path,
+        per_artifact: bool,
+    ) -> Result<Vec<ArtifactStored>, String> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.dir.join(format!("artifacts/{run}"))) else {
+            return Ok(out);
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if pattern.is_some_and(|p| p != name) {
+                continue;
+            }
+            let to = if per_artifact {
+                dest.join(&name)
+            } else {
+                dest.to_path_buf()
+            };
+            let files = copy_dir(&e.path(), &to);
+            out.push(ArtifactStored {
+                name,
+                files,
+                bytes: 0,
+            });
+        }
+        Ok(out)
+    }
+}
