@@ -408,7 +408,7 @@ async fn caches_restore_by_exact_key_then_newest_prefix() {
 #[tokio::test]
 async fn artifacts_pass_from_one_job_to_the_next() {
     let out = run_wf(
-        "on: push\njobs:\n  build:\n    runs-on: x\n    steps:\n      - run: mkdir dist && echo payload > dist/app.txt\n      - uses: actions/upload-artifact@v4\n        with:\n          name: dist\n          path: dist\n      - uses: actions/upload-artifact@v4\n        with:\n          name: missing\n          path: nothing-here\n          if-no-files-found: ignore\n  consume:\n    needs: build\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with:\n          name: dist\n          path: got\n      - run: cat got/dist/app.txt\n",
+        "on: push\njobs:\n  build:\n    runs-on: x\n    steps:\n      - run: mkdir dist && echo payload > dist/app.txt\n      - uses: actions/upload-artifact@v4\n        with:\n          name: dist\n          path: dist\n      - uses: actions/upload-artifact@v4\n        with:\n          name: missing\n          path: nothing-here\n          if-no-files-found: ignore\n  consume:\n    needs: build\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with:\n          name: dist\n          path: got\n      - run: cat got/app.txt\n",
     )
     .await;
     assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());

@@ -988,7 +988,10 @@ impl JobRun {
         let exit = match result {
             Ok(exit) => exit,
             Err(e) => {
-                return StepExec::failed(format!("cannot start `{}`: {e}", invocation.program), log);
+                return StepExec::failed(
+                    format!("cannot start `{}`: {e}", invocation.program),
+                    log,
+                );
             }
         };
         // What the step wrote to the command files.

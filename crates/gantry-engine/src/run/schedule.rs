@@ -280,6 +280,8 @@ fn run_jobs(
         let mut pending: Vec<String> = workflow.jobs.keys().cloned().collect();
         let mut groups: HashMap<String, Group> = HashMap::new();
         let mut running: JoinSet<Finished> = JoinSet::new();
+        // Which job each task runs, to account for a task that panicked.
+        let mut task_jobs: HashMap<tokio::task::Id, String> = HashMap::new();
         let lower = |s: &str| s.to_ascii_lowercase();
         loop {
             // Start every job whose needs have all finished.
@@ -418,7 +420,8 @@ fn run_jobs(
                     let run_cancelled = cancel.clone();
                     let job_id = id.clone();
                     let prefix = format!("{instance_key} / ");
-                    running.spawn(async move {
+                    let job_for_task = id.clone();
+                    let handle = running.spawn(async move {
                         let _limit = limit.acquire_owned().await;
                         // A reusable workflow's jobs take their own slots.
                         let slot = if matches!(job.kind, JobKind::Call(_)) {
@@ -477,12 +480,32 @@ fn run_jobs(
                             result,
                         }
                     });
+                    task_jobs.insert(handle.id(), job_for_task);
                 }
             }
-            let Some(finished) = running.join_next().await else {
+            let Some(joined) = running.join_next_with_id().await else {
                 break;
             };
-            let Ok(finished) = finished else { continue };
+            let finished = match joined {
+                Ok((_, finished)) => finished,
+                Err(e) => {
+                    // A job's task panicked: count that instance as failed.
+                    let Some(job) = task_jobs.get(&e.id()).cloned() else {
+                        continue;
+                    };
+                    shared.emit(RunEvent::JobSkipped {
+                        job: job.clone(),
+                        reason: format!("internal error: {e}"),
+                    });
+                    Finished {
+                        job,
+                        result: JobResult {
+                            conclusion: Conclusion::Failure,
+                            outputs: IndexMap::new(),
+                        },
+                    }
+                }
+            };
             let Some(group) = groups.get_mut(&finished.job) else {
                 continue;
             };

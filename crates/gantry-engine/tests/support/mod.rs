@@ -40,7 +40,9 @@ fn copy_dir(from: &Path, to: &Path) -> u64 {
     let mut n = 0;
     if from.is_file() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap();
+        std::fs::copy(from, to)
+            .map_err(|e| format!("{} -> {}: {e}", from.display(), to.display()))
+            .unwrap();
         return 1;
     }
     let Ok(entries) = std::fs::read_dir(from) else {
@@ -174,7 +176,13 @@ impl Backend for TestBackend {
         }
         let mut files = 0;
         for p in paths {
-            files += copy_dir(&root.join(p), &dir.join(Path::new(p).file_name().unwrap()));
+            let p = p.trim_start_matches("./");
+            let (from, to) = if p == "." || p.is_empty() {
+                (root.to_path_buf(), dir.clone())
+            } else {
+                (root.join(p), dir.join(p))
+            };
+            files += copy_dir(&from, &to);
         }
         Ok(ArtifactStored {
             name: name.to_string(),

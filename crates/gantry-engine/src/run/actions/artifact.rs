@@ -1,7 +1,7 @@
 //! `actions/upload-artifact` and `actions/download-artifact`: artifacts
 //! belong to the run, so later jobs of the same run can download them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::super::job::{JobRun, LogSink, StepExec};
 use super::lines;
@@ -35,15 +35,16 @@ pub(crate) fn upload(
             format!("{neg}{body}")
         })
         .collect();
+    // As upload-artifact does, files are stored relative to the deepest
+    // folder that holds everything uploaded.
+    let (root, relative) = common_root(&run.workspace, &relative);
     let retention = input("retention-days").and_then(|d| d.parse().ok());
     let if_none = input("if-no-files-found").unwrap_or_else(|| "warn".into());
-    match run.shared.backend.upload_artifact(
-        run.shared.run_id,
-        &name,
-        &run.workspace,
-        &relative,
-        retention,
-    ) {
+    match run
+        .shared
+        .backend
+        .upload_artifact(run.shared.run_id, &name, &root, &relative, retention)
+    {
         Ok(stored) if stored.files == 0 => {
             match if_none.as_str() {
                 "error" => StepExec::failed(
@@ -111,5 +112,90 @@ pub(crate) fn download(
             StepExec::ok(vec![("download-path".into(), dest.display().to_string())])
         }
         Err(e) => StepExec::failed(format!("download failed: {e}"), log),
+    }
+}
+
+/// The literal folder a path pattern starts with (before any glob).
+fn literal_dir(workspace: &Path, pattern: &str) -> PathBuf {
+    let mut dir = PathBuf::new();
+    let parts: Vec<&str> = pattern
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    for (i, part) in parts.iter().enumerate() {
+        if part.contains(['*', '?', '[', '{']) {
+            return dir;
+        }
+        let next = dir.join(part);
+        let last = i + 1 == parts.len();
+        if last && !workspace.join(&next).is_dir() {
+            return dir;
+        }
+        dir = next;
+    }
+    dir
+}
+
+/// The deepest folder common to the include patterns, and the patterns
+/// made relative to it.
+fn common_root(workspace: &Path, patterns: &[String]) -> (PathBuf, Vec<String>) {
+    let includes: Vec<PathBuf> = patterns
+        .iter()
+        .filter(|p| !p.starts_with('!'))
+        .map(|p| literal_dir(workspace, p))
+        .collect();
+    let Some(first) = includes.first() else {
+        return (workspace.to_path_buf(), patterns.to_vec());
+    };
+    let mut common: Vec<std::path::Component<'_>> = first.components().collect();
+    for dir in &includes[1..] {
+        let parts: Vec<_> = dir.components().collect();
+        let same = common
+            .iter()
+            .zip(&parts)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.truncate(same);
+    }
+    let common: PathBuf = common.iter().collect();
+    let rewritten = patterns
+        .iter()
+        .map(|p| {
+            let (neg, body) = match p.strip_prefix('!') {
+                Some(b) => ("!", b),
+                None => ("", p.as_str()),
+            };
+            let body = body.trim_start_matches("./");
+            let rel = Path::new(body)
+                .strip_prefix(&common)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| body.to_string());
+            let rel = if rel.is_empty() { ".".to_string() } else { rel };
+            format!("{neg}{rel}")
+        })
+        .collect();
+    (workspace.join(common), rewritten)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn uploads_are_relative_to_the_common_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("dist/bin")).unwrap();
+        std::fs::write(dir.path().join("dist/app.tar.gz"), "x").unwrap();
+        let (root, paths) = common_root(dir.path(), &["dist/".into()]);
+        assert_eq!(
+            (root, paths),
+            (dir.path().join("dist"), vec![".".to_string()])
+        );
+        let (root, paths) = common_root(dir.path(), &["dist/*.tar.gz".into(), "dist/bin".into()]);
+        assert_eq!(root, dir.path().join("dist"));
+        assert_eq!(paths, vec!["*.tar.gz".to_string(), "bin".to_string()]);
+        let (root, _) = common_root(dir.path(), &["dist/app.tar.gz".into()]);
+        assert_eq!(root, dir.path().join("dist"));
     }
 }
