@@ -235,12 +235,11 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
             Err(reason) => skipped(reason),
         },
         "workflow_run" => {
-            if let Some(name) = &event.workflow_run_name {
-                if !trigger.workflows.is_empty()
-                    && !trigger.workflows.iter().any(|w| &w.value == name)
-                {
-                    return skipped(format!("'{name}' is not among the watched workflows"));
-                }
+            if let Some(name) = &event.workflow_run_name
+                && !trigger.workflows.is_empty()
+                && !trigger.workflows.iter().any(|w| &w.value == name)
+            {
+                return skipped(format!("'{name}' is not among the watched workflows"));
             }
             check_branches_only(trigger, event)
         }

@@ -244,10 +244,10 @@ fn format<'a>(ev: &mut Evaluator<'a>, node: &'a Expr, args: &mut Args<'a>) -> Ca
     let pieces = parse_format(&fmt, args.len().saturating_sub(1))?;
     let mut counter = MemoryCounter::new();
     for piece in &pieces {
-        if let Piece::Text(text) = piece {
-            if !text.is_empty() {
-                ev.counted(counter.add_str(text), node)?;
-            }
+        if let Piece::Text(text) = piece
+            && !text.is_empty()
+        {
+            ev.counted(counter.add_str(text), node)?;
         }
     }
     // Each argument is evaluated once, when first referred to.
@@ -337,7 +337,7 @@ fn from_json<'a>(ev: &mut Evaluator<'a>, args: &mut Args<'a>) -> CallResult<'a> 
 }
 
 fn case<'a>(ev: &mut Evaluator<'a>, args: &mut Args<'a>) -> CallResult<'a> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(EvalError::CaseArgumentCount);
     }
     let mut i = 0;

@@ -163,14 +163,14 @@ pub fn check_calls(
         &mut out,
         &mut total_jobs,
     );
-    if let Some(max) = policy.max_jobs {
-        if total_jobs > max {
-            out.push(Diagnostic::error(
-                "too-many-jobs",
-                workflow.jobs_span,
-                format!("The workflow may not contain more than {max} jobs"),
-            ));
-        }
+    if let Some(max) = policy.max_jobs
+        && total_jobs > max
+    {
+        out.push(Diagnostic::error(
+            "too-many-jobs",
+            workflow.jobs_span,
+            format!("The workflow may not contain more than {max} jobs"),
+        ));
     }
     out
 }
@@ -402,9 +402,10 @@ fn check_permissions(
     let at = outer.unwrap_or(job.id.span);
     let hint =
         "grant the permissions on the calling job, or lower what the called workflow asks for";
-    if let Some(requested) = &called.permissions {
-        if let Some((asked, granted)) = exceeding(requested, allowed) {
-            out.push(
+    if let Some(requested) = &called.permissions
+        && let Some((asked, granted)) = exceeding(requested, allowed)
+    {
+        out.push(
                 Diagnostic::error(
                     "call-permissions",
                     at,
@@ -415,8 +416,7 @@ fn check_permissions(
                 )
                 .with_hint(hint),
             );
-            return;
-        }
+        return;
     }
     for nested in called.jobs.values() {
         let Some(requested) = &nested.permissions else {

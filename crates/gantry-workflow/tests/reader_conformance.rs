@@ -180,12 +180,13 @@ fn run_case(path: &Path) -> Outcome {
             (pos.map(|p| (p.line, p.column)), d.message.clone())
         })
         .collect();
-    if let Some(workflow) = &parsed.value {
-        if !parsed.has_errors() && opt("skip-reusable-workflows").is_none() {
-            for d in check_calls(workflow, &resolver, &policy) {
-                let pos = d.span.map(|s| source.position(s.start));
-                errors.push((pos.map(|p| (p.line, p.column)), d.message.clone()));
-            }
+    if let Some(workflow) = &parsed.value
+        && !parsed.has_errors()
+        && opt("skip-reusable-workflows").is_none()
+    {
+        for d in check_calls(workflow, &resolver, &policy) {
+            let pos = d.span.map(|s| source.position(s.start));
+            errors.push((pos.map(|p| (p.line, p.column)), d.message.clone()));
         }
     }
 

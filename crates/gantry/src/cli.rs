@@ -29,10 +29,186 @@ pub enum Command {
     /// Evaluate a GitHub Actions expression.
     #[command(after_long_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
+    /// Run workflows on this machine, as GitHub would, without containers.
+    #[command(after_long_help = RUN_EXAMPLES)]
+    Run(crate::commands::RunArgs),
+    /// List recorded runs, or show one with its jobs, steps and outputs.
+    #[command(after_long_help = RUNS_EXAMPLES)]
+    Runs(crate::commands::RunsArgs),
+    /// Print the logs of a recorded run, job or step.
+    #[command(after_long_help = LOGS_EXAMPLES)]
+    Logs(crate::commands::LogsArgs),
+    /// Inspect and prune the caches kept under $GANTRY_HOME.
+    #[command(after_long_help = CACHE_EXAMPLES)]
+    Cache(crate::commands::CacheArgs),
     /// Find security weaknesses in workflows and actions, and fix them.
     #[command(after_long_help = AUDIT_EXAMPLES)]
     Audit(crate::commands::AuditArgs),
+    /// Write an SBOM (CycloneDX or SPDX JSON) from the lockfiles.
+    #[command(after_long_help = SBOM_EXAMPLES)]
+    Sbom(crate::commands::SbomArgs),
+    /// Find known vulnerabilities in the lockfiles, offline, with a gate.
+    #[command(after_long_help = SCAN_EXAMPLES)]
+    Scan(crate::commands::ScanArgs),
+    /// Import OSV advisories into the offline database and show its state.
+    #[command(after_long_help = DB_EXAMPLES)]
+    Db(crate::commands::DbArgs),
+    /// Generate and inspect signing keys for attestations.
+    #[command(after_long_help = KEY_EXAMPLES)]
+    Key(crate::commands::KeyArgs),
+    /// Sign an in-toto statement about files (SBOM, provenance, scan, ...) into a DSSE envelope.
+    #[command(after_long_help = ATTEST_EXAMPLES)]
+    Attest(crate::commands::AttestArgs),
+    /// Check an attestation's signatures, predicate type and subjects.
+    #[command(after_long_help = VERIFY_EXAMPLES)]
+    Verify(crate::commands::VerifyArgs),
+    /// The tamper-evident evidence log: append, checkpoint, prove, verify, export.
+    #[command(after_long_help = LEDGER_EXAMPLES)]
+    Ledger(crate::commands::LedgerArgs),
 }
+
+const RUNS_EXAMPLES: &str = "\
+Examples:
+  gantry runs                        the latest 20 runs, newest first
+  gantry runs --limit 100 --format json
+  gantry runs show 12                jobs, steps, exit codes, outputs, caches, artifacts
+  gantry runs show 12 --format json
+
+Runs are kept in $GANTRY_HOME/gantry.db. A run whose gantry process died is
+shown as crashed.";
+
+const LOGS_EXAMPLES: &str = "\
+Examples:
+  gantry logs 12                     every job and step of run 12, in order
+  gantry logs 12 --job test          one job (its id, display name or row number)
+  gantry logs 12 --job test --step 3 one step (its number, id or name)
+  gantry logs 12 -s build | less
+
+Logs are the masked output the run printed, kept under $GANTRY_HOME/logs.";
+
+const CACHE_EXAMPLES: &str = "\
+Examples:
+  gantry cache list                          entries, most recently used first
+  gantry cache list --key npm- --format json
+  gantry cache prune --dry-run               what pruning to the limit (10 GiB) would remove
+  gantry cache prune --max-size 5G           evict least recently used entries down to 5 GiB
+  gantry cache prune --older-than 7d         remove entries unused for a week
+  gantry cache prune --key npm-              remove every entry whose key starts with npm-
+
+Pruning also removes expired artifacts and blobs nothing refers to.";
+
+const KEY_EXAMPLES: &str = "\
+Examples:
+  gantry key generate                              gantry.key + gantry.pub (Ed25519)
+  gantry key generate --algorithm ecdsa-p256 --out release
+  GANTRY_KEY_PASSWORD=... gantry key generate      encrypt the private key (PKCS#8, scrypt)
+  gantry key show release.pub                      algorithm and key id
+
+The key id is the SHA-256 of the public key's DER (SubjectPublicKeyInfo), in hex.";
+
+const ATTEST_EXAMPLES: &str = "\
+Examples:
+  gantry attest -t cyclonedx -p sbom.cdx.json -s dist/app -k gantry.key -o sbom.intoto.json
+  gantry attest -t slsa-provenance -s dist/ -k gantry.key --workflow .github/workflows/release.yml
+  gantry attest -t test-result -p junit.xml -s dist/app -k gantry.key
+  gantry attest -t https://example.com/custom/v1 -p claim.json -s app.tar -k a.key -k b.key
+
+Built-in predicate types: slsa-provenance, cyclonedx, spdx, vulns, audit
+(`gantry audit --format json`), test-result (JSON or JUnit XML) and vsa; their
+files are checked before signing. A folder subject gives one subject per file.
+Keys encrypted with a passphrase read it from GANTRY_KEY_PASSWORD.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  gantry verify -k gantry.pub -a sbom.intoto.json -s dist/app -t cyclonedx
+  gantry verify -k a.pub -k b.pub --threshold 2 -a release.intoto.json
+  gantry verify -k gantry.pub -a build.intoto.json -s dist/ --vsa vsa.intoto.json --vsa-key verifier.key
+
+Checks the signatures over the exact signed bytes (DSSE), the payload type,
+the statement, the predicate type and shape, and that each --subject file
+matches a subject digest. Every failed check says which and why.
+
+Exit status: 0 when every check passes, 1 when one fails, 2 for bad usage.";
+
+const LEDGER_EXAMPLES: &str = "\
+Examples:
+  gantry ledger append sbom.intoto.json --service service-a --service-version 1.2.0
+  gantry ledger checkpoint > checkpoint.note       sign the current tree head
+  gantry ledger prove --entry 0                    inclusion proof (--format json|tlog-proof)
+  gantry ledger prove --from 1 --size 2            consistency proof
+  gantry ledger verify --checkpoint checkpoint.note
+  gantry ledger export --service service-a --out audit/service-a
+  gantry ledger verify --export audit/service-a    check an export offline
+
+The log lives in $GANTRY_HOME/ledger: RFC 9162 Merkle tree, checkpoints as
+C2SP signed notes (Ed25519 log key in log.key, verifier key in log.pub).
+
+Exit status: 0 ok, 1 when verification finds a change, 2 for bad usage.";
+
+const SBOM_EXAMPLES: &str = "\
+Examples:
+  gantry sbom                                   CycloneDX 1.6 of every lockfile under .
+  gantry sbom services/api --format spdx -o sbom.spdx.json
+  gantry sbom Cargo.lock --spec-version 1.5     one lockfile, CycloneDX 1.5
+  SOURCE_DATE_EPOCH=0 gantry sbom               reproducible timestamp
+
+Reads Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml,
+requirements*.txt, poetry.lock, Pipfile.lock, uv.lock, go.mod (+ go.sum),
+Gemfile.lock, composer.lock, packages.lock.json, gradle.lockfile and pom.xml,
+respecting .gitignore and skipping node_modules, target, .venv and vendor.
+Entries that cannot be read are warnings with file and line.
+
+Exit status: 0 when the SBOM was written, 2 for bad usage or unreadable input.";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  gantry db import ../shared/testdata/osv/crates   once: load OSV advisories
+  gantry scan                                      every lockfile under .
+  gantry scan --fail-on high                       fail on high or critical
+  gantry scan bom.cdx.json                         an SBOM instead of lockfiles
+  gantry scan --format sarif -o scan.sarif         for code-scanning upload
+
+Accept a finding in .gantry/ignore.yml (an expired entry fails the scan):
+  ignore:
+    - id: RUSTSEC-2020-0071
+      reason: only used by the test harness
+      expires: 2026-12-31
+
+Exit status: 0 when nothing reaches the gate, 1 when a finding does (or an
+ignore expired), 2 for bad usage, unreadable input or no database.";
+
+const DB_EXAMPLES: &str = "\
+Examples:
+  gantry db import ../shared/testdata/osv/crates ../shared/testdata/osv/PyPI
+  gantry db import ~/Downloads/Go-all.zip          osv.dev's per-ecosystem export
+  gantry db import advisories.ndjson               one OSV record a line
+  gantry db status                                 records per ecosystem, sources
+
+The database lives in $GANTRY_HOME/vuln/osv.db. Importing again merges by id
+(the newer `modified` wins); a failed import leaves the database unchanged.
+
+Exit status: 0 on success, 2 for bad usage, unreadable input or no database.";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  gantry run                                      every workflow a push to this branch runs
+  gantry run ci.yml --event workflow_dispatch --input suite=unit
+  gantry run --secret TOKEN=abc --secret-file .secrets --var REGION=eu
+  gantry run --jobs 2 --include-uncommitted       test uncommitted changes, two jobs at a time
+  gantry run --format json > events.ndjson        newline-delimited events for tools
+
+Jobs run on this machine in their own workspaces (actions/checkout fills
+them from the committed files). Built in: actions/checkout, actions/cache
+(and cache/restore, cache/save), actions/upload-artifact and
+download-artifact, actions/setup-python|node|go|java and
+dtolnay/rust-toolchain (which use the installed toolchains), local composite
+and JavaScript actions, and local reusable workflows. Other remote actions
+fail their step unless --skip-unsupported is given.
+
+Ctrl-C cancels the run (always() steps still run); a second Ctrl-C stops at
+once. Runs are recorded under $GANTRY_HOME: see `gantry runs` and `gantry logs`.
+
+Exit status: 0 when the run succeeds, 1 when it fails, 2 for invalid input.";
 
 const AUDIT_EXAMPLES: &str = "\
 Examples:

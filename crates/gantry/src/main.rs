@@ -8,10 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod backend;
 mod cli;
 mod commands;
-// Used by the commands that keep state (ledger, vulnerability database).
-#[allow(dead_code)]
 mod home;
 mod render;
 mod sarif;

@@ -27,23 +27,23 @@ impl super::Rule for Rule {
         let max: Option<f64> = ctx.config.setting("max-minutes").unwrap_or_default();
         let max = max.unwrap_or(120.0);
         let mut check = |timeout: &Spanned<OrExpr<f64>>, whose: String| {
-            if let OrExpr::Value(minutes) = timeout.value {
-                if minutes > max {
-                    out.push(ctx.finding(
-                        &META,
-                        timeout.span,
-                        Confidence::High,
-                        format!("{whose} may run for {minutes} minutes (more than {max})"),
-                        "longer than the limit",
-                    ));
-                }
+            if let OrExpr::Value(minutes) = timeout.value
+                && minutes > max
+            {
+                out.push(ctx.finding(
+                    &META,
+                    timeout.span,
+                    Confidence::High,
+                    format!("{whose} may run for {minutes} minutes (more than {max})"),
+                    "longer than the limit",
+                ));
             }
         };
         for job in ctx.jobs() {
-            if let JobKind::Steps(steps) = &job.kind {
-                if let Some(t) = &steps.timeout_minutes {
-                    check(t, format!("job '{}'", job.id.value));
-                }
+            if let JobKind::Steps(steps) = &job.kind
+                && let Some(t) = &steps.timeout_minutes
+            {
+                check(t, format!("job '{}'", job.id.value));
             }
         }
         for step in ctx.steps() {

@@ -57,9 +57,10 @@ impl super::Rule for Rule {
             }
         }
         for job in workflow.jobs.values() {
-            if let Some(span) = job.permissions.as_ref().and_then(id_token) {
-                if !is_release_job(job) {
-                    out.push(ctx.finding(
+            if let Some(span) = job.permissions.as_ref().and_then(id_token)
+                && !is_release_job(job)
+            {
+                out.push(ctx.finding(
                         &META,
                         span,
                         Confidence::Medium,
@@ -69,7 +70,6 @@ impl super::Rule for Rule {
                         ),
                         "OIDC tokens for this job",
                     ));
-                }
             }
         }
     }

@@ -25,19 +25,19 @@ impl super::Rule for Rule {
 
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         for job in ctx.jobs() {
-            if let JobKind::Call(call) = &job.kind {
-                if let CallSecrets::Inherit(span) = call.secrets {
-                    out.push(ctx.finding(
-                        &META,
-                        span,
-                        Confidence::High,
-                        format!(
-                            "job '{}' passes every secret to `{}`",
-                            job.id.value, call.uses.value
-                        ),
-                        "all secrets",
-                    ));
-                }
+            if let JobKind::Call(call) = &job.kind
+                && let CallSecrets::Inherit(span) = call.secrets
+            {
+                out.push(ctx.finding(
+                    &META,
+                    span,
+                    Confidence::High,
+                    format!(
+                        "job '{}' passes every secret to `{}`",
+                        job.id.value, call.uses.value
+                    ),
+                    "all secrets",
+                ));
             }
         }
     }

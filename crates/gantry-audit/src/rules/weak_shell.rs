@@ -66,16 +66,15 @@ impl super::Rule for Rule {
                 shell: Some(shell),
                 ..
             } = &step.step.action
+                && run.value.trim().contains('\n')
             {
-                if run.value.trim().contains('\n') {
-                    report(
-                        shell,
-                        format!(
-                            "the multi-line script of step '{}'",
-                            step.step.display_name()
-                        ),
-                    );
-                }
+                report(
+                    shell,
+                    format!(
+                        "the multi-line script of step '{}'",
+                        step.step.display_name()
+                    ),
+                );
             }
         }
         let Some(workflow) = ctx.workflow() else {
@@ -85,13 +84,13 @@ impl super::Rule for Rule {
             report(shell, "the default shell of the workflow".into());
         }
         for job in workflow.jobs.values() {
-            if let gantry_workflow::model::JobKind::Steps(steps) = &job.kind {
-                if let Some(shell) = steps.defaults.as_ref().and_then(|d| d.shell.as_ref()) {
-                    report(
-                        shell,
-                        format!("the default shell of job '{}'", job.id.value),
-                    );
-                }
+            if let gantry_workflow::model::JobKind::Steps(steps) = &job.kind
+                && let Some(shell) = steps.defaults.as_ref().and_then(|d| d.shell.as_ref())
+            {
+                report(
+                    shell,
+                    format!("the default shell of job '{}'", job.id.value),
+                );
             }
         }
     }

@@ -943,13 +943,13 @@ impl JobRun {
             Ok(i) => i,
             Err(e) => return StepExec::failed(e, log),
         };
-        if let Some((path, contents)) = &invocation.script_file {
-            if let Err(e) = write_private(path, contents) {
-                return StepExec::failed(
-                    format!("cannot write the script {}: {e}", path.display()),
-                    log,
-                );
-            }
+        if let Some((path, contents)) = &invocation.script_file
+            && let Err(e) = write_private(path, contents)
+        {
+            return StepExec::failed(
+                format!("cannot write the script {}: {e}", path.display()),
+                log,
+            );
         }
         let insecure = env
             .iter()

@@ -520,16 +520,16 @@ fn run_jobs(
             {
                 group.cancel.cancel();
             }
-            if group.remaining == 0 {
-                if let Some(group) = groups.remove(&finished.job) {
-                    done.insert(
-                        finished.job.clone(),
-                        Done {
-                            result: aggregate(group.results.into_iter(), false),
-                            outputs: group.outputs,
-                        },
-                    );
-                }
+            if group.remaining == 0
+                && let Some(group) = groups.remove(&finished.job)
+            {
+                done.insert(
+                    finished.job.clone(),
+                    Done {
+                        result: aggregate(group.results.into_iter(), false),
+                        outputs: group.outputs,
+                    },
+                );
             }
         }
         // Jobs that never became ready (their needs were never defined).

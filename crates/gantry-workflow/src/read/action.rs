@@ -115,19 +115,17 @@ impl Reader {
                 default: None,
                 deprecation_message: None,
             };
-            if !matches!(value.kind, NodeKind::Null) {
-                if let Some(fields) = self.mapping(value, "an input definition") {
-                    let known = ["description", "required", "default", "deprecationMessage"];
-                    for (key, _, v) in self.keys_lenient(fields, &known) {
-                        match key {
-                            "description" => input.description = self.text(v, None),
-                            "required" => input.required = self.boolean(v).is_some_and(|b| b.value),
-                            "default" if matches!(v.kind, NodeKind::Null) => {}
-                            "default" => {
-                                input.default = self.text(v, Some(Place::ActionInputDefault))
-                            }
-                            _ => input.deprecation_message = self.text(v, None),
-                        }
+            if !matches!(value.kind, NodeKind::Null)
+                && let Some(fields) = self.mapping(value, "an input definition")
+            {
+                let known = ["description", "required", "default", "deprecationMessage"];
+                for (key, _, v) in self.keys_lenient(fields, &known) {
+                    match key {
+                        "description" => input.description = self.text(v, None),
+                        "required" => input.required = self.boolean(v).is_some_and(|b| b.value),
+                        "default" if matches!(v.kind, NodeKind::Null) => {}
+                        "default" => input.default = self.text(v, Some(Place::ActionInputDefault)),
+                        _ => input.deprecation_message = self.text(v, None),
                     }
                 }
             }
@@ -152,15 +150,15 @@ impl Reader {
                 description: None,
                 value: None,
             };
-            if !matches!(value.kind, NodeKind::Null) {
-                if let Some(fields) = self.mapping(value, "an output definition") {
-                    for (key, _, v) in self.keys(fields, &["description", "value"]) {
-                        match key {
-                            "description" => output.description = self.text(v, None),
-                            _ => {
-                                any_value = true;
-                                output.value = self.text(v, Some(Place::ActionStep));
-                            }
+            if !matches!(value.kind, NodeKind::Null)
+                && let Some(fields) = self.mapping(value, "an output definition")
+            {
+                for (key, _, v) in self.keys(fields, &["description", "value"]) {
+                    match key {
+                        "description" => output.description = self.text(v, None),
+                        _ => {
+                            any_value = true;
+                            output.value = self.text(v, Some(Place::ActionStep));
                         }
                     }
                 }

@@ -507,11 +507,11 @@ impl Reader {
     /// A sequence of strings (a single string is accepted too).
     fn env(&mut self, node: &Node, place: Place) -> Env {
         let mut env = Env::new();
-        if let NodeKind::String(s) = &node.kind {
-            if is_expression(s) {
-                self.check_expressions(node, s, Some(place));
-                return env;
-            }
+        if let NodeKind::String(s) = &node.kind
+            && is_expression(s)
+        {
+            self.check_expressions(node, s, Some(place));
+            return env;
         }
         let Some(pairs) = self.mapping(node, "a mapping of environment variables") else {
             return env;

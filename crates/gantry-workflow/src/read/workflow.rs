@@ -179,14 +179,14 @@ impl Reader {
             Some(node) => {
                 workflow.jobs_span = node.span;
                 workflow.jobs = self.jobs(node);
-                if let Some(pairs) = node_pairs(node) {
-                    if pairs.is_empty() {
-                        self.error(
-                            "no-start-job",
-                            node.span,
-                            "The workflow must contain at least one job with no dependencies.",
-                        );
-                    }
+                if let Some(pairs) = node_pairs(node)
+                    && pairs.is_empty()
+                {
+                    self.error(
+                        "no-start-job",
+                        node.span,
+                        "The workflow must contain at least one job with no dependencies.",
+                    );
                 }
             }
         }
@@ -593,16 +593,14 @@ impl Reader {
                 description: None,
                 required: false,
             };
-            if !matches!(value.kind, NodeKind::Null) {
-                if let Some(fields) = self.mapping(value, "a secret definition") {
-                    for (key, _, v) in self.keys(fields, &["description", "required"]) {
-                        match key {
-                            "description" => secret.description = self.text(v, None),
-                            "required" => {
-                                secret.required = self.boolean(v).is_some_and(|b| b.value)
-                            }
-                            _ => {}
-                        }
+            if !matches!(value.kind, NodeKind::Null)
+                && let Some(fields) = self.mapping(value, "a secret definition")
+            {
+                for (key, _, v) in self.keys(fields, &["description", "required"]) {
+                    match key {
+                        "description" => secret.description = self.text(v, None),
+                        "required" => secret.required = self.boolean(v).is_some_and(|b| b.value),
+                        _ => {}
                     }
                 }
             }
@@ -979,11 +977,11 @@ impl Reader {
 
     fn strategy(&mut self, node: &Node) -> Option<Strategy> {
         let place = Some(Place::JobStrategy);
-        if let NodeKind::String(s) = &node.kind {
-            if is_expression(s) {
-                self.check_expressions(node, s, place);
-                return None;
-            }
+        if let NodeKind::String(s) = &node.kind
+            && is_expression(s)
+        {
+            self.check_expressions(node, s, place);
+            return None;
         }
         let pairs = self.mapping(node, "a `strategy` mapping")?;
         let mut strategy = Strategy {
@@ -1009,23 +1007,23 @@ impl Reader {
     /// Checks a matrix; returns whether it can be used.
     fn matrix(&mut self, node: &Node) -> bool {
         let place = Some(Place::JobStrategy);
-        if let NodeKind::String(s) = &node.kind {
-            if is_expression(s) {
-                let before = self.diagnostics.len();
-                self.check_expressions(node, s, place);
-                return self.diagnostics.len() == before;
-            }
+        if let NodeKind::String(s) = &node.kind
+            && is_expression(s)
+        {
+            let before = self.diagnostics.len();
+            self.check_expressions(node, s, place);
+            return self.diagnostics.len() == before;
         }
         let Some(pairs) = self.mapping(node, "a matrix mapping") else {
             return false;
         };
         let before = self.diagnostics.len();
         for (name, value) in self.names(pairs, false) {
-            if let NodeKind::String(s) = &value.kind {
-                if is_expression(s) {
-                    self.check_expressions(value, s, place);
-                    continue;
-                }
+            if let NodeKind::String(s) = &value.kind
+                && is_expression(s)
+            {
+                self.check_expressions(value, s, place);
+                continue;
             }
             match name.value.as_str() {
                 "include" | "exclude" => {
@@ -1033,11 +1031,11 @@ impl Reader {
                         continue;
                     };
                     for item in items {
-                        if let NodeKind::String(s) = &item.kind {
-                            if is_expression(s) {
-                                self.check_expressions(item, s, place);
-                                continue;
-                            }
+                        if let NodeKind::String(s) = &item.kind
+                            && is_expression(s)
+                        {
+                            self.check_expressions(item, s, place);
+                            continue;
                         }
                         if let Some(entries) = self.mapping(item, "a mapping of matrix values") {
                             for (_, v) in entries {
@@ -1069,15 +1067,15 @@ impl Reader {
         if self.diagnostics.len() > before {
             return false;
         }
-        if let Some(value) = matrix::static_value(node) {
-            if let Err(err) = matrix::expand(&value) {
-                self.push(Diagnostic::error(
-                    "invalid-matrix",
-                    node.span,
-                    err.to_string(),
-                ));
-                return false;
-            }
+        if let Some(value) = matrix::static_value(node)
+            && let Err(err) = matrix::expand(&value)
+        {
+            self.push(Diagnostic::error(
+                "invalid-matrix",
+                node.span,
+                err.to_string(),
+            ));
+            return false;
         }
         true
     }
@@ -1423,11 +1421,11 @@ impl Reader {
         place: Place,
     ) -> IndexMap<String, (Spanned<String>, Text)> {
         let mut with = IndexMap::new();
-        if let NodeKind::String(s) = &node.kind {
-            if is_expression(s) {
-                self.check_expressions(node, s, Some(place));
-                return with;
-            }
+        if let NodeKind::String(s) = &node.kind
+            && is_expression(s)
+        {
+            self.check_expressions(node, s, Some(place));
+            return with;
         }
         let Some(pairs) = self.mapping(node, "a mapping of action inputs") else {
             return with;

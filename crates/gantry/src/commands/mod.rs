@@ -1,14 +1,37 @@
 //! One module per command; each returns an [`Outcome`] or a [`CliError`].
 
+mod attest;
 mod audit;
+mod cache;
+mod db;
 mod eval;
+mod key;
+mod ledger;
+mod logs;
 mod plan;
+mod run;
+mod run_lock;
+mod runs;
+mod sbom;
+mod scan;
 mod validate;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
 use crate::Outcome;
+pub use attest::AttestArgs;
 pub use audit::AuditArgs;
+pub use cache::CacheArgs;
+pub use db::DbArgs;
+pub use key::KeyArgs;
+pub use ledger::LedgerArgs;
+pub use logs::LogsArgs;
+pub use run::RunArgs;
+pub use runs::RunsArgs;
+pub use sbom::SbomArgs;
+pub use scan::ScanArgs;
+pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command};
 
@@ -62,6 +85,17 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Plan(args) => plan::run(&root, args),
         Command::Eval(args) => eval::run(&root, args),
         Command::Audit(args) => audit::run(&root, args),
+        Command::Run(args) => run::run(&root, args),
+        Command::Runs(args) => runs::run(&root, args),
+        Command::Logs(args) => logs::run(&root, args),
+        Command::Cache(args) => cache::run(&root, args),
+        Command::Sbom(args) => sbom::run(&root, args),
+        Command::Scan(args) => scan::run(&root, args),
+        Command::Db(args) => db::run(&root, args),
+        Command::Key(args) => key::run(&root, args),
+        Command::Attest(args) => attest::run(&root, args),
+        Command::Verify(args) => verify::run(&root, args),
+        Command::Ledger(args) => ledger::run(&root, args),
     }
 }
 

@@ -49,12 +49,12 @@ pub fn check_file(root: &Path, path: &Path, options: &ReadOptions) -> Checked {
         },
         FileKind::Workflow => {
             let mut parsed = read_workflow(source, options);
-            if let Some(workflow) = &parsed.value {
-                if !parsed.has_errors() {
-                    let resolver = LocalResolver::new(root);
-                    let calls = check_calls(workflow, &resolver, &CallPolicy::default());
-                    parsed.diagnostics.diagnostics.extend(calls);
-                }
+            if let Some(workflow) = &parsed.value
+                && !parsed.has_errors()
+            {
+                let resolver = LocalResolver::new(root);
+                let calls = check_calls(workflow, &resolver, &CallPolicy::default());
+                parsed.diagnostics.diagnostics.extend(calls);
             }
             Checked {
                 kind,

@@ -72,6 +72,8 @@ async fn copy_uncommitted(from: &Path, to: &Path) -> Result<usize, String> {
         if let Some(parent) = dst.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
+        // The checked-out version gives way to the working copy.
+        let _ = std::fs::remove_file(&dst);
         reflink_copy::reflink_or_copy(&src, &dst)
             .map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
         count += 1;

@@ -1,0 +1,51 @@
+//! The errors of this crate.
+
+use std::path::PathBuf;
+
+/// Why a key, an envelope or a statement could not be made or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestError {
+    #[error("failed to read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to read the key: {0}")]
+    Key(String),
+    #[error("the private key is encrypted; set GANTRY_KEY_PASSWORD to its passphrase")]
+    PasswordNeeded,
+    #[error("failed to decrypt the private key: wrong passphrase or damaged file")]
+    Decrypt,
+    #[error("failed to get randomness from the operating system: {0}")]
+    Random(String),
+    #[error("failed to sign: {0}")]
+    Sign(String),
+    #[error("invalid envelope: {0}")]
+    Envelope(String),
+    #[error("invalid statement: {0}")]
+    Statement(String),
+    #[error("invalid predicate for {predicate_type}: {message}")]
+    Predicate {
+        predicate_type: String,
+        message: String,
+    },
+    #[error("no files under {}", path.display())]
+    NoSubjects { path: PathBuf },
+}
+
+impl AttestError {
+    pub(crate) fn read(path: &std::path::Path, source: std::io::Error) -> Self {
+        AttestError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn predicate(predicate_type: &str, message: impl Into<String>) -> Self {
+        AttestError::Predicate {
+            predicate_type: predicate_type.to_string(),
+            message: message.into(),
+        }
+    }
+}

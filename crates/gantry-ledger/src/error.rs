@@ -1,0 +1,45 @@
+//! The errors of this crate.
+
+use std::path::PathBuf;
+
+/// Why a ledger operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    #[error("failed to {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("entry {index} does not exist: the log has {size} entries")]
+    NoSuchEntry { index: u64, size: u64 },
+    #[error("tree size {size} is beyond the log's {current} entries")]
+    SizeBeyondLog { size: u64, current: u64 },
+    #[error("an entry may have at most {max} bytes; this one has {len}")]
+    EntryTooLarge { len: usize, max: usize },
+    #[error("the log is damaged: {0}")]
+    Corrupt(String),
+    #[error("invalid record: {0}")]
+    Record(String),
+    #[error("invalid key: {0}")]
+    Key(String),
+    #[error("invalid note: {0}")]
+    Note(String),
+    #[error("invalid checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("invalid proof: {0}")]
+    Proof(String),
+    #[error("failed to get randomness from the operating system: {0}")]
+    Random(String),
+}
+
+impl LedgerError {
+    pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        LedgerError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

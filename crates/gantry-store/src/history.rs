@@ -1,0 +1,696 @@
+//! Run history: runs, jobs, steps, outputs, cache events, log locations;
+//! and the marking of runs cut off by a crash.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+
+use crate::artifacts::ArtifactInfo;
+use crate::error::StoreError;
+use crate::time::Timestamp;
+use crate::{Store, TxError, from_sql_int, owner, sql_int};
+
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                s.trim()
+                    .trim_start_matches('#')
+                    .parse::<u64>()
+                    .map($name)
+                    .map_err(|_| format!("`{s}` is not a {} id", $what))
+            }
+        }
+    };
+}
+
+row_id!(
+    /// A run's number in the history.
+    RunId,
+    "run"
+);
+row_id!(
+    /// A job's row: one per job instance (matrix combination) of a run.
+    JobRowId,
+    "job"
+);
+row_id!(
+    /// A step's row.
+    StepRowId,
+    "step"
+);
+
+/// How a run, job or step ended. `Crashed`: its process died before it
+/// could say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    Success,
+    Failure,
+    Cancelled,
+    Skipped,
+    Crashed,
+}
+
+impl Conclusion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+            Conclusion::Cancelled => "cancelled",
+            Conclusion::Skipped => "skipped",
+            Conclusion::Crashed => "crashed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Conclusion> {
+        Some(match s {
+            "success" => Conclusion::Success,
+            "failure" => Conclusion::Failure,
+            "cancelled" => Conclusion::Cancelled,
+            "skipped" => Conclusion::Skipped,
+            "crashed" => Conclusion::Crashed,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Conclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A run about to start.
+#[derive(Debug, Clone, Default)]
+pub struct NewRun {
+    /// The workflow file, as shown to the user (relative to the repository).
+    pub workflow_path: String,
+    pub workflow_name: String,
+    pub event: String,
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+    /// The `inputs` context as JSON (`{}` when none).
+    pub inputs_json: String,
+}
+
+/// A job (instance) about to start.
+#[derive(Debug, Clone, Default)]
+pub struct NewJob {
+    /// The job's key in `jobs:`.
+    pub job_id: String,
+    /// Its display name (with the matrix values, as GitHub shows it).
+    pub name: String,
+    pub matrix_json: Option<String>,
+}
+
+/// A step about to start.
+#[derive(Debug, Clone, Default)]
+pub struct NewStep {
+    /// Its position in the job, as the executor counts.
+    pub index: u32,
+    /// Its `id:`, if it has one.
+    pub step_id: Option<String>,
+    pub name: String,
+}
+
+/// What happened to a cache during a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum CacheEvent {
+    /// Restored; `matched_key` is the key of the entry restored (equal to
+    /// the primary key on an exact hit).
+    Hit {
+        matched_key: String,
+    },
+    Miss,
+    Saved,
+}
+
+/// A run in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub id: RunId,
+    pub workflow_path: String,
+    pub workflow_name: String,
+    pub event: String,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+    /// `None` while it runs.
+    pub conclusion: Option<Conclusion>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// The process that recorded it.
+    pub pid: u32,
+}
+
+/// A step as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    pub id: StepRowId,
+    pub index: u32,
+    pub step_id: Option<String>,
+    pub name: String,
+    /// Before `continue-on-error`.
+    pub outcome: Option<Conclusion>,
+    /// After `continue-on-error`.
+    pub conclusion: Option<Conclusion>,
+    pub exit_code: Option<i32>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// Where its log is (absolute); the file may not exist.
+    pub log_path: PathBuf,
+    #[serde(serialize_with = "pairs_as_map")]
+    pub outputs: Vec<(String, String)>,
+}
+
+/// A job as recorded, with its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobRecord {
+    pub id: JobRowId,
+    pub job_id: String,
+    pub name: String,
+    pub matrix_json: Option<String>,
+    pub conclusion: Option<Conclusion>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// The job-level log (set-up and tear-down); the file may not exist.
+    pub log_path: PathBuf,
+    #[serde(serialize_with = "pairs_as_map")]
+    pub outputs: Vec<(String, String)>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// A cache event of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheEventRecord {
+    pub key: String,
+    #[serde(flatten)]
+    pub event: CacheEvent,
+    pub at: Timestamp,
+}
+
+/// Everything recorded about one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: RunSummary,
+    pub inputs_json: String,
+    pub jobs: Vec<JobRecord>,
+    pub caches: Vec<CacheEventRecord>,
+    pub artifacts: Vec<ArtifactInfo>,
+}
+
+/// Outputs as a JSON object, in the order they were recorded.
+fn pairs_as_map<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+fn conclusion_column(row: &Row<'_>, index: usize) -> Result<Option<Conclusion>, TxError> {
+    let text: Option<String> = row.get(index)?;
+    match text {
+        None => Ok(None),
+        Some(t) => Conclusion::parse(&t)
+            .map(Some)
+            .ok_or_else(|| TxError::Invalid(format!("unknown conclusion `{t}`"))),
+    }
+}
+
+fn id_column(row: &Row<'_>, index: usize, what: &str) -> Result<u64, TxError> {
+    from_sql_int(row.get(index)?, what)
+}
+
+const RUN_COLUMNS: &str = "id, workflow_path, workflow_name, event, git_ref, commit_sha, \
+     conclusion, started_at, finished_at, pid";
+
+fn run_summary(row: &Row<'_>) -> Result<RunSummary, TxError> {
+    Ok(RunSummary {
+        id: RunId(id_column(row, 0, "run id")?),
+        workflow_path: row.get(1)?,
+        workflow_name: row.get(2)?,
+        event: row.get(3)?,
+        git_ref: row.get(4)?,
+        commit: row.get(5)?,
+        conclusion: conclusion_column(row, 6)?,
+        started_at: Timestamp(row.get(7)?),
+        finished_at: row.get::<_, Option<i64>>(8)?.map(Timestamp),
+        pid: u32::try_from(row.get::<_, i64>(9)?).unwrap_or(0),
+    })
+}
+
+impl Store {
+    /// Records the start of a run, owned by this process.
+    pub fn begin_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+        let token = self.owner_token()?;
+        let now = self.now();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO runs (workflow_path, workflow_name, event, git_ref, commit_sha,
+                                   inputs_json, started_at, pid, owner_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    run.workflow_path,
+                    run.workflow_name,
+                    run.event,
+                    run.git_ref,
+                    run.commit,
+                    if run.inputs_json.is_empty() {
+                        "{}"
+                    } else {
+                        &run.inputs_json
+                    },
+                    now.millis(),
+                    std::process::id(),
+                    token,
+                ],
+            )?;
+            Ok(RunId(from_sql_int(tx.last_insert_rowid(), "run id")?))
+        })
+    }
+
+    /// Records the end of a run.
+    pub fn finish_run(&self, id: RunId, conclusion: Conclusion) -> Result<(), StoreError> {
+        let now = self.now();
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE runs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3",
+                params![conclusion.as_str(), now.millis(), sql_int(id.0)],
+            )?;
+            not_found_if_zero(n, "run", id.0)
+        })
+    }
+
+    /// Records the start of a job of a run, and creates its log folder.
+    pub fn begin_job(&self, run: RunId, job: &NewJob) -> Result<JobRowId, StoreError> {
+        let now = self.now();
+        let id = self.write(|tx| {
+            if !exists(tx, "SELECT 1 FROM runs WHERE id = ?1", run.0)? {
+                return Err(StoreError::NotFound {
+                    what: "run",
+                    id: run.0,
+                }
+                .into());
+            }
+            tx.execute(
+                "INSERT INTO jobs (run_id, job_id, name, matrix_json, started_at, log_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '')",
+                params![
+                    sql_int(run.0),
+                    job.job_id,
+                    job.name,
+                    job.matrix_json,
+                    now.millis()
+                ],
+            )?;
+            let id = JobRowId(from_sql_int(tx.last_insert_rowid(), "job id")?);
+            tx.execute(
+                "UPDATE jobs SET log_path = ?1 WHERE id = ?2",
+                params![relative_log_path(run, id, None), sql_int(id.0)],
+            )?;
+            Ok(id)
+        })?;
+        let dir = self
+            .home
+            .join("logs")
+            .join(run.to_string())
+            .join(id.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io("create", &dir, e))?;
+        Ok(id)
+    }
+
+    /// Records the end of a job and its outputs.
+    pub fn finish_job(
+        &self,
+        id: JobRowId,
+        conclusion: Conclusion,
+        outputs: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE jobs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3",
+                params![conclusion.as_str(), now.millis(), sql_int(id.0)],
+            )?;
+            not_found_if_zero(n, "job", id.0)?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO outputs (job_row_id, step_row_id, name, value) VALUES (?1, NULL, ?2, ?3)",
+            )?;
+            for (name, value) in outputs {
+                insert.execute(params![sql_int(id.0), name, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records the start of a step.
+    pub fn begin_step(&self, job: JobRowId, step: &NewStep) -> Result<StepRowId, StoreError> {
+        let now = self.now();
+        self.write(|tx| {
+            let run: Option<i64> = tx
+                .query_row(
+                    "SELECT run_id FROM jobs WHERE id = ?1",
+                    [sql_int(job.0)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(run) = run else {
+                return Err(StoreError::NotFound {
+                    what: "job",
+                    id: job.0,
+                }
+                .into());
+            };
+            let run = RunId(from_sql_int(run, "run id")?);
+            tx.execute(
+                "INSERT INTO steps (job_row_id, idx, step_id, name, started_at, log_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '')",
+                params![
+                    sql_int(job.0),
+                    step.index,
+                    step.step_id,
+                    step.name,
+                    now.millis()
+                ],
+            )?;
+            let id = StepRowId(from_sql_int(tx.last_insert_rowid(), "step id")?);
+            tx.execute(
+                "UPDATE steps SET log_path = ?1 WHERE id = ?2",
+                params![relative_log_path(run, job, Some(id)), sql_int(id.0)],
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Records the end of a step: its outcome (before `continue-on-error`),
+    /// conclusion (after), exit code and outputs.
+    pub fn finish_step(
+        &self,
+        id: StepRowId,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        exit_code: Option<i32>,
+        outputs: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE steps SET outcome = ?1, conclusion = ?2, exit_code = ?3, finished_at = ?4
+                 WHERE id = ?5",
+                params![
+                    outcome.as_str(),
+                    conclusion.as_str(),
+                    exit_code,
+                    now.millis(),
+                    sql_int(id.0)
+                ],
+            )?;
+            not_found_if_zero(n, "step", id.0)?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO outputs (job_row_id, step_row_id, name, value)
+                 SELECT job_row_id, id, ?2, ?3 FROM steps WHERE id = ?1",
+            )?;
+            for (name, value) in outputs {
+                insert.execute(params![sql_int(id.0), name, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Where the executor writes the log of a job (`step: None`: set-up
+    /// and tear-down) or of one of its steps. [`Store::begin_job`] creates
+    /// the folder; this does no I/O.
+    pub fn log_path(&self, run: RunId, job: JobRowId, step: Option<StepRowId>) -> PathBuf {
+        self.home.join(relative_log_path(run, job, step))
+    }
+
+    /// Records a cache hit, miss or save of a run.
+    pub fn record_cache_event(
+        &self,
+        run: RunId,
+        key: &str,
+        event: CacheEvent,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let (kind, matched) = match &event {
+            CacheEvent::Hit { matched_key } => ("hit", Some(matched_key.as_str())),
+            CacheEvent::Miss => ("miss", None),
+            CacheEvent::Saved => ("saved", None),
+        };
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO cache_events (run_id, key, kind, matched_key, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![sql_int(run.0), key, kind, matched, now.millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The latest `limit` runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+            ))?;
+            let mut rows = stmt.query([sql_int(limit as u64)])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(run_summary(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Everything about one run, or `None` if there is no such run.
+    pub fn run(&self, id: RunId) -> Result<Option<RunDetail>, StoreError> {
+        let now = self.now();
+        self.read(|tx| {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {RUN_COLUMNS}, inputs_json FROM runs WHERE id = ?1"
+            ))?;
+            let mut rows = stmt.query([sql_int(id.0)])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let run = run_summary(row)?;
+            let inputs_json: String = row.get(10)?;
+            let jobs = self.jobs_of(tx, id)?;
+            let caches = cache_events_of(tx, id)?;
+            let artifacts = crate::artifacts::artifacts_of(tx, id, now)?;
+            Ok(Some(RunDetail {
+                run,
+                inputs_json,
+                jobs,
+                caches,
+                artifacts,
+            }))
+        })
+    }
+
+    fn jobs_of(&self, tx: &Transaction<'_>, run: RunId) -> Result<Vec<JobRecord>, TxError> {
+        let mut outputs = tx.prepare(
+            "SELECT job_row_id, step_row_id, name, value FROM outputs
+             WHERE job_row_id IN (SELECT id FROM jobs WHERE run_id = ?1) ORDER BY id",
+        )?;
+        let mut job_outputs: Vec<(u64, Option<u64>, String, String)> = Vec::new();
+        let mut rows = outputs.query([sql_int(run.0)])?;
+        while let Some(row) = rows.next()? {
+            let step = row
+                .get::<_, Option<i64>>(1)?
+                .map(|s| from_sql_int(s, "step id"))
+                .transpose()?;
+            job_outputs.push((id_column(row, 0, "job id")?, step, row.get(2)?, row.get(3)?));
+        }
+        let pick = |job: u64, step: Option<u64>| -> Vec<(String, String)> {
+            job_outputs
+                .iter()
+                .filter(|o| o.0 == job && o.1 == step)
+                .map(|o| (o.2.clone(), o.3.clone()))
+                .collect()
+        };
+
+        let mut steps_stmt = tx.prepare(
+            "SELECT s.id, s.job_row_id, s.idx, s.step_id, s.name, s.outcome, s.conclusion,
+                    s.exit_code, s.started_at, s.finished_at, s.log_path
+             FROM steps s JOIN jobs j ON j.id = s.job_row_id
+             WHERE j.run_id = ?1 ORDER BY s.job_row_id, s.idx, s.id",
+        )?;
+        let mut steps: Vec<(u64, StepRecord)> = Vec::new();
+        let mut rows = steps_stmt.query([sql_int(run.0)])?;
+        while let Some(row) = rows.next()? {
+            let id = id_column(row, 0, "step id")?;
+            let job = id_column(row, 1, "job id")?;
+            let log: String = row.get(10)?;
+            steps.push((
+                job,
+                StepRecord {
+                    id: StepRowId(id),
+                    index: u32::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    step_id: row.get(3)?,
+                    name: row.get(4)?,
+                    outcome: conclusion_column(row, 5)?,
+                    conclusion: conclusion_column(row, 6)?,
+                    exit_code: row.get(7)?,
+                    started_at: Timestamp(row.get(8)?),
+                    finished_at: row.get::<_, Option<i64>>(9)?.map(Timestamp),
+                    log_path: self.home.join(log),
+                    outputs: pick(job, Some(id)),
+                },
+            ));
+        }
+
+        let mut jobs_stmt = tx.prepare(
+            "SELECT id, job_id, name, matrix_json, conclusion, started_at, finished_at, log_path
+             FROM jobs WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let mut jobs = Vec::new();
+        let mut rows = jobs_stmt.query([sql_int(run.0)])?;
+        while let Some(row) = rows.next()? {
+            let id = id_column(row, 0, "job id")?;
+            let log: String = row.get(7)?;
+            jobs.push(JobRecord {
+                id: JobRowId(id),
+                job_id: row.get(1)?,
+                name: row.get(2)?,
+                matrix_json: row.get(3)?,
+                conclusion: conclusion_column(row, 4)?,
+                started_at: Timestamp(row.get(5)?),
+                finished_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
+                log_path: self.home.join(log),
+                outputs: pick(id, None),
+                steps: steps
+                    .iter()
+                    .filter(|(job, _)| *job == id)
+                    .map(|(_, s)| s.clone())
+                    .collect(),
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// Marks the unfinished runs (and their unfinished jobs and steps) of
+    /// processes that no longer exist as crashed. [`Store::open`] calls
+    /// this; it returns the runs it marked.
+    pub fn mark_crashed_runs(&self) -> Result<Vec<RunId>, StoreError> {
+        let tokens: Vec<String> = self.read(|tx| {
+            let mut stmt =
+                tx.prepare("SELECT DISTINCT owner_token FROM runs WHERE conclusion IS NULL")?;
+            let tokens = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(tokens)
+        })?;
+        let dead: Vec<String> = tokens
+            .into_iter()
+            .filter(|t| !owner::is_alive(&self.home, t))
+            .collect();
+        if dead.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| {
+            let mut marked = Vec::new();
+            for token in &dead {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id FROM runs WHERE conclusion IS NULL AND owner_token = ?1",
+                )?;
+                let ids = stmt
+                    .query_map([token], |r| r.get::<_, i64>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                for id in ids {
+                    tx.execute(
+                        "UPDATE steps SET conclusion = 'crashed', outcome = 'crashed'
+                         WHERE conclusion IS NULL
+                           AND job_row_id IN (SELECT id FROM jobs WHERE run_id = ?1)",
+                        [id],
+                    )?;
+                    tx.execute(
+                        "UPDATE jobs SET conclusion = 'crashed'
+                         WHERE conclusion IS NULL AND run_id = ?1",
+                        [id],
+                    )?;
+                    tx.execute(
+                        "UPDATE runs SET conclusion = 'crashed' WHERE id = ?1 AND conclusion IS NULL",
+                        [id],
+                    )?;
+                    marked.push(RunId(from_sql_int(id, "run id")?));
+                }
+            }
+            marked.sort();
+            Ok(marked)
+        })
+    }
+}
+
+fn cache_events_of(tx: &Transaction<'_>, run: RunId) -> Result<Vec<CacheEventRecord>, TxError> {
+    let mut stmt = tx.prepare(
+        "SELECT key, kind, matched_key, at FROM cache_events WHERE run_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([sql_int(run.0)])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(1)?;
+        let event = match kind.as_str() {
+            "hit" => CacheEvent::Hit {
+                matched_key: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            },
+            "miss" => CacheEvent::Miss,
+            "saved" => CacheEvent::Saved,
+            other => return Err(TxError::Invalid(format!("unknown cache event `{other}`"))),
+        };
+        out.push(CacheEventRecord {
+            key: row.get(0)?,
+            event,
+            at: Timestamp(row.get(3)?),
+        });
+    }
+    Ok(out)
+}
+
+fn relative_log_path(run: RunId, job: JobRowId, step: Option<StepRowId>) -> String {
+    let file = match step {
+        Some(s) => format!("{s}.log"),
+        None => "job.log".to_string(),
+    };
+    Path::new("logs")
+        .join(run.to_string())
+        .join(job.to_string())
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn exists(tx: &Transaction<'_>, sql: &str, id: u64) -> Result<bool, TxError> {
+    Ok(tx
+        .query_row(sql, [sql_int(id)], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn not_found_if_zero(changed: usize, what: &'static str, id: u64) -> Result<(), TxError> {
+    if changed == 0 {
+        Err(StoreError::NotFound { what, id }.into())
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,660 @@
+//! `gantry run`: execute workflows on this machine.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use gantry_engine::plan::{Event, Trigged, decide_trigger};
+use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream};
+use gantry_workflow::{ReadOptions, SourceFile, Workflow, read_workflow};
+use indexmap::IndexMap;
+
+use super::{CliError, display_path, read_text};
+use crate::Outcome;
+use crate::render;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RunFormat {
+    /// Live output prefixed by job, and a summary.
+    #[default]
+    Human,
+    /// Newline-delimited JSON events on stdout.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Workflow files, or names under `.github/workflows/` [default: every
+    /// workflow the event triggers].
+    pub workflows: Vec<PathBuf>,
+
+    /// The event: push, pull_request, workflow_dispatch, ...
+    #[arg(long, short = 'e', default_value = "push")]
+    pub event: String,
+
+    /// The branch or tag [default: the current branch].
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+
+    /// A workflow input, `NAME=VALUE` (repeatable).
+    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+
+    /// A webhook payload as JSON (`github.event`).
+    #[arg(long, value_name = "FILE")]
+    pub event_file: Option<PathBuf>,
+
+    /// A secret, `NAME=VALUE` (repeatable). Masked in every output.
+    #[arg(long = "secret", short = 's', value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+
+    /// A file of secrets, one `NAME=VALUE` a line (`#` comments allowed).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+
+    /// A configuration variable (`vars.NAME`), `NAME=VALUE` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// A file of variables, one `NAME=VALUE` a line.
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Option<PathBuf>,
+
+    /// How many jobs may run at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Check out uncommitted changes too, not only committed files.
+    #[arg(long)]
+    pub include_uncommitted: bool,
+
+    /// Skip steps that use actions gantry cannot run offline, with a
+    /// warning, instead of failing them.
+    #[arg(long)]
+    pub skip_unsupported: bool,
+
+    /// Keep the job workspaces after the run (under $GANTRY_HOME/work).
+    #[arg(long)]
+    pub keep_workspaces: bool,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: RunFormat,
+}
+
+/// Reads `NAME=VALUE` pairs from arguments and an optional file.
+fn pairs(
+    items: &[String],
+    file: Option<&Path>,
+    what: &str,
+) -> Result<IndexMap<String, String>, CliError> {
+    let mut out = IndexMap::new();
+    if let Some(path) = file {
+        let text = read_text(path)?;
+        let mut lines = text.lines().enumerate();
+        while let Some((i, line)) = lines.next() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                return Err(CliError::usage(
+                    format!("{}:{}: expected NAME=VALUE", path.display(), i + 1),
+                    None,
+                ));
+            };
+            let value = value.trim();
+            // Quoted values may span lines: NAME="line 1\nline 2".
+            let value = if let Some(rest) = value.strip_prefix('"') {
+                let mut v = rest.to_string();
+                while !v.ends_with('"') {
+                    match lines.next() {
+                        Some((_, l)) => {
+                            v.push('\n');
+                            v.push_str(l);
+                        }
+                        None => {
+                            return Err(CliError::usage(
+                                format!(
+                                    "{}:{}: the quoted value of {name} is never closed",
+                                    path.display(),
+                                    i + 1
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                }
+                v.trim_end_matches('"').to_string()
+            } else {
+                value.to_string()
+            };
+            out.insert(name.trim().to_string(), value);
+        }
+    }
+    for item in items {
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(CliError::usage(
+                format!("{what} '{item}' is not NAME=VALUE"),
+                Some(format!("e.g. --{what} NAME=value")),
+            ));
+        };
+        out.insert(name.to_string(), value.to_string());
+    }
+    Ok(out)
+}
+
+/// The commit checked out in the repository holding `dir`.
+fn head_commit(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn current_ref(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["symbolic-ref", "-q", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let dir = root.join(".github").join("workflows");
+    if names.is_empty() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|source| CliError::Read {
+                path: dir.clone(),
+                source,
+            })?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+            })
+            .collect();
+        files.sort();
+        return Ok(files);
+    }
+    names
+        .iter()
+        .map(|n| {
+            let direct = if n.is_absolute() {
+                n.clone()
+            } else {
+                root.join(n)
+            };
+            if direct.is_file() {
+                Ok(direct)
+            } else if dir.join(n).is_file() {
+                Ok(dir.join(n))
+            } else {
+                Err(CliError::usage(
+                    format!("no workflow '{}'", n.display()),
+                    Some(format!(
+                        "give a path, or a file name under {}",
+                        display_path(root, &dir)
+                    )),
+                ))
+            }
+        })
+        .collect()
+}
+
+pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
+    let files = workflow_files(root, &args.workflows)?;
+    let mut event = Event {
+        name: args.event.clone(),
+        ..Event::default()
+    };
+    if let Some(path) = &args.event_file {
+        let text = read_text(path)?;
+        event.payload = serde_json::from_str(&text).map_err(|e| {
+            CliError::usage(format!("{} is not valid JSON: {e}", path.display()), None)
+        })?;
+    }
+    event.git_ref = args
+        .git_ref
+        .as_deref()
+        .map(|r| {
+            if r.starts_with("refs/") {
+                r.to_string()
+            } else {
+                format!("refs/heads/{r}")
+            }
+        })
+        .or_else(|| current_ref(root));
+    event.inputs = pairs(&args.inputs, None, "input")?;
+    let secrets = pairs(&args.secrets, args.secret_file.as_deref(), "secret")?;
+    let vars = pairs(&args.vars, args.var_file.as_deref(), "var")?;
+
+    // Read every workflow first: invalid input stops before anything runs.
+    let mut workflows: Vec<Arc<Workflow>> = Vec::new();
+    let colored_err = render::color(std::io::stderr().is_terminal());
+    let mut invalid = false;
+    for file in &files {
+        let source = SourceFile::new(display_path(root, file), read_text(file)?);
+        let parsed = read_workflow(source, &ReadOptions::default());
+        if parsed.has_errors() {
+            invalid = true;
+            for d in parsed
+                .diagnostics
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+            {
+                eprint!(
+                    "{}",
+                    render::diagnostic_human(&parsed.diagnostics.source, d, colored_err)
+                );
+            }
+            continue;
+        }
+        let Some(workflow) = parsed.value else {
+            continue;
+        };
+        match decide_trigger(&workflow, &event) {
+            Trigged::Runs => workflows.push(Arc::new(workflow)),
+            Trigged::Skipped { reason } if !args.workflows.is_empty() => {
+                return Err(CliError::usage(
+                    format!(
+                        "{} does not run for this event: {reason}",
+                        workflow.source.name()
+                    ),
+                    Some("pick the event with --event (and --ref, --input)".to_string()),
+                ));
+            }
+            Trigged::Skipped { .. } => {}
+        }
+    }
+    if invalid {
+        return Ok(Outcome::Usage);
+    }
+    if workflows.is_empty() {
+        return Err(CliError::usage(
+            format!("no workflow runs for the event `{}`", event.name),
+            Some("see which would with `gantry plan`, or name a workflow".to_string()),
+        ));
+    }
+
+    let home = crate::home::home();
+    let backend = crate::backend::open(&home)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Write)?;
+    let parallel = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let sha = head_commit(root);
+    let mut all_ok = true;
+    for workflow in workflows {
+        let options = RunOptions {
+            repo: root.to_path_buf(),
+            work_dir: home
+                .join("work")
+                .join(format!("{}-{}", std::process::id(), unique())),
+            event: event.clone(),
+            sha: sha.clone(),
+            secrets: secrets.clone(),
+            vars: vars.clone(),
+            parallel,
+            include_uncommitted: args.include_uncommitted,
+            skip_unsupported: args.skip_unsupported,
+            grace: Duration::from_secs(5),
+            keep_workspaces: args.keep_workspaces,
+        };
+        let conclusion = runtime.block_on(run_one(
+            workflow,
+            options,
+            backend.clone(),
+            &home,
+            args.format,
+        ))?;
+        all_ok &= conclusion == Conclusion::Success;
+    }
+    Ok(if all_ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+fn unique() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+async fn run_one(
+    workflow: Arc<Workflow>,
+    options: RunOptions,
+    backend: Arc<dyn gantry_engine::run::Backend>,
+    home: &Path,
+    format: RunFormat,
+) -> Result<Conclusion, CliError> {
+    let stop = Stop::default();
+    // Ctrl-C (or SIGTERM, as `cancel-in-progress` sends) cancels the run;
+    // a second Ctrl-C stops everything at once.
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => if r.is_err() { break },
+                    Some(()) = async { match &mut term { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+                }
+                count += 1;
+                if count == 1 {
+                    eprintln!(
+                        "\ngantry: cancelling the run (always() steps still run); press Ctrl-C again to stop at once"
+                    );
+                    stop.graceful.cancel();
+                } else {
+                    stop.force.cancel();
+                    break;
+                }
+            }
+        });
+    }
+    let _lock = super::run_lock::acquire(home, &workflow, &options).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let masker = Masker::new();
+    let runner = tokio::spawn(gantry_engine::run::run(
+        workflow.clone(),
+        Arc::new(options),
+        backend,
+        masker,
+        tx,
+        stop,
+    ));
+    let mut printer = Printer::new(format);
+    while let Some(event) = rx.recv().await {
+        printer.event(&event)?;
+    }
+    let result = runner
+        .await
+        .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
+    match result {
+        Ok((_, conclusion)) => Ok(conclusion),
+        Err(e) => Err(CliError::usage(e, None)),
+    }
+}
+
+/// Renders run events: live lines prefixed by job, or NDJSON.
+struct Printer {
+    format: RunFormat,
+    colored: bool,
+    progress: bool,
+    status_shown: bool,
+    palette: HashMap<String, usize>,
+    running: IndexMap<String, String>,
+    jobs: Vec<(String, Conclusion, u64, u32, u32)>,
+    started: Instant,
+    last_draw: Instant,
+    step_names: HashMap<(String, usize), String>,
+}
+
+const COLORS: [&str; 6] = ["36", "35", "33", "34", "32", "96"];
+
+impl Printer {
+    fn new(format: RunFormat) -> Self {
+        let stderr_tty = std::io::stderr().is_terminal();
+        Self {
+            format,
+            colored: render::color(std::io::stdout().is_terminal()),
+            progress: stderr_tty && format == RunFormat::Human,
+            status_shown: false,
+            palette: HashMap::new(),
+            running: IndexMap::new(),
+            jobs: Vec::new(),
+            started: Instant::now(),
+            last_draw: Instant::now(),
+            step_names: HashMap::new(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colored {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn prefix(&mut self, job: &str) -> String {
+        let n = self.palette.len();
+        let i = *self.palette.entry(job.to_string()).or_insert(n);
+        self.paint(COLORS[i % COLORS.len()], &format!("[{job}]"))
+    }
+
+    fn clear_status(&mut self) {
+        if self.status_shown {
+            eprint!("\r\x1b[2K");
+            self.status_shown = false;
+        }
+    }
+
+    fn draw_status(&mut self) {
+        if !self.progress
+            || self.running.is_empty()
+            || self.last_draw.elapsed() < Duration::from_millis(100)
+        {
+            return;
+        }
+        self.last_draw = Instant::now();
+        let parts: Vec<String> = self
+            .running
+            .iter()
+            .map(|(j, s)| format!("{j}: {s}"))
+            .collect();
+        let mut line = format!(
+            "⏵ {} · {} done · {:.0}s",
+            parts.join(" | "),
+            self.jobs.len(),
+            self.started.elapsed().as_secs_f64()
+        );
+        let width = 120;
+        if line.chars().count() > width {
+            line = line.chars().take(width - 1).collect::<String>() + "…";
+        }
+        eprint!("\r\x1b[2K{line}");
+        let _ = std::io::stderr().flush();
+        self.status_shown = true;
+    }
+
+    fn out(&mut self, line: String) -> Result<(), CliError> {
+        self.clear_status();
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}")?;
+        Ok(())
+    }
+
+    fn event(&mut self, event: &RunEvent) -> Result<(), CliError> {
+        if self.format == RunFormat::Json {
+            let line = serde_json::to_string(event).map_err(std::io::Error::from)?;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{line}")?;
+            return Ok(());
+        }
+        match event {
+            RunEvent::RunStarted {
+                run_id,
+                workflow,
+                event,
+                git_ref,
+                ..
+            } => {
+                let line = format!(
+                    "{} run #{run_id} of {workflow} for {event}{}",
+                    self.paint("1", "gantry"),
+                    git_ref
+                        .as_ref()
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default()
+                );
+                self.out(line)?;
+            }
+            RunEvent::JobStarted { job } => {
+                self.running.insert(job.clone(), "starting".into());
+                let p = self.prefix(job);
+                self.out(format!("{p} started"))?;
+            }
+            RunEvent::JobSkipped { job, reason } => {
+                let p = self.prefix(job);
+                self.out(format!("{p} skipped: {reason}"))?;
+                self.jobs.push((job.clone(), Conclusion::Skipped, 0, 0, 0));
+            }
+            RunEvent::StepStarted { job, step, name } => {
+                self.step_names.insert((job.clone(), *step), name.clone());
+                self.running.insert(job.clone(), name.clone());
+                let p = self.prefix(job);
+                let arrow = self.paint("2", "▶");
+                self.out(format!("{p} {arrow} {name}"))?;
+            }
+            RunEvent::Log {
+                job,
+                stream,
+                line,
+                group,
+                ..
+            } => {
+                let p = self.prefix(job);
+                let bar = if group.is_some() { "│ " } else { "" };
+                let text = if *stream == Stream::Stderr && line.starts_with("error: ") {
+                    self.paint("31", line)
+                } else if line.starts_with("warning: ") {
+                    self.paint("33", line)
+                } else {
+                    line.clone()
+                };
+                self.out(format!("{p}   {bar}{text}"))?;
+            }
+            RunEvent::Annotation { .. } => {}
+            RunEvent::StepFinished {
+                job,
+                name,
+                conclusion,
+                outcome,
+                exit_code,
+                duration_ms,
+                ..
+            } => {
+                let p = self.prefix(job);
+                let secs = *duration_ms as f64 / 1000.0;
+                let line = match (outcome, conclusion) {
+                    (Conclusion::Skipped, _) => {
+                        format!("{p} {} {name} (skipped)", self.paint("2", "○"))
+                    }
+                    (Conclusion::Success, _) => {
+                        format!("{p} {} {name} ({secs:.1}s)", self.paint("32", "✓"))
+                    }
+                    (Conclusion::Failure, Conclusion::Success) => format!(
+                        "{p} {} {name} failed, continuing (continue-on-error)",
+                        self.paint("33", "!")
+                    ),
+                    (Conclusion::Cancelled, _) => {
+                        format!("{p} {} {name} cancelled", self.paint("33", "⊘"))
+                    }
+                    _ => format!(
+                        "{p} {} {name} failed{} ({secs:.1}s)",
+                        self.paint("31", "✗"),
+                        exit_code
+                            .map(|c| format!(" with exit code {c}"))
+                            .unwrap_or_default()
+                    ),
+                };
+                self.out(line)?;
+            }
+            RunEvent::JobFinished {
+                job,
+                result,
+                duration_ms,
+                cache_hits,
+                cache_misses,
+            } => {
+                self.running.shift_remove(job);
+                self.jobs.push((
+                    job.clone(),
+                    *result,
+                    *duration_ms,
+                    *cache_hits,
+                    *cache_misses,
+                ));
+                let p = self.prefix(job);
+                let mark = match result {
+                    Conclusion::Success => self.paint("32", "succeeded"),
+                    Conclusion::Failure => self.paint("31", "failed"),
+                    Conclusion::Cancelled => self.paint("33", "cancelled"),
+                    Conclusion::Skipped => "skipped".into(),
+                };
+                self.out(format!(
+                    "{p} {mark} in {:.1}s",
+                    *duration_ms as f64 / 1000.0
+                ))?;
+            }
+            RunEvent::RunFinished {
+                run_id,
+                conclusion,
+                duration_ms,
+            } => {
+                self.clear_status();
+                let mut summary = String::from("\nsummary\n");
+                let width = self
+                    .jobs
+                    .iter()
+                    .map(|j| j.0.chars().count())
+                    .max()
+                    .unwrap_or(3)
+                    .max(3);
+                for (job, result, ms, hits, misses) in &self.jobs {
+                    let caches = if hits + misses > 0 {
+                        format!("  cache {hits} hit, {misses} miss")
+                    } else {
+                        String::new()
+                    };
+                    let result_text = match result {
+                        Conclusion::Success => self.paint("32", "success"),
+                        Conclusion::Failure => self.paint("31", "failure"),
+                        Conclusion::Cancelled => self.paint("33", "cancelled"),
+                        Conclusion::Skipped => "skipped".to_string(),
+                    };
+                    summary.push_str(&format!(
+                        "  {job:<width$}  {result_text:<9}  {:>6.1}s{caches}\n",
+                        *ms as f64 / 1000.0
+                    ));
+                }
+                let verdict = match conclusion {
+                    Conclusion::Success => self.paint("32;1", "succeeded"),
+                    Conclusion::Failure => self.paint("31;1", "failed"),
+                    Conclusion::Cancelled => self.paint("33;1", "was cancelled"),
+                    Conclusion::Skipped => "was skipped".into(),
+                };
+                summary.push_str(&format!(
+                    "run #{run_id} {verdict} in {:.1}s; logs: gantry logs {run_id}",
+                    *duration_ms as f64 / 1000.0
+                ));
+                self.out(summary)?;
+            }
+        }
+        self.draw_status();
+        Ok(())
+    }
+}

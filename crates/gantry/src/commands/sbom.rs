@@ -1,0 +1,193 @@
+//! `gantry sbom`: an SBOM (CycloneDX or SPDX JSON) from the lockfiles
+//! under a folder.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use gantry_sbom::cyclonedx::{self, DocumentInfo, SpecVersion};
+use gantry_sbom::{DiscoverOptions, Inventory, Warning, spdx};
+
+use gantry_workflow::{Diagnostic, SourceFile, Span};
+
+use super::CliError;
+use crate::Outcome;
+use crate::render;
+
+/// Output format of `sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SbomFormat {
+    /// CycloneDX JSON (1.6, or 1.5 with `--spec-version 1.5`).
+    #[default]
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+    /// gantry's inventory as JSON: components with locations, warnings.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// A folder to search for lockfiles, or one lockfile [default: .].
+    pub path: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SbomFormat,
+
+    /// CycloneDX specification version: 1.6 or 1.5.
+    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    pub spec_version: String,
+
+    /// Write the SBOM to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also read lockfiles inside node_modules, target, .venv, vendor and
+    /// similar folders.
+    #[arg(long)]
+    pub include_vendored: bool,
+
+    /// Read lockfiles that .gitignore excludes too.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+/// The project's name: the folder's name.
+pub(crate) fn project_name(path: &Path) -> String {
+    let dir = if path.is_file() {
+        path.parent().unwrap_or(path)
+    } else {
+        path
+    };
+    std::path::absolute(dir)
+        .ok()
+        .and_then(|p| {
+            p.components()
+                .rfind(|c| matches!(c, std::path::Component::Normal(_)))
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "project".into())
+}
+
+/// Prints lockfile warnings to stderr with their source line.
+pub(crate) fn print_warnings(base: &Path, warnings: &[Warning]) {
+    let colored = render::color(std::io::stderr().is_terminal());
+    for w in warnings {
+        eprint!(
+            "{}",
+            located_warning(base, &w.file, w.line, &w.message, colored)
+        );
+    }
+}
+
+/// `path` relative to `root` unless absolute.
+pub(crate) fn resolve(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
+}
+
+/// A warning about a line of a file, rendered with that line like a
+/// compiler's; `file` is relative to `base`.
+pub(crate) fn located_warning(
+    base: &Path,
+    file: &str,
+    line: Option<usize>,
+    message: &str,
+    colored: bool,
+) -> String {
+    let text = std::fs::read_to_string(base.join(file)).unwrap_or_default();
+    let source = SourceFile::new(file, text);
+    let span = line.filter(|l| *l >= 1).and_then(|l| {
+        let start = source
+            .text()
+            .split_inclusive('\n')
+            .take(l - 1)
+            .map(str::len)
+            .sum::<usize>();
+        let len = source.line_text(l).len();
+        (start <= source.text().len()).then(|| Span::new(start, start + len))
+    });
+    let located = match line {
+        Some(l) => format!("{file}:{l}: {message}"),
+        None => format!("{file}: {message}"),
+    };
+    let d = Diagnostic::warning("lockfile", span, located).with_label("here");
+    render::diagnostic_human(&source, &d, colored)
+}
+
+/// Reads the inventory of a folder or lockfile.
+pub(crate) fn read_inventory(
+    path: &Path,
+    options: &DiscoverOptions,
+) -> Result<Inventory, CliError> {
+    gantry_sbom::inventory(path, options).map_err(|e| match e {
+        gantry_sbom::Error::UnknownFormat { .. } => CliError::usage(
+            e.to_string(),
+            Some(
+                "give a folder, or a lockfile: Cargo.lock, package-lock.json, yarn.lock, \
+                 pnpm-lock.yaml, requirements*.txt, poetry.lock, Pipfile.lock, uv.lock, go.mod, \
+                 Gemfile.lock, composer.lock, packages.lock.json, gradle.lockfile, pom.xml"
+                    .into(),
+            ),
+        ),
+        other => CliError::usage(other.to_string(), None),
+    })
+}
+
+pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
+    let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
+    let spec = SpecVersion::parse(&args.spec_version).ok_or_else(|| {
+        CliError::usage(
+            format!("--spec-version {} is not supported", args.spec_version),
+            Some("use 1.6 (the default) or 1.5".into()),
+        )
+    })?;
+    let options = DiscoverOptions {
+        include_vendored: args.include_vendored,
+        no_ignore: args.no_ignore,
+    };
+    let inventory = read_inventory(&path, &options)?;
+    let base = if path.is_file() {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        path.clone()
+    };
+    print_warnings(&base, &inventory.warnings);
+    let info = DocumentInfo {
+        name: project_name(&path),
+        timestamp: gantry_sbom::time::now_or_source_date_epoch(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let doc = match args.format {
+        SbomFormat::Cyclonedx => cyclonedx::write(&inventory, &info, spec),
+        SbomFormat::Spdx => spdx::write(&inventory, &info),
+        SbomFormat::Json => serde_json::to_value(&inventory).map_err(std::io::Error::from)?,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?;
+    text.push('\n');
+    match &args.output {
+        Some(file) => {
+            let file = resolve(root, file);
+            std::fs::write(&file, text).map_err(|source| {
+                CliError::usage(
+                    format!("failed to write {}: {source}", file.display()),
+                    None,
+                )
+            })?;
+            let unique = inventory.unique_components().len();
+            eprintln!(
+                "wrote {} with {unique} components from {} lockfiles",
+                file.display(),
+                inventory.files.len()
+            );
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    if inventory.files.is_empty() {
+        eprintln!("warning: no lockfiles found under {}", path.display());
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,151 @@
+//! `gantry run` as a new user meets it: the example pipeline passes; a
+//! broken test fails it and the output names the job and step.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline")
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn gantry(dir: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(args)
+        .current_dir(dir)
+        .env("GANTRY_HOME", home)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_example_passes_and_a_broken_test_is_pinpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    copy(&example(), &repo);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "example"]);
+
+    let out = gantry(&repo, &home, &["run", "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let finished: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["type"] == "job-finished")
+        .map(|e| (e["job"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    for job in [
+        "quick-checks",
+        "lint",
+        "test (unit, 3.10)",
+        "test (integration, 3.11)",
+        "build",
+        "smoke-test",
+    ] {
+        assert!(
+            finished.contains(&(job, "success")),
+            "{job} in {finished:?}"
+        );
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "job-skipped" && e["job"] == "release")
+    );
+
+    // Break a unit test: the run fails, naming the job and the step.
+    let test = repo.join("tests/unit/test_greet.py");
+    let broken = std::fs::read_to_string(&test)
+        .unwrap()
+        .replace("hello, ops", "goodbye, ops");
+    std::fs::write(&test, broken).unwrap();
+    let out = gantry(&repo, &home, &["run", "--include-uncommitted"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("[test (unit, 3.11)] ✗ Run the unit tests failed with exit code 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("AssertionError: 'hello, ops' != 'goodbye, ops'"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[build] skipped"), "{stdout}");
+
+    // The run history has both runs.
+    let runs = gantry(&repo, &home, &["runs", "--format", "json"]);
+    let text = String::from_utf8_lossy(&runs.stdout);
+    assert!(runs.status.success(), "{text}");
+    let listed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let conclusions: Vec<&str> = listed
+        .as_array()
+        .or_else(|| listed["runs"].as_array())
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["conclusion"].as_str())
+        .collect();
+    assert!(
+        conclusions.contains(&"success") && conclusions.contains(&"failure"),
+        "{text}"
+    );
+}
+
+#[test]
+fn invalid_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/workflows/x.yml"),
+        "on: push\njobs:\n  a:\n    runs-onn: x\n",
+    )
+    .unwrap();
+    let out = gantry(dir.path(), &dir.path().join("home"), &["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `runs-on`?"));
+    let out = gantry(
+        dir.path(),
+        &dir.path().join("home"),
+        &["run", "--secret", "novalue"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

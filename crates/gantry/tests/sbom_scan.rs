@@ -1,0 +1,323 @@
+//! `gantry sbom`, `gantry db` and `gantry scan` as users run them: exit
+//! codes, stdout and stderr, on the monorepo fixture of gantry-sbom and
+//! the real advisories of ../shared/testdata/osv.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn monorepo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../gantry-sbom/tests/fixtures/monorepo")
+}
+
+/// The RustSec advisories in OSV form: missing fails under `CI=true`.
+fn rustsec_osv() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/osv/crates");
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "{} is missing (required under CI=true)",
+        path.display()
+    );
+    eprintln!("skipped: {} is missing", path.display());
+    None
+}
+
+fn gantry(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
+    cmd.env("NO_COLOR", "1")
+        .env("GANTRY_HOME", home)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("GANTRY_FAIL_ON")
+        .env_remove("GANTRY_DB_MAX_AGE");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A GANTRY_HOME with the RustSec advisories imported.
+fn home_with_rustsec() -> Option<tempfile::TempDir> {
+    let data = rustsec_osv()?;
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(gantry(home.path()).args(["db", "import"]).arg(&data));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1206 added"), "{out}");
+    Some(home)
+}
+
+#[test]
+fn sbom_is_reproducible_with_source_date_epoch() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, first, err) = run(gantry(home.path()).arg("sbom").arg(monorepo()));
+    assert_eq!(code, 0, "{err}");
+    let (_, second, _) = run(gantry(home.path()).arg("sbom").arg(monorepo()));
+    assert_eq!(first, second);
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(doc["specVersion"], "1.6");
+    assert_eq!(doc["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+    assert_eq!(doc["metadata"]["component"]["name"], "monorepo");
+    let purls: Vec<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    for want in [
+        "pkg:cargo/smallvec@0.6.9",
+        "pkg:npm/%40babel/runtime@7.20.13",
+        "pkg:pypi/pyyaml@5.1",
+        "pkg:golang/golang.org/x/text@v0.3.5",
+        "pkg:golang/stdlib@v1.20.4",
+        "pkg:pypi/requests",
+    ] {
+        assert!(purls.contains(&want), "{want} missing from {purls:#?}");
+    }
+}
+
+#[test]
+fn sbom_spdx_to_a_file_and_bad_input() {
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("sbom.spdx.json");
+    let (code, stdout, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(monorepo())
+        .args(["--format", "spdx", "-o"])
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty());
+    assert!(err.contains("wrote"), "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    let (code, _, err) = run(gantry(home.path()).args(["sbom", "/nonexistent/folder"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(monorepo())
+        .args(["--spec-version", "1.2"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("1.6 (the default) or 1.5"), "{err}");
+}
+
+#[test]
+fn sbom_warnings_point_at_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "flask==2.0.1\nrequests ^^ 2\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(gantry(home.path()).arg("sbom").arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pkg:pypi/flask@2.0.1"));
+    assert!(
+        err.contains("requirements.txt:2: cannot read version specifier"),
+        "{err}"
+    );
+    assert!(
+        err.contains("requests ^^ 2"),
+        "the source line is shown: {err}"
+    );
+}
+
+#[test]
+fn scan_without_a_database_explains_how_to_import() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(gantry(home.path()).arg("scan").arg(monorepo()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no vulnerability database"), "{err}");
+    assert!(err.contains("gantry db import"), "{err}");
+}
+
+#[test]
+fn a_critical_finding_fails_the_default_gate() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let (code, out, err) = run(gantry(home.path()).arg("scan").arg(monorepo()));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("RUSTSEC-2019-0009"), "{out}");
+    assert!(
+        out.contains("smallvec 0.6.9 (crates.io)  Cargo.lock:53  fixed in 0.6.10"),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "error: gate failed: 3 vulnerabilities at or above critical (--fail-on critical)"
+        ),
+        "{err}"
+    );
+    // High findings under the gate are warnings.
+    assert!(err.contains("warning: RUSTSEC-2022-0013 (high 7.5) in regex 1.5.4 at Cargo.lock:30 is below the gate"), "{err}");
+    // Fixed versions are not reported.
+    assert!(!out.contains("serde 1.0.188"), "{out}");
+    let (code, _, err) = run(gantry(home.path())
+        .arg("scan")
+        .arg(monorepo())
+        .args(["--fail-on", "none"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn scan_json_and_sarif() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let (code, out, _) = run(gantry(home.path()).arg("scan").arg(monorepo()).args([
+        "--format",
+        "json",
+        "--fail-on",
+        "high",
+    ]));
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["gate"]["failed"], true);
+    assert_eq!(doc["summary"]["critical"], 3);
+    assert_eq!(doc["summary"]["high"], 1);
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["ids"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "RUSTSEC-2019-0009",
+            "RUSTSEC-2019-0012",
+            "RUSTSEC-2021-0003",
+            "RUSTSEC-2022-0013",
+            "RUSTSEC-2020-0071"
+        ]
+    );
+    assert_eq!(doc["informational"][0]["informational"], "unsound");
+    let (_, out, _) = run(gantry(home.path())
+        .arg("scan")
+        .arg(monorepo())
+        .args(["--format", "sarif"]));
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn ignores_need_a_reason_and_fail_once_expired() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        monorepo().join("Cargo.lock"),
+        repo.path().join("Cargo.lock"),
+    )
+    .unwrap();
+    std::fs::create_dir(repo.path().join(".gantry")).unwrap();
+    let ignore = repo.path().join(".gantry/ignore.yml");
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - id: CVE-2019-15551\n    reason: grow() is never called with user input\n    expires: 2999-01-01\n  - id: RUSTSEC-2019-0012\n    reason: same code path\n    expires: 2999-01-01\n  - id: RUSTSEC-2021-0003\n    reason: insert_many is unused\n    expires: 2999-01-01\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(gantry(home.path()).arg("scan").arg(repo.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ignored"), "{out}");
+    assert!(out.contains("RUSTSEC-2019-0009 in smallvec 0.6.9 (Cargo.lock:53): grow() is never called with user input (until 2999-01-01)"), "{out}");
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - id: RUSTSEC-2022-0013\n    reason: patterns are not user input\n    expires: 2020-06-30\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(gantry(home.path())
+        .arg("scan")
+        .arg(repo.path())
+        .args(["--fail-on", "none"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("ignore.yml:2: the ignore of RUSTSEC-2022-0013 expired on 2020-06-30"),
+        "{err}"
+    );
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - id: RUSTSEC-2022-0013\n    expires: 2030-01-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(gantry(home.path()).arg("scan").arg(repo.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ignore.yml"), "{err}");
+}
+
+#[test]
+fn scan_reads_an_sbom_as_well_as_lockfiles() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.cdx.json");
+    let (code, _, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(monorepo())
+        .arg("-o")
+        .arg(&bom));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(gantry(home.path())
+        .arg("scan")
+        .arg(&bom)
+        .args(["--format", "json"]));
+    assert_eq!(code, 1, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["critical"], 3);
+    assert_eq!(doc["findings"][0]["location"]["file"], "bom.cdx.json");
+}
+
+#[test]
+fn db_status_and_a_failed_import_that_changes_nothing() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let (code, out, _) = run(gantry(home.path()).args(["db", "status", "--format", "json"]));
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["records"], 1206);
+    assert_eq!(status["per_ecosystem"]["crates.io"], 1206);
+    let db = home.path().join("vuln/osv.db");
+    let before = std::fs::read(&db).unwrap();
+    let (code, _, err) = run(gantry(home.path()).args(["db", "import", "/nonexistent/osv"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("the database was not changed"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    let (code, out, _) = run(gantry(home.path()).args(["db", "status"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("crates.io"), "{out}");
+}
+
+#[test]
+fn every_new_verb_has_examples_in_its_help() {
+    let home = tempfile::tempdir().unwrap();
+    for verb in [&["sbom"][..], &["scan"], &["db"], &["db", "import"]] {
+        let (code, out, _) = run(gantry(home.path()).args(verb).arg("--help"));
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("--format") || verb == ["db"],
+            "{verb:?}: {out}"
+        );
+        if verb.len() == 1 {
+            assert!(out.contains("Examples:"), "{verb:?}: {out}");
+        }
+    }
+}
