@@ -11,7 +11,7 @@ step events), and the ratio.
 
 Needs: a release build of gantry (cargo build --release -p gantry),
 gitlab-ci-local with Node 22 (npm install node@22 gitlab-ci-local; the
-script looks on PATH and in ./node_modules/.bin) and rsync.
+script looks on PATH and in node_modules/.bin of the current folder and the repository) and rsync.
 """
 
 import argparse
@@ -26,8 +26,8 @@ import time
 
 
 def find_peer(root):
-    local = os.path.join(root, "node_modules", ".bin")
-    path = os.pathsep.join([local, os.environ.get("PATH", "")])
+    local = [os.path.join(d, "node_modules", ".bin") for d in (os.getcwd(), root)]
+    path = os.pathsep.join([*local, os.environ.get("PATH", "")])
     exe = shutil.which("gitlab-ci-local", path=path)
     return exe, path
 

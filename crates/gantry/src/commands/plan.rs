@@ -17,7 +17,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::render;
 
 /// The workflow files to plan.
-fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let dir = root.join(".github").join("workflows");
     if names.is_empty() {
         let entries = std::fs::read_dir(&dir).map_err(|source| CliError::Read {

@@ -171,51 +171,8 @@ fn current_ref(dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let dir = root.join(".github").join("workflows");
-    if names.is_empty() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|source| CliError::Read {
-                path: dir.clone(),
-                source,
-            })?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
-            })
-            .collect();
-        files.sort();
-        return Ok(files);
-    }
-    names
-        .iter()
-        .map(|n| {
-            let direct = if n.is_absolute() {
-                n.clone()
-            } else {
-                root.join(n)
-            };
-            if direct.is_file() {
-                Ok(direct)
-            } else if dir.join(n).is_file() {
-                Ok(dir.join(n))
-            } else {
-                Err(CliError::usage(
-                    format!("no workflow '{}'", n.display()),
-                    Some(format!(
-                        "give a path, or a file name under {}",
-                        display_path(root, &dir)
-                    )),
-                ))
-            }
-        })
-        .collect()
-}
-
 pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
-    let files = workflow_files(root, &args.workflows)?;
+    let files = super::plan::workflow_files(root, &args.workflows)?;
     let mut event = Event {
         name: args.event.clone(),
         ..Event::default()
