@@ -149,3 +149,57 @@ fn invalid_input_exits_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Two runs in one `concurrency` group: the second waits for the first; with
+/// `cancel-in-progress` it cancels the first instead.
+#[test]
+fn concurrency_groups_serialise_or_cancel_runs_on_one_host() {
+    for (cancel, first_code) in [(false, Some(0)), (true, Some(1))] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+        std::fs::write(
+            repo.join(".github/workflows/w.yml"),
+            format!(
+                "on: push\nconcurrency:\n  group: deploy-${{{{ github.ref }}}}\n  cancel-in-progress: {cancel}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: sleep 3\n"
+            ),
+        )
+        .unwrap();
+        let spawn = || {
+            Command::new(env!("CARGO_BIN_EXE_gantry"))
+                .args(["run", "--ref", "main"])
+                .current_dir(&repo)
+                .env("GANTRY_HOME", &home)
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let first = spawn();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let started = std::time::Instant::now();
+        let second = spawn().wait_with_output().unwrap();
+        let first = first.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        assert!(
+            stderr.contains("holds the concurrency group `deploy-refs/heads/main`"),
+            "{stderr}"
+        );
+        assert_eq!(second.status.code(), Some(0), "{stderr}");
+        assert_eq!(
+            first.status.code(),
+            first_code,
+            "cancel-in-progress: {cancel}"
+        );
+        if !cancel {
+            // It waited for the first run's sleep before its own.
+            assert!(
+                started.elapsed() >= std::time::Duration::from_secs(4),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+    }
+}
