@@ -105,6 +105,40 @@ pub fn display_path(root: &Path, path: &Path) -> String {
     shown.display().to_string()
 }
 
+/// Reads workflow files; the errors of invalid ones are printed to stderr
+/// and reported by the returned flag.
+pub fn read_workflows(
+    root: &Path,
+    files: &[PathBuf],
+) -> Result<(Vec<gantry_workflow::Workflow>, bool), CliError> {
+    use std::io::IsTerminal;
+    let colored = crate::render::color(std::io::stderr().is_terminal());
+    let mut workflows = Vec::new();
+    let mut invalid = false;
+    for file in files {
+        let source = gantry_workflow::SourceFile::new(display_path(root, file), read_text(file)?);
+        let parsed =
+            gantry_workflow::read_workflow(source, &gantry_workflow::ReadOptions::default());
+        if parsed.has_errors() {
+            invalid = true;
+            for d in parsed
+                .diagnostics
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+            {
+                eprint!(
+                    "{}",
+                    crate::render::diagnostic_human(&parsed.diagnostics.source, d, colored)
+                );
+            }
+            continue;
+        }
+        workflows.extend(parsed.value);
+    }
+    Ok((workflows, invalid))
+}
+
 /// Reads a file as UTF-8 text.
 pub fn read_text(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::Read {

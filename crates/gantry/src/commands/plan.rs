@@ -7,14 +7,12 @@ use std::path::{Path, PathBuf};
 use gantry_engine::plan::{
     Event, JobDecision, JobPlan, MatrixPlan, Trigged, WorkflowPlan, plan_workflow,
 };
-use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::{CliError, display_path, read_text};
 use crate::Outcome;
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::render;
 
 /// The workflow files to plan.
 pub(super) fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
@@ -88,15 +86,27 @@ fn full_ref(r: &str) -> String {
     }
 }
 
-fn build_event(root: &Path, args: &PlanArgs) -> Result<Event, CliError> {
+/// What the command line says about the event.
+pub(super) struct EventArgs<'a> {
+    pub name: &'a str,
+    pub git_ref: Option<&'a str>,
+    pub activity: Option<&'a str>,
+    pub changed: &'a [String],
+    pub inputs: &'a [String],
+    pub event_file: Option<&'a Path>,
+}
+
+/// The event a plan or run is for: flags first, then the payload file,
+/// then the checked-out branch.
+pub(super) fn build_event(root: &Path, args: &EventArgs<'_>) -> Result<Event, CliError> {
     let mut event = Event {
-        name: args.event.clone(),
-        activity: args.activity.clone(),
+        name: args.name.to_string(),
+        activity: args.activity.map(str::to_string),
         ..Event::default()
     };
-    if let Some(path) = &args.event_file {
+    if let Some(path) = args.event_file {
         let path = if path.is_absolute() {
-            path.clone()
+            path.to_path_buf()
         } else {
             root.join(path)
         };
@@ -122,12 +132,11 @@ fn build_event(root: &Path, args: &PlanArgs) -> Result<Event, CliError> {
         .map(str::to_string);
     event.git_ref = args
         .git_ref
-        .as_deref()
         .map(full_ref)
         .or(payload_ref.map(|r| full_ref(&r)))
         .or_else(|| current_ref(root));
     if !args.changed.is_empty() {
-        event.changed = Some(args.changed.clone());
+        event.changed = Some(args.changed.to_vec());
     }
     if let Some(inputs) = event.payload.get("inputs").and_then(|i| i.as_object()) {
         for (k, v) in inputs {
@@ -135,7 +144,7 @@ fn build_event(root: &Path, args: &PlanArgs) -> Result<Event, CliError> {
             event.inputs.insert(k.clone(), value);
         }
     }
-    for input in &args.inputs {
+    for input in args.inputs {
         let Some((name, value)) = input.split_once('=') else {
             return Err(CliError::usage(
                 format!("--input '{input}' is not NAME=VALUE"),
@@ -172,32 +181,19 @@ struct JsonEvent<'a> {
 
 pub fn run(root: &Path, args: PlanArgs) -> Result<Outcome, CliError> {
     let files = workflow_files(root, &args.workflows)?;
-    let event = build_event(root, &args)?;
-    let mut plans = Vec::new();
-    let mut invalid = false;
-    let colored = render::color(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    for file in &files {
-        let source = SourceFile::new(display_path(root, file), read_text(file)?);
-        let parsed = read_workflow(source, &ReadOptions::default());
-        if parsed.has_errors() {
-            invalid = true;
-            for d in parsed
-                .diagnostics
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-            {
-                eprint!(
-                    "{}",
-                    render::diagnostic_human(&parsed.diagnostics.source, d, colored)
-                );
-            }
-            continue;
-        }
-        if let Some(workflow) = &parsed.value {
-            plans.push(plan_workflow(workflow, &event));
-        }
-    }
+    let event = build_event(
+        root,
+        &EventArgs {
+            name: &args.event,
+            git_ref: args.git_ref.as_deref(),
+            activity: args.activity.as_deref(),
+            changed: &args.changed,
+            inputs: &args.inputs,
+            event_file: args.event_file.as_deref(),
+        },
+    )?;
+    let (workflows, invalid) = super::read_workflows(root, &files)?;
+    let plans: Vec<WorkflowPlan> = workflows.iter().map(|w| plan_workflow(w, &event)).collect();
     let mut out = String::new();
     match args.format {
         PlanFormat::Json => {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use gantry_engine::plan::{Event, Trigged, decide_trigger};
+use gantry_engine::plan::{Trigged, decide_trigger};
 use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream};
-use gantry_workflow::{ReadOptions, SourceFile, Workflow, read_workflow};
+use gantry_workflow::Workflow;
 use indexmap::IndexMap;
 
-use super::{CliError, display_path, read_text};
+use super::{CliError, read_text};
 use crate::Outcome;
 use crate::render;
 
@@ -159,70 +159,26 @@ fn head_commit(dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn current_ref(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["symbolic-ref", "-q", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
     let files = super::plan::workflow_files(root, &args.workflows)?;
-    let mut event = Event {
-        name: args.event.clone(),
-        ..Event::default()
-    };
-    if let Some(path) = &args.event_file {
-        let text = read_text(path)?;
-        event.payload = serde_json::from_str(&text).map_err(|e| {
-            CliError::usage(format!("{} is not valid JSON: {e}", path.display()), None)
-        })?;
-    }
-    event.git_ref = args
-        .git_ref
-        .as_deref()
-        .map(|r| {
-            if r.starts_with("refs/") {
-                r.to_string()
-            } else {
-                format!("refs/heads/{r}")
-            }
-        })
-        .or_else(|| current_ref(root));
-    event.inputs = pairs(&args.inputs, None, "input")?;
+    let event = super::plan::build_event(
+        root,
+        &super::plan::EventArgs {
+            name: &args.event,
+            git_ref: args.git_ref.as_deref(),
+            activity: None,
+            changed: &[],
+            inputs: &args.inputs,
+            event_file: args.event_file.as_deref(),
+        },
+    )?;
     let secrets = pairs(&args.secrets, args.secret_file.as_deref(), "secret")?;
     let vars = pairs(&args.vars, args.var_file.as_deref(), "var")?;
 
     // Read every workflow first: invalid input stops before anything runs.
+    let (read, invalid) = super::read_workflows(root, &files)?;
     let mut workflows: Vec<Arc<Workflow>> = Vec::new();
-    let colored_err = render::color(std::io::stderr().is_terminal());
-    let mut invalid = false;
-    for file in &files {
-        let source = SourceFile::new(display_path(root, file), read_text(file)?);
-        let parsed = read_workflow(source, &ReadOptions::default());
-        if parsed.has_errors() {
-            invalid = true;
-            for d in parsed
-                .diagnostics
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-            {
-                eprint!(
-                    "{}",
-                    render::diagnostic_human(&parsed.diagnostics.source, d, colored_err)
-                );
-            }
-            continue;
-        }
-        let Some(workflow) = parsed.value else {
-            continue;
-        };
+    for workflow in read {
         match decide_trigger(&workflow, &event) {
             Trigged::Runs => workflows.push(Arc::new(workflow)),
             Trigged::Skipped { reason } if !args.workflows.is_empty() => {
