@@ -285,7 +285,7 @@ async fn secrets_and_added_masks_never_appear_unmasked() {
     let stored: Vec<&(String, String)> = rec
         .steps
         .iter()
-        .filter_map(|s| s.2.as_ref())
+        .filter_map(|s| s.3.as_ref())
         .flat_map(|s| s.3.iter())
         .collect();
     assert!(

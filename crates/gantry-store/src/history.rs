@@ -265,26 +265,26 @@ impl Store {
         let token = self.owner_token()?;
         let now = self.now();
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO runs (workflow_path, workflow_name, event, git_ref, commit_sha,
                                    inputs_json, started_at, pid, owner_token)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    run.workflow_path,
-                    run.workflow_name,
-                    run.event,
-                    run.git_ref,
-                    run.commit,
-                    if run.inputs_json.is_empty() {
-                        "{}"
-                    } else {
-                        &run.inputs_json
-                    },
-                    now.millis(),
-                    std::process::id(),
-                    token,
-                ],
-            )?;
+            )?
+            .execute(params![
+                run.workflow_path,
+                run.workflow_name,
+                run.event,
+                run.git_ref,
+                run.commit,
+                if run.inputs_json.is_empty() {
+                    "{}"
+                } else {
+                    &run.inputs_json
+                },
+                now.millis(),
+                std::process::id(),
+                token,
+            ])?;
             Ok(RunId(from_sql_int(tx.last_insert_rowid(), "run id")?))
         })
     }
@@ -293,15 +293,15 @@ impl Store {
     pub fn finish_run(&self, id: RunId, conclusion: Conclusion) -> Result<(), StoreError> {
         let now = self.now();
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE runs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3",
-                params![conclusion.as_str(), now.millis(), sql_int(id.0)],
-            )?;
+            let n = tx
+                .prepare_cached("UPDATE runs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3")?
+                .execute(params![conclusion.as_str(), now.millis(), sql_int(id.0)])?;
             not_found_if_zero(n, "run", id.0)
         })
     }
 
-    /// Records the start of a job of a run, and creates its log folder.
+    /// Records the start of a job of a run. Its log folder is made by whoever
+    /// writes the first line: most steps print nothing.
     pub fn begin_job(&self, run: RunId, job: &NewJob) -> Result<JobRowId, StoreError> {
         let now = self.now();
         let id = self.write(|tx| {
@@ -312,30 +312,22 @@ impl Store {
                 }
                 .into());
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO jobs (run_id, job_id, name, matrix_json, started_at, log_path)
                  VALUES (?1, ?2, ?3, ?4, ?5, '')",
-                params![
-                    sql_int(run.0),
-                    job.job_id,
-                    job.name,
-                    job.matrix_json,
-                    now.millis()
-                ],
-            )?;
+            )?
+            .execute(params![
+                sql_int(run.0),
+                job.job_id,
+                job.name,
+                job.matrix_json,
+                now.millis()
+            ])?;
             let id = JobRowId(from_sql_int(tx.last_insert_rowid(), "job id")?);
-            tx.execute(
-                "UPDATE jobs SET log_path = ?1 WHERE id = ?2",
-                params![relative_log_path(run, id, None), sql_int(id.0)],
-            )?;
+            tx.prepare_cached("UPDATE jobs SET log_path = ?1 WHERE id = ?2")?
+                .execute(params![relative_log_path(run, id, None), sql_int(id.0)])?;
             Ok(id)
         })?;
-        let dir = self
-            .home
-            .join("logs")
-            .join(run.to_string())
-            .join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io("create", &dir, e))?;
         Ok(id)
     }
 
@@ -347,66 +339,23 @@ impl Store {
         outputs: &[(String, String)],
     ) -> Result<(), StoreError> {
         let now = self.now();
-        self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE jobs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3",
-                params![conclusion.as_str(), now.millis(), sql_int(id.0)],
-            )?;
-            not_found_if_zero(n, "job", id.0)?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO outputs (job_row_id, step_row_id, name, value) VALUES (?1, NULL, ?2, ?3)",
-            )?;
-            for (name, value) in outputs {
-                insert.execute(params![sql_int(id.0), name, value])?;
-            }
-            Ok(())
-        })
+        self.write(|tx| finish_job_in(tx, now, id, conclusion, outputs))
     }
 
-    /// Records the start of a step.
+    /// Records the start of a step. A step is known by its job and its
+    /// index there, which is also what names its log file: the executor
+    /// needs no answer from the database to go on.
     pub fn begin_step(&self, job: JobRowId, step: &NewStep) -> Result<StepRowId, StoreError> {
         let now = self.now();
-        self.write(|tx| {
-            let run: Option<i64> = tx
-                .query_row(
-                    "SELECT run_id FROM jobs WHERE id = ?1",
-                    [sql_int(job.0)],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(run) = run else {
-                return Err(StoreError::NotFound {
-                    what: "job",
-                    id: job.0,
-                }
-                .into());
-            };
-            let run = RunId(from_sql_int(run, "run id")?);
-            tx.execute(
-                "INSERT INTO steps (job_row_id, idx, step_id, name, started_at, log_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, '')",
-                params![
-                    sql_int(job.0),
-                    step.index,
-                    step.step_id,
-                    step.name,
-                    now.millis()
-                ],
-            )?;
-            let id = StepRowId(from_sql_int(tx.last_insert_rowid(), "step id")?);
-            tx.execute(
-                "UPDATE steps SET log_path = ?1 WHERE id = ?2",
-                params![relative_log_path(run, job, Some(id)), sql_int(id.0)],
-            )?;
-            Ok(id)
-        })
+        self.write(|tx| begin_step_in(tx, now, job, step))
     }
 
-    /// Records the end of a step: its outcome (before `continue-on-error`),
-    /// conclusion (after), exit code and outputs.
+    /// Records the end of step `index` of a job: its outcome (before
+    /// `continue-on-error`), conclusion (after), exit code and outputs.
     pub fn finish_step(
         &self,
-        id: StepRowId,
+        job: JobRowId,
+        index: u32,
         outcome: Conclusion,
         conclusion: Conclusion,
         exit_code: Option<i32>,
@@ -414,33 +363,39 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.now();
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE steps SET outcome = ?1, conclusion = ?2, exit_code = ?3, finished_at = ?4
-                 WHERE id = ?5",
-                params![
-                    outcome.as_str(),
-                    conclusion.as_str(),
-                    exit_code,
-                    now.millis(),
-                    sql_int(id.0)
-                ],
-            )?;
-            not_found_if_zero(n, "step", id.0)?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO outputs (job_row_id, step_row_id, name, value)
-                 SELECT job_row_id, id, ?2, ?3 FROM steps WHERE id = ?1",
-            )?;
-            for (name, value) in outputs {
-                insert.execute(params![sql_int(id.0), name, value])?;
+            finish_step_in(tx, now, job, index, outcome, conclusion, exit_code, outputs)
+        })
+    }
+
+    /// Records several writes in one transaction. Each has its own
+    /// savepoint: one that fails is left out and its error returned, the
+    /// others are kept. One commit for many writes is what keeps a run's
+    /// bookkeeping cheap next to its steps.
+    pub fn record(&self, writes: &[HistoryWrite]) -> Result<Vec<StoreError>, StoreError> {
+        let now = self.now();
+        self.write(|tx| {
+            let mut failed = Vec::new();
+            for write in writes {
+                tx.prepare_cached("SAVEPOINT write")?.execute([])?;
+                match write.apply_in(tx, now) {
+                    Ok(()) => {
+                        tx.prepare_cached("RELEASE write")?.execute([])?;
+                    }
+                    Err(e) => {
+                        tx.prepare_cached("ROLLBACK TO write")?.execute([])?;
+                        tx.prepare_cached("RELEASE write")?.execute([])?;
+                        failed.push(self.tx_error(e));
+                    }
+                }
             }
-            Ok(())
+            Ok(failed)
         })
     }
 
     /// Where the executor writes the log of a job (`step: None`: set-up
-    /// and tear-down) or of one of its steps. [`Store::begin_job`] creates
-    /// the folder; this does no I/O.
-    pub fn log_path(&self, run: RunId, job: JobRowId, step: Option<StepRowId>) -> PathBuf {
+    /// and tear-down) or of its step with that index. This does no I/O:
+    /// the writer of the first line makes the folder.
+    pub fn log_path(&self, run: RunId, job: JobRowId, step: Option<u32>) -> PathBuf {
         self.home.join(relative_log_path(run, job, step))
     }
 
@@ -452,19 +407,7 @@ impl Store {
         event: CacheEvent,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let (kind, matched) = match &event {
-            CacheEvent::Hit { matched_key } => ("hit", Some(matched_key.as_str())),
-            CacheEvent::Miss => ("miss", None),
-            CacheEvent::Saved => ("saved", None),
-        };
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO cache_events (run_id, key, kind, matched_key, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![sql_int(run.0), key, kind, matched, now.millis()],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| cache_event_in(tx, now, run, key, &event))
     }
 
     /// The latest `limit` runs, newest first.
@@ -618,19 +561,25 @@ impl Store {
                     .query_map([token], |r| r.get::<_, i64>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
                 for id in ids {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE steps SET conclusion = 'crashed', outcome = 'crashed'
                          WHERE conclusion IS NULL
                            AND job_row_id IN (SELECT id FROM jobs WHERE run_id = ?1)",
+                    )?
+                    .execute(
                         [id],
                     )?;
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE jobs SET conclusion = 'crashed'
                          WHERE conclusion IS NULL AND run_id = ?1",
+                    )?
+                    .execute(
                         [id],
                     )?;
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE runs SET conclusion = 'crashed' WHERE id = ?1 AND conclusion IS NULL",
+                    )?
+                    .execute(
                         [id],
                     )?;
                     marked.push(RunId(from_sql_int(id, "run id")?));
@@ -667,9 +616,185 @@ fn cache_events_of(tx: &Transaction<'_>, run: RunId) -> Result<Vec<CacheEventRec
     Ok(out)
 }
 
-fn relative_log_path(run: RunId, job: JobRowId, step: Option<StepRowId>) -> String {
+/// A write to the run history that [`Store::record`] can batch.
+#[derive(Debug, Clone)]
+pub enum HistoryWrite {
+    BeginStep {
+        job: JobRowId,
+        step: NewStep,
+    },
+    FinishStep {
+        job: JobRowId,
+        index: u32,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        exit_code: Option<i32>,
+        outputs: Vec<(String, String)>,
+    },
+    FinishJob {
+        job: JobRowId,
+        conclusion: Conclusion,
+        outputs: Vec<(String, String)>,
+    },
+    CacheEvent {
+        run: RunId,
+        key: String,
+        event: CacheEvent,
+    },
+}
+
+impl HistoryWrite {
+    fn apply_in(&self, tx: &Transaction<'_>, now: Timestamp) -> Result<(), TxError> {
+        match self {
+            HistoryWrite::BeginStep { job, step } => begin_step_in(tx, now, *job, step).map(drop),
+            HistoryWrite::FinishStep {
+                job,
+                index,
+                outcome,
+                conclusion,
+                exit_code,
+                outputs,
+            } => finish_step_in(
+                tx,
+                now,
+                *job,
+                *index,
+                *outcome,
+                *conclusion,
+                *exit_code,
+                outputs,
+            ),
+            HistoryWrite::FinishJob {
+                job,
+                conclusion,
+                outputs,
+            } => finish_job_in(tx, now, *job, *conclusion, outputs),
+            HistoryWrite::CacheEvent { run, key, event } => {
+                cache_event_in(tx, now, *run, key, event)
+            }
+        }
+    }
+}
+
+fn finish_job_in(
+    tx: &Transaction<'_>,
+    now: Timestamp,
+    id: JobRowId,
+    conclusion: Conclusion,
+    outputs: &[(String, String)],
+) -> Result<(), TxError> {
+    let n = tx
+        .prepare_cached("UPDATE jobs SET conclusion = ?1, finished_at = ?2 WHERE id = ?3")?
+        .execute(params![conclusion.as_str(), now.millis(), sql_int(id.0)])?;
+    not_found_if_zero(n, "job", id.0)?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outputs (job_row_id, step_row_id, name, value) VALUES (?1, NULL, ?2, ?3)",
+    )?;
+    for (name, value) in outputs {
+        insert.execute(params![sql_int(id.0), name, value])?;
+    }
+    Ok(())
+}
+
+fn begin_step_in(
+    tx: &Transaction<'_>,
+    now: Timestamp,
+    job: JobRowId,
+    step: &NewStep,
+) -> Result<StepRowId, TxError> {
+    let run: Option<i64> = tx
+        .prepare_cached("SELECT run_id FROM jobs WHERE id = ?1")?
+        .query_row([sql_int(job.0)], |r| r.get(0))
+        .optional()?;
+    let Some(run) = run else {
+        return Err(StoreError::NotFound {
+            what: "job",
+            id: job.0,
+        }
+        .into());
+    };
+    let run = RunId(from_sql_int(run, "run id")?);
+    tx.prepare_cached(
+        "INSERT INTO steps (job_row_id, idx, step_id, name, started_at, log_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        sql_int(job.0),
+        step.index,
+        step.step_id,
+        step.name,
+        now.millis(),
+        relative_log_path(run, job, Some(step.index)),
+    ])?;
+    Ok(StepRowId(from_sql_int(tx.last_insert_rowid(), "step id")?))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_step_in(
+    tx: &Transaction<'_>,
+    now: Timestamp,
+    job: JobRowId,
+    index: u32,
+    outcome: Conclusion,
+    conclusion: Conclusion,
+    exit_code: Option<i32>,
+    outputs: &[(String, String)],
+) -> Result<(), TxError> {
+    let id: Option<i64> = tx
+        .prepare_cached(
+            "UPDATE steps SET outcome = ?1, conclusion = ?2, exit_code = ?3, finished_at = ?4
+             WHERE job_row_id = ?5 AND idx = ?6
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                outcome.as_str(),
+                conclusion.as_str(),
+                exit_code,
+                now.millis(),
+                sql_int(job.0),
+                index
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Err(TxError::Invalid(format!(
+            "job {job} has no step {index} to finish"
+        )));
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outputs (job_row_id, step_row_id, name, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (name, value) in outputs {
+        insert.execute(params![sql_int(job.0), id, name, value])?;
+    }
+    Ok(())
+}
+
+fn cache_event_in(
+    tx: &Transaction<'_>,
+    now: Timestamp,
+    run: RunId,
+    key: &str,
+    event: &CacheEvent,
+) -> Result<(), TxError> {
+    let (kind, matched) = match event {
+        CacheEvent::Hit { matched_key } => ("hit", Some(matched_key.as_str())),
+        CacheEvent::Miss => ("miss", None),
+        CacheEvent::Saved => ("saved", None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO cache_events (run_id, key, kind, matched_key, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![sql_int(run.0), key, kind, matched, now.millis()])?;
+    Ok(())
+}
+
+fn relative_log_path(run: RunId, job: JobRowId, step: Option<u32>) -> String {
     let file = match step {
-        Some(s) => format!("{s}.log"),
+        Some(index) => format!("{index}.log"),
         None => "job.log".to_string(),
     };
     Path::new("logs")
@@ -682,7 +807,8 @@ fn relative_log_path(run: RunId, job: JobRowId, step: Option<StepRowId>) -> Stri
 
 fn exists(tx: &Transaction<'_>, sql: &str, id: u64) -> Result<bool, TxError> {
     Ok(tx
-        .query_row(sql, [sql_int(id)], |_| Ok(()))
+        .prepare_cached(sql)?
+        .query_row([sql_int(id)], |_| Ok(()))
         .optional()?
         .is_some())
 }

@@ -42,8 +42,8 @@ pub use cache::{
 pub use db::{MIGRATIONS, Migration, schema_version};
 pub use error::StoreError;
 pub use history::{
-    CacheEvent, CacheEventRecord, Conclusion, JobRecord, JobRowId, NewJob, NewRun, NewStep,
-    RunDetail, RunId, RunSummary, StepRecord, StepRowId,
+    CacheEvent, CacheEventRecord, Conclusion, HistoryWrite, JobRecord, JobRowId, NewJob, NewRun,
+    NewStep, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
 };
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use time::{Clock, Timestamp, system_clock};
@@ -204,7 +204,7 @@ impl Store {
         }
     }
 
-    fn tx_error(&self, e: TxError) -> StoreError {
+    pub(crate) fn tx_error(&self, e: TxError) -> StoreError {
         match e {
             TxError::Db(source) => self.db_error(source),
             TxError::Invalid(what) => StoreError::InvalidRecord {

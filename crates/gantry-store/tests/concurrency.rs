@@ -48,7 +48,7 @@ fn writer(store: &Store, id: &str, work: &Path) {
             )
             .unwrap();
         for s in 0..3 {
-            let step = store
+            store
                 .begin_step(
                     job,
                     &NewStep {
@@ -60,7 +60,8 @@ fn writer(store: &Store, id: &str, work: &Path) {
                 .unwrap();
             store
                 .finish_step(
-                    step,
+                    job,
+                    s,
                     Conclusion::Success,
                     Conclusion::Success,
                     Some(0),

@@ -37,7 +37,7 @@ fn a_run_with_jobs_steps_and_outputs_reads_back() {
             },
         )
         .unwrap();
-    let s1 = store
+    store
         .begin_step(
             job,
             &NewStep {
@@ -50,14 +50,15 @@ fn a_run_with_jobs_steps_and_outputs_reads_back() {
     clock.advance(Duration::from_secs(3));
     store
         .finish_step(
-            s1,
+            job,
+            0,
             Conclusion::Success,
             Conclusion::Success,
             Some(0),
             &[("artifact".into(), "dist/app".into())],
         )
         .unwrap();
-    let s2 = store
+    store
         .begin_step(
             job,
             &NewStep {
@@ -68,7 +69,14 @@ fn a_run_with_jobs_steps_and_outputs_reads_back() {
         )
         .unwrap();
     store
-        .finish_step(s2, Conclusion::Failure, Conclusion::Success, Some(3), &[])
+        .finish_step(
+            job,
+            1,
+            Conclusion::Failure,
+            Conclusion::Success,
+            Some(3),
+            &[],
+        )
         .unwrap();
     store
         .record_cache_event(run, "pip-abc", CacheEvent::Miss)
@@ -115,10 +123,10 @@ fn a_run_with_jobs_steps_and_outputs_reads_back() {
     assert_eq!(j.steps[1].outcome, Some(Conclusion::Failure));
     assert_eq!(j.steps[1].conclusion, Some(Conclusion::Success));
     assert_eq!(j.steps[1].exit_code, Some(3));
-    assert_eq!(j.steps[0].log_path, store.log_path(run, job, Some(s1)));
+    assert_eq!(j.steps[0].log_path, store.log_path(run, job, Some(0)));
     assert_eq!(j.log_path, store.log_path(run, job, None));
-    // The executor can write the logs right away.
-    assert!(j.log_path.parent().unwrap().is_dir());
+    // Logs live in the store's home, one folder per job.
+    assert!(j.log_path.starts_with(home.path().join("logs")));
     assert_eq!(detail.caches.len(), 2);
     assert_eq!(
         detail.caches[1].event,

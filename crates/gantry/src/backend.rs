@@ -1,13 +1,23 @@
 //! The run engine's storage, on `gantry-store`: run history in SQLite,
 //! caches and artifacts as content-addressed blobs under `$GANTRY_HOME`.
+//!
+//! History writes the executor needs no answer from (a step began or
+//! ended, a job ended, a cache was looked up) go to a writer thread in
+//! order, so a step's bookkeeping never sits between one step and the
+//! next. Writes that return an id (a run, a job) and the end of a run wait
+//! for every write queued before them, so the database is complete when a
+//! run is over.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use gantry_engine::run::{
     ArtifactStored, Backend, BackendError, CacheRestore, Conclusion, RunRecord,
 };
-use gantry_store::{CacheEvent, JobRowId, NewJob, NewRun, NewStep, RunId, StepRowId, Store};
+use gantry_store::{CacheEvent, HistoryWrite, JobRowId, NewJob, NewRun, NewStep, RunId, Store};
 
 use crate::commands::CliError;
 
@@ -20,11 +30,119 @@ pub fn open(home: &Path) -> Result<Arc<dyn Backend>, CliError> {
             hint,
         )
     })?;
-    Ok(Arc::new(StoreBackend { store }))
+    Ok(Arc::new(StoreBackend::new(store)))
 }
 
+/// What the writer thread is asked to do.
+enum Write {
+    /// A history write the executor does not wait for.
+    History(HistoryWrite),
+    /// Answers, once every write before it is done, with the first write
+    /// that failed since the last flush.
+    Flush(Sender<Option<String>>),
+}
+
+/// The most writes committed together.
+const BATCH: usize = 512;
+
+/// How long the writer collects writes before committing them: history
+/// lags the run by at most this much, and a flush commits at once.
+const GROUP_WINDOW: Duration = Duration::from_millis(20);
+
 struct StoreBackend {
-    store: Store,
+    store: Arc<Store>,
+    writes: Sender<Write>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl StoreBackend {
+    fn new(store: Store) -> Self {
+        let store = Arc::new(store);
+        let (writes, queue) = channel::<Write>();
+        let writer_store = store.clone();
+        let writer = std::thread::Builder::new()
+            .name("gantry-history".into())
+            .spawn(move || write_history(&writer_store, &queue))
+            .ok();
+        Self {
+            store,
+            writes,
+            writer: Mutex::new(writer),
+        }
+    }
+
+    /// Queues a history write; done in place if there is no writer thread.
+    fn queue(&self, write: HistoryWrite) {
+        if let Err(std::sync::mpsc::SendError(Write::History(write))) =
+            self.writes.send(Write::History(write))
+        {
+            let _ = self.store.record(&[write]);
+        }
+    }
+
+    /// Waits for every queued write; the first that failed, if any.
+    fn flush(&self) -> Result<(), BackendError> {
+        let (reply, answer) = channel();
+        if self.writes.send(Write::Flush(reply)).is_err() {
+            return Ok(());
+        }
+        match answer.recv() {
+            Ok(None) | Err(_) => Ok(()),
+            Ok(Some(e)) => Err(format!("some of the run's history was not recorded: {e}")),
+        }
+    }
+}
+
+/// The writer thread: commits what is queued in batches, in order, until
+/// the queue closes.
+fn write_history(store: &Store, queue: &Receiver<Write>) {
+    let mut failed: Option<String> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    let commit = |batch: &mut Vec<HistoryWrite>, failed: &mut Option<String>| {
+        if batch.is_empty() {
+            return;
+        }
+        let errors = match store.record(batch) {
+            Ok(errors) => errors,
+            Err(e) => vec![e],
+        };
+        batch.clear();
+        if failed.is_none() {
+            *failed = errors.first().map(ToString::to_string);
+        }
+    };
+    while let Ok(first) = queue.recv() {
+        // Group commit: what arrives within a short window after a write
+        // is committed with it. One commit per write would cost a run of
+        // short steps more than all the rest of its bookkeeping.
+        let deadline = Instant::now() + GROUP_WINDOW;
+        let mut next = Some(first);
+        while let Some(write) = next.take() {
+            match write {
+                Write::History(w) => batch.push(w),
+                Write::Flush(reply) => {
+                    commit(&mut batch, &mut failed);
+                    let _ = reply.send(failed.take());
+                }
+            }
+            if batch.len() < BATCH {
+                let left = deadline.saturating_duration_since(Instant::now());
+                next = queue.recv_timeout(left).ok();
+            }
+        }
+        commit(&mut batch, &mut failed);
+    }
+}
+
+impl Drop for StoreBackend {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has written the rest.
+        let (closed, _) = channel();
+        drop(std::mem::replace(&mut self.writes, closed));
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
 }
 
 fn conclusion(c: Conclusion) -> gantry_store::Conclusion {
@@ -56,9 +174,11 @@ impl Backend for StoreBackend {
     }
 
     fn finish_run(&self, run: u64, c: Conclusion) -> Result<(), BackendError> {
+        let queued = self.flush();
         self.store
             .finish_run(RunId(run), conclusion(c))
-            .map_err(err)
+            .map_err(err)?;
+        queued
     }
 
     fn begin_job(
@@ -87,9 +207,12 @@ impl Backend for StoreBackend {
         c: Conclusion,
         outputs: &[(String, String)],
     ) -> Result<(), BackendError> {
-        self.store
-            .finish_job(JobRowId(job), conclusion(c), outputs)
-            .map_err(err)
+        self.queue(HistoryWrite::FinishJob {
+            job: JobRowId(job),
+            conclusion: conclusion(c),
+            outputs: outputs.to_vec(),
+        });
+        Ok(())
     }
 
     fn begin_step(
@@ -98,42 +221,40 @@ impl Backend for StoreBackend {
         index: u32,
         step_id: Option<&str>,
         name: &str,
-    ) -> Result<u64, BackendError> {
-        self.store
-            .begin_step(
-                JobRowId(job),
-                &NewStep {
-                    index,
-                    step_id: step_id.map(str::to_string),
-                    name: name.to_string(),
-                },
-            )
-            .map(|id| id.0)
-            .map_err(err)
+    ) -> Result<(), BackendError> {
+        self.queue(HistoryWrite::BeginStep {
+            job: JobRowId(job),
+            step: NewStep {
+                index,
+                step_id: step_id.map(str::to_string),
+                name: name.to_string(),
+            },
+        });
+        Ok(())
     }
 
     fn finish_step(
         &self,
-        step: u64,
+        job: u64,
+        index: u32,
         outcome: Conclusion,
         c: Conclusion,
         exit_code: Option<i32>,
         outputs: &[(String, String)],
     ) -> Result<(), BackendError> {
-        self.store
-            .finish_step(
-                StepRowId(step),
-                conclusion(outcome),
-                conclusion(c),
-                exit_code,
-                outputs,
-            )
-            .map_err(err)
+        self.queue(HistoryWrite::FinishStep {
+            job: JobRowId(job),
+            index,
+            outcome: conclusion(outcome),
+            conclusion: conclusion(c),
+            exit_code,
+            outputs: outputs.to_vec(),
+        });
+        Ok(())
     }
 
-    fn log_path(&self, run: u64, job: u64, step: Option<u64>) -> PathBuf {
-        self.store
-            .log_path(RunId(run), JobRowId(job), step.map(StepRowId))
+    fn log_path(&self, run: u64, job: u64, step: Option<u32>) -> PathBuf {
+        self.store.log_path(RunId(run), JobRowId(job), step)
     }
 
     fn record_cache(&self, run: u64, key: &str, hit: Option<&str>) -> Result<(), BackendError> {
@@ -143,9 +264,12 @@ impl Backend for StoreBackend {
             },
             None => CacheEvent::Miss,
         };
-        self.store
-            .record_cache_event(RunId(run), key, event)
-            .map_err(err)
+        self.queue(HistoryWrite::CacheEvent {
+            run: RunId(run),
+            key: key.to_string(),
+            event,
+        });
+        Ok(())
     }
 
     fn save_cache(

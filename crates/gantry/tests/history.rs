@@ -48,7 +48,7 @@ fn record(home: &Path) -> RunId {
         (0u32, "Build", 0, "compiling\nfinished\n"),
         (1, "Unit tests", 1, "1 passed, 1 failed\n"),
     ] {
-        let step = store
+        store
             .begin_step(
                 job,
                 &NewStep {
@@ -58,14 +58,23 @@ fn record(home: &Path) -> RunId {
                 },
             )
             .unwrap();
-        std::fs::write(store.log_path(run, job, Some(step)), log).unwrap();
+        let log_path = store.log_path(run, job, Some(index));
+        std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
+        std::fs::write(log_path, log).unwrap();
         let c = if exit == 0 {
             Conclusion::Success
         } else {
             Conclusion::Failure
         };
         store
-            .finish_step(step, c, c, Some(exit), &[("n".into(), index.to_string())])
+            .finish_step(
+                job,
+                index,
+                c,
+                c,
+                Some(exit),
+                &[("n".into(), index.to_string())],
+            )
             .unwrap();
     }
     store

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::commands::Stopper;
 use super::process::{self, Exit, Stream};
+use super::runners::{CommandFile, CommandFiles};
 use super::scope::{Scope, Status, step_value, strings};
 use super::{Backend, Conclusion, Masker, RunEvent, RunOptions, actions, files, shell};
 
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub run_id: u64,
     /// Stops every process now.
     pub force: CancellationToken,
+    /// The runner folders jobs take turns with.
+    pub runners: super::runners::Runners,
 }
 
 impl Shared {
@@ -87,35 +90,46 @@ pub(crate) struct LogSink {
     shared: Arc<Shared>,
     job: String,
     step: Option<usize>,
+    /// Where the log goes; the file is created with the first line, so a
+    /// silent step costs no file.
+    path: Option<PathBuf>,
     file: Option<std::fs::File>,
     group: Option<String>,
 }
 
 impl LogSink {
     fn new(shared: Arc<Shared>, job: &str, step: Option<usize>, path: Option<PathBuf>) -> Self {
-        let file = path.and_then(|p| {
-            if let Some(dir) = p.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .ok()
-        });
         Self {
             shared,
             job: job.to_string(),
             step,
-            file,
+            path,
+            file: None,
             group: None,
         }
+    }
+
+    /// The log file, opened on first use. A log that cannot be opened is
+    /// given up once, not retried on every line.
+    fn file(&mut self) -> Option<&mut std::fs::File> {
+        if self.file.is_none() {
+            let path = self.path.take()?;
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            self.file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok();
+        }
+        self.file.as_mut()
     }
 
     pub(crate) fn line(&mut self, stream: Stream, text: &str) {
         use std::io::Write;
         let masked = self.shared.masker.mask(text);
-        if let Some(f) = &mut self.file {
+        if let Some(f) = self.file() {
             let _ = writeln!(f, "{masked}");
         }
         self.shared.emit(RunEvent::Log {
@@ -182,6 +196,8 @@ pub(crate) struct JobRun {
     pub workspace: PathBuf,
     pub temp: PathBuf,
     pub tool_cache: PathBuf,
+    /// The runner's `$GITHUB_OUTPUT`, `$GITHUB_ENV`, ... files.
+    pub command_files: CommandFiles,
     /// Workflow, job and `$GITHUB_ENV` variables, in layering order.
     pub env: IndexMap<String, String>,
     pub path_prepend: Vec<String>,
@@ -282,6 +298,12 @@ pub(crate) fn condition(text: Option<&Text>, scope: &Scope) -> Result<bool, Stri
         .map_err(|e| e.to_string())
 }
 
+/// A step's index as the backend records it. No job has four billion
+/// steps; should one, its last steps share an index rather than wrap.
+fn step_index(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
 /// Runs one job instance to its end.
 pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
     let started = Instant::now();
@@ -303,22 +325,19 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
     shared.emit(RunEvent::JobStarted {
         job: spec.key.clone(),
     });
-    let dir = shared
-        .options
-        .work_dir
-        .join(format!("{}-{job_row}", sanitize(&spec.key)));
-    let workspace = dir.join("workspace");
-    let temp = dir.join("temp");
-    let tool_cache = dir.join("tool-cache");
     let mut log = LogSink::new(
         shared.clone(),
         &spec.key,
         None,
         Some(shared.backend.log_path(shared.run_id, job_row, None)),
     );
-    for d in [&workspace, &temp, &tool_cache] {
-        if let Err(e) = std::fs::create_dir_all(d) {
-            log.error(&format!("cannot create {}: {e}", d.display()));
+    let runner = match shared.runners.take() {
+        Ok(runner) => runner,
+        Err(e) => {
+            log.error(&format!(
+                "cannot create the job's folders under {}: {e}",
+                shared.options.work_dir.display()
+            ));
             return finish(
                 &shared,
                 &spec.key,
@@ -330,16 +349,17 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
                 0,
             );
         }
-    }
+    };
     let mut run = JobRun {
         shared: shared.clone(),
         key: spec.key.clone(),
         job_row,
         workflow: spec.workflow.clone(),
         base: spec.scope.clone(),
-        workspace,
-        temp,
-        tool_cache,
+        workspace: runner.workspace.clone(),
+        temp: runner.temp.clone(),
+        tool_cache: runner.tool_cache.clone(),
+        command_files: runner.files.clone(),
         env: IndexMap::new(),
         path_prepend: Vec::new(),
         cancel: spec.cancel.clone(),
@@ -399,9 +419,13 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         }
     };
     let outputs = std::mem::take(&mut run.outputs);
-    if !shared.options.keep_workspaces {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    let keep = shared.options.keep_workspaces.then(|| {
+        shared
+            .options
+            .work_dir
+            .join(format!("{}-{job_row}", sanitize(&spec.key)))
+    });
+    shared.runners.give_back(runner, keep.as_deref());
     let continue_on_error =
         or_expr_bool(&steps_job.continue_on_error, &spec.scope).unwrap_or(false);
     let conclusion = if conclusion == Conclusion::Failure && continue_on_error {
@@ -569,20 +593,16 @@ impl JobRun {
             None => step.display_name(),
         };
         let name = self.shared.masker.mask(&name);
-        let step_row = self
-            .shared
-            .backend
-            .begin_step(
-                self.job_row,
-                index as u32,
-                step.id.as_ref().map(|i| i.value.as_str()),
-                &name,
-            )
-            .unwrap_or(0);
+        let _ = self.shared.backend.begin_step(
+            self.job_row,
+            step_index(index),
+            step.id.as_ref().map(|i| i.value.as_str()),
+            &name,
+        );
         let log_path =
             self.shared
                 .backend
-                .log_path(self.shared.run_id, self.job_row, Some(step_row));
+                .log_path(self.shared.run_id, self.job_row, Some(step_index(index)));
         let mut log = LogSink::new(self.shared.clone(), &self.key, Some(index), Some(log_path));
         let started = Instant::now();
         let run = match condition(step.condition.as_ref(), &scope) {
@@ -592,7 +612,6 @@ impl JobRun {
                 self.failed = true;
                 self.finish_step(
                     step,
-                    step_row,
                     index,
                     &name,
                     steps_ctx,
@@ -615,7 +634,6 @@ impl JobRun {
             });
             self.finish_step(
                 step,
-                step_row,
                 index,
                 &name,
                 steps_ctx,
@@ -708,7 +726,6 @@ impl JobRun {
         };
         self.finish_step(
             step,
-            step_row,
             index,
             &name,
             steps_ctx,
@@ -722,7 +739,6 @@ impl JobRun {
     fn finish_step(
         &mut self,
         step: &Step,
-        step_row: u64,
         index: usize,
         name: &str,
         steps_ctx: &mut Object,
@@ -750,7 +766,8 @@ impl JobRun {
             );
         }
         let _ = self.shared.backend.finish_step(
-            step_row,
+            self.job_row,
+            step_index(index),
             outcome,
             conclusion,
             exec.exit_code,
@@ -900,39 +917,7 @@ impl JobRun {
         timeout: Option<Duration>,
         log: &mut LogSink,
     ) -> StepExec {
-        let n = self.next_step;
-        let file = |name: &str| self.temp.join(format!("{name}_{n}"));
-        let (output_file, env_file, path_file, state_file, summary_file) = (
-            file("output"),
-            file("env"),
-            file("path"),
-            file("state"),
-            file("step_summary"),
-        );
-        for f in [
-            &output_file,
-            &env_file,
-            &path_file,
-            &state_file,
-            &summary_file,
-        ] {
-            if let Err(e) = std::fs::write(f, "") {
-                return StepExec::failed(format!("cannot create {}: {e}", f.display()), log);
-            }
-        }
-        let extra = vec![
-            (
-                "GITHUB_OUTPUT".to_string(),
-                output_file.display().to_string(),
-            ),
-            ("GITHUB_ENV".to_string(), env_file.display().to_string()),
-            ("GITHUB_PATH".to_string(), path_file.display().to_string()),
-            ("GITHUB_STATE".to_string(), state_file.display().to_string()),
-            (
-                "GITHUB_STEP_SUMMARY".to_string(),
-                summary_file.display().to_string(),
-            ),
-        ];
+        let extra = self.command_files.env();
         let env = self.process_env(step_env, &extra);
         let path_var = env
             .iter()
@@ -997,15 +982,19 @@ impl JobRun {
         // What the step wrote to the command files.
         let mut outputs = handler.outputs;
         let mut file_error = None;
-        match std::fs::read_to_string(&output_file)
-            .map_err(|e| e.to_string())
+        let files = &self.command_files;
+        let take = |file: CommandFile| {
+            files
+                .take(file)
+                .map_err(|e| format!("cannot read {}: {e}", files.path(file).display()))
+        };
+        match take(CommandFile::Output)
             .and_then(|t| files::parse_key_values("GITHUB_OUTPUT", &t).map_err(|e| e.to_string()))
         {
             Ok(pairs) => outputs.extend(pairs),
             Err(e) => file_error = Some(e),
         }
-        match std::fs::read_to_string(&env_file)
-            .map_err(|e| e.to_string())
+        match take(CommandFile::Env)
             .and_then(|t| files::parse_key_values("GITHUB_ENV", &t).map_err(|e| e.to_string()))
         {
             Ok(pairs) => {
@@ -1015,12 +1004,19 @@ impl JobRun {
             }
             Err(e) => file_error = Some(e),
         }
-        if let Ok(text) = std::fs::read_to_string(&path_file) {
-            self.path_prepend.extend(files::parse_path(&text));
+        match take(CommandFile::Path) {
+            Ok(text) => self.path_prepend.extend(files::parse_path(&text)),
+            Err(e) => file_error = Some(e),
         }
         self.path_prepend.extend(handler.path_adds);
-        if let Ok(summary) = std::fs::read_to_string(&summary_file) {
-            self.summary.push_str(&self.shared.masker.mask(&summary));
+        // `$GITHUB_STATE` feeds post steps of JavaScript actions, which
+        // gantry does not run; it is emptied all the same.
+        if let Err(e) = take(CommandFile::State) {
+            file_error = Some(e);
+        }
+        match take(CommandFile::StepSummary) {
+            Ok(summary) => self.summary.push_str(&self.shared.masker.mask(&summary)),
+            Err(e) => file_error = Some(e),
         }
         let outcome = match exit {
             Exit::Code(0) if file_error.is_none() => Conclusion::Success,
@@ -1293,11 +1289,10 @@ impl JobRun {
                 name: post.name.clone(),
             });
             let started = Instant::now();
-            let step_row = self
-                .shared
-                .backend
-                .begin_step(self.job_row, index as u32, None, &post.name)
-                .unwrap_or(0);
+            let _ =
+                self.shared
+                    .backend
+                    .begin_step(self.job_row, step_index(index), None, &post.name);
             let mut log = LogSink::new(
                 self.shared.clone(),
                 &self.key,
@@ -1305,7 +1300,7 @@ impl JobRun {
                 Some(self.shared.backend.log_path(
                     self.shared.run_id,
                     self.job_row,
-                    Some(step_row),
+                    Some(step_index(index)),
                 )),
             );
             let exec = if !run {
@@ -1328,9 +1323,7 @@ impl JobRun {
             };
             let step = Step::default();
             let mut ctx = Object::new();
-            self.finish_step(
-                &step, step_row, index, &post.name, &mut ctx, exec, false, started,
-            );
+            self.finish_step(&step, index, &post.name, &mut ctx, exec, false, started);
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod files;
 mod job;
 pub mod mask;
 pub mod process;
+mod runners;
 mod schedule;
 pub mod scope;
 mod shell;
@@ -166,24 +167,27 @@ pub trait Backend: Send + Sync {
         conclusion: Conclusion,
         outputs: &[(String, String)],
     ) -> Result<(), BackendError>;
+    /// Records the start of step `index` of a job (indexes count up from
+    /// 0 in the order steps start, post steps included).
     fn begin_step(
         &self,
         job: u64,
         index: u32,
         step_id: Option<&str>,
         name: &str,
-    ) -> Result<u64, BackendError>;
+    ) -> Result<(), BackendError>;
     #[allow(clippy::too_many_arguments)]
     fn finish_step(
         &self,
-        step: u64,
+        job: u64,
+        index: u32,
         outcome: Conclusion,
         conclusion: Conclusion,
         exit_code: Option<i32>,
         outputs: &[(String, String)],
     ) -> Result<(), BackendError>;
-    /// The file a job's (or a step's) log is written to.
-    fn log_path(&self, run: u64, job: u64, step: Option<u64>) -> PathBuf;
+    /// The file a job's log (`step: None`) or a step's log is written to.
+    fn log_path(&self, run: u64, job: u64, step: Option<u32>) -> PathBuf;
     fn record_cache(&self, run: u64, key: &str, hit: Option<&str>) -> Result<(), BackendError>;
     /// Saves `paths` (relative to `root`) under `key`; `false` if the key
     /// already exists (caches are immutable).

@@ -80,6 +80,7 @@ pub(crate) async fn run_workflow(
         events,
         run_id,
         force: stop.force.clone(),
+        runners: super::runners::Runners::new(&work_dir),
     });
     let slots = Arc::new(Semaphore::new(options.parallel.max(1)));
     let mut scope = Scope::default();
@@ -102,8 +103,11 @@ pub(crate) async fn run_workflow(
     .await;
     let conclusion = aggregate(results.values().map(|d| d.result), cancel.is_cancelled());
     let _ = backend.finish_run(run_id, conclusion);
+    shared.runners.remove_all();
     if !options.keep_workspaces {
         let _ = std::fs::remove_file(&event_path);
+        // Empty by now unless something outlived its job.
+        let _ = std::fs::remove_dir(&work_dir);
     }
     shared.emit(RunEvent::RunFinished {
         run_id,

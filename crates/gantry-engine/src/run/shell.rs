@@ -15,9 +15,11 @@ pub(crate) struct Invocation {
     pub script_file: Option<(std::path::PathBuf, String)>,
 }
 
-/// Whether a program can be found on `PATH`.
-pub(crate) fn on_path(program: &str, path: &str) -> bool {
-    std::env::split_paths(path).any(|dir| dir.join(program).is_file())
+/// Where a program is found on `PATH`, if anywhere.
+pub(crate) fn find_on_path(program: &str, path: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// Builds the command for a script. Built-in shells get the script as an
@@ -32,8 +34,12 @@ pub(crate) fn invocation(
     let shell = shell.map(str::trim).filter(|s| !s.is_empty());
     let file = |ext: &str| temp_dir.join(format!("script-{}.{ext}", unique()));
     let inline = script.len() <= INLINE_LIMIT;
+    let bash = match shell {
+        None => find_on_path("bash", path_var),
+        Some(_) => None,
+    };
     let (program, mut args, ext): (&str, Vec<&str>, &str) = match shell {
-        None if on_path("bash", path_var) => (
+        None if bash.is_some() => (
             "bash",
             vec!["--noprofile", "--norc", "-eo", "pipefail"],
             "sh",
@@ -81,11 +87,13 @@ pub(crate) fn invocation(
             });
         }
     };
-    if !on_path(program, path_var) {
+    // Resolved here, as the runner does, so starting it searches no `PATH`.
+    let Some(resolved) = bash.or_else(|| find_on_path(program, path_var)) else {
         return Err(format!(
             "the shell `{program}` is not installed on this machine"
         ));
-    }
+    };
+    let resolved = resolved.display().to_string();
     let mut script_file = None;
     if inline {
         match program {
@@ -95,7 +103,7 @@ pub(crate) fn invocation(
         }
         args.push(script);
         return Ok(Invocation {
-            program: program.to_string(),
+            program: resolved,
             args: args.into_iter().map(str::to_string).collect(),
             script_file,
         });
@@ -110,7 +118,7 @@ pub(crate) fn invocation(
     }
     script_file = Some((path, script.to_string()));
     Ok(Invocation {
-        program: program.to_string(),
+        program: resolved,
         args,
         script_file,
     })
@@ -135,7 +143,7 @@ mod tests {
     fn bash_is_strict_and_gets_the_script_inline() {
         let path = std::env::var("PATH").unwrap();
         let inv = invocation(None, "echo hi", Path::new("/tmp"), &path).unwrap();
-        assert_eq!(inv.program, "bash");
+        assert!(inv.program.ends_with("/bash"), "{}", inv.program);
         assert_eq!(
             inv.args,
             ["--noprofile", "--norc", "-eo", "pipefail", "-c", "echo hi"]

@@ -14,7 +14,8 @@ pub type StepEnd = (Conclusion, Conclusion, Option<i32>, Vec<(String, String)>);
 #[derive(Default)]
 pub struct Recorded {
     pub jobs: Vec<(u64, String, Option<Conclusion>)>,
-    pub steps: Vec<(u64, String, Option<StepEnd>)>,
+    /// (job, index, name, end)
+    pub steps: Vec<(u64, u32, String, Option<StepEnd>)>,
     pub caches: Vec<(String, Option<String>)>,
     pub runs: Vec<(RunRecord, Option<Conclusion>)>,
 }
@@ -87,26 +88,38 @@ impl Backend for TestBackend {
         self.recorded.lock().unwrap().jobs[job as usize - 1].2 = Some(conclusion);
         Ok(())
     }
-    fn begin_step(&self, job: u64, _i: u32, _id: Option<&str>, name: &str) -> Result<u64, String> {
+    fn begin_step(
+        &self,
+        job: u64,
+        index: u32,
+        _id: Option<&str>,
+        name: &str,
+    ) -> Result<(), String> {
         let mut r = self.recorded.lock().unwrap();
-        r.steps.push((job, name.to_string(), None));
-        Ok(r.steps.len() as u64)
+        r.steps.push((job, index, name.to_string(), None));
+        Ok(())
     }
     fn finish_step(
         &self,
-        step: u64,
+        job: u64,
+        index: u32,
         outcome: Conclusion,
         conclusion: Conclusion,
         exit: Option<i32>,
         outputs: &[(String, String)],
     ) -> Result<(), String> {
-        self.recorded.lock().unwrap().steps[step as usize - 1].2 =
-            Some((outcome, conclusion, exit, outputs.to_vec()));
+        let mut r = self.recorded.lock().unwrap();
+        let Some(step) = r.steps.iter_mut().find(|s| s.0 == job && s.1 == index) else {
+            return Err(format!("job {job} has no step {index}"));
+        };
+        step.3 = Some((outcome, conclusion, exit, outputs.to_vec()));
         Ok(())
     }
-    fn log_path(&self, run: u64, job: u64, step: Option<u64>) -> PathBuf {
-        self.dir
-            .join(format!("logs/{run}/{job}/{}.log", step.unwrap_or(0)))
+    fn log_path(&self, run: u64, job: u64, step: Option<u32>) -> PathBuf {
+        self.dir.join(format!(
+            "logs/{run}/{job}/{}.log",
+            step.map_or("job".to_string(), |s| s.to_string())
+        ))
     }
     fn record_cache(&self, _run: u64, key: &str, hit: Option<&str>) -> Result<(), String> {
         self.recorded
