@@ -433,7 +433,7 @@ async fn composite_actions_and_reusable_workflows_nest() {
             (".github/actions/inner/action.yml", INNER),
             (".github/workflows/deploy.yml", REUSABLE),
         ],
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - id: g\n        uses: ./.github/actions/greet\n        with:\n          who: gantry\n      - run: 'echo \"action said: ${{ steps.g.outputs.said }}\"'\n  call:\n    needs: a\n    uses: ./.github/workflows/deploy.yml\n    with:\n      target: staging\n    secrets:\n      key: ${{ secrets.DEPLOY_KEY }}\n  after:\n    needs: call\n    runs-on: x\n    steps:\n      - run: echo \"deployed to ${{ needs.call.outputs.where }}\"\n",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: co\n        uses: actions/checkout@v4\n      - run: echo \"checked out ${{ steps.co.outputs.ref }}\"\n      - id: g\n        uses: ./.github/actions/greet\n        with:\n          who: gantry\n      - run: 'echo \"action said: ${{ steps.g.outputs.said }}\"'\n  call:\n    needs: a\n    uses: ./.github/workflows/deploy.yml\n    with:\n      target: staging\n    secrets:\n      key: ${{ secrets.DEPLOY_KEY }}\n  after:\n    needs: call\n    runs-on: x\n    steps:\n      - run: echo \"deployed to ${{ needs.call.outputs.where }}\"\n",
         |o| {
             o.secrets.insert("DEPLOY_KEY".into(), "k3y-value".into());
         },
@@ -442,6 +442,10 @@ async fn composite_actions_and_reusable_workflows_nest() {
     .await;
     assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
     let a = out.log("a");
+    assert!(
+        a.contains(&"checked out refs/heads/main".to_string()),
+        "{a:?}"
+    );
     assert!(a.contains(&"hello gantry".to_string()), "{a:?}");
     assert!(a.contains(&"inner ran".to_string()), "{a:?}");
     assert!(

@@ -92,6 +92,17 @@ fn the_example_passes_and_a_broken_test_is_pinpointed() {
             .iter()
             .any(|e| e["type"] == "job-skipped" && e["job"] == "release")
     );
+    // The checkout step's outputs are recorded with the run.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let show = gantry(&repo, &home, &["runs", "show", "1"]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(show.contains(&format!("output commit={head}")), "{show}");
+    assert!(show.contains("output ref=refs/heads/main"), "{show}");
 
     // Break a unit test: the run fails, naming the job and the step.
     let test = repo.join("tests/unit/test_greet.py");

@@ -163,7 +163,8 @@ pub(crate) async fn checkout(
         .await
         .ok()
         .map(PathBuf::from);
-    let result: Result<String, String> = async {
+    // What was checked out: a message, and the commit if git knows one.
+    let result: Result<(String, String), String> = async {
         match (top, sha) {
             (Some(top), Some(sha)) => {
                 let wanted = match input("ref") {
@@ -194,9 +195,12 @@ pub(crate) async fn checkout(
                     } else {
                         0
                     };
-                    Ok(format!(
-                        "checked out {wanted} into {relative}{}",
-                        uncommitted_note(copied)
+                    Ok((
+                        format!(
+                            "checked out {wanted} into {relative}{}",
+                            uncommitted_note(copied)
+                        ),
+                        wanted,
                     ))
                 } else {
                     // A folder inside a larger repository: its committed files.
@@ -220,30 +224,41 @@ pub(crate) async fn checkout(
                     } else {
                         0
                     };
-                    Ok(format!(
-                        "checked out {prefix} at {wanted} into {relative}{}",
-                        uncommitted_note(copied)
+                    Ok((
+                        format!(
+                            "checked out {prefix} at {wanted} into {relative}{}",
+                            uncommitted_note(copied)
+                        ),
+                        wanted,
                     ))
                 }
             }
             _ => {
                 let n = copy_tree(&repo, &dest)?;
-                Ok(format!(
-                    "copied {n} files of {} (not a git repository) into {relative}",
-                    repo.display()
+                Ok((
+                    format!(
+                        "copied {n} files of {} (not a git repository) into {relative}",
+                        repo.display()
+                    ),
+                    String::new(),
                 ))
             }
         }
     }
     .await;
     match result {
-        Ok(message) => {
+        Ok((message, commit)) => {
             log.info(&message);
-            let commit = git(&dest, &["rev-parse", "HEAD"]).await.unwrap_or_default();
-            StepExec::ok(vec![
-                ("ref".into(), input("ref").unwrap_or_default()),
-                ("commit".into(), commit),
-            ])
+            // As actions/checkout: the ref asked for, else the event's.
+            let git_ref = input("ref").unwrap_or_else(|| {
+                run.base
+                    .values
+                    .get("github")
+                    .and_then(|g| g.get("ref"))
+                    .map(|v| v.to_display_string())
+                    .unwrap_or_default()
+            });
+            StepExec::ok(vec![("ref".into(), git_ref), ("commit".into(), commit)])
         }
         Err(e) => StepExec::failed(e, log),
     }
