@@ -74,6 +74,10 @@ mod tests {
         assert_eq!(parse_rfc3339("2023-11-14t22:13:20z"), Some(1_700_000_000));
         // Out of range: clamped to jiff's limits, not a panic.
         assert!(format_rfc3339(i64::MAX).starts_with("9999-12-"));
-        assert!(format_rfc3339(i64::MIN).contains("9999-01-"), "{}", format_rfc3339(i64::MIN));
+        assert!(
+            format_rfc3339(i64::MIN).contains("9999-01-"),
+            "{}",
+            format_rfc3339(i64::MIN)
+        );
     }
 }
