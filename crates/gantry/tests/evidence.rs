@@ -1,0 +1,404 @@
+//! Keys, attestations, verification and the evidence ledger as a user
+//! drives them, checked by independent verifiers: securesystemslib's DSSE
+//! implementation for envelopes, and `interop_tlog.py` (RFC 9162 and the
+//! C2SP formats, written from the specifications) for proofs and
+//! checkpoints. Tampering with any of it must be caught by both gantry and
+//! the independent verifiers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fixed clock for attestations and ledger entries: 2026-01-01.
+const EPOCH: &str = "1767225600";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    /// Exit code and output, as a snapshot shows them.
+    fn text(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Env {
+    fn new() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(env.path("dist")).unwrap();
+        std::fs::write(env.path("dist/app"), "the app\n").unwrap();
+        std::fs::write(env.path("dist/app.sig.txt"), "release notes\n").unwrap();
+        std::fs::create_dir_all(env.path(".github/workflows")).unwrap();
+        std::fs::write(
+            env.path(".github/workflows/release.yml"),
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n",
+        )
+        .unwrap();
+        std::fs::write(
+            env.path("sbom.cdx.json"),
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}"#,
+        )
+        .unwrap();
+        env
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn gantry(&self, args: &[&str]) -> Out {
+        let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env("GANTRY_HOME", self.path("home"))
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .env("GANTRY_KEY_PASSWORD", "correct horse")
+            .output()
+            .unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs gantry with the words of `line` as arguments.
+    fn gantry_line(&self, line: &str) -> Out {
+        self.gantry(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    /// Runs gantry with the words of `line` and insists on exit 0.
+    fn ok_line(&self, line: &str) -> Out {
+        self.ok(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    /// Runs gantry and insists on exit 0.
+    fn ok(&self, args: &[&str]) -> Out {
+        let out = self.gantry(args);
+        assert_eq!(out.code, 0, "gantry {args:?}\n{}", out.text());
+        out
+    }
+}
+
+/// Snapshot filters: what differs between runs (keys are random).
+fn filters(env: &Env) -> Vec<(String, &'static str)> {
+    let tmp = env.dir.path().display().to_string();
+    vec![
+        (regex_escape(&tmp), "[TMP]"),
+        (r"ledger/[0-9a-f]{8}".into(), "ledger/[LOG]"),
+        (r"\b[0-9a-f]{64}\b".into(), "[SHA256]"),
+        (r"\b[0-9a-f]{16}\b".into(), "[ID]"),
+        (r"[A-Za-z0-9+/]{40,}={0,2}".into(), "[BASE64]"),
+    ]
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+macro_rules! snapshot {
+    ($env:expr, $name:expr, $text:expr) => {{
+        let filters = filters($env);
+        let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        insta::with_settings!({ filters => filters }, {
+            insta::assert_snapshot!($name, $text);
+        });
+    }};
+}
+
+/// Whether a Python module is importable; in CI its absence is a failure.
+fn python_has(module: &str, install: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        let reason = format!("python3 cannot import {module} ({install}; .ci/run installs it)");
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{reason}");
+        }
+        eprintln!("skipping: {reason}");
+    }
+    found
+}
+
+/// Runs `interop_tlog.py`; true when it accepts.
+fn tlog_accepts(args: &[&Path]) -> bool {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop_tlog.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "interop_tlog.py failed to run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Shown with a failing test: why the verifier said what it said.
+    eprintln!(
+        "interop_tlog.py {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    code == Some(0)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Flips one bit of a file, at `at` bytes from its start (or its end when
+/// negative).
+fn flip(path: &Path, at: isize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs()
+    } else {
+        at.unsigned_abs()
+    };
+    bytes[i] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn the_independent_tlog_verifier_agrees_with_the_rfc_vectors() {
+    if !python_has("cryptography", "python3 -m pip install cryptography") {
+        return;
+    }
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/merkle");
+    if !vectors.is_dir() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{} is missing",
+            vectors.display()
+        );
+        eprintln!("skipping: {} is missing", vectors.display());
+        return;
+    }
+    // The verifier the other tests trust must itself pass every vector.
+    assert!(tlog_accepts(&[Path::new("vectors"), &vectors]));
+}
+
+#[test]
+fn keys_attestations_and_the_ledger_check_out_independently() {
+    if !python_has("cryptography", "python3 -m pip install cryptography") {
+        return;
+    }
+    let env = Env::new();
+
+    let key = env.ok_line("key generate --out signer");
+    snapshot!(&env, "key_generate", key.text());
+    let pem = std::fs::read_to_string(env.path("signer.key")).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
+
+    let sbom = env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    snapshot!(&env, "attest_sbom", sbom.text());
+    env.ok_line(
+        "attest -t slsa-provenance -s dist -k signer.key -o build.intoto.json \
+         --workflow .github/workflows/release.yml --event push --ref refs/tags/v1.2.0 --run-id 42",
+    );
+    let verified = env.ok_line("verify --key signer.pub --attestation build.intoto.json --subject dist --predicate-type slsa-provenance");
+    snapshot!(&env, "verify_ok", verified.text());
+    env.ok_line("verify --key signer.pub --attestation sbom.intoto.json --subject dist/app");
+
+    // The reference DSSE implementation accepts gantry's files as written.
+    if python_has(
+        "securesystemslib.dsse",
+        "python3 -m pip install 'securesystemslib[crypto]==1.6.0'",
+    ) {
+        let dsse =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../gantry-attest/tests/interop_dsse.py");
+        let envelope: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.path("sbom.intoto.json")).unwrap()).unwrap();
+        let keyid = envelope["signatures"][0]["keyid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for (file, accepted) in [("sbom.intoto.json", true), ("build.intoto.json", true)] {
+            let status = Command::new("python3")
+                .arg(&dsse)
+                .arg(env.path(file))
+                .arg("1")
+                .arg(format!("{keyid}={}", env.path("signer.pub").display()))
+                .status()
+                .unwrap();
+            assert_eq!(status.success(), accepted, "{file}");
+        }
+    }
+
+    for (file, version) in [
+        ("sbom.intoto.json", "1.2.0"),
+        ("build.intoto.json", "1.2.0"),
+    ] {
+        env.ok(&[
+            "ledger",
+            "append",
+            file,
+            "--service",
+            "billing",
+            "--service-version",
+            version,
+            "--key",
+            "signer.pub",
+        ]);
+    }
+    // Other services' evidence shares the log, so proofs have some depth.
+    for _ in 0..3 {
+        env.ok_line("ledger append build.intoto.json --service search");
+    }
+    let export = env.ok_line("ledger export --service billing --out audit");
+    snapshot!(&env, "ledger_export", export.text());
+    env.ok_line("ledger verify --export audit");
+    let audit = env.path("audit");
+    assert!(tlog_accepts(&[Path::new("export"), &audit]));
+
+    let consistency = env.ok_line("ledger prove --from 2 --size 5 --format json");
+    std::fs::write(env.path("consistency.json"), &consistency.stdout).unwrap();
+    assert!(tlog_accepts(&[
+        Path::new("consistency"),
+        &env.path("consistency.json")
+    ]));
+    let mut proof: serde_json::Value = serde_json::from_str(&consistency.stdout).unwrap();
+    proof["old_size"] = serde_json::json!(3);
+    std::fs::write(env.path("consistency.json"), proof.to_string()).unwrap();
+    assert!(!tlog_accepts(&[
+        Path::new("consistency"),
+        &env.path("consistency.json")
+    ]));
+
+    // Any changed byte of the export is caught by gantry and the
+    // independent verifier alike.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(audit.join("manifest.json")).unwrap()).unwrap();
+    let first = &manifest["entries"][0];
+    let proof_file = first["proof"].as_str().unwrap();
+    let entry_file = first["entry"].as_str().unwrap();
+    // (what to change, the byte: 0 and up from the start, negative from the end)
+    let cases: [(&str, isize); 4] = [
+        (entry_file, 40),
+        // The first hash line of the proof (after the header and index lines).
+        (proof_file, 40),
+        // The checkpoint's signature.
+        ("ledger/checkpoint", -10),
+        ("ledger/log.pub", -5),
+    ];
+    for (n, (file, at)) in cases.into_iter().enumerate() {
+        let copy = env.path(&format!("tampered-{n}"));
+        copy_dir(&audit, &copy);
+        flip(&copy.join(file), at);
+        assert!(
+            !tlog_accepts(&[Path::new("export"), &copy]),
+            "{file} at {at}"
+        );
+        let gantry = env.gantry(&["ledger", "verify", "--export", &format!("tampered-{n}")]);
+        // A damaged key is unusable input (2); everything else fails the check (1).
+        let expected = if file.ends_with("log.pub") { 2 } else { 1 };
+        assert_eq!(gantry.code, expected, "{file} at {at}: {}", gantry.text());
+    }
+    // The log itself: a changed byte in its entries is found and located.
+    flip(&env.path("home/ledger/entries"), 100);
+    let broken = env.gantry_line("ledger verify");
+    assert_eq!(broken.code, 1, "{}", broken.text());
+    snapshot!(&env, "ledger_verify_tampered", broken.text());
+}
+
+#[test]
+fn verify_says_which_check_failed_and_why() {
+    let env = Env::new();
+    env.ok_line("key generate --out signer");
+    env.ok_line("key generate --algorithm ecdsa-p256 --out stranger");
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    let verify = |extra: &[&str], attestation: &str| {
+        let mut args = vec!["verify", "--attestation", attestation];
+        args.extend_from_slice(extra);
+        env.gantry(&args)
+    };
+
+    let stranger = verify(&["--key", "stranger.pub"], "sbom.intoto.json");
+    assert_eq!(stranger.code, 1);
+    snapshot!(&env, "verify_untrusted_key", stranger.text());
+
+    let wrong_type = verify(
+        &["--key", "signer.pub", "--predicate-type", "slsa-provenance"],
+        "sbom.intoto.json",
+    );
+    assert_eq!(wrong_type.code, 1);
+    snapshot!(&env, "verify_wrong_predicate_type", wrong_type.text());
+
+    let threshold = verify(
+        &[
+            "--key",
+            "signer.pub",
+            "--key",
+            "stranger.pub",
+            "--threshold",
+            "2",
+        ],
+        "sbom.intoto.json",
+    );
+    assert_eq!(threshold.code, 1);
+    snapshot!(&env, "verify_threshold", threshold.text());
+
+    std::fs::write(env.path("dist/app"), "the app, patched\n").unwrap();
+    let changed = verify(
+        &["--key", "signer.pub", "--subject", "dist/app"],
+        "sbom.intoto.json",
+    );
+    assert_eq!(changed.code, 1);
+    snapshot!(&env, "verify_changed_subject", changed.text());
+
+    // One changed byte of the signed payload.
+    let mut envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("sbom.intoto.json")).unwrap()).unwrap();
+    let payload = envelope["payload"].as_str().unwrap().to_string();
+    let swapped = if payload.starts_with('e') { "f" } else { "e" };
+    envelope["payload"] = serde_json::json!(format!("{swapped}{}", &payload[1..]));
+    std::fs::write(env.path("forged.intoto.json"), envelope.to_string()).unwrap();
+    let forged = verify(&["--key", "signer.pub"], "forged.intoto.json");
+    assert_eq!(forged.code, 1, "{}", forged.text());
+    snapshot!(&env, "verify_forged_payload", forged.text());
+
+    let missing = verify(&["--key", "signer.pub"], "nothing.intoto.json");
+    assert_eq!(missing.code, 2, "{}", missing.text());
+}
