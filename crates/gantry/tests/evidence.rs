@@ -402,3 +402,147 @@ fn verify_says_which_check_failed_and_why() {
     let missing = verify(&["--key", "signer.pub"], "nothing.intoto.json");
     assert_eq!(missing.code, 2, "{}", missing.text());
 }
+
+/// `gantry run --attest`: provenance for what a run uploaded.
+#[test]
+fn a_run_signs_provenance_for_its_artifacts() {
+    let env = Env::new();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(env.dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    std::fs::create_dir_all(env.path(".github/actions/hello")).unwrap();
+    std::fs::write(
+        env.path(".github/actions/hello/action.yml"),
+        "name: hello\nruns:\n  using: composite\n  steps:\n    - run: echo hello\n      shell: bash\n",
+    )
+    .unwrap();
+    std::fs::write(env.path("Cargo.lock"), "version = 4\n").unwrap();
+    std::fs::write(
+        env.path(".github/workflows/build.yml"),
+        "on:\n  workflow_dispatch:\n    inputs:\n      flavour:\n        default: plain\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/hello\n      - run: mkdir -p out && echo \"built ${{ inputs.flavour }}\" > out/app.txt\n      - uses: actions/upload-artifact@v4\n        with:\n          name: app\n          path: out/\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.path(".github/workflows/broken.yml"),
+        "on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: mkdir out && echo x > out/x\n      - uses: actions/upload-artifact@v4\n        with:\n          name: x\n          path: out/\n      - run: exit 3\n",
+    )
+    .unwrap();
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    let head = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    env.ok_line("key generate --out signer");
+
+    // Usage mistakes stop before anything runs.
+    let no_key = env.gantry_line("run -e workflow_dispatch build.yml --attest");
+    assert_eq!(no_key.code, 2, "{}", no_key.text());
+    assert!(no_key.stderr.contains("--key"), "{}", no_key.text());
+    std::fs::write(env.path("bad.key"), "not a key").unwrap();
+    let bad_key = env.gantry_line("run -e workflow_dispatch build.yml --attest --key bad.key");
+    assert_eq!(bad_key.code, 2, "{}", bad_key.text());
+    let runs = env.gantry_line("runs");
+    assert!(
+        !runs.stdout.contains("build.yml"),
+        "nothing ran: {}",
+        runs.text()
+    );
+
+    let run = env.ok_line(
+        "run -e workflow_dispatch build.yml -i flavour=spicy --attest --key signer.key --attest-dir prov",
+    );
+    assert!(
+        run.stderr
+            .contains("provenance: artifact `app` (1 file(s))"),
+        "{}",
+        run.text()
+    );
+    let envelope = env.path("prov/app.intoto.json");
+    env.ok_line("runs download 1 --dir fetched");
+    let verified = env.ok_line(
+        "verify --key signer.pub --attestation prov/app.intoto.json --subject fetched/app \
+         --predicate-type slsa-provenance",
+    );
+    assert!(verified.stdout.contains("verified"), "{}", verified.text());
+
+    // The predicate names the run, its parameters, its sources and logs.
+    let env_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&envelope).unwrap()).unwrap();
+    let payload = base64_decode(env_json["payload"].as_str().unwrap());
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let p = &statement["predicate"];
+    assert_eq!(statement["subject"][0]["name"], "app/app.txt");
+    assert_eq!(p["runDetails"]["metadata"]["invocationId"], "1");
+    let external = &p["buildDefinition"]["externalParameters"];
+    assert_eq!(external["workflow"]["path"], ".github/workflows/build.yml");
+    assert_eq!(external["event"], "workflow_dispatch");
+    assert_eq!(external["inputs"]["flavour"], "spicy");
+    let deps = p["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    let dep_names: Vec<&str> = deps.iter().filter_map(|d| d["name"].as_str()).collect();
+    assert!(
+        deps.iter()
+            .any(|d| d["digest"]["gitCommit"] == head.as_str()),
+        "{deps:?}"
+    );
+    assert!(
+        dep_names.contains(&".github/actions/hello/action.yml"),
+        "{dep_names:?}"
+    );
+    assert!(dep_names.contains(&"Cargo.lock"), "{dep_names:?}");
+    let logs = p["runDetails"]["byproducts"].as_array().unwrap();
+    assert!(
+        logs.iter().any(|l| l["name"] == "build/2.log"
+            && l["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|d| d.len() == 64)),
+        "{logs:?}"
+    );
+    assert!(p["runDetails"]["metadata"]["startedOn"].is_string());
+
+    // A changed artifact no longer matches.
+    std::fs::write(env.path("fetched/app/app.txt"), "built otherwise\n").unwrap();
+    let changed = env.gantry_line(
+        "verify --key signer.pub --attestation prov/app.intoto.json --subject fetched/app",
+    );
+    assert_eq!(changed.code, 1, "{}", changed.text());
+
+    // A failed run signs nothing.
+    let failed = env.gantry_line(
+        "run -e workflow_dispatch broken.yml --attest --key signer.key --attest-dir prov2",
+    );
+    assert_eq!(failed.code, 1, "{}", failed.text());
+    assert!(
+        failed.stderr.contains("provenance: none signed"),
+        "{}",
+        failed.text()
+    );
+    assert!(!env.path("prov2").exists());
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}

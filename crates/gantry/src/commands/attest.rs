@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use gantry_attest::provenance::{self, RunFacts};
 use gantry_attest::{Statement, digest, predicate, statement, time};
+use gantry_workflow::Workflow;
+use gantry_workflow::model::{JobKind, Step, StepAction};
 
 use super::key::load_private;
 use super::{CliError, display_path};
@@ -57,7 +59,7 @@ pub struct AttestArgs {
     #[arg(long, value_name = "ID", help_heading = "Provenance")]
     pub run_id: Option<String>,
     /// Provenance: the builder id.
-    #[arg(long, value_name = "URI", default_value = provenance::DEFAULT_BUILDER_ID, help_heading = "Provenance")]
+    #[arg(long, value_name = "URI", env = "GANTRY_BUILDER_ID", default_value = provenance::DEFAULT_BUILDER_ID, help_heading = "Provenance")]
     pub builder_id: String,
     /// Provenance: a log file of the build, recorded as a byproduct (repeatable).
     #[arg(long, value_name = "FILE", help_heading = "Provenance")]
@@ -195,6 +197,101 @@ fn digest_file(path: &Path) -> Result<String, CliError> {
     digest::sha256_file(path).map_err(|e| CliError::usage(e.to_string(), None))
 }
 
+/// What a checkout says about a build, for provenance: where the source
+/// comes from, its commit, and digests of the local actions a workflow
+/// uses and of the lockfiles.
+pub(crate) struct SourceFacts {
+    /// The top of the repository (or `root` outside git).
+    pub top: PathBuf,
+    pub repository: Option<String>,
+    pub commit: Option<String>,
+    /// The checked-out branch (`refs/heads/...`), if any.
+    pub branch: Option<String>,
+    pub local_actions: Vec<(String, String)>,
+    pub lockfiles: Vec<(String, String)>,
+}
+
+impl SourceFacts {
+    /// `uses` are the workflow's local references (see [`local_uses`]).
+    pub(crate) fn gather(root: &Path, uses: &[String]) -> Result<SourceFacts, CliError> {
+        let top = git(root, &["rev-parse", "--show-toplevel"])
+            .map_or_else(|| root.to_path_buf(), PathBuf::from);
+        // Every file of each local action (or the reusable workflow file).
+        let mut local_actions = Vec::new();
+        for path in uses {
+            let full = top.join(path);
+            if full.is_dir() {
+                for s in
+                    statement::subjects_from_paths(&top, &[PathBuf::from(path)]).unwrap_or_default()
+                {
+                    if let Some(d) = s.sha256_hex() {
+                        local_actions.push((s.name.clone(), d.to_string()));
+                    }
+                }
+            } else if full.is_file() {
+                local_actions.push((path.clone(), digest_file(&full)?));
+            }
+        }
+        local_actions.sort();
+        local_actions.dedup();
+        let mut lockfiles = Vec::new();
+        for name in LOCKFILES {
+            let p = top.join(name);
+            if p.is_file() {
+                lockfiles.push((name.to_string(), digest_file(&p)?));
+            }
+        }
+        let repository = git(root, &["config", "--get", "remote.origin.url"])
+            .map(|u| {
+                if u.contains("://") {
+                    format!("git+{u}")
+                } else {
+                    format!("git+ssh://{u}")
+                }
+            })
+            .or_else(|| Some(format!("file://{}", top.display())));
+        Ok(SourceFacts {
+            repository,
+            commit: git(root, &["rev-parse", "HEAD"]),
+            branch: git(root, &["symbolic-ref", "-q", "HEAD"]),
+            local_actions,
+            lockfiles,
+            top,
+        })
+    }
+}
+
+/// The local actions and reusable workflows (`uses: ./path`, `$/path`) a
+/// workflow names, relative to the repository, in order of first use.
+pub(crate) fn local_uses(workflow: &Workflow) -> Vec<String> {
+    fn push(uses: &str, out: &mut Vec<String>) {
+        let path = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/"));
+        if let Some(path) = path.map(|p| p.trim_end_matches('/'))
+            && !path.is_empty()
+            && !out.iter().any(|p| p == path)
+        {
+            out.push(path.to_string());
+        }
+    }
+    fn steps(list: &[Step], out: &mut Vec<String>) {
+        for step in list {
+            match &step.action {
+                StepAction::Uses { uses, .. } => push(&uses.value, out),
+                StepAction::Parallel(inner) => steps(inner, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for job in workflow.jobs.values() {
+        match &job.kind {
+            JobKind::Steps(job) => steps(&job.steps, &mut out),
+            JobKind::Call(call) => push(&call.uses.value, &mut out),
+        }
+    }
+    out
+}
+
 /// What this checkout says about a build: the workflow, the commit, local
 /// actions, lockfiles and logs.
 fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
@@ -208,48 +305,19 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
         ));
     };
     let workflow_full = resolve(root, workflow);
-    let text = super::read_text(&workflow_full)?;
-    let top = git(root, &["rev-parse", "--show-toplevel"])
-        .map_or_else(|| root.to_path_buf(), PathBuf::from);
+    let (read, invalid) = super::read_workflows(root, std::slice::from_ref(&workflow_full))?;
+    if invalid {
+        return Err(CliError::usage(
+            format!("{} has errors (shown above)", workflow_full.display()),
+            Some("check it with `gantry validate`".to_string()),
+        ));
+    }
+    let uses = read.first().map(local_uses).unwrap_or_default();
+    let source = SourceFacts::gather(root, &uses)?;
     let rel = |p: &Path| {
         let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        display_path(&top, &canon)
+        display_path(&source.top, &canon)
     };
-    // Local actions: every file under each `uses: ./path`.
-    let mut local_actions = Vec::new();
-    for line in text.lines() {
-        let Some(rest) = line
-            .trim_start()
-            .trim_start_matches("- ")
-            .strip_prefix("uses:")
-        else {
-            continue;
-        };
-        let target = rest.trim().trim_matches(|c| c == '"' || c == '\'');
-        if let Some(path) = target.strip_prefix("./") {
-            let dir = top.join(path);
-            if dir.is_dir() {
-                for s in
-                    statement::subjects_from_paths(&top, &[PathBuf::from(path)]).unwrap_or_default()
-                {
-                    if let Some(d) = s.sha256_hex() {
-                        local_actions.push((s.name.clone(), d.to_string()));
-                    }
-                }
-            } else if dir.is_file() {
-                local_actions.push((path.to_string(), digest_file(&dir)?));
-            }
-        }
-    }
-    local_actions.sort();
-    local_actions.dedup();
-    let mut lockfiles = Vec::new();
-    for name in LOCKFILES {
-        let p = top.join(name);
-        if p.is_file() {
-            lockfiles.push((name.to_string(), digest_file(&p)?));
-        }
-    }
     let mut inputs = BTreeMap::new();
     for item in &args.inputs {
         let Some((k, v)) = item.split_once('=') else {
@@ -265,15 +333,6 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
         let full = resolve(root, log);
         logs.push((display_path(root, &full), digest_file(&full)?));
     }
-    let repository = git(root, &["config", "--get", "remote.origin.url"])
-        .map(|u| {
-            if u.contains("://") {
-                format!("git+{u}")
-            } else {
-                format!("git+ssh://{u}")
-            }
-        })
-        .or_else(|| Some(format!("file://{}", top.display())));
     let now = time::now_or_source_date_epoch();
     let run_id = match &args.run_id {
         Some(id) => id.clone(),
@@ -281,16 +340,13 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
     };
     Ok(RunFacts {
         workflow_path: rel(&workflow_full),
-        git_ref: args
-            .git_ref
-            .clone()
-            .or_else(|| git(root, &["symbolic-ref", "-q", "HEAD"])),
+        git_ref: args.git_ref.clone().or(source.branch),
         event: args.event.clone(),
         inputs,
-        repository,
-        commit: git(root, &["rev-parse", "HEAD"]),
-        local_actions,
-        lockfiles,
+        repository: source.repository,
+        commit: source.commit,
+        local_actions: source.local_actions,
+        lockfiles: source.lockfiles,
         builder_id: args.builder_id.clone(),
         builder_version: Some(env!("CARGO_PKG_VERSION").to_string()),
         run_id,

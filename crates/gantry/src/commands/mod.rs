@@ -10,6 +10,7 @@ mod ledger;
 mod logs;
 mod plan;
 mod run;
+mod run_attest;
 mod run_lock;
 mod runs;
 mod sbom;

@@ -82,6 +82,41 @@ pub struct RunArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
+
+    /// Sign SLSA v1 provenance for every artifact the run uploads, once it
+    /// succeeds (needs --key).
+    #[arg(long, requires = "key", help_heading = "Provenance")]
+    pub attest: bool,
+
+    /// The private key that signs the provenance (repeatable); encrypted
+    /// keys are opened with $GANTRY_KEY_PASSWORD.
+    #[arg(
+        long,
+        value_name = "KEY",
+        requires = "attest",
+        help_heading = "Provenance"
+    )]
+    pub key: Vec<PathBuf>,
+
+    /// Where the signed provenance goes [default:
+    /// $GANTRY_HOME/attestations/<run id>].
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "attest",
+        help_heading = "Provenance"
+    )]
+    pub attest_dir: Option<PathBuf>,
+
+    /// The `builder.id` recorded in provenance: who ran the build.
+    #[arg(
+        long,
+        value_name = "URI",
+        env = "GANTRY_BUILDER_ID",
+        default_value = gantry_attest::provenance::DEFAULT_BUILDER_ID,
+        help_heading = "Provenance"
+    )]
+    pub builder_id: String,
 }
 
 /// Reads `NAME=VALUE` pairs from arguments and an optional file.
@@ -174,6 +209,26 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
     )?;
     let secrets = pairs(&args.secrets, args.secret_file.as_deref(), "secret")?;
     let vars = pairs(&args.vars, args.var_file.as_deref(), "var")?;
+    // A key that cannot sign is found before anything runs.
+    let attesting = if args.attest {
+        Some(super::run_attest::Attesting {
+            keys: args
+                .key
+                .iter()
+                .map(|k| super::key::load_private(root, k))
+                .collect::<Result<_, _>>()?,
+            dir: args.attest_dir.as_ref().map(|d| {
+                if d.is_absolute() {
+                    d.clone()
+                } else {
+                    root.join(d)
+                }
+            }),
+            builder_id: args.builder_id.clone(),
+        })
+    } else {
+        None
+    };
 
     // Read every workflow first: invalid input stops before anything runs.
     let (read, invalid) = super::read_workflows(root, &files)?;
@@ -231,14 +286,19 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
             grace: Duration::from_secs(5),
             keep_workspaces: args.keep_workspaces,
         };
-        let conclusion = runtime.block_on(run_one(
-            workflow,
+        let (run_id, conclusion) = runtime.block_on(run_one(
+            workflow.clone(),
             options,
             backend.clone(),
             &home,
             args.format,
         ))?;
         all_ok &= conclusion == Conclusion::Success;
+        if let Some(attesting) = &attesting {
+            report_provenance(
+                root, &home, &workflow, &event, run_id, conclusion, attesting,
+            )?;
+        }
     }
     Ok(if all_ok {
         Outcome::Success
@@ -259,7 +319,7 @@ async fn run_one(
     backend: Arc<dyn gantry_engine::run::Backend>,
     home: &Path,
     format: RunFormat,
-) -> Result<Conclusion, CliError> {
+) -> Result<(u64, Conclusion), CliError> {
     let stop = Stop::default();
     // Ctrl-C (or SIGTERM, as `cancel-in-progress` sends) cancels the run;
     // a second Ctrl-C stops everything at once.
@@ -305,10 +365,37 @@ async fn run_one(
     let result = runner
         .await
         .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
-    match result {
-        Ok((_, conclusion)) => Ok(conclusion),
-        Err(e) => Err(CliError::usage(e, None)),
+    result.map_err(|e| CliError::usage(e, None))
+}
+
+/// Signs a finished run's provenance and says where it went (on stderr,
+/// so `--format json` output stays events only).
+fn report_provenance(
+    root: &Path,
+    home: &Path,
+    workflow: &Workflow,
+    event: &gantry_engine::plan::Event,
+    run_id: u64,
+    conclusion: Conclusion,
+    attesting: &super::run_attest::Attesting,
+) -> Result<(), CliError> {
+    if conclusion != Conclusion::Success {
+        eprintln!("provenance: none signed, run {run_id} did not succeed");
+        return Ok(());
     }
+    let written = super::run_attest::attest_run(root, home, workflow, event, run_id, attesting)?;
+    if written.is_empty() {
+        eprintln!("provenance: none signed, run {run_id} uploaded no artifacts");
+    }
+    for w in &written {
+        eprintln!(
+            "provenance: artifact `{}` ({} file(s)): {}",
+            w.artifact,
+            w.files,
+            w.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Renders run events: live lines prefixed by job, or NDJSON.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -35,6 +35,23 @@ pub enum RunsCommand {
     /// Everything recorded about one run: jobs, steps, exit codes, outputs,
     /// caches and artifacts.
     Show(ShowArgs),
+    /// Copy a run's artifacts out of the store, one folder per artifact,
+    /// as `actions/download-artifact` lays them out.
+    Download(DownloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// The run's number, as `gantry runs` lists it.
+    pub id: RunId,
+
+    /// Only the artifacts whose names match this pattern (`*`, `?`).
+    #[arg(long, short = 'n', value_name = "PATTERN")]
+    pub name: Option<String>,
+
+    /// The folder to put them in.
+    #[arg(long, short = 'D', value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -66,11 +83,49 @@ pub(crate) fn store_error(e: StoreError) -> CliError {
     CliError::usage(e.to_string(), hint)
 }
 
-pub fn run(_root: &Path, args: RunsArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, args: RunsArgs) -> Result<Outcome, CliError> {
     match args.command {
         Some(RunsCommand::Show(show)) => run_show(show),
+        Some(RunsCommand::Download(download)) => run_download(root, download),
         None => run_list(args.limit, args.format),
     }
+}
+
+fn run_download(root: &Path, args: DownloadArgs) -> Result<Outcome, CliError> {
+    let Some(store) = open_existing()? else {
+        return Err(CliError::usage(
+            format!("there is no run {}: nothing was ever run here", args.id),
+            Some("see recorded runs with `gantry runs`".to_string()),
+        ));
+    };
+    let dir = if args.dir.is_absolute() {
+        args.dir.clone()
+    } else {
+        root.join(&args.dir)
+    };
+    let found = store
+        .download_artifact(args.id, args.name.as_deref(), &dir, true)
+        .map_err(store_error)?;
+    if found.is_empty() {
+        let what = match &args.name {
+            Some(p) => format!("no artifact of run {} matches `{p}`", args.id),
+            None => format!("run {} kept no artifacts (or they expired)", args.id),
+        };
+        eprintln!("error: {what}");
+        return Ok(Outcome::Failure);
+    }
+    let mut out = std::io::stdout().lock();
+    for a in &found {
+        writeln!(
+            out,
+            "{}: {} file(s), {} -> {}",
+            a.name,
+            a.files,
+            format_bytes(a.size),
+            super::display_path(root, &dir.join(&a.name))
+        )?;
+    }
+    Ok(Outcome::Success)
 }
 
 fn run_list(limit: usize, format: Format) -> Result<Outcome, CliError> {
