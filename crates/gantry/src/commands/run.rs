@@ -361,6 +361,13 @@ async fn run_one(
     let mut printer = Printer::new(format);
     while let Some(event) = rx.recv().await {
         printer.event(&event)?;
+        // What has arrived meanwhile goes out in the same write (a bounded
+        // batch, so a chatty step still shows up as it goes).
+        for _ in 0..256 {
+            let Ok(event) = rx.try_recv() else { break };
+            printer.event(&event)?;
+        }
+        printer.flush()?;
     }
     let result = runner
         .await
@@ -410,6 +417,9 @@ struct Printer {
     started: Instant,
     last_draw: Instant,
     step_names: HashMap<(String, usize), String>,
+    /// Lines not yet written: the events that arrive together go out in
+    /// one write (see [`Printer::flush`]).
+    pending: Vec<u8>,
 }
 
 const COLORS: [&str; 6] = ["36", "35", "33", "34", "32", "96"];
@@ -428,7 +438,20 @@ impl Printer {
             started: Instant::now(),
             last_draw: Instant::now(),
             step_names: HashMap::new(),
+            pending: Vec::new(),
         }
+    }
+
+    /// Writes the pending lines, then redraws the progress line.
+    fn flush(&mut self) -> Result<(), CliError> {
+        if !self.pending.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&self.pending)?;
+            stdout.flush()?;
+            self.pending.clear();
+        }
+        self.draw_status();
+        Ok(())
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -482,16 +505,15 @@ impl Printer {
 
     fn out(&mut self, line: String) -> Result<(), CliError> {
         self.clear_status();
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}")?;
+        self.pending.extend_from_slice(line.as_bytes());
+        self.pending.push(b'\n');
         Ok(())
     }
 
     fn event(&mut self, event: &RunEvent) -> Result<(), CliError> {
         if self.format == RunFormat::Json {
-            let line = serde_json::to_string(event).map_err(std::io::Error::from)?;
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{line}")?;
+            serde_json::to_writer(&mut self.pending, event).map_err(std::io::Error::from)?;
+            self.pending.push(b'\n');
             return Ok(());
         }
         match event {
@@ -654,7 +676,6 @@ impl Printer {
                 self.out(summary)?;
             }
         }
-        self.draw_status();
         Ok(())
     }
 }
