@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gantry_engine::run::{
     ArtifactStored, Backend, BackendError, CacheRestore, Conclusion, RunRecord,
@@ -45,8 +45,8 @@ enum Write {
 /// The most writes committed together.
 const BATCH: usize = 512;
 
-/// How long the writer collects writes before committing them: history
-/// lags the run by at most this much, and a flush commits at once.
+/// How long the writer lets writes gather before committing them: history
+/// lags the run by about this much; a flush waits at most this long.
 const GROUP_WINDOW: Duration = Duration::from_millis(20);
 
 struct StoreBackend {
@@ -112,23 +112,28 @@ fn write_history(store: &Store, queue: &Receiver<Write>) {
         }
     };
     while let Ok(first) = queue.recv() {
-        // Group commit: what arrives within a short window after a write
-        // is committed with it. One commit per write would cost a run of
-        // short steps more than all the rest of its bookkeeping.
-        let deadline = Instant::now() + GROUP_WINDOW;
+        // Group commit: after a write, the writer sleeps for a moment and
+        // then commits everything that arrived meanwhile. Sleeping rather
+        // than waiting on the queue means senders never have to wake it:
+        // one wake-up and one commit per window, not per write.
+        if matches!(first, Write::History(_)) {
+            std::thread::sleep(GROUP_WINDOW);
+        }
         let mut next = Some(first);
         while let Some(write) = next.take() {
             match write {
-                Write::History(w) => batch.push(w),
+                Write::History(w) => {
+                    batch.push(w);
+                    if batch.len() >= BATCH {
+                        commit(&mut batch, &mut failed);
+                    }
+                }
                 Write::Flush(reply) => {
                     commit(&mut batch, &mut failed);
                     let _ = reply.send(failed.take());
                 }
             }
-            if batch.len() < BATCH {
-                let left = deadline.saturating_duration_since(Instant::now());
-                next = queue.recv_timeout(left).ok();
-            }
+            next = queue.try_recv().ok();
         }
         commit(&mut batch, &mut failed);
     }
