@@ -347,3 +347,81 @@ impl Backend for StoreBackend {
             .map_err(err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn queued_writes_are_complete_when_the_run_ends_and_failures_are_told() {
+        let home = tempfile::tempdir().unwrap();
+        let backend = StoreBackend::new(Store::open(home.path()).unwrap());
+        let run = backend
+            .begin_run(&RunRecord {
+                workflow_path: ".github/workflows/ci.yml".into(),
+                workflow_name: "CI".into(),
+                event: "push".into(),
+                git_ref: None,
+                commit: None,
+                inputs_json: String::new(),
+            })
+            .unwrap();
+        let job = backend.begin_job(run, "build", "build", None).unwrap();
+        for index in 0..3 {
+            backend.begin_step(job, index, None, "step").unwrap();
+            let outputs = [("n".to_string(), index.to_string())];
+            backend
+                .finish_step(
+                    job,
+                    index,
+                    Conclusion::Success,
+                    Conclusion::Success,
+                    Some(0),
+                    &outputs,
+                )
+                .unwrap();
+        }
+        backend.record_cache(run, "deps-abc", None).unwrap();
+        backend.finish_job(job, Conclusion::Success, &[]).unwrap();
+        // Everything queued is in the database once the run is finished.
+        backend.finish_run(run, Conclusion::Success).unwrap();
+        let detail = backend.store.run(RunId(run)).unwrap().unwrap();
+        let steps = &detail.jobs[0].steps;
+        assert_eq!(steps.len(), 3);
+        assert_eq!(steps[2].outputs, [("n".to_string(), "2".to_string())]);
+        assert_eq!(
+            detail.jobs[0].conclusion,
+            Some(gantry_store::Conclusion::Success)
+        );
+        assert_eq!(detail.caches.len(), 1);
+
+        // A write that fails (no such step) does not take the others with
+        // it, and the end of the run says so.
+        let run2 = backend.begin_run(&RunRecord {
+            workflow_path: "w.yml".into(),
+            workflow_name: "w".into(),
+            event: "push".into(),
+            git_ref: None,
+            commit: None,
+            inputs_json: String::new(),
+        });
+        let run2 = run2.unwrap();
+        let job2 = backend.begin_job(run2, "j", "j", None).unwrap();
+        backend.begin_step(job2, 0, None, "kept").unwrap();
+        backend
+            .finish_step(
+                job2,
+                7,
+                Conclusion::Success,
+                Conclusion::Success,
+                Some(0),
+                &[],
+            )
+            .unwrap();
+        let error = backend.finish_run(run2, Conclusion::Success).unwrap_err();
+        assert!(error.contains("has no step 7"), "{error}");
+        let detail = backend.store.run(RunId(run2)).unwrap().unwrap();
+        assert_eq!(detail.jobs[0].steps[0].name, "kept");
+    }
+}

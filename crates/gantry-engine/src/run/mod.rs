@@ -78,6 +78,7 @@ pub enum RunEvent {
         step: usize,
         name: String,
     },
+    /// A line of a job's output; `job` is empty for the run's own lines.
     Log {
         job: String,
         step: Option<usize>,

@@ -102,7 +102,17 @@ pub(crate) async fn run_workflow(
     )
     .await;
     let conclusion = aggregate(results.values().map(|d| d.result), cancel.is_cancelled());
-    let _ = backend.finish_run(run_id, conclusion);
+    if let Err(e) = backend.finish_run(run_id, conclusion) {
+        // The run itself is over; only its record is incomplete. Said on
+        // the run's own line (no job), not as a job's failure.
+        shared.emit(RunEvent::Log {
+            job: String::new(),
+            step: None,
+            stream: super::Stream::Stderr,
+            line: format!("warning: {e}"),
+            group: None,
+        });
+    }
     shared.runners.remove_all();
     if !options.keep_workspaces {
         let _ = std::fs::remove_file(&event_path);

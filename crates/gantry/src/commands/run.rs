@@ -558,7 +558,11 @@ impl Printer {
                 group,
                 ..
             } => {
-                let p = self.prefix(job);
+                let p = if job.is_empty() {
+                    "gantry:".to_string()
+                } else {
+                    self.prefix(job)
+                };
                 let bar = if group.is_some() { "│ " } else { "" };
                 let text = if *stream == Stream::Stderr && line.starts_with("error: ") {
                     self.paint("31", line)
