@@ -196,6 +196,7 @@ Examples:
   gantry run --secret TOKEN=abc --secret-file .secrets --var REGION=eu
   gantry run --jobs 2 --include-uncommitted       test uncommitted changes, two jobs at a time
   gantry run --format json > events.ndjson        newline-delimited events for tools
+  gantry run --attest --key gantry.key            sign SLSA provenance for the uploaded artifacts
 
 Jobs run on this machine in their own workspaces (actions/checkout fills
 them from the committed files). Built in: actions/checkout, actions/cache
