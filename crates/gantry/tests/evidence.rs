@@ -10,6 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+use support::copy_dir;
+
 /// A fixed clock for attestations and ledger entries: 2026-01-01.
 const EPOCH: &str = "1767225600";
 
@@ -165,19 +168,6 @@ fn tlog_accepts(args: &[&Path]) -> bool {
         String::from_utf8_lossy(&out.stderr)
     );
     code == Some(0)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Flips one bit of a file, at `at` bytes from its start (or its end when
@@ -407,19 +397,6 @@ fn verify_says_which_check_failed_and_why() {
 #[test]
 fn a_run_signs_provenance_for_its_artifacts() {
     let env = Env::new();
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .args(args)
-            .current_dir(env.dir.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
     std::fs::create_dir_all(env.path(".github/actions/hello")).unwrap();
     std::fs::write(
         env.path(".github/actions/hello/action.yml"),
@@ -437,9 +414,7 @@ fn a_run_signs_provenance_for_its_artifacts() {
         "on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: mkdir out && echo x > out/x\n      - uses: actions/upload-artifact@v4\n        with:\n          name: x\n          path: out/\n      - run: exit 3\n",
     )
     .unwrap();
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "init"]);
+    support::commit_all(env.dir.path());
     let head = String::from_utf8(
         Command::new("git")
             .args(["rev-parse", "HEAD"])
