@@ -1,12 +1,9 @@
 //! Artifacts: run-scoped names, path globs, downloads, retention.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::fs;
 use std::time::Duration;
 
-use common::{files_under, open_with_clock, strings, write_tree};
+use crate::common::{files_under, open_with_clock, strings, write_tree};
 use gantry_store::{NewRun, PrunePolicy, RunId, Store, StoreError};
 
 fn begin(store: &Store) -> RunId {

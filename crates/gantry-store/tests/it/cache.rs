@@ -1,13 +1,10 @@
 //! Caches: GitHub's key matching, immutability, eviction, damaged blobs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{TestClock, files_under, noise, open_with_clock, strings, write_tree};
+use crate::common::{TestClock, files_under, noise, open_with_clock, strings, write_tree};
 use gantry_store::{PrunePolicy, Store, StoreError, StoreOptions};
 
 const V: &str = "v1";

@@ -1,6 +1,5 @@
 //! A run whose process is killed is marked as crashed by the next process
 //! that opens the store; a run whose process lives is not.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -10,7 +9,7 @@ use gantry_store::{Conclusion, NewJob, NewRun, NewStep, RunId, Store};
 
 /// Set in the child process: the home folder to record into.
 const CHILD_HOME: &str = "GANTRY_STORE_TEST_CRASH_HOME";
-const TEST_NAME: &str = "a_killed_run_is_marked_crashed_and_a_live_one_is_not";
+const TEST_NAME: &str = "crash::a_killed_run_is_marked_crashed_and_a_live_one_is_not";
 
 /// The child: begins a run, says so, and waits until its stdin closes.
 fn child(home: &Path) {

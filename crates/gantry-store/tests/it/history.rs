@@ -1,12 +1,9 @@
 //! Run history: recording, reading back, migrations, damaged databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::fs;
 use std::time::Duration;
 
-use common::open_with_clock;
+use crate::common::open_with_clock;
 use gantry_store::{
     CacheEvent, Conclusion, NewJob, NewRun, NewStep, RunId, Store, StoreError, schema_version,
 };

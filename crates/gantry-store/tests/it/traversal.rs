@@ -1,14 +1,12 @@
 //! Crafted archives that try to write outside the destination are refused,
 //! and nothing lands outside it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-#![cfg(unix)]
 
-mod common;
+#![cfg(unix)]
 
 use std::fs;
 use std::path::Path;
 
-use common::{files_under, strings, write_tree};
+use crate::common::{files_under, strings, write_tree};
 use gantry_store::{Store, StoreError, unpack};
 use tar::{EntryType, Header};
 

@@ -1,19 +1,16 @@
 //! Several processes (and threads) writing into one home at once: every
 //! record arrives, nothing is corrupted, nobody sees `database is locked`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{strings, write_tree};
+use crate::common::{strings, write_tree};
 use gantry_store::{CacheEvent, Conclusion, NewJob, NewRun, NewStep, Store};
 
 const CHILD_HOME: &str = "GANTRY_STORE_TEST_WRITER_HOME";
 const CHILD_ID: &str = "GANTRY_STORE_TEST_WRITER_ID";
-const TEST_NAME: &str = "several_processes_write_at_once";
+const TEST_NAME: &str = "concurrency::several_processes_write_at_once";
 const PROCESSES: usize = 4;
 const RUNS_EACH: usize = 20;
 

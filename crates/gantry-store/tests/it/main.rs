@@ -1,0 +1,11 @@
+//! The integration tests of gantry-store, as one test binary (linked once).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod artifacts;
+mod cache;
+mod concurrency;
+mod crash;
+mod history;
+mod traversal;
