@@ -41,11 +41,18 @@ pub struct ArtifactInfo {
 }
 
 /// Characters GitHub refuses in artifact names.
-const INVALID_NAME_CHARS: &[char] = &['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
+const INVALID_NAME_CHARS: &[char] = &[
+    '"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/', '\0',
+];
 
+/// An artifact name is also a folder name under a download's destination:
+/// besides GitHub's rules, `.`, `..` and NUL are refused, so a name can
+/// never lead out of the folder it is downloaded into.
 fn check_name(name: &str) -> Result<(), StoreError> {
     let reason = if name.trim().is_empty() {
         "the name is empty".to_string()
+    } else if name == "." || name == ".." {
+        "the name is `.` or `..`".to_string()
     } else if let Some(c) = name.chars().find(|c| INVALID_NAME_CHARS.contains(c)) {
         format!("the name contains {c:?}, which artifact names may not")
     } else {
@@ -253,10 +260,30 @@ impl Store {
                 all.into_iter().filter(|a| glob.is_match(&a.name)).collect()
             }
         };
+        // Names come back from the database: check them again, and check
+        // every one before extracting any.
+        for a in &selected {
+            check_name(&a.name).map_err(|e| match e {
+                StoreError::InvalidArtifactName { name, reason } => StoreError::InvalidRecord {
+                    path: self.db_path.clone(),
+                    what: format!("artifact name `{name}` of run {run}: {reason}"),
+                },
+                other => other,
+            })?;
+        }
         for a in &selected {
             let Some(digest) = a.digest else { continue };
             let target = if per_artifact_dirs {
-                dest.join(&a.name)
+                let target = dest.join(&a.name);
+                // A link in the artifact's place would lead the extraction
+                // wherever it points.
+                if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(StoreError::LinkInDestination {
+                        name: a.name.clone(),
+                        path: target,
+                    });
+                }
+                target
             } else {
                 dest.to_path_buf()
             };
@@ -300,5 +327,10 @@ mod tests {
         assert!(check_name("a/b").is_err());
         assert!(check_name("a:b").is_err());
         assert!(check_name("what?").is_err());
+        assert!(check_name(".").is_err());
+        assert!(check_name("..").is_err());
+        assert!(check_name("a\0b").is_err());
+        assert!(check_name("/abs").is_err());
+        assert!(check_name("..x").is_ok());
     }
 }

@@ -194,6 +194,19 @@ impl Blobs {
     /// Opens a blob for reading; the reader verifies the digest at the end.
     pub fn open(&self, digest: &Digest) -> Result<BlobReader, StoreError> {
         let path = self.path(digest);
+        // The store writes blobs as regular files and never links them: a
+        // link, device or FIFO in a blob's place is not opened (it could
+        // lead out of the home, or never end).
+        match fs::symlink_metadata(&path) {
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(StoreError::CorruptBlob {
+                    digest: *digest,
+                    path,
+                    reason: "it is not a regular file (a link, device or FIFO)".into(),
+                });
+            }
+            _ => {}
+        }
         let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -83,6 +83,40 @@ pub enum StoreError {
     #[error("artifact `{name}` not found in run {run}")]
     ArtifactNotFound { run: u64, name: String },
 
+    #[error("the gantry home {} is not a folder", path.display())]
+    HomeNotAFolder { path: PathBuf },
+
+    #[error("the run database {} is unusable: {reason}", path.display())]
+    UnusableDatabase { path: PathBuf, reason: String },
+
+    #[error(
+        "refusing the path `{path}` read from the run database: {reason} (stored paths must stay under {})",
+        home.display()
+    )]
+    UnsafeStoredPath {
+        path: String,
+        home: PathBuf,
+        reason: String,
+    },
+
+    #[error(
+        "refusing to open {}: it resolves to {}, outside the gantry home {}",
+        path.display(),
+        resolved.display(),
+        home.display()
+    )]
+    OutsideHome {
+        path: PathBuf,
+        resolved: PathBuf,
+        home: PathBuf,
+    },
+
+    #[error("refusing to open {}: it is not a regular file", path.display())]
+    NotARegularFile { path: PathBuf },
+
+    #[error("refusing to write artifact `{name}` into {}: it is a link", path.display())]
+    LinkInDestination { name: String, path: PathBuf },
+
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: u64 },
 }
@@ -110,6 +144,12 @@ impl StoreError {
             StoreError::Database { source, .. } if is_corruption(source) => Some(
                 "the file is not a usable SQLite database; move it aside to start a new history"
                     .into(),
+            ),
+            StoreError::UnusableDatabase { .. } => Some(
+                "move it aside (or point GANTRY_HOME elsewhere) to start a new history".into(),
+            ),
+            StoreError::HomeNotAFolder { .. } => Some(
+                "GANTRY_HOME must name a folder (it is created when missing)".into(),
             ),
             StoreError::CorruptBlob { .. } | StoreError::MissingBlob { .. } => Some(
                 "the damaged entry was removed from the index; the next save stores it again"

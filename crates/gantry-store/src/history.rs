@@ -396,7 +396,7 @@ impl Store {
     /// and tear-down) or of its step with that index. This does no I/O:
     /// the writer of the first line makes the folder.
     pub fn log_path(&self, run: RunId, job: JobRowId, step: Option<u32>) -> PathBuf {
-        self.home.join(relative_log_path(run, job, step))
+        self.home.root().join(relative_log_path(run, job, step))
     }
 
     /// Records a cache hit, miss or save of a run.
@@ -451,6 +451,37 @@ impl Store {
         })
     }
 
+    /// A log path read from the database, which must name a file under
+    /// `logs/` of the home: an absolute path, `..` or anything else is a
+    /// tampered record and is refused.
+    fn stored_log_path(&self, stored: &str) -> Result<PathBuf, TxError> {
+        let path = self.home.join_stored(stored)?;
+        if !path.starts_with(self.home.logs()) || path == self.home.logs() {
+            return Err(StoreError::UnsafeStoredPath {
+                path: stored.to_string(),
+                home: self.home.root().to_path_buf(),
+                reason: "log paths are under logs/".to_string(),
+            }
+            .into());
+        }
+        Ok(path)
+    }
+
+    /// Opens a log file of a run record ([`JobRecord::log_path`],
+    /// [`StepRecord::log_path`]); `None` when it was never written. A log
+    /// that resolves outside the home through a link, or that is not a
+    /// regular file, is refused and not opened.
+    pub fn open_log(&self, path: &Path) -> Result<Option<std::fs::File>, StoreError> {
+        if !path.starts_with(self.home.logs()) {
+            return Err(StoreError::OutsideHome {
+                path: path.to_path_buf(),
+                resolved: path.to_path_buf(),
+                home: self.home.root().to_path_buf(),
+            });
+        }
+        self.home.open_file_inside(path)
+    }
+
     fn jobs_of(&self, tx: &Transaction<'_>, run: RunId) -> Result<Vec<JobRecord>, TxError> {
         let mut outputs = tx.prepare(
             "SELECT job_row_id, step_row_id, name, value FROM outputs
@@ -497,7 +528,7 @@ impl Store {
                     exit_code: row.get(7)?,
                     started_at: Timestamp(row.get(8)?),
                     finished_at: row.get::<_, Option<i64>>(9)?.map(Timestamp),
-                    log_path: self.home.join(log),
+                    log_path: self.stored_log_path(&log)?,
                     outputs: pick(job, Some(id)),
                 },
             ));
@@ -520,7 +551,7 @@ impl Store {
                 conclusion: conclusion_column(row, 4)?,
                 started_at: Timestamp(row.get(5)?),
                 finished_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
-                log_path: self.home.join(log),
+                log_path: self.stored_log_path(&log)?,
                 outputs: pick(id, None),
                 steps: steps
                     .iter()
@@ -546,7 +577,7 @@ impl Store {
         })?;
         let dead: Vec<String> = tokens
             .into_iter()
-            .filter(|t| !owner::is_alive(&self.home, t))
+            .filter(|t| !owner::is_alive(self.home.root(), t))
             .collect();
         if dead.is_empty() {
             return Ok(Vec::new());

@@ -23,6 +23,7 @@ mod cache;
 mod db;
 mod error;
 mod history;
+mod home;
 mod owner;
 mod paths;
 mod time;
@@ -48,8 +49,7 @@ pub use history::{
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use time::{Clock, Timestamp, system_clock};
 
-/// The database file's name inside the home folder.
-pub const DATABASE_FILE: &str = "gantry.db";
+pub use home::{DATABASE_FILE, HOME_ENV, Home};
 
 /// Settings of a [`Store`].
 #[derive(Clone)]
@@ -87,7 +87,7 @@ impl fmt::Debug for StoreOptions {
 /// run it began is going on: its lock is what tells other processes that
 /// the run has not crashed.
 pub struct Store {
-    home: PathBuf,
+    home: Home,
     db_path: PathBuf,
     conn: Mutex<Connection>,
     blobs: Blobs,
@@ -114,13 +114,39 @@ impl Store {
 
     /// [`Store::open`] with settings.
     pub fn open_with(home: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(home).map_err(|e| StoreError::io("create", home, e))?;
-        let blobs_dir = home.join("blobs");
+        Store::open_in(&Home::new(home), options)
+    }
+
+    /// Opens (creating) the store of `home`.
+    pub fn open_in(home: &Home, options: StoreOptions) -> Result<Store, StoreError> {
+        let conn = db::open(home, true)?.ok_or_else(|| StoreError::UnusableDatabase {
+            path: home.database(),
+            reason: "it could not be created".into(),
+        })?;
+        Store::with_connection(home, conn, options)
+    }
+
+    /// Opens the store of `home` if a run database exists there; `None`
+    /// when nothing was ever recorded (and then nothing is created). What
+    /// is in the database's place and is not a gantry database, or a home
+    /// that is not a folder, is an error.
+    pub fn open_existing(home: &Home, options: StoreOptions) -> Result<Option<Store>, StoreError> {
+        match db::open(home, false)? {
+            Some(conn) => Store::with_connection(home, conn, options).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn with_connection(
+        home: &Home,
+        conn: Connection,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let blobs_dir = home.blobs();
         std::fs::create_dir_all(&blobs_dir).map_err(|e| StoreError::io("create", &blobs_dir, e))?;
-        let db_path = home.join(DATABASE_FILE);
-        let conn = db::open(&db_path)?;
+        let db_path = home.database();
         let mut store = Store {
-            home: home.to_path_buf(),
+            home: home.clone(),
             db_path,
             conn: Mutex::new(conn),
             blobs: Blobs::new(blobs_dir),
@@ -134,6 +160,11 @@ impl Store {
 
     /// The home folder.
     pub fn home(&self) -> &Path {
+        self.home.root()
+    }
+
+    /// The home folder's layout.
+    pub fn layout(&self) -> &Home {
         &self.home
     }
 
@@ -224,7 +255,7 @@ impl Store {
         if let Some(o) = owner.as_ref() {
             return Ok(o.token().to_string());
         }
-        let o = owner::Owner::acquire(&self.home)?;
+        let o = owner::Owner::acquire(self.home.root())?;
         let token = o.token().to_string();
         *owner = Some(o);
         Ok(token)

@@ -171,3 +171,47 @@ fn several_threads_with_their_own_connections_write_at_once() {
     }
     check(&Store::open(home.path()).unwrap(), 3);
 }
+
+/// Regression: four stores opening a new home at once used to fail with
+/// `database is locked`, because switching the journal to WAL is a lock
+/// SQLite does not wait for. Each round is a fresh home, so every round
+/// races on creation, the WAL switch and the migrations.
+#[test]
+fn stores_opening_a_new_home_at_once_never_see_a_locked_database() {
+    const ROUNDS: usize = 40;
+    const OPENERS: usize = 4;
+    let mut failures = Vec::new();
+    for round in 0..ROUNDS {
+        let home = tempfile::tempdir().unwrap();
+        let barrier = Arc::new(std::sync::Barrier::new(OPENERS));
+        let threads: Vec<_> = (0..OPENERS)
+            .map(|i| {
+                let home = home.path().to_path_buf();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || -> Result<(), gantry_store::StoreError> {
+                    barrier.wait();
+                    for _ in 0..3 {
+                        let store = Store::open(&home)?;
+                        let run = store.begin_run(&NewRun {
+                            workflow_path: "ci.yml".into(),
+                            workflow_name: format!("opener {i}"),
+                            event: "push".into(),
+                            ..NewRun::default()
+                        })?;
+                        store.finish_run(run, Conclusion::Success)?;
+                        store.runs(10)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for t in threads {
+            if let Err(e) = t.join().unwrap() {
+                failures.push(format!("round {round}: {e}"));
+            }
+        }
+        let runs = Store::open(home.path()).unwrap().runs(100).unwrap();
+        assert_eq!(runs.len(), OPENERS * 3, "round {round}");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

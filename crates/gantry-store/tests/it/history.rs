@@ -229,7 +229,7 @@ fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
     let home = tempfile::tempdir().unwrap();
     fs::write(home.path().join("gantry.db"), vec![0x5a; 8192]).unwrap();
     let err = Store::open(home.path()).unwrap_err();
-    assert!(matches!(err, StoreError::Database { .. }), "{err}");
+    assert!(matches!(err, StoreError::UnusableDatabase { .. }), "{err}");
     assert!(err.to_string().contains("gantry.db"), "{err}");
     assert!(err.hint().is_some(), "{err}");
 }

@@ -8,4 +8,6 @@ mod cache;
 mod concurrency;
 mod crash;
 mod history;
+mod tampering;
 mod traversal;
+mod unusable;
