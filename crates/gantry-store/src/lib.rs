@@ -27,6 +27,7 @@ mod home;
 mod owner;
 mod paths;
 mod time;
+mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ pub use history::{
 };
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use time::{Clock, Timestamp, system_clock};
+pub use writer::{HistoryError, HistoryWriter};
 
 pub use home::{DATABASE_FILE, HOME_ENV, Home};
 

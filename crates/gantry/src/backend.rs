@@ -2,22 +2,20 @@
 //! caches and artifacts as content-addressed blobs under `$GANTRY_HOME`.
 //!
 //! History writes the executor needs no answer from (a step began or
-//! ended, a job ended, a cache was looked up) go to a writer thread in
-//! order, so a step's bookkeeping never sits between one step and the
-//! next. Writes that return an id (a run, a job) and the end of a run wait
-//! for every write queued before them, so the database is complete when a
-//! run is over.
+//! ended, a job ended, a cache was looked up) go to gantry-store's
+//! [`HistoryWriter`]; the end of a run waits for every write queued before
+//! it, so the database is complete when a run is over, and every write
+//! that failed is reported then.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::Arc;
 
 use gantry_engine::run::{
     ArtifactStored, Backend, BackendError, CacheRestore, Conclusion, RunRecord,
 };
-use gantry_store::{CacheEvent, HistoryWrite, JobRowId, NewJob, NewRun, NewStep, RunId, Store};
+use gantry_store::{
+    CacheEvent, HistoryWrite, HistoryWriter, JobRowId, NewJob, NewRun, NewStep, RunId, Store,
+};
 
 use crate::commands::CliError;
 
@@ -33,120 +31,29 @@ pub fn open(home: &Path) -> Result<Arc<dyn Backend>, CliError> {
     Ok(Arc::new(StoreBackend::new(store)))
 }
 
-/// What the writer thread is asked to do.
-enum Write {
-    /// A history write the executor does not wait for.
-    History(HistoryWrite),
-    /// Answers, once every write before it is done, with the first write
-    /// that failed since the last flush.
-    Flush(Sender<Option<String>>),
-}
-
-/// The most writes committed together.
-const BATCH: usize = 512;
-
-/// How long the writer lets writes gather before committing them: history
-/// lags the run by about this much; a flush waits at most this long.
-const GROUP_WINDOW: Duration = Duration::from_millis(20);
-
 struct StoreBackend {
     store: Arc<Store>,
-    writes: Sender<Write>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    writer: HistoryWriter,
 }
 
 impl StoreBackend {
     fn new(store: Store) -> Self {
         let store = Arc::new(store);
-        let (writes, queue) = channel::<Write>();
-        let writer_store = store.clone();
-        let writer = std::thread::Builder::new()
-            .name("gantry-history".into())
-            .spawn(move || write_history(&writer_store, &queue))
-            .ok();
         Self {
+            writer: HistoryWriter::new(store.clone()),
             store,
-            writes,
-            writer: Mutex::new(writer),
         }
     }
 
-    /// Queues a history write; done in place if there is no writer thread.
     fn queue(&self, write: HistoryWrite) {
-        if let Err(std::sync::mpsc::SendError(Write::History(write))) =
-            self.writes.send(Write::History(write))
-        {
-            let _ = self.store.record(&[write]);
-        }
+        self.writer.queue(write);
     }
 
-    /// Waits for every queued write; the first that failed, if any.
+    /// Waits for every queued write; what failed, if anything.
     fn flush(&self) -> Result<(), BackendError> {
-        let (reply, answer) = channel();
-        if self.writes.send(Write::Flush(reply)).is_err() {
-            return Ok(());
-        }
-        match answer.recv() {
-            Ok(None) | Err(_) => Ok(()),
-            Ok(Some(e)) => Err(format!("some of the run's history was not recorded: {e}")),
-        }
-    }
-}
-
-/// The writer thread: commits what is queued in batches, in order, until
-/// the queue closes.
-fn write_history(store: &Store, queue: &Receiver<Write>) {
-    let mut failed: Option<String> = None;
-    let mut batch = Vec::with_capacity(BATCH);
-    let commit = |batch: &mut Vec<HistoryWrite>, failed: &mut Option<String>| {
-        if batch.is_empty() {
-            return;
-        }
-        let errors = match store.record(batch) {
-            Ok(errors) => errors,
-            Err(e) => vec![e],
-        };
-        batch.clear();
-        if failed.is_none() {
-            *failed = errors.first().map(ToString::to_string);
-        }
-    };
-    while let Ok(first) = queue.recv() {
-        // Group commit: after a write, the writer sleeps for a moment and
-        // then commits everything that arrived meanwhile. Sleeping rather
-        // than waiting on the queue means senders never have to wake it:
-        // one wake-up and one commit per window, not per write.
-        if matches!(first, Write::History(_)) {
-            std::thread::sleep(GROUP_WINDOW);
-        }
-        let mut next = Some(first);
-        while let Some(write) = next.take() {
-            match write {
-                Write::History(w) => {
-                    batch.push(w);
-                    if batch.len() >= BATCH {
-                        commit(&mut batch, &mut failed);
-                    }
-                }
-                Write::Flush(reply) => {
-                    commit(&mut batch, &mut failed);
-                    let _ = reply.send(failed.take());
-                }
-            }
-            next = queue.try_recv().ok();
-        }
-        commit(&mut batch, &mut failed);
-    }
-}
-
-impl Drop for StoreBackend {
-    fn drop(&mut self) {
-        // Closing the queue ends the writer once it has written the rest.
-        let (closed, _) = channel();
-        drop(std::mem::replace(&mut self.writes, closed));
-        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = writer.join();
-        }
+        self.writer
+            .flush()
+            .map_err(|e| format!("some of the run's history was not recorded: {e}"))
     }
 }
 

@@ -11,3 +11,4 @@ mod history;
 mod tampering;
 mod traversal;
 mod unusable;
+mod writer;
