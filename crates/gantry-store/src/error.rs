@@ -117,6 +117,20 @@ pub enum StoreError {
     #[error("refusing to write artifact `{name}` into {}: it is a link", path.display())]
     LinkInDestination { name: String, path: PathBuf },
 
+    #[error("run {run} has no job `{wanted}`")]
+    NoSuchJob {
+        run: u64,
+        wanted: String,
+        known: Vec<String>,
+    },
+
+    #[error("run {run} has no step `{wanted}`")]
+    NoSuchStep {
+        run: u64,
+        wanted: String,
+        known: Vec<String>,
+    },
+
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: u64 },
 }
@@ -151,6 +165,13 @@ impl StoreError {
             StoreError::HomeNotAFolder { .. } => Some(
                 "GANTRY_HOME must name a folder (it is created when missing)".into(),
             ),
+            StoreError::NoSuchJob { known, .. } => Some(format!("its jobs: {}", known.join(", "))),
+            StoreError::NoSuchStep { known, .. } => {
+                Some(format!("its steps: {}", known.join(", ")))
+            }
+            StoreError::NotFound { what: "run", .. } => {
+                Some("`gantry runs` lists the recorded runs".into())
+            }
             StoreError::CorruptBlob { .. } | StoreError::MissingBlob { .. } => Some(
                 "the damaged entry was removed from the index; the next save stores it again"
                     .into(),

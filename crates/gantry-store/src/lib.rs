@@ -24,6 +24,7 @@ mod db;
 mod error;
 mod history;
 mod home;
+mod logs;
 mod owner;
 mod paths;
 mod time;
@@ -47,6 +48,7 @@ pub use history::{
     CacheEvent, CacheEventRecord, Conclusion, HistoryWrite, JobRecord, JobRowId, NewJob, NewRun,
     NewStep, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
 };
+pub use logs::{LogSection, LogStep, RunLogs};
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use time::{Clock, Timestamp, system_clock};
 pub use writer::{HistoryError, HistoryWriter};

@@ -1,26 +1,18 @@
 //! `$GANTRY_HOME`: the one folder where gantry keeps state (databases,
 //! logs, caches, keys it generated). Nothing is written anywhere else.
+//! The layout and its resolution are [`gantry_store::Home`]; this module
+//! only builds it from the environment.
 
 use std::path::PathBuf;
 
-/// The environment variable that names the home folder.
-pub const HOME_ENV: &str = "GANTRY_HOME";
-
-/// The home folder: `$GANTRY_HOME`, else the platform's data folder
+/// The home layout from `$GANTRY_HOME`, else the platform's data folder
 /// (`$XDG_DATA_HOME/gantry`, `~/.local/share/gantry`), else `.gantry-home`
-/// in the current folder. It is created by whoever first writes into it.
+/// in the current folder. Nothing is created until something is written.
+pub fn layout() -> gantry_store::Home {
+    gantry_store::Home::from_env()
+}
+
+/// The home folder (see [`layout`]).
 pub fn home() -> PathBuf {
-    if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir).join("gantry");
-    }
-    if let Some(dir) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir)
-            .join(".local")
-            .join("share")
-            .join("gantry");
-    }
-    PathBuf::from(".gantry-home")
+    layout().root().to_path_buf()
 }

@@ -212,3 +212,222 @@ fn an_empty_home_has_no_history_and_is_not_created() {
     assert_eq!(stdout(&out), "no caches\n");
     assert!(!home.exists());
 }
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Snapshot filters: what differs between runs.
+fn redact(text: &str, home: &Path) -> String {
+    let mut text = text.replace(&home.display().to_string(), "[HOME]");
+    for (pattern, with) in [
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"\b\d+\.\ds\b", "[DURATION]"),
+        (r"pid       \d+", "pid       [PID]"),
+        // Compressed sizes depend on the files' times inside the archive.
+        (r"\b\d+ B\b", "[SIZE]"),
+    ] {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, with)
+            .into_owned();
+    }
+    text
+}
+
+#[test]
+fn human_output_of_runs_show_logs_and_cache_list() {
+    let home = tempfile::tempdir().unwrap();
+    let run = record(home.path());
+    let run = run.to_string();
+    for (name, args) in [
+        ("runs", vec!["runs"]),
+        ("runs_show", vec!["runs", "show", run.as_str()]),
+        ("logs", vec!["logs", run.as_str()]),
+        ("cache_list", vec!["cache", "list"]),
+    ] {
+        let out = gantry(home.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        insta::assert_snapshot!(name, redact(&stdout(&out), home.path()));
+    }
+}
+
+/// Runs `gantry runs` and `gantry cache list` against `home` and checks
+/// each fails with exit 2 and an error that names `path` and says `why`.
+fn refused_by_reading_commands(home: &Path, path: &Path, why: &str) {
+    for args in [
+        &["runs"][..],
+        &["cache", "list"],
+        &["runs", "show", "1"],
+        &["logs", "1"],
+    ] {
+        let out = gantry(home, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&path.display().to_string()), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+        assert!(!stdout(&out).contains("no runs recorded"), "{args:?}");
+    }
+}
+
+/// Regression: a gantry.db that is a folder, a link to a device, empty or
+/// foreign read as "no runs recorded yet" (exit 0) or failed deep inside
+/// SQLite; a home that is a file likewise.
+#[test]
+fn an_unusable_database_is_an_exit_2_error_naming_it() {
+    type Case = (&'static str, &'static str, fn(&Path));
+    let make: [Case; 6] = [
+        ("folder", "is a folder", |db| {
+            std::fs::create_dir(db).unwrap()
+        }),
+        ("dev-null", "not a regular file", |db| {
+            std::os::unix::fs::symlink("/dev/null", db).unwrap();
+        }),
+        ("dev-zero", "not a regular file", |db| {
+            std::os::unix::fs::symlink("/dev/zero", db).unwrap();
+        }),
+        ("empty", "empty file", |db| std::fs::write(db, b"").unwrap()),
+        ("foreign", "not an SQLite database", |db| {
+            std::fs::write(db, b"hello, not sqlite\n".repeat(100)).unwrap();
+        }),
+        ("other-program", "another program", |db| {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.execute_batch("CREATE TABLE notes (text TEXT)")
+                .unwrap();
+        }),
+    ];
+    for (case, why, make) in make {
+        let home = tempfile::tempdir().unwrap();
+        let db = home.path().join("gantry.db");
+        make(&db);
+        refused_by_reading_commands(home.path(), &db, why);
+        // Pruning (which creates a store when there is none) refuses too.
+        let out = gantry(home.path(), &["cache", "prune"]);
+        assert_eq!(out.status.code(), Some(2), "{case}: {}", stderr(&out));
+    }
+
+    // A truncated database.
+    let home = tempfile::tempdir().unwrap();
+    record(home.path());
+    let db = home.path().join("gantry.db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.set_len(len / 3).unwrap();
+    drop(file);
+    for args in [&["runs"][..], &["cache", "list"]] {
+        let out = gantry(home.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&db.display().to_string()),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    // GANTRY_HOME a file.
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::write(&home, b"").unwrap();
+    refused_by_reading_commands(&home, &home, "is not a folder");
+}
+
+fn tamper(home: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(home.join("gantry.db")).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+/// Regression: a log path in the database was joined to the home and
+/// opened as it was: an absolute path or `..` printed any file.
+#[test]
+fn a_log_path_in_the_database_that_leaves_the_home_is_not_opened() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, b"TOP SECRET").unwrap();
+    for stored in [
+        secret.display().to_string(),
+        format!("logs/../../../../../../../..{}", secret.display()),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        record(home.path());
+        tamper(
+            home.path(),
+            &format!("UPDATE steps SET log_path = '{stored}' WHERE idx = 0"),
+        );
+        for args in [&["logs", "1"][..], &["runs", "show", "1"]] {
+            let out = gantry(home.path(), args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("refusing the path"),
+                "{}",
+                stderr(&out)
+            );
+            assert!(!stdout(&out).contains("TOP SECRET"));
+        }
+    }
+
+    // A log file replaced by a link out of the home.
+    let home = tempfile::tempdir().unwrap();
+    record(home.path());
+    let log = home.path().join("logs/1/1/0.log");
+    std::fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink(&secret, &log).unwrap();
+    let out = gantry(home.path(), &["logs", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("outside the gantry home"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("TOP SECRET"));
+}
+
+/// Regression: `runs download` joined artifact names read from the
+/// database to DIR, and followed a link in DIR.
+#[test]
+fn runs_download_never_writes_outside_its_folder() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("dir");
+    std::fs::create_dir(&dir).unwrap();
+    for name in ["../escaped", "..", "/tmp/gantry-escaped"] {
+        let home = tempfile::tempdir().unwrap();
+        record(home.path());
+        tamper(
+            home.path(),
+            &format!("UPDATE artifacts SET name = '{name}'"),
+        );
+        let out = gantry(
+            home.path(),
+            &["runs", "download", "1", "-D", dir.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains("artifact name"), "{}", stderr(&out));
+        let entries: Vec<_> = std::fs::read_dir(base.path()).unwrap().collect();
+        assert_eq!(entries.len(), 1, "{name}: something was written beside DIR");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    // A link in the artifact's place inside DIR is not followed.
+    let home = tempfile::tempdir().unwrap();
+    record(home.path());
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("app")).unwrap();
+    let out = gantry(
+        home.path(),
+        &["runs", "download", "1", "-D", dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("it is a link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // And a plain download lands in DIR/<name>.
+    std::fs::remove_file(dir.join("app")).unwrap();
+    let out = gantry(
+        home.path(),
+        &["runs", "download", "1", "-D", dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.join("app/target/app")).unwrap(),
+        b"binary"
+    );
+}

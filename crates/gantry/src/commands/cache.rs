@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use gantry_store::{CacheEntry, PrunePolicy, PruneReport};
-use serde_json::json;
+use gantry_store::{CacheEntry, Home, PrunePolicy, PruneReport};
+use serde::Serialize;
 
 use super::CliError;
 use super::runs::{open_at, open_existing, store_error, table};
@@ -64,14 +64,23 @@ pub struct PruneArgs {
 }
 
 pub fn run(_root: &Path, args: CacheArgs) -> Result<Outcome, CliError> {
+    let home = crate::home::layout();
     match args.command {
-        CacheCommand::List(list) => run_list(list),
-        CacheCommand::Prune(prune) => run_prune(prune),
+        CacheCommand::List(list) => run_list(&home, list),
+        CacheCommand::Prune(prune) => run_prune(&home, prune),
     }
 }
 
-fn run_list(args: ListArgs) -> Result<Outcome, CliError> {
-    let (mut entries, limit) = match open_existing()? {
+/// `gantry cache list --format json`.
+#[derive(Serialize)]
+struct CacheListJson<'a> {
+    caches: &'a [CacheEntry],
+    total_stored_bytes: u64,
+    limit_bytes: u64,
+}
+
+fn run_list(home: &Home, args: ListArgs) -> Result<Outcome, CliError> {
+    let (mut entries, limit) = match open_existing(home)? {
         Some(store) => (
             store.caches().map_err(store_error)?,
             store.options().cache_limit_bytes,
@@ -85,11 +94,11 @@ fn run_list(args: ListArgs) -> Result<Outcome, CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let value = json!({
-                "caches": entries,
-                "total_stored_bytes": total,
-                "limit_bytes": limit,
-            });
+            let value = CacheListJson {
+                caches: &entries,
+                total_stored_bytes: total,
+                limit_bytes: limit,
+            };
             let text = serde_json::to_string_pretty(&value).map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
@@ -136,8 +145,8 @@ fn list_human(entries: &[CacheEntry]) -> String {
     )
 }
 
-fn run_prune(args: PruneArgs) -> Result<Outcome, CliError> {
-    let store = open_at(&crate::home::home())?;
+fn run_prune(home: &Home, args: PruneArgs) -> Result<Outcome, CliError> {
+    let store = open_at(home)?;
     let nothing_chosen = args.max_size.is_none() && args.older_than.is_none() && args.key.is_none();
     let policy = PrunePolicy {
         max_total_bytes: if nothing_chosen {

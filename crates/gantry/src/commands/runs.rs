@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use gantry_store::{
-    CacheEvent, Conclusion, JobRecord, RunDetail, RunId, RunSummary, Store, StoreError,
+    CacheEvent, Conclusion, Home, JobRecord, RunDetail, RunId, RunSummary, Store, StoreError,
+    StoreOptions,
 };
-use serde_json::json;
+use serde::Serialize;
 
 use super::CliError;
 use super::cache::format_bytes;
@@ -63,19 +64,16 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
-/// Opens the store of `$GANTRY_HOME`; `None` when nothing was ever
-/// recorded there (reading commands then create nothing).
-pub(crate) fn open_existing() -> Result<Option<Store>, CliError> {
-    let home = crate::home::home();
-    if !home.join(gantry_store::DATABASE_FILE).is_file() {
-        return Ok(None);
-    }
-    open_at(&home).map(Some)
+/// Opens the store of `home`; `None` when nothing was ever recorded there
+/// (reading commands then create nothing). A database that is there but
+/// unusable, or a home that is not a folder, is an error.
+pub(crate) fn open_existing(home: &Home) -> Result<Option<Store>, CliError> {
+    Store::open_existing(home, StoreOptions::default()).map_err(store_error)
 }
 
-/// Opens (creating) the store under `home`.
-pub(crate) fn open_at(home: &Path) -> Result<Store, CliError> {
-    Store::open(home).map_err(store_error)
+/// Opens (creating) the store of `home`.
+pub(crate) fn open_at(home: &Home) -> Result<Store, CliError> {
+    Store::open_in(home, StoreOptions::default()).map_err(store_error)
 }
 
 pub(crate) fn store_error(e: StoreError) -> CliError {
@@ -84,15 +82,16 @@ pub(crate) fn store_error(e: StoreError) -> CliError {
 }
 
 pub fn run(root: &Path, args: RunsArgs) -> Result<Outcome, CliError> {
+    let home = crate::home::layout();
     match args.command {
-        Some(RunsCommand::Show(show)) => run_show(show),
-        Some(RunsCommand::Download(download)) => run_download(root, download),
-        None => run_list(args.limit, args.format),
+        Some(RunsCommand::Show(show)) => run_show(&home, show),
+        Some(RunsCommand::Download(download)) => run_download(&home, root, download),
+        None => run_list(&home, args.limit, args.format),
     }
 }
 
-fn run_download(root: &Path, args: DownloadArgs) -> Result<Outcome, CliError> {
-    let Some(store) = open_existing()? else {
+fn run_download(home: &Home, root: &Path, args: DownloadArgs) -> Result<Outcome, CliError> {
+    let Some(store) = open_existing(home)? else {
         return Err(CliError::usage(
             format!("there is no run {}: nothing was ever run here", args.id),
             Some("see recorded runs with `gantry runs`".to_string()),
@@ -128,15 +127,21 @@ fn run_download(root: &Path, args: DownloadArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-fn run_list(limit: usize, format: Format) -> Result<Outcome, CliError> {
-    let runs = match open_existing()? {
+/// `gantry runs --format json`.
+#[derive(Serialize)]
+struct RunsJson<'a> {
+    runs: &'a [RunSummary],
+}
+
+fn run_list(home: &Home, limit: usize, format: Format) -> Result<Outcome, CliError> {
+    let runs = match open_existing(home)? {
         Some(store) => store.runs(limit).map_err(store_error)?,
         None => Vec::new(),
     };
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&json!({ "runs": runs }))
+            let text = serde_json::to_string_pretty(&RunsJson { runs: &runs })
                 .map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
@@ -232,8 +237,8 @@ pub(crate) fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) ->
     out
 }
 
-fn run_show(args: ShowArgs) -> Result<Outcome, CliError> {
-    let detail = match open_existing()? {
+fn run_show(home: &Home, args: ShowArgs) -> Result<Outcome, CliError> {
+    let detail = match open_existing(home)? {
         Some(store) => store.run(args.id).map_err(store_error)?,
         None => None,
     };
