@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use crate::common::{strings, write_tree};
-use gantry_store::{CacheEvent, Conclusion, NewJob, NewRun, NewStep, Store};
+use gantry_store::{CacheEvent, Conclusion, NewJob, NewRun, NewStep, PrunePolicy, Store};
 
 const CHILD_HOME: &str = "GANTRY_STORE_TEST_WRITER_HOME";
 const CHILD_ID: &str = "GANTRY_STORE_TEST_WRITER_ID";
@@ -87,6 +87,9 @@ fn writer(store: &Store, id: &str, work: &Path) {
                 .upload_artifact(run, "out", work, &strings(&["own"]), None)
                 .unwrap();
         }
+        // Pruning takes the write lock and deletes blob files while the
+        // others save and restore.
+        store.prune_caches(&PrunePolicy::default()).unwrap();
         store.finish_job(job, Conclusion::Success, &[]).unwrap();
         store.finish_run(run, Conclusion::Success).unwrap();
     }
