@@ -29,6 +29,28 @@ const MAX_KEYS: usize = 10;
 /// Temporary blob files older than this are leftovers of a crash.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// Cache entries as `gantry cache list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheList {
+    pub caches: Vec<CacheEntry>,
+    /// Compressed bytes of the entries listed.
+    pub total_stored_bytes: u64,
+    /// The store's cache limit.
+    pub limit_bytes: u64,
+}
+
+impl CacheList {
+    /// The list of `caches` under a limit (an empty home lists nothing
+    /// under the default limit).
+    pub fn new(caches: Vec<CacheEntry>, limit_bytes: u64) -> CacheList {
+        CacheList {
+            total_stored_bytes: caches.iter().map(|e| e.stored_size).sum(),
+            caches,
+            limit_bytes,
+        }
+    }
+}
+
 /// A cache entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CacheEntry {
@@ -432,6 +454,16 @@ impl Store {
             }
             Ok(out)
         })
+    }
+
+    /// The cache entries whose key starts with `key_prefix` (all for
+    /// `None`), most recently used first, with their total and the limit.
+    pub fn cache_list(&self, key_prefix: Option<&str>) -> Result<CacheList, StoreError> {
+        let mut caches = self.caches()?;
+        if let Some(prefix) = key_prefix {
+            caches.retain(|e| e.key.starts_with(prefix));
+        }
+        Ok(CacheList::new(caches, self.options.cache_limit_bytes))
     }
 
     /// Removes cache entries by `policy`, expired artifacts, blobs nothing

@@ -40,7 +40,7 @@ pub use archive::{ArchiveStats, pack, unpack};
 pub use artifacts::{ArtifactInfo, DEFAULT_RETENTION_DAYS};
 pub use blobs::{BlobInfo, BlobReader, BlobWriter, Blobs, COMPRESSION_LEVEL, Digest, PendingBlob};
 pub use cache::{
-    CacheEntry, DEFAULT_CACHE_LIMIT, PrunePolicy, PruneReport, RestoredCache, SavedCache,
+    CacheEntry, CacheList, DEFAULT_CACHE_LIMIT, PrunePolicy, PruneReport, RestoredCache, SavedCache,
 };
 pub use db::{MIGRATIONS, Migration, schema_version};
 pub use error::StoreError;

@@ -7,8 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use gantry_store::{CacheEntry, Home, PrunePolicy, PruneReport};
-use serde::Serialize;
+use gantry_store::{CacheEntry, CacheList, Home, PrunePolicy, PruneReport};
 
 use super::CliError;
 use super::runs::{open_at, open_existing, store_error, table};
@@ -71,42 +70,23 @@ pub fn run(_root: &Path, args: CacheArgs) -> Result<Outcome, CliError> {
     }
 }
 
-/// `gantry cache list --format json`.
-#[derive(Serialize)]
-struct CacheListJson<'a> {
-    caches: &'a [CacheEntry],
-    total_stored_bytes: u64,
-    limit_bytes: u64,
-}
-
 fn run_list(home: &Home, args: ListArgs) -> Result<Outcome, CliError> {
-    let (mut entries, limit) = match open_existing(home)? {
-        Some(store) => (
-            store.caches().map_err(store_error)?,
-            store.options().cache_limit_bytes,
-        ),
-        None => (Vec::new(), gantry_store::DEFAULT_CACHE_LIMIT),
+    let list = match open_existing(home)? {
+        Some(store) => store.cache_list(args.key.as_deref()).map_err(store_error)?,
+        None => CacheList::new(Vec::new(), gantry_store::DEFAULT_CACHE_LIMIT),
     };
-    if let Some(prefix) = &args.key {
-        entries.retain(|e| e.key.starts_with(prefix.as_str()));
-    }
-    let total: u64 = entries.iter().map(|e| e.stored_size).sum();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let value = CacheListJson {
-                caches: &entries,
-                total_stored_bytes: total,
-                limit_bytes: limit,
-            };
-            let text = serde_json::to_string_pretty(&value).map_err(std::io::Error::from)?;
+            let text = serde_json::to_string_pretty(&list).map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
         Format::Human => {
+            let entries = &list.caches;
             if entries.is_empty() {
                 writeln!(out, "no caches")?;
             } else {
-                out.write_all(list_human(&entries).as_bytes())?;
+                out.write_all(list_human(entries).as_bytes())?;
                 writeln!(
                     out,
                     "{} {}, {} of {}",
@@ -116,8 +96,8 @@ fn run_list(home: &Home, args: ListArgs) -> Result<Outcome, CliError> {
                     } else {
                         "entries"
                     },
-                    format_bytes(total),
-                    format_bytes(limit)
+                    format_bytes(list.total_stored_bytes),
+                    format_bytes(list.limit_bytes)
                 )?;
             }
         }
