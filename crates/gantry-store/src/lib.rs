@@ -302,5 +302,6 @@ mod tests {
     fn a_store_can_be_shared_between_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<super::Store>();
+        shared::<super::HistoryWriter>();
     }
 }

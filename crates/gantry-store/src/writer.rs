@@ -69,8 +69,9 @@ enum Message {
 /// order. `Send` and `Sync`.
 pub struct HistoryWriter {
     store: Arc<Store>,
-    messages: Mutex<Option<Sender<Message>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// `None` when there is no writer thread (or it was stopped).
+    messages: Option<Sender<Message>>,
+    thread: Option<JoinHandle<()>>,
     /// Failures of writes done in place (when there is no writer thread).
     inline_failures: Mutex<Vec<StoreError>>,
 }
@@ -93,8 +94,8 @@ impl HistoryWriter {
             .ok();
         HistoryWriter {
             store,
-            messages: Mutex::new(thread.is_some().then_some(messages)),
-            thread: Mutex::new(thread),
+            messages: thread.is_some().then_some(messages),
+            thread,
             inline_failures: Mutex::new(Vec::new()),
         }
     }
@@ -107,16 +108,13 @@ impl HistoryWriter {
     /// Queues a write; its failure, if any, comes back from the next
     /// [`HistoryWriter::flush`].
     pub fn queue(&self, write: HistoryWrite) {
-        let unsent = {
-            let messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
-            match messages.as_ref() {
-                Some(tx) => match tx.send(Message::Write(write)) {
-                    Ok(()) => None,
-                    Err(std::sync::mpsc::SendError(Message::Write(w))) => Some(w),
-                    Err(_) => None,
-                },
-                None => Some(write),
-            }
+        let unsent = match self.messages.as_ref() {
+            Some(tx) => match tx.send(Message::Write(write)) {
+                Ok(()) => None,
+                Err(std::sync::mpsc::SendError(Message::Write(w))) => Some(w),
+                Err(_) => None,
+            },
+            None => Some(write),
         };
         if let Some(write) = unsent {
             let failures = match self.store.record(std::slice::from_ref(&write)) {
@@ -139,12 +137,7 @@ impl HistoryWriter {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        let sender = self
-            .messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(sender) = sender {
+        if let Some(sender) = self.messages.as_ref() {
             let (reply, answer) = channel();
             if sender.send(Message::Flush(reply)).is_err() {
                 return Err(HistoryError::WriterStopped);
@@ -163,26 +156,18 @@ impl HistoryWriter {
 
     /// Commits everything queued, stops the thread, and returns what
     /// failed since the last flush.
-    pub fn finish(self) -> Result<(), HistoryError> {
+    pub fn finish(mut self) -> Result<(), HistoryError> {
         let flushed = self.flush();
         self.stop();
         flushed
     }
 
-    fn stop(&self) {
+    fn stop(&mut self) {
         // Closing the queue ends the writer once it has written the rest.
-        drop(
-            self.messages
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
-        if let Some(thread) = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
+        drop(self.messages.take());
+        if let Some(thread) = self.thread.take() {
+            // A writer that panicked has nothing left to write; what it
+            // failed to answer was reported as `WriterStopped`.
             let _ = thread.join();
         }
     }
