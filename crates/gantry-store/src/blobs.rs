@@ -89,10 +89,16 @@ impl fmt::Debug for Digest {
     }
 }
 
+/// Text that is not a BLAKE3 digest (64 hex digits, optionally after
+/// `blake3:`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a BLAKE3 digest")]
+pub struct ParseDigestError(pub String);
+
 impl FromStr for Digest {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Digest, String> {
-        Digest::from_hex(s).ok_or_else(|| format!("`{s}` is not a BLAKE3 digest"))
+    type Err = ParseDigestError;
+    fn from_str(s: &str) -> Result<Digest, ParseDigestError> {
+        Digest::from_hex(s).ok_or_else(|| ParseDigestError(s.to_string()))
     }
 }
 

@@ -13,6 +13,14 @@ use crate::error::StoreError;
 use crate::time::Timestamp;
 use crate::{Store, TxError, from_sql_int, owner, sql_int};
 
+/// Text that is not a run, job or step number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a {what} id")]
+pub struct ParseIdError {
+    pub text: String,
+    pub what: &'static str,
+}
+
 macro_rules! row_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
@@ -27,13 +35,16 @@ macro_rules! row_id {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = ParseIdError;
+            fn from_str(s: &str) -> Result<Self, ParseIdError> {
                 s.trim()
                     .trim_start_matches('#')
                     .parse::<u64>()
                     .map($name)
-                    .map_err(|_| format!("`{s}` is not a {} id", $what))
+                    .map_err(|_| ParseIdError {
+                        text: s.to_string(),
+                        what: $what,
+                    })
             }
         }
     };

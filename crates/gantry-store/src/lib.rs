@@ -38,7 +38,10 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use archive::{ArchiveStats, pack, unpack};
 pub use artifacts::{ArtifactInfo, DEFAULT_RETENTION_DAYS};
-pub use blobs::{BlobInfo, BlobReader, BlobWriter, Blobs, COMPRESSION_LEVEL, Digest, PendingBlob};
+pub use blobs::{
+    BlobInfo, BlobReader, BlobWriter, Blobs, COMPRESSION_LEVEL, Digest, ParseDigestError,
+    PendingBlob,
+};
 pub use cache::{
     CacheEntry, CacheList, DEFAULT_CACHE_LIMIT, PrunePolicy, PruneReport, RestoredCache, SavedCache,
 };
@@ -46,7 +49,7 @@ pub use db::{MIGRATIONS, Migration, schema_version};
 pub use error::StoreError;
 pub use history::{
     CacheEvent, CacheEventRecord, Conclusion, HistoryWrite, JobRecord, JobRowId, NewJob, NewRun,
-    NewStep, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
+    NewStep, ParseIdError, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
 };
 pub use logs::{LogSection, LogStep, RunLogs};
 pub use paths::{EntryKind, PathEntry, PathPatterns};
