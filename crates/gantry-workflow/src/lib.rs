@@ -24,6 +24,7 @@ pub mod filter;
 pub mod graph;
 pub mod matrix;
 pub mod model;
+pub mod numbers;
 mod read;
 mod source;
 pub mod yaml;

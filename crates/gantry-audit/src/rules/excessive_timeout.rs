@@ -1,6 +1,6 @@
 //! `excessive-timeout`: timeouts so long they protect nothing.
 
-use gantry_workflow::model::{JobKind, OrExpr, Spanned};
+use gantry_workflow::model::{JobKind, OrExpr, Spanned, TimeoutMinutes};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -26,8 +26,9 @@ impl super::Rule for Rule {
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let max: Option<f64> = ctx.config.setting("max-minutes").unwrap_or_default();
         let max = max.unwrap_or(120.0);
-        let mut check = |timeout: &Spanned<OrExpr<f64>>, whose: String| {
+        let mut check = |timeout: &Spanned<OrExpr<TimeoutMinutes>>, whose: String| {
             if let OrExpr::Value(minutes) = timeout.value
+                && let minutes = minutes.minutes()
                 && minutes > max
             {
                 out.push(ctx.finding(

@@ -20,6 +20,7 @@ pub use workflow::read_workflow;
 use crate::contexts::Place;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, did_you_mean};
 use crate::model::{Env, EnvValue, OrExpr, Spanned, Text};
+use crate::numbers::{MaxParallel, RangeError, TimeoutMinutes};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Node, NodeKind};
 
@@ -493,6 +494,50 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// A number checked by `check` (a range), or an expression checked
+    /// when it is evaluated. A number out of range is an error at its value.
+    fn bounded<T>(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+        check: impl FnOnce(f64) -> Result<T, RangeError>,
+    ) -> Option<Spanned<OrExpr<T>>> {
+        let read = self.number_or_expr(node, place)?;
+        match read.value {
+            OrExpr::Expr(text) => Some(Spanned::new(OrExpr::Expr(text), read.span)),
+            OrExpr::Value(n) => match check(n) {
+                Ok(value) => Some(Spanned::new(OrExpr::Value(value), read.span)),
+                Err(err) => {
+                    self.push(
+                        Diagnostic::error("number-range", read.span, err.to_string())
+                            .with_label("out of range")
+                            .with_hint(err.hint()),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// A `timeout-minutes` (or `cancel-timeout-minutes`) value.
+    fn timeout(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+        what: &'static str,
+    ) -> Option<Spanned<OrExpr<TimeoutMinutes>>> {
+        self.bounded(node, place, |n| TimeoutMinutes::new(what, n))
+    }
+
+    /// A `strategy.max-parallel` value.
+    fn max_parallel(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+    ) -> Option<Spanned<OrExpr<MaxParallel>>> {
+        self.bounded(node, place, MaxParallel::new)
     }
 
     /// A string or a sequence of strings.
