@@ -15,13 +15,16 @@
 //! ```
 
 pub mod calls;
+pub mod check;
 pub mod contexts;
 pub mod cron;
 mod diagnostic;
 mod discover;
 pub mod events;
+mod file;
 pub mod filter;
 pub mod graph;
+pub mod local;
 pub mod matrix;
 pub mod model;
 pub mod numbers;
@@ -31,6 +34,7 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, FileDiagnostics, Severity, did_you_mean};
 pub use discover::{FileKind, discover, file_kind};
+pub use file::{FileError, read_source};
 pub use model::{Action, Job, Step, Workflow};
 pub use read::{Parsed, ReadOptions, read_action, read_workflow};
 pub use source::{Position, SourceFile, Span};

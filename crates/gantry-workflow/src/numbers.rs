@@ -21,18 +21,23 @@ pub const MAX_PARALLEL: u32 = i32::MAX as u32;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RangeError {
-    #[error("{what} must be a number, not {value}")]
+    #[error("{what} must be a number, not {}", shown(*value))]
     NotANumber { what: &'static str, value: f64 },
-    #[error("{what} must be greater than 0, not {value}")]
+    #[error("{what} must be greater than 0, not {}", shown(*value))]
     NotPositive { what: &'static str, value: f64 },
-    #[error("{what} must be a whole number, not {value}")]
+    #[error("{what} must be a whole number, not {}", shown(*value))]
     NotWhole { what: &'static str, value: f64 },
-    #[error("{what} must be at most {max}, not {value}")]
+    #[error("{what} must be at most {max}, not {}", shown(*value))]
     TooLarge {
         what: &'static str,
         max: f64,
         value: f64,
     },
+}
+
+/// A number as GitHub shows it (`1E+300`, `NaN`, `Infinity`).
+fn shown(value: f64) -> String {
+    gantry_expr::Value::Number(value).to_display_string()
 }
 
 impl RangeError {
@@ -164,6 +169,15 @@ mod tests {
         assert_eq!(
             TimeoutMinutes::new("timeout-minutes", 0.5).map(TimeoutMinutes::duration),
             Ok(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn messages_show_numbers_briefly() {
+        let err = TimeoutMinutes::new("timeout-minutes", 1e300).err();
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some("timeout-minutes must be at most 50400, not 1E+300".to_string())
         );
     }
 

@@ -10,7 +10,8 @@ use gantry_audit::{
     Config, Finding, Persona, RULES, Severity, Target, apply_fixes, audit, rule_ids,
 };
 use gantry_workflow::{
-    Diagnostic, FileKind, ReadOptions, SourceFile, file_kind, read_action, read_workflow,
+    Diagnostic, FileKind, ReadOptions, SourceFile, file_kind, read_action, read_source,
+    read_workflow,
 };
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
@@ -261,7 +262,25 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
     let mut diff = String::new();
     for path in &files {
         let name = display_path(root, path);
-        let text = read_text(path)?;
+        // Unreadable files are reported as `validate` reports them.
+        let text = match read_source(path, name.clone(), ReadOptions::default().max_file_size) {
+            Ok(source) => source.text().to_string(),
+            Err(err) => {
+                invalid = true;
+                let file = err.to_file_diagnostics(name);
+                for d in &file.diagnostics {
+                    eprint!(
+                        "{}",
+                        render::diagnostic_human(
+                            &file.source,
+                            d,
+                            render::color(std::io::stderr().is_terminal())
+                        )
+                    );
+                }
+                continue;
+            }
+        };
         let kind = file_kind(path);
         let (source, mut findings) = match audit_text(name.clone(), text.clone(), kind, &config) {
             Ok(found) => found,
