@@ -59,3 +59,59 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     files.dedup();
     Ok(files)
 }
+
+/// Why the files to check could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListError {
+    #[error("failed to read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to read {}: no such file or directory", path.display())]
+    NotFound { path: PathBuf },
+}
+
+/// The files `validate` and `audit` check: those named (relative to
+/// `root`), each folder named by its workflow and action files and the
+/// YAML files directly in it, or, when nothing is named, the repository's
+/// ([`discover`]).
+pub fn files_to_check(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
+    let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, ListError> {
+        let mut found = discover(dir).map_err(|source| ListError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        // A folder of workflows named directly.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if p.is_file() && is_yaml(&p) && !found.contains(&p) {
+                    found.push(p);
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    };
+    if paths.is_empty() {
+        return read_dir(root);
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let path = if path.is_absolute() {
+            path.clone()
+        } else {
+            root.join(path)
+        };
+        if path.is_dir() {
+            out.extend(read_dir(&path)?);
+        } else if path.is_file() {
+            out.push(path);
+        } else {
+            return Err(ListError::NotFound { path });
+        }
+    }
+    Ok(out)
+}

@@ -350,3 +350,26 @@ fn plan_and_audit_report_invalid_utf8_with_the_offset_validate_gives() {
         );
     }
 }
+
+/// Regression: a local action reached through a symbolic link that points
+/// out of the repository was accepted.
+#[cfg(unix)]
+#[test]
+fn validate_refuses_local_actions_linked_from_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join(".github/actions")).unwrap();
+    write(
+        &dir.path().join("outside/action.yml"),
+        b"name: x\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n",
+    );
+    std::os::unix::fs::symlink(dir.path().join("outside"), repo.join(".github/actions/x")).unwrap();
+    write(
+        &repo.join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/x\n",
+    );
+    let (code, found) = validate_json(&[".github/workflows/ci.yml"], &repo);
+    assert_eq!(code, 1);
+    assert_eq!(found, [("local-ref-escapes".to_string(), 6, 15)]);
+}

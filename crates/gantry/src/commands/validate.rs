@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use gantry_workflow::check::{FileToCheck, Summary, validate};
-use gantry_workflow::{FileKind, ReadOptions, discover};
+use gantry_workflow::{FileKind, ListError, ReadOptions, files_to_check};
 use serde::Serialize;
 
 use super::{CliError, display_path};
@@ -14,51 +14,14 @@ use crate::render;
 
 /// The files named on the command line, or the repository's.
 pub(super) fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, CliError> {
-        let mut found = discover(dir).map_err(|source| CliError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        // A folder of workflows named directly.
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let p = entry.path();
-                if p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
-                    && !found.contains(&p)
-                {
-                    found.push(p);
-                }
-            }
-        }
-        found.sort();
-        Ok(found)
-    };
-    if paths.is_empty() {
-        return read_dir(root);
-    }
-    let mut out = Vec::new();
-    for path in paths {
-        let path = if path.is_absolute() {
-            path.clone()
-        } else {
-            root.join(path)
-        };
-        if path.is_dir() {
-            out.extend(read_dir(&path)?);
-        } else if path.is_file() {
-            out.push(path);
-        } else {
-            return Err(CliError::Read {
-                path,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no such file or directory",
-                ),
-            });
-        }
-    }
-    Ok(out)
+    files_to_check(root, paths).map_err(|err| match err {
+        ListError::Read { path, source } => CliError::Read { path, source },
+        ListError::NotFound { path } => CliError::Read {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        },
+        other => CliError::usage(other.to_string(), None),
+    })
 }
 
 #[derive(Serialize)]
