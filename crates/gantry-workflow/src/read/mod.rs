@@ -596,9 +596,20 @@ pub(crate) fn is_expression(s: &str) -> bool {
     t.starts_with("${{") && t.ends_with("}}")
 }
 
+/// Why a job or step id is refused (GitHub's messages).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum IdError {
+    #[error(
+        "The identifier '{0}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters."
+    )]
+    Invalid(String),
+    #[error("The identifier '{0}' is invalid. IDs starting with '__' are reserved.")]
+    Reserved(String),
+}
+
 /// Checks a job or step id: letters, digits, `_` and `-`, starting with a
 /// letter or `_`, shorter than 100 characters, not starting with `__`.
-pub(crate) fn check_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_id(id: &str) -> Result<(), IdError> {
     let mut chars = id.chars();
     let valid = id.len() < 100
         && chars
@@ -606,14 +617,10 @@ pub(crate) fn check_id(id: &str) -> Result<(), String> {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
-        return Err(format!(
-            "The identifier '{id}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters."
-        ));
+        return Err(IdError::Invalid(id.to_string()));
     }
     if id.starts_with("__") {
-        return Err(format!(
-            "The identifier '{id}' is invalid. IDs starting with '__' are reserved."
-        ));
+        return Err(IdError::Reserved(id.to_string()));
     }
     Ok(())
 }

@@ -739,7 +739,7 @@ impl Reader {
             }
             if let Err(message) = check_id(&id.value) {
                 self.push(
-                    Diagnostic::error("invalid-id", id.span, message)
+                    Diagnostic::error("invalid-id", id.span, message.to_string())
                         .with_hint("rename the job, e.g. `build-linux`"),
                 );
                 continue;
@@ -1336,9 +1336,10 @@ impl Reader {
                         match check_id(&id.value) {
                             Ok(()) => step.id = Some(id),
                             Err(message) => self.push(
-                                Diagnostic::error("invalid-id", id.span, message).with_hint(
-                                    "use letters, digits, `_` and `-`, e.g. `build-image`",
-                                ),
+                                Diagnostic::error("invalid-id", id.span, message.to_string())
+                                    .with_hint(
+                                        "use letters, digits, `_` and `-`, e.g. `build-image`",
+                                    ),
                             ),
                         }
                     }
