@@ -71,6 +71,10 @@ pub enum ListError {
     },
     #[error("failed to read {}: no such file or directory", path.display())]
     NotFound { path: PathBuf },
+    /// A workflow named by `plan` or `run` that is neither a path nor a
+    /// file under `.github/workflows`.
+    #[error("no workflow '{}'", name.display())]
+    NoWorkflow { name: PathBuf, dir: PathBuf },
 }
 
 /// The files `validate` and `audit` check: those named (relative to
@@ -114,4 +118,45 @@ pub fn files_to_check(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, Li
         }
     }
     Ok(out)
+}
+
+/// The workflows `plan` and `run` use: each name as a path (relative to
+/// `root`) or a file under `.github/workflows`, or, when none is named, the
+/// YAML files of `.github/workflows`, sorted.
+pub fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
+    let dir = root.join(".github").join("workflows");
+    if names.is_empty() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ListError::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && is_yaml(p))
+            .collect();
+        files.sort();
+        return Ok(files);
+    }
+    names
+        .iter()
+        .map(|name| {
+            let direct = if name.is_absolute() {
+                name.clone()
+            } else {
+                root.join(name)
+            };
+            if direct.is_file() {
+                return Ok(direct);
+            }
+            let in_dir = dir.join(name);
+            if in_dir.is_file() {
+                return Ok(in_dir);
+            }
+            Err(ListError::NoWorkflow {
+                name: name.clone(),
+                dir: dir.clone(),
+            })
+        })
+        .collect()
 }

@@ -33,7 +33,7 @@ mod source;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, FileDiagnostics, Severity, did_you_mean};
-pub use discover::{FileKind, ListError, discover, file_kind, files_to_check};
+pub use discover::{FileKind, ListError, discover, file_kind, files_to_check, workflow_files};
 pub use file::{FileError, read_source};
 pub use model::{Action, Job, Step, Workflow};
 pub use read::{Parsed, ReadOptions, read_action, read_workflow};
