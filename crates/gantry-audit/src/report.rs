@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gantry_workflow::check::FileToCheck;
 use gantry_workflow::{
-    Diagnostic, FileDiagnostics, FileKind, ReadOptions, SourceFile, file_kind, read_action,
+    Diagnostic, FileDiagnostics, FileKind, Parsed, ReadOptions, SourceFile, file_kind, read_action,
     read_source, read_workflow,
 };
 
@@ -84,35 +84,34 @@ fn audit_text(
     options: &ReadOptions,
 ) -> Result<(Arc<SourceFile>, Vec<Finding>), FileDiagnostics> {
     let source = SourceFile::new(name, text);
-    let errors_of = |file: FileDiagnostics| FileDiagnostics {
-        source: file.source,
-        diagnostics: file
-            .diagnostics
-            .into_iter()
-            .filter(Diagnostic::is_error)
-            .collect(),
-    };
-    let (errors, findings) = match kind {
-        FileKind::Workflow => {
-            let parsed = read_workflow(source.clone(), options);
-            let errors = errors_of(parsed.diagnostics);
-            let findings = parsed
-                .value
-                .filter(|_| errors.diagnostics.is_empty())
-                .map(|w| audit(Target::Workflow(&w), &source, config));
-            (errors, findings)
-        }
-        FileKind::Action => {
-            let parsed = read_action(source.clone(), options);
-            let errors = errors_of(parsed.diagnostics);
-            let findings = parsed
-                .value
-                .filter(|_| errors.diagnostics.is_empty())
-                .map(|a| audit(Target::Action(&a), &source, config));
-            (errors, findings)
-        }
-    };
-    findings.map(|f| (source, f)).ok_or(errors)
+    let findings = match kind {
+        FileKind::Workflow => findings_of(read_workflow(source.clone(), options), |w| {
+            audit(Target::Workflow(w), &source, config)
+        }),
+        FileKind::Action => findings_of(read_action(source.clone(), options), |a| {
+            audit(Target::Action(a), &source, config)
+        }),
+    }?;
+    Ok((source, findings))
+}
+
+/// The findings of a file read without errors, or its errors.
+fn findings_of<T>(
+    parsed: Parsed<T>,
+    run: impl FnOnce(&T) -> Vec<Finding>,
+) -> Result<Vec<Finding>, FileDiagnostics> {
+    match parsed.value {
+        Some(value) if !parsed.diagnostics.has_errors() => Ok(run(&value)),
+        _ => Err(FileDiagnostics {
+            source: parsed.diagnostics.source,
+            diagnostics: parsed
+                .diagnostics
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        }),
+    }
 }
 
 /// Audits `files` in order.
