@@ -71,30 +71,20 @@ impl<'a> Ctx<'a> {
     /// Every step: of every job of a workflow, or of a composite action,
     /// including the steps nested in `parallel:` groups.
     pub fn steps(&self) -> Vec<StepRef<'a>> {
-        fn push<'a>(job: Option<&'a Job>, steps: &'a [Step], out: &mut Vec<StepRef<'a>>) {
-            for step in steps {
-                out.push(StepRef { job, step });
-                if let StepAction::Parallel(inner) = &step.action {
-                    push(job, inner, out);
-                }
-            }
-        }
-        let mut out = Vec::new();
         match self.target {
-            Target::Workflow(w) => {
-                for job in w.jobs.values() {
-                    if let JobKind::Steps(steps) = &job.kind {
-                        push(Some(job), &steps.steps, &mut out);
-                    }
-                }
-            }
-            Target::Action(a) => {
-                if let Some(Runs::Composite { steps }) = &a.runs {
-                    push(None, steps, &mut out);
-                }
-            }
+            Target::Workflow(w) => w
+                .jobs
+                .values()
+                .flat_map(|job| match &job.kind {
+                    JobKind::Steps(steps) => walk_steps(Some(job), &steps.steps),
+                    JobKind::Call(_) => Vec::new(),
+                })
+                .collect(),
+            Target::Action(a) => match &a.runs {
+                Some(Runs::Composite { steps }) => walk_steps(None, steps),
+                _ => Vec::new(),
+            },
         }
-        out
     }
 
     /// A finding of `meta` at `span`, with the configured severity.
@@ -123,6 +113,22 @@ impl<'a> Ctx<'a> {
     pub fn text(&self) -> &'a str {
         self.source.text()
     }
+}
+
+/// The steps of `steps` in order, each `parallel:` group followed by the
+/// steps it holds.
+pub(crate) fn walk_steps<'a>(job: Option<&'a Job>, steps: &'a [Step]) -> Vec<StepRef<'a>> {
+    fn push<'a>(job: Option<&'a Job>, steps: &'a [Step], out: &mut Vec<StepRef<'a>>) {
+        for step in steps {
+            out.push(StepRef { job, step });
+            if let StepAction::Parallel(inner) = &step.action {
+                push(job, inner, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    push(job, steps, &mut out);
+    out
 }
 
 /// Whether an event name is among the workflow's triggers.

@@ -24,12 +24,14 @@ mod context;
 pub mod edit;
 mod expr;
 mod finding;
+mod report;
 pub mod rules;
 mod suppress;
 
 pub use config::{Config, ConfigError, Persona};
 pub use context::{Ctx, StepRef, Target};
 pub use finding::{Confidence, Edit, Finding, Fix, Severity};
+pub use report::{AuditOptions, AuditReport, AuditedFile, FixRefused, audit_files};
 pub use rules::{RULES, Rule, RuleMeta};
 
 use gantry_workflow::SourceFile;

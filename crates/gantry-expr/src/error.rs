@@ -300,3 +300,26 @@ mod tests {
         );
     }
 }
+
+/// Why [`evaluate_text`](crate::evaluate_text) failed: the text did not
+/// parse (as an expression or a template), or its evaluation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TextError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+impl TextError {
+    /// The bytes of the text a parse error is about.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            TextError::Parse(e) => Some(e.span()),
+            TextError::Template(_) | TextError::Eval(_) => None,
+        }
+    }
+}

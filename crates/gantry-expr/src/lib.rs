@@ -60,9 +60,29 @@ pub use allowed::{Allowed, FunctionSignature, KNOWN_CONTEXTS, MAX_ARGS, STATUS_F
 pub use ast::{BinaryOp, Expr, ExprKind, Reference, Span, is_status_function};
 pub use condition::{Condition, parse_condition};
 pub use context::{Context, MapContext};
-pub use error::{EvalError, JsonError, ParseError, ParseErrorKind, TemplateError};
+pub use error::{EvalError, JsonError, ParseError, ParseErrorKind, TemplateError, TextError};
 pub use eval::evaluate;
 pub use memory::MAX_MEMORY_BYTES;
 pub use parser::{MAX_DEPTH, MAX_LENGTH, parse};
 pub use template::{Segment, Template, TemplateExpression, parse_template, parse_template_with};
 pub use value::{Object, Value};
+
+/// Evaluates text as `gantry eval` does: a string holding `${{ }}` is a
+/// template, anything else one expression (every context and function
+/// allowed).
+///
+/// ```
+/// use gantry_expr::{MapContext, Value, evaluate_text};
+///
+/// let ctx = MapContext::default();
+/// assert_eq!(evaluate_text("1 == 1", &ctx)?, Value::Bool(true));
+/// assert_eq!(evaluate_text("a${{ 1 }}", &ctx)?, Value::String("a1".into()));
+/// # Ok::<(), gantry_expr::TextError>(())
+/// ```
+pub fn evaluate_text(text: &str, context: &dyn Context) -> Result<Value, TextError> {
+    if text.contains("${{") {
+        Ok(parse_template(text)?.evaluate(context)?)
+    } else {
+        Ok(evaluate(&parse(text, &Allowed::any())?, context)?)
+    }
+}

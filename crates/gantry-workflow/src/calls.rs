@@ -9,20 +9,32 @@
 //! up to a depth limit.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
+use crate::file::{FileError, read_source};
+use crate::local::{LocalRefError, resolve_local};
 use crate::model::*;
 use crate::read::{ReadOptions, read_workflow};
 use crate::source::{SourceFile, Span};
 use crate::yaml::NodeKind;
 
+/// Why a called workflow could not be found.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    #[error(transparent)]
+    Local(#[from] LocalRefError),
+    #[error("cannot read '{path}': {source}")]
+    Read { path: String, source: FileError },
+}
+
 /// Finds the text of a called workflow.
 pub trait Resolver {
     /// The file name to report and the text of the workflow `uses` names;
     /// `Ok(None)` when it cannot be known here (a remote repository).
-    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, String>;
+    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, ResolveError>;
 }
 
 /// A resolver over texts held in memory, keyed by the `uses` string.
@@ -38,56 +50,51 @@ impl MapResolver {
 }
 
 impl Resolver for MapResolver {
-    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, String> {
+    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, ResolveError> {
         Ok(self.files.get(uses).map(|t| (uses.to_string(), t.clone())))
     }
 }
 
-/// Resolves `./` references inside a repository on disk; remote references
-/// are not known offline.
+/// Resolves `./` and `$/` references inside a repository on disk through
+/// [`resolve_local`] (so nothing outside it is read); remote references are
+/// not known offline.
 #[derive(Debug)]
 pub struct LocalResolver {
     root: PathBuf,
+    max_file_size: usize,
 }
 
 impl LocalResolver {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            max_file_size: ReadOptions::default().max_file_size,
+        }
     }
 
     /// The file a local reference names, refusing any path that leaves the
     /// repository.
-    pub fn path_of(&self, uses: &str) -> Result<Option<PathBuf>, String> {
-        let Some(relative) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
-            return Ok(None);
-        };
-        let relative = Path::new(relative);
-        if relative
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return Err(format!(
-                "'{uses}' leaves the repository; a local reference may not use `..` or an absolute path"
-            ));
-        }
-        Ok(Some(self.root.join(relative)))
+    pub fn path_of(&self, uses: &str) -> Result<Option<PathBuf>, LocalRefError> {
+        resolve_local(&self.root, uses)
     }
 }
 
 impl Resolver for LocalResolver {
-    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, String> {
+    fn resolve(&self, uses: &str) -> Result<Option<(String, String)>, ResolveError> {
         let Some(path) = self.path_of(uses)? else {
             return Ok(None);
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some((
-                path.strip_prefix(&self.root)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string(),
-                text,
-            ))),
-            Err(err) => Err(format!("cannot read '{}': {err}", path.display())),
+        let name = path
+            .strip_prefix(&self.root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        match read_source(&path, name.clone(), self.max_file_size) {
+            Ok(source) => Ok(Some((name, source.text().to_string()))),
+            Err(source) => Err(ResolveError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 }
@@ -211,11 +218,19 @@ fn check_workflow(
         let (name, text) = match resolver.resolve(&call.uses.value) {
             Ok(Some(found)) => found,
             Ok(None) => continue,
-            Err(message) => {
+            Err(ResolveError::Local(err)) => {
+                out.push(
+                    Diagnostic::error("local-ref-escapes", at(call.uses.span), err.to_string())
+                        .with_label("outside the repository")
+                        .with_hint(err.hint()),
+                );
+                continue;
+            }
+            Err(err) => {
                 out.push(Diagnostic::error(
                     "call-unresolved",
                     at(call.uses.span),
-                    message,
+                    err.to_string(),
                 ));
                 continue;
             }
@@ -449,13 +464,16 @@ mod tests {
         assert!(r.path_of("./../etc/passwd").is_err());
         assert!(r.path_of("./.github/workflows/../../../x.yml").is_err());
         assert_eq!(
-            r.path_of("./.github/workflows/x.yml"),
-            Ok(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
+            r.path_of("./.github/workflows/x.yml").ok(),
+            Some(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
         );
-        assert_eq!(r.path_of("org/repo/.github/workflows/x.yml@v1"), Ok(None));
         assert_eq!(
-            r.path_of("$/.github/workflows/x.yml"),
-            Ok(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
+            r.path_of("org/repo/.github/workflows/x.yml@v1").ok(),
+            Some(None)
+        );
+        assert_eq!(
+            r.path_of("$/.github/workflows/x.yml").ok(),
+            Some(Some(PathBuf::from("/repo/.github/workflows/x.yml")))
         );
     }
 }

@@ -59,3 +59,104 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     files.dedup();
     Ok(files)
 }
+
+/// Why the files to check could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListError {
+    #[error("failed to read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to read {}: no such file or directory", path.display())]
+    NotFound { path: PathBuf },
+    /// A workflow named by `plan` or `run` that is neither a path nor a
+    /// file under `.github/workflows`.
+    #[error("no workflow '{}'", name.display())]
+    NoWorkflow { name: PathBuf, dir: PathBuf },
+}
+
+/// The files `validate` and `audit` check: those named (relative to
+/// `root`), each folder named by its workflow and action files and the
+/// YAML files directly in it, or, when nothing is named, the repository's
+/// ([`discover`]).
+pub fn files_to_check(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
+    let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, ListError> {
+        let mut found = discover(dir).map_err(|source| ListError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        // A folder of workflows named directly.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if p.is_file() && is_yaml(&p) && !found.contains(&p) {
+                    found.push(p);
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    };
+    if paths.is_empty() {
+        return read_dir(root);
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let path = if path.is_absolute() {
+            path.clone()
+        } else {
+            root.join(path)
+        };
+        if path.is_dir() {
+            out.extend(read_dir(&path)?);
+        } else if path.is_file() {
+            out.push(path);
+        } else {
+            return Err(ListError::NotFound { path });
+        }
+    }
+    Ok(out)
+}
+
+/// The workflows `plan` and `run` use: each name as a path (relative to
+/// `root`) or a file under `.github/workflows`, or, when none is named, the
+/// YAML files of `.github/workflows`, sorted.
+pub fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
+    let dir = root.join(".github").join("workflows");
+    if names.is_empty() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ListError::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && is_yaml(p))
+            .collect();
+        files.sort();
+        return Ok(files);
+    }
+    names
+        .iter()
+        .map(|name| {
+            let direct = if name.is_absolute() {
+                name.clone()
+            } else {
+                root.join(name)
+            };
+            if direct.is_file() {
+                return Ok(direct);
+            }
+            let in_dir = dir.join(name);
+            if in_dir.is_file() {
+                return Ok(in_dir);
+            }
+            Err(ListError::NoWorkflow {
+                name: name.clone(),
+                dir: dir.clone(),
+            })
+        })
+        .collect()
+}

@@ -15,21 +15,26 @@
 //! ```
 
 pub mod calls;
+pub mod check;
 pub mod contexts;
 pub mod cron;
 mod diagnostic;
 mod discover;
 pub mod events;
+mod file;
 pub mod filter;
 pub mod graph;
+pub mod local;
 pub mod matrix;
 pub mod model;
+pub mod numbers;
 mod read;
 mod source;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, FileDiagnostics, Severity, did_you_mean};
-pub use discover::{FileKind, discover, file_kind};
+pub use discover::{FileKind, ListError, discover, file_kind, files_to_check, workflow_files};
+pub use file::{FileError, read_source};
 pub use model::{Action, Job, Step, Workflow};
 pub use read::{Parsed, ReadOptions, read_action, read_workflow};
 pub use source::{Position, SourceFile, Span};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+pub use crate::numbers::{MaxParallel, TimeoutMinutes};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
@@ -304,8 +305,8 @@ pub struct StepsJob {
     pub outputs: IndexMap<String, Spanned<Text>>,
     pub env: Env,
     pub defaults: Option<Defaults>,
-    pub timeout_minutes: Option<Spanned<OrExpr<f64>>>,
-    pub cancel_timeout_minutes: Option<Spanned<OrExpr<f64>>>,
+    pub timeout_minutes: Option<Spanned<OrExpr<TimeoutMinutes>>>,
+    pub cancel_timeout_minutes: Option<Spanned<OrExpr<TimeoutMinutes>>>,
     pub continue_on_error: Option<Spanned<OrExpr<bool>>>,
     pub container: Option<Container>,
     pub services: IndexMap<String, Container>,
@@ -369,7 +370,7 @@ pub struct Strategy {
     /// expressions) or one expression.
     pub matrix: Option<Node>,
     pub fail_fast: Option<Spanned<OrExpr<bool>>>,
-    pub max_parallel: Option<Spanned<OrExpr<f64>>>,
+    pub max_parallel: Option<Spanned<OrExpr<MaxParallel>>>,
 }
 
 /// A step of a job.
@@ -382,7 +383,7 @@ pub struct Step {
     pub action: StepAction,
     pub env: Env,
     pub continue_on_error: Option<Spanned<OrExpr<bool>>>,
-    pub timeout_minutes: Option<Spanned<OrExpr<f64>>>,
+    pub timeout_minutes: Option<Spanned<OrExpr<TimeoutMinutes>>>,
     pub background: Option<Spanned<bool>>,
 }
 

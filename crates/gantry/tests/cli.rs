@@ -213,3 +213,163 @@ fn bad_usage_exits_2() {
     let (code, _) = run(&["frobnicate"], &example());
     assert_eq!(code, 2);
 }
+
+fn write(path: &Path, text: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// The diagnostics of `validate --format json`, as `(code, line, column)`.
+fn validate_json(args: &[&str], dir: &Path) -> (i32, Vec<(String, u64, u64)>) {
+    let out = gantry()
+        .args(["validate", "--format", "json"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["diagnostics"].as_array().unwrap().clone())
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["location"]["line"].as_u64().unwrap_or(0),
+                d["location"]["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (out.status.code().unwrap_or(-1), found)
+}
+
+/// Regression: `gantry -C /elsewhere validate /repo/.github/workflows/ci.yml`
+/// resolved `./` from `/elsewhere`, so local calls were "not found".
+#[test]
+fn validate_by_path_resolves_local_references_from_the_files_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    write(
+        &repo.join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  c:\n    uses: ./.github/workflows/called.yml\n",
+    );
+    write(
+        &repo.join(".github/workflows/called.yml"),
+        b"on: workflow_call\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n",
+    );
+    let ci = repo.join(".github/workflows/ci.yml");
+    let ci = ci.to_str().unwrap();
+    let (code, found) = validate_json(&[ci], elsewhere.path());
+    assert_eq!((code, found), (0, vec![]));
+    let (code, text) = run(
+        &["-C", elsewhere.path().to_str().unwrap(), "validate", ci],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{text}");
+}
+
+/// Regression: `uses: ./..` (and `./a/../../x`) were accepted by validate.
+#[test]
+fn validate_refuses_local_references_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./..\n      - uses: ./a/../../x\n",
+    );
+    let (code, found) = validate_json(&[], dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            ("local-ref-escapes".to_string(), 6, 15),
+            ("local-ref-escapes".to_string(), 7, 15)
+        ]
+    );
+    let (_, text) = run(&["validate"], dir.path());
+    assert!(
+        text.contains("'./..' resolves outside the repository"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "help: a local action or reusable workflow is named by its path inside the repository"
+        ),
+        "{text}"
+    );
+}
+
+/// Regression: `max-parallel: 1e300` and `timeout-minutes: -1` passed
+/// validate and reached the executor.
+#[test]
+fn validate_range_checks_huge_and_negative_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: -1\n    strategy:\n      matrix: { n: [1, 2] }\n      max-parallel: 1e300\n    steps:\n      - run: echo\n        timeout-minutes: 18446744073709551616\n",
+    );
+    let (code, found) = validate_json(&[], dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            ("number-range".to_string(), 5, 22),
+            ("number-range".to_string(), 8, 21),
+            ("number-range".to_string(), 11, 26)
+        ]
+    );
+    let (_, text) = run(&["validate"], dir.path());
+    assert!(
+        text.contains("max-parallel must be at most 2147483647, not 1E+300"),
+        "{text}"
+    );
+}
+
+/// Regression: `plan` and `audit` said only "stream did not contain valid
+/// UTF-8"; they now give the byte offset exactly as `validate` does.
+#[test]
+fn plan_and_audit_report_invalid_utf8_with_the_offset_validate_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs: \xff\n",
+    );
+    let message = "the file is not UTF-8 text (invalid byte at offset 15)";
+    let (code, text) = run(&["validate"], dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(message), "{text}");
+    for command in ["plan", "audit"] {
+        let (code, text) = run(&[command], dir.path());
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(
+            text.contains(&format!(".github/workflows/ci.yml: {message}")),
+            "{command}: {text}"
+        );
+    }
+}
+
+/// Regression: a local action reached through a symbolic link that points
+/// out of the repository was accepted.
+#[cfg(unix)]
+#[test]
+fn validate_refuses_local_actions_linked_from_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join(".github/actions")).unwrap();
+    write(
+        &dir.path().join("outside/action.yml"),
+        b"name: x\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n",
+    );
+    std::os::unix::fs::symlink(dir.path().join("outside"), repo.join(".github/actions/x")).unwrap();
+    write(
+        &repo.join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/x\n",
+    );
+    let (code, found) = validate_json(&[".github/workflows/ci.yml"], &repo);
+    assert_eq!(code, 1);
+    assert_eq!(found, [("local-ref-escapes".to_string(), 6, 15)]);
+}

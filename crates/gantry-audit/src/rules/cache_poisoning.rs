@@ -1,7 +1,9 @@
 //! `cache-poisoning`: caches restored in workflows that publish releases.
 
-use super::RuleMeta;
-use crate::context::{Ctx, triggered_by};
+use gantry_workflow::model::Workflow;
+
+use super::{RuleMeta, walk_jobs};
+use crate::context::{Ctx, StepRef, triggered_by};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -35,43 +37,44 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         let tags = workflow
             .on
             .get("push")
             .is_some_and(|p| p.tags.is_some() && p.branches.is_none());
         let release = triggered_by(workflow, &["release", "registry_package"]) || tags;
-        if !release {
-            return;
-        }
-        for step in ctx.steps() {
-            let Some(name) = step.action_name() else {
-                continue;
-            };
-            let Some((_, input)) = CACHING.iter().find(|(a, _)| *a == name) else {
-                continue;
-            };
-            let enabled = match input {
-                None => true,
-                Some(input) => step.with(input).is_some_and(|v| {
-                    !v.value.trim().is_empty() && !v.value.trim().eq_ignore_ascii_case("false")
-                }),
-            };
-            if !enabled {
-                continue;
-            }
-            if let gantry_workflow::model::StepAction::Uses { uses, .. } = &step.step.action {
-                out.push(ctx.finding(
-                    &META,
-                    uses.span,
-                    Confidence::Medium,
-                    format!("`{name}` restores a cache in a workflow that publishes releases"),
-                    "cache restored in a release build",
-                ));
-            }
+        if release {
+            walk_jobs(self, ctx, workflow, out);
         }
     }
+
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        let Some(name) = step.action_name() else {
+            return;
+        };
+        let Some((_, input)) = CACHING.iter().find(|(a, _)| *a == name) else {
+            return;
+        };
+        let enabled = match input {
+            None => true,
+            Some(input) => step.with(input).is_some_and(|v| {
+                !v.value.trim().is_empty() && !v.value.trim().eq_ignore_ascii_case("false")
+            }),
+        };
+        if !enabled {
+            return;
+        }
+        if let gantry_workflow::model::StepAction::Uses { uses, .. } = &step.step.action {
+            out.push(ctx.finding(
+                &META,
+                uses.span,
+                Confidence::Medium,
+                format!("`{name}` restores a cache in a workflow that publishes releases"),
+                "cache restored in a release build",
+            ));
+        }
+    }
+
+    /// A composite action is not a release workflow.
+    fn audit_composite_step(&self, _ctx: &Ctx<'_>, _step: StepRef<'_>, _out: &mut Vec<Finding>) {}
 }

@@ -1,9 +1,9 @@
 //! `continue-on-error-security`: security scans allowed to fail.
 
-use gantry_workflow::model::{JobKind, OrExpr, Spanned, StepAction};
+use gantry_workflow::model::{Job, OrExpr, Spanned, StepAction, StepsJob};
 
-use super::RuleMeta;
-use crate::context::Ctx;
+use super::{RuleMeta, walk_job_steps};
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -64,55 +64,51 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for job in ctx.jobs() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
-            let Some(span) = always(&steps.continue_on_error) else {
-                continue;
-            };
-            let named =
-                is_scan(&job.id.value) || job.name.as_ref().is_some_and(|n| is_scan(&n.value));
-            let scans = steps.steps.iter().any(|s| match &s.action {
-                StepAction::Uses { uses, .. } => is_scan(&uses.value),
-                StepAction::Run { run, .. } => is_scan(&run.value),
-                _ => false,
-            });
-            if named || scans {
-                out.push(ctx.finding(
-                    &META,
-                    span,
-                    Confidence::Medium,
-                    format!(
-                        "the security scan job '{}' may fail without failing the run",
-                        job.id.value
-                    ),
-                    "scan failures ignored",
-                ));
-            }
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        walk_job_steps(self, ctx, job, steps, out);
+        let Some(span) = always(&steps.continue_on_error) else {
+            return;
+        };
+        let named = is_scan(&job.id.value) || job.name.as_ref().is_some_and(|n| is_scan(&n.value));
+        let scans = steps.steps.iter().any(|s| match &s.action {
+            StepAction::Uses { uses, .. } => is_scan(&uses.value),
+            StepAction::Run { run, .. } => is_scan(&run.value),
+            _ => false,
+        });
+        if named || scans {
+            out.push(ctx.finding(
+                &META,
+                span,
+                Confidence::Medium,
+                format!(
+                    "the security scan job '{}' may fail without failing the run",
+                    job.id.value
+                ),
+                "scan failures ignored",
+            ));
         }
-        for step in ctx.steps() {
-            let Some(span) = always(&step.step.continue_on_error) else {
-                continue;
-            };
-            let scan = match &step.step.action {
-                StepAction::Uses { uses, .. } => is_scan(&uses.value),
-                StepAction::Run { run, .. } => is_scan(&run.value),
-                _ => false,
-            } || step.step.name.as_ref().is_some_and(|n| is_scan(&n.value));
-            if scan {
-                out.push(ctx.finding(
-                    &META,
-                    span,
-                    Confidence::Medium,
-                    format!(
-                        "the security scan step '{}' may fail without failing the job",
-                        step.step.display_name()
-                    ),
-                    "scan failures ignored",
-                ));
-            }
+    }
+
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        let Some(span) = always(&step.step.continue_on_error) else {
+            return;
+        };
+        let scan = match &step.step.action {
+            StepAction::Uses { uses, .. } => is_scan(&uses.value),
+            StepAction::Run { run, .. } => is_scan(&run.value),
+            _ => false,
+        } || step.step.name.as_ref().is_some_and(|n| is_scan(&n.value));
+        if scan {
+            out.push(ctx.finding(
+                &META,
+                span,
+                Confidence::Medium,
+                format!(
+                    "the security scan step '{}' may fail without failing the job",
+                    step.step.display_name()
+                ),
+                "scan failures ignored",
+            ));
         }
     }
 }

@@ -1,10 +1,10 @@
 //! `credential-persistence`: `actions/checkout` leaving the token in
 //! `.git/config`.
 
-use gantry_workflow::model::StepAction;
+use gantry_workflow::model::{Action, Job, Runs, StepAction, StepsJob};
 
 use super::RuleMeta;
-use crate::context::Ctx;
+use crate::context::{Ctx, StepRef, walk_steps};
 use crate::finding::{Confidence, Finding, Fix, Severity};
 
 pub(crate) struct Rule;
@@ -39,30 +39,39 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let steps = ctx.steps();
-        for (i, step) in steps.iter().enumerate() {
-            if step.action_name().as_deref() != Some("actions/checkout") {
-                continue;
-            }
-            let persisted = step
-                .with("persist-credentials")
-                .is_none_or(|v| !v.value.trim().eq_ignore_ascii_case("false"));
-            if !persisted {
-                continue;
-            }
-            // An upload of the workspace later in the same job publishes it.
-            let upload = steps[i + 1..]
-                .iter()
-                .filter(|s| s.job.map(|j| &j.id) == step.job.map(|j| &j.id))
-                .find(|s| {
-                    s.action_name().as_deref() == Some("actions/upload-artifact")
-                        && s.with("path").is_some_and(|p| uploads_workspace(&p.value))
-                });
-            let StepAction::Uses { uses, .. } = &step.step.action else {
-                continue;
-            };
-            let mut finding = ctx.finding(
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        check_steps(ctx, &walk_steps(Some(job), &steps.steps), out);
+    }
+
+    fn audit_action(&self, ctx: &Ctx<'_>, action: &Action, out: &mut Vec<Finding>) {
+        if let Some(Runs::Composite { steps }) = &action.runs {
+            check_steps(ctx, &walk_steps(None, steps), out);
+        }
+    }
+}
+
+/// Checks the steps of one job (or composite action) in order: a later
+/// upload of the workspace makes a persisted checkout worse.
+fn check_steps(ctx: &Ctx<'_>, steps: &[StepRef<'_>], out: &mut Vec<Finding>) {
+    for (i, step) in steps.iter().enumerate() {
+        if step.action_name().as_deref() != Some("actions/checkout") {
+            continue;
+        }
+        let persisted = step
+            .with("persist-credentials")
+            .is_none_or(|v| !v.value.trim().eq_ignore_ascii_case("false"));
+        if !persisted {
+            continue;
+        }
+        // An upload of the workspace later in the same job publishes it.
+        let upload = steps[i + 1..].iter().find(|s| {
+            s.action_name().as_deref() == Some("actions/upload-artifact")
+                && s.with("path").is_some_and(|p| uploads_workspace(&p.value))
+        });
+        let StepAction::Uses { uses, .. } = &step.step.action else {
+            continue;
+        };
+        let mut finding = ctx.finding(
                 &META,
                 uses.span,
                 if upload.is_some() { Confidence::High } else { Confidence::Medium },
@@ -72,18 +81,17 @@ impl super::Rule for Rule {
                 },
                 "credentials persisted",
             );
-            if let Some(upload) = upload.and_then(|u| u.with("path")) {
-                finding.related.push((
-                    upload.span,
-                    "uploads the workspace, .git/config included".into(),
-                ));
-                if ctx.config.severity.is_none() {
-                    finding.severity = Severity::High;
-                }
+        if let Some(upload) = upload.and_then(|u| u.with("path")) {
+            finding.related.push((
+                upload.span,
+                "uploads the workspace, .git/config included".into(),
+            ));
+            if ctx.config.severity.is_none() {
+                finding.severity = Severity::High;
             }
-            finding.fix = fix(ctx, step.step.span);
-            out.push(finding);
         }
+        finding.fix = fix(ctx, step.step.span);
+        out.push(finding);
     }
 }
 

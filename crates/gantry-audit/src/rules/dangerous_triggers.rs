@@ -1,7 +1,7 @@
 //! `dangerous-triggers`: `pull_request_target`, `workflow_run` and
 //! `issue_comment`, which run with secrets on events outsiders cause.
 
-use gantry_workflow::model::StepAction;
+use gantry_workflow::model::{StepAction, Workflow};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -37,10 +37,9 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    /// The triggers and every step of the workflow at once: a checkout of
+    /// the untrusted head anywhere makes each trigger worse.
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         let triggers: Vec<_> = EVENTS.iter().filter_map(|e| workflow.on.get(e)).collect();
         if triggers.is_empty() {
             return;

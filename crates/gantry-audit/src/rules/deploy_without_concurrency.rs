@@ -1,6 +1,6 @@
 //! `deploy-without-concurrency`: deployments that can overlap.
 
-use gantry_workflow::model::JobKind;
+use gantry_workflow::model::{JobKind, Workflow};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -23,10 +23,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         if workflow.concurrency.is_some() {
             return;
         }

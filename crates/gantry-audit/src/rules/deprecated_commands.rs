@@ -4,7 +4,7 @@ use gantry_workflow::Span;
 use gantry_workflow::model::StepAction;
 
 use super::RuleMeta;
-use crate::context::Ctx;
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -31,45 +31,43 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for step in ctx.steps() {
-            let StepAction::Run { run, .. } = &step.step.action else {
-                continue;
-            };
-            let written = ctx.source.slice(run.span);
-            for (command, file, severity) in COMMANDS {
-                let mut from = 0;
-                let mut written_from = 0;
-                while let Some(at) = run
-                    .value
-                    .get(from..)
-                    .and_then(|v| v.find(command))
-                    .map(|i| i + from)
-                {
-                    from = at + command.len();
-                    let found = written
-                        .get(written_from..)
-                        .and_then(|w| w.find(command))
-                        .map(|w| w + written_from);
-                    let span = match found {
-                        Some(w) => {
-                            written_from = w + command.len();
-                            Span::new(run.span.start + w, run.span.start + w + command.len())
-                        }
-                        None => run.span,
-                    };
-                    let mut finding = ctx.finding(
-                        &META,
-                        span,
-                        Confidence::High,
-                        format!("`{command}` is deprecated; write to `{file}` instead"),
-                        "deprecated command",
-                    );
-                    if ctx.config.severity.is_none() {
-                        finding.severity = *severity;
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        let StepAction::Run { run, .. } = &step.step.action else {
+            return;
+        };
+        let written = ctx.source.slice(run.span);
+        for (command, file, severity) in COMMANDS {
+            let mut from = 0;
+            let mut written_from = 0;
+            while let Some(at) = run
+                .value
+                .get(from..)
+                .and_then(|v| v.find(command))
+                .map(|i| i + from)
+            {
+                from = at + command.len();
+                let found = written
+                    .get(written_from..)
+                    .and_then(|w| w.find(command))
+                    .map(|w| w + written_from);
+                let span = match found {
+                    Some(w) => {
+                        written_from = w + command.len();
+                        Span::new(run.span.start + w, run.span.start + w + command.len())
                     }
-                    out.push(finding);
+                    None => run.span,
+                };
+                let mut finding = ctx.finding(
+                    &META,
+                    span,
+                    Confidence::High,
+                    format!("`{command}` is deprecated; write to `{file}` instead"),
+                    "deprecated command",
+                );
+                if ctx.config.severity.is_none() {
+                    finding.severity = *severity;
                 }
+                out.push(finding);
             }
         }
     }

@@ -7,7 +7,7 @@ use gantry_workflow::model::StepAction;
 use regex::Regex;
 
 use super::RuleMeta;
-use crate::context::Ctx;
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -45,28 +45,26 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for step in ctx.steps() {
-            let StepAction::Run { run, .. } = &step.step.action else {
-                continue;
-            };
-            for m in pattern().find_iter(&run.value) {
-                // Point at the command when the script is written verbatim.
-                let written = ctx.source.slice(run.span);
-                let span = written.find(m.as_str()).map_or(run.span, |at| {
-                    Span::new(run.span.start + at, run.span.start + at + m.len())
-                });
-                out.push(ctx.finding(
-                    &META,
-                    span,
-                    Confidence::High,
-                    format!(
-                        "step '{}' downloads a script and runs it unverified",
-                        step.step.display_name()
-                    ),
-                    "download piped into an interpreter",
-                ));
-            }
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        let StepAction::Run { run, .. } = &step.step.action else {
+            return;
+        };
+        for m in pattern().find_iter(&run.value) {
+            // Point at the command when the script is written verbatim.
+            let written = ctx.source.slice(run.span);
+            let span = written.find(m.as_str()).map_or(run.span, |at| {
+                Span::new(run.span.start + at, run.span.start + at + m.len())
+            });
+            out.push(ctx.finding(
+                &META,
+                span,
+                Confidence::High,
+                format!(
+                    "step '{}' downloads a script and runs it unverified",
+                    step.step.display_name()
+                ),
+                "download piped into an interpreter",
+            ));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `excessive-permissions`: `write-all`/`read-all`, and write scopes on
 //! jobs that only lint, test or build.
 
-use gantry_workflow::model::{Access, Job, Permissions, PermissionsKind};
+use gantry_workflow::model::{Access, Job, Permissions, PermissionsKind, Workflow};
 
 use super::RuleMeta;
 use crate::context::{Ctx, is_release_job};
@@ -75,10 +75,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         if let Some(p) = &workflow.permissions {
             shorthand(ctx, p, "the workflow", out);
         }

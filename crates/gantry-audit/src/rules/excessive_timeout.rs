@@ -1,9 +1,9 @@
 //! `excessive-timeout`: timeouts so long they protect nothing.
 
-use gantry_workflow::model::{JobKind, OrExpr, Spanned};
+use gantry_workflow::model::{Job, OrExpr, Spanned, StepsJob, TimeoutMinutes};
 
-use super::RuleMeta;
-use crate::context::Ctx;
+use super::{RuleMeta, walk_job_steps};
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -18,38 +18,52 @@ static META: RuleMeta = RuleMeta {
     fix: "lower the timeout to a few times the usual duration (the limit is `max-minutes`, 120 unless configured)",
 };
 
+/// Reports a timeout longer than the configured `max-minutes`.
+fn check_timeout(
+    ctx: &Ctx<'_>,
+    timeout: &Spanned<OrExpr<TimeoutMinutes>>,
+    whose: &dyn Fn() -> String,
+    out: &mut Vec<Finding>,
+) {
+    let max: Option<f64> = ctx.config.setting("max-minutes").unwrap_or_default();
+    let max = max.unwrap_or(120.0);
+    if let OrExpr::Value(minutes) = timeout.value
+        && let minutes = minutes.minutes()
+        && minutes > max
+    {
+        out.push(ctx.finding(
+            &META,
+            timeout.span,
+            Confidence::High,
+            format!(
+                "{} may run for {minutes} minutes (more than {max})",
+                whose()
+            ),
+            "longer than the limit",
+        ));
+    }
+}
+
 impl super::Rule for Rule {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let max: Option<f64> = ctx.config.setting("max-minutes").unwrap_or_default();
-        let max = max.unwrap_or(120.0);
-        let mut check = |timeout: &Spanned<OrExpr<f64>>, whose: String| {
-            if let OrExpr::Value(minutes) = timeout.value
-                && minutes > max
-            {
-                out.push(ctx.finding(
-                    &META,
-                    timeout.span,
-                    Confidence::High,
-                    format!("{whose} may run for {minutes} minutes (more than {max})"),
-                    "longer than the limit",
-                ));
-            }
-        };
-        for job in ctx.jobs() {
-            if let JobKind::Steps(steps) = &job.kind
-                && let Some(t) = &steps.timeout_minutes
-            {
-                check(t, format!("job '{}'", job.id.value));
-            }
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        if let Some(t) = &steps.timeout_minutes {
+            check_timeout(ctx, t, &|| format!("job '{}'", job.id.value), out);
         }
-        for step in ctx.steps() {
-            if let Some(t) = &step.step.timeout_minutes {
-                check(t, format!("step '{}'", step.step.display_name()));
-            }
+        walk_job_steps(self, ctx, job, steps, out);
+    }
+
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        if let Some(t) = &step.step.timeout_minutes {
+            check_timeout(
+                ctx,
+                t,
+                &|| format!("step '{}'", step.step.display_name()),
+                out,
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `hardcoded-container-credentials`: registry passwords written into the
 //! workflow.
 
-use gantry_workflow::model::{Container, JobKind};
+use gantry_workflow::model::{Container, Job, StepsJob};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -24,7 +24,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
         let mut check = |container: &Container, what: String| {
             let Some((_, Some(password))) = &container.credentials else {
                 return;
@@ -40,10 +40,7 @@ impl super::Rule for Rule {
                 "hard-coded password",
             ));
         };
-        for job in ctx.jobs() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
+        {
             if let Some(c) = &steps.container {
                 check(c, format!("job '{}'s container", job.id.value));
             }

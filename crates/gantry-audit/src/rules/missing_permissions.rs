@@ -2,7 +2,7 @@
 //! `GITHUB_TOKEN` permissions because neither they nor the workflow say
 //! what they need.
 
-use gantry_workflow::model::JobKind;
+use gantry_workflow::model::{JobKind, Workflow};
 
 use super::RuleMeta;
 use crate::context::{Ctx, is_release_job};
@@ -25,10 +25,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         if workflow.permissions.is_some() {
             return;
         }

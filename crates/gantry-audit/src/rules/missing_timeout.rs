@@ -1,6 +1,6 @@
 //! `missing-timeout`: jobs without `timeout-minutes`.
 
-use gantry_workflow::model::JobKind;
+use gantry_workflow::model::{Job, StepsJob};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -23,44 +23,39 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        if steps.timeout_minutes.is_some() {
+            return;
+        }
         let minutes: Option<u32> = ctx.config.setting("default-minutes").unwrap_or_default();
         let minutes = minutes.unwrap_or(30);
-        for job in ctx.jobs() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
-            if steps.timeout_minutes.is_some() {
-                continue;
-            }
-            let mut finding = ctx.finding(
-                &META,
-                job.id.span,
-                Confidence::High,
-                format!(
-                    "job '{}' has no timeout and may run for six hours",
-                    job.id.value
-                ),
-                "no `timeout-minutes`",
-            );
-            let job_node = ctx
-                .yaml
-                .entry("jobs")
-                .and_then(|(_, jobs)| jobs.entry(&job.id.value))
-                .map(|(_, n)| n);
-            finding.fix = job_node
-                .and_then(|node| {
-                    crate::edit::insert_into_mapping(
-                        ctx.text(),
-                        node,
-                        &[&format!("timeout-minutes: {minutes}")],
-                    )
-                })
-                .map(|edit| Fix {
-                    title: format!("add `timeout-minutes: {minutes}`"),
-                    edits: vec![edit],
-                });
-            out.push(finding);
-        }
+        let mut finding = ctx.finding(
+            &META,
+            job.id.span,
+            Confidence::High,
+            format!(
+                "job '{}' has no timeout and may run for six hours",
+                job.id.value
+            ),
+            "no `timeout-minutes`",
+        );
+        let job_node = ctx
+            .yaml
+            .entry("jobs")
+            .and_then(|(_, jobs)| jobs.entry(&job.id.value))
+            .map(|(_, n)| n);
+        finding.fix = job_node
+            .and_then(|node| {
+                crate::edit::insert_into_mapping(
+                    ctx.text(),
+                    node,
+                    &[&format!("timeout-minutes: {minutes}")],
+                )
+            })
+            .map(|edit| Fix {
+                title: format!("add `timeout-minutes: {minutes}`"),
+                edits: vec![edit],
+            });
+        out.push(finding);
     }
 }

@@ -1,7 +1,7 @@
 //! `overprivileged-id-token`: `id-token: write` where nothing deploys,
 //! releases or signs.
 
-use gantry_workflow::model::{Access, PermissionsKind};
+use gantry_workflow::model::{Access, PermissionsKind, Workflow};
 
 use super::RuleMeta;
 use crate::context::{Ctx, is_release_job};
@@ -24,10 +24,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         let id_token = |p: &gantry_workflow::model::Permissions| match &p.kind {
             PermissionsKind::Scopes(scopes) => scopes
                 .get("id-token")

@@ -1,6 +1,8 @@
 //! `secrets-in-workflow-env`: secrets in the workflow-level `env`, where
 //! every step of every job sees them.
 
+use gantry_workflow::model::Workflow;
+
 use super::RuleMeta;
 use crate::context::{Ctx, secrets_read};
 use crate::finding::{Confidence, Finding, Severity};
@@ -22,10 +24,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
         for var in workflow.env.values() {
             let secrets = secrets_read(&var.value.value);
             if secrets

@@ -1,6 +1,6 @@
 //! `secrets-inherit`: reusable workflows handed every secret.
 
-use gantry_workflow::model::{CallSecrets, JobKind};
+use gantry_workflow::model::{CallJob, CallSecrets, Job};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -23,22 +23,18 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for job in ctx.jobs() {
-            if let JobKind::Call(call) = &job.kind
-                && let CallSecrets::Inherit(span) = call.secrets
-            {
-                out.push(ctx.finding(
-                    &META,
-                    span,
-                    Confidence::High,
-                    format!(
-                        "job '{}' passes every secret to `{}`",
-                        job.id.value, call.uses.value
-                    ),
-                    "all secrets",
-                ));
-            }
+    fn audit_reusable_job(&self, ctx: &Ctx<'_>, job: &Job, call: &CallJob, out: &mut Vec<Finding>) {
+        if let CallSecrets::Inherit(span) = call.secrets {
+            out.push(ctx.finding(
+                &META,
+                span,
+                Confidence::High,
+                format!(
+                    "job '{}' passes every secret to `{}`",
+                    job.id.value, call.uses.value
+                ),
+                "all secrets",
+            ));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `secrets-outside-environment`: jobs reading secrets without a deployment
 //! environment to gate them.
 
-use gantry_workflow::model::JobKind;
+use gantry_workflow::model::{Job, StepsJob};
 
 use super::RuleMeta;
 use crate::context::{Ctx, expression_strings, secrets_read};
@@ -24,38 +24,34 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(jobs) = ctx.yaml.entry("jobs").map(|(_, j)| j) else {
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        if steps.environment.is_some() {
+            return;
+        }
+        let Some((_, node)) = ctx
+            .yaml
+            .entry("jobs")
+            .and_then(|(_, jobs)| jobs.entry(&job.id.value))
+        else {
             return;
         };
-        for job in ctx.jobs() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
-            if steps.environment.is_some() {
-                continue;
-            }
-            let Some((_, node)) = jobs.entry(&job.id.value) else {
-                continue;
-            };
-            let read: Vec<String> = expression_strings(node)
-                .iter()
-                .filter_map(|n| n.as_str())
-                .flat_map(secrets_read)
-                .filter(|s| !s.eq_ignore_ascii_case("github_token"))
-                .collect();
-            if let Some(first) = read.first() {
-                out.push(ctx.finding(
-                    &META,
-                    job.id.span,
-                    Confidence::Medium,
-                    format!(
-                        "job '{}' reads `secrets.{first}` without an environment to protect it",
-                        job.id.value
-                    ),
-                    "no `environment`",
-                ));
-            }
+        let read: Vec<String> = expression_strings(node)
+            .iter()
+            .filter_map(|n| n.as_str())
+            .flat_map(secrets_read)
+            .filter(|s| !s.eq_ignore_ascii_case("github_token"))
+            .collect();
+        if let Some(first) = read.first() {
+            out.push(ctx.finding(
+                &META,
+                job.id.span,
+                Confidence::Medium,
+                format!(
+                    "job '{}' reads `secrets.{first}` without an environment to protect it",
+                    job.id.value
+                ),
+                "no `environment`",
+            ));
         }
     }
 }

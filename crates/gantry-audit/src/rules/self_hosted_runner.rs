@@ -1,9 +1,9 @@
 //! `self-hosted-runner`: self-hosted runners on workflows outsiders can
 //! trigger.
 
-use gantry_workflow::model::{JobKind, RunsOn};
+use gantry_workflow::model::{Job, RunsOn, StepsJob, Workflow};
 
-use super::RuleMeta;
+use super::{RuleMeta, walk_jobs};
 use crate::context::{Ctx, triggered_by};
 use crate::finding::{Confidence, Finding, Severity};
 
@@ -24,11 +24,9 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
-        if !triggered_by(
+    /// Only workflows that run pull request code matter.
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
+        if triggered_by(
             workflow,
             &[
                 "pull_request",
@@ -38,34 +36,32 @@ impl super::Rule for Rule {
                 "pull_request_review_comment",
             ],
         ) {
-            return;
+            walk_jobs(self, ctx, workflow, out);
         }
-        for job in workflow.jobs.values() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
-            let Some(runs_on) = &steps.runs_on else {
-                continue;
-            };
-            let labels = match runs_on {
-                RunsOn::Labels(labels) => labels,
-                RunsOn::Group { labels, .. } => labels,
-            };
-            if let Some(label) = labels
-                .iter()
-                .find(|l| l.value.eq_ignore_ascii_case("self-hosted"))
-            {
-                out.push(ctx.finding(
-                    &META,
-                    label.span,
-                    Confidence::Medium,
-                    format!(
-                        "job '{}' runs pull request code on a self-hosted runner",
-                        job.id.value
-                    ),
-                    "self-hosted runner",
-                ));
-            }
+    }
+
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        let Some(runs_on) = &steps.runs_on else {
+            return;
+        };
+        let labels = match runs_on {
+            RunsOn::Labels(labels) => labels,
+            RunsOn::Group { labels, .. } => labels,
+        };
+        if let Some(label) = labels
+            .iter()
+            .find(|l| l.value.eq_ignore_ascii_case("self-hosted"))
+        {
+            out.push(ctx.finding(
+                &META,
+                label.span,
+                Confidence::Medium,
+                format!(
+                    "job '{}' runs pull request code on a self-hosted runner",
+                    job.id.value
+                ),
+                "self-hosted runner",
+            ));
         }
     }
 }

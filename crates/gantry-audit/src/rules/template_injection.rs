@@ -247,19 +247,17 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for step in ctx.steps() {
-            match &step.step.action {
-                StepAction::Run { run, .. } => self.check_script(ctx, &step, run, true, out),
-                StepAction::Uses { .. }
-                    if step.action_name().as_deref() == Some("actions/github-script") =>
-                {
-                    if let Some(script) = step.with("script") {
-                        self.check_script(ctx, &step, script, false, out);
-                    }
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        match &step.step.action {
+            StepAction::Run { run, .. } => self.check_script(ctx, &step, run, true, out),
+            StepAction::Uses { .. }
+                if step.action_name().as_deref() == Some("actions/github-script") =>
+            {
+                if let Some(script) = step.with("script") {
+                    self.check_script(ctx, &step, script, false, out);
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
 }

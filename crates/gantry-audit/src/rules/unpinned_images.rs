@@ -1,7 +1,7 @@
 //! `unpinned-images`: job and service containers on `latest`, without a
 //! tag, or tagged without a digest.
 
-use gantry_workflow::model::{Container, JobKind};
+use gantry_workflow::model::{Container, Job, StepsJob};
 
 use super::RuleMeta;
 use crate::context::Ctx;
@@ -37,7 +37,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
         let mut check = |container: &Container, what: String| {
             let Some(image) = &container.image else {
                 return;
@@ -73,10 +73,7 @@ impl super::Rule for Rule {
             }
             out.push(f);
         };
-        for job in ctx.jobs() {
-            let JobKind::Steps(steps) = &job.kind else {
-                continue;
-            };
+        {
             if let Some(c) = &steps.container {
                 check(c, format!("the container of job '{}'", job.id.value));
             }

@@ -1,11 +1,11 @@
 //! `unpinned-uses`: actions and reusable workflows not pinned as the
 //! configured policy requires.
 
-use gantry_workflow::model::{JobKind, Text};
+use gantry_workflow::model::{CallJob, Job, Text};
 use indexmap::IndexMap;
 
 use super::RuleMeta;
-use crate::context::Ctx;
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -59,59 +59,65 @@ fn is_sha(reference: &str) -> bool {
     reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Reports a `uses:` that is not pinned as the policy for its action asks.
+fn check_uses(ctx: &Ctx<'_>, uses: &Text, out: &mut Vec<Finding>) {
+    let policies: IndexMap<String, Policy> = ctx.config.setting("policies").unwrap_or_default();
+
+    let value = uses.value.as_str();
+    if value.starts_with("./") || value.starts_with("$/") || value.contains("${{") {
+        return;
+    }
+    if let Some(image) = value.strip_prefix("docker://") {
+        if !image.contains("@sha256:") {
+            out.push(ctx.finding(
+                &META,
+                uses.span,
+                Confidence::High,
+                format!("the container `{image}` is not pinned to a digest"),
+                "mutable image reference",
+            ));
+        }
+        return;
+    }
+    let Some((action, reference)) = value.split_once('@') else {
+        return;
+    };
+    let policy = policy_for(&policies, action);
+    let (bad, why) = match policy {
+        Policy::HashPin if !is_sha(reference) => (true, "a full commit SHA"),
+        Policy::RefPin if reference.is_empty() => (true, "a ref"),
+        _ => (false, ""),
+    };
+    if bad {
+        out.push(ctx.finding(
+            &META,
+            uses.span,
+            Confidence::High,
+            format!("`{action}` is pinned to `{reference}`, not to {why}"),
+            "mutable reference",
+        ));
+    }
+}
+
 impl super::Rule for Rule {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let policies: IndexMap<String, Policy> = ctx.config.setting("policies").unwrap_or_default();
-        let mut check = |uses: &Text| {
-            let value = uses.value.as_str();
-            if value.starts_with("./") || value.starts_with("$/") || value.contains("${{") {
-                return;
-            }
-            if let Some(image) = value.strip_prefix("docker://") {
-                if !image.contains("@sha256:") {
-                    out.push(ctx.finding(
-                        &META,
-                        uses.span,
-                        Confidence::High,
-                        format!("the container `{image}` is not pinned to a digest"),
-                        "mutable image reference",
-                    ));
-                }
-                return;
-            }
-            let Some((action, reference)) = value.split_once('@') else {
-                return;
-            };
-            let policy = policy_for(&policies, action);
-            let (bad, why) = match policy {
-                Policy::HashPin if !is_sha(reference) => (true, "a full commit SHA"),
-                Policy::RefPin if reference.is_empty() => (true, "a ref"),
-                _ => (false, ""),
-            };
-            if bad {
-                out.push(ctx.finding(
-                    &META,
-                    uses.span,
-                    Confidence::High,
-                    format!("`{action}` is pinned to `{reference}`, not to {why}"),
-                    "mutable reference",
-                ));
-            }
-        };
-        for step in ctx.steps() {
-            if let gantry_workflow::model::StepAction::Uses { uses, .. } = &step.step.action {
-                check(uses);
-            }
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        if let gantry_workflow::model::StepAction::Uses { uses, .. } = &step.step.action {
+            check_uses(ctx, uses, out);
         }
-        for job in ctx.jobs() {
-            if let JobKind::Call(call) = &job.kind {
-                check(&call.uses);
-            }
-        }
+    }
+
+    fn audit_reusable_job(
+        &self,
+        ctx: &Ctx<'_>,
+        _job: &Job,
+        call: &CallJob,
+        out: &mut Vec<Finding>,
+    ) {
+        check_uses(ctx, &call.uses, out);
     }
 }
 

@@ -1,10 +1,10 @@
 //! `weak-shell`: custom shells that drop `-e` or `pipefail` for multi-line
 //! scripts.
 
-use gantry_workflow::model::{StepAction, Text};
+use gantry_workflow::model::{Job, StepAction, StepsJob, Text, Workflow};
 
-use super::RuleMeta;
-use crate::context::Ctx;
+use super::{RuleMeta, walk_job_steps, walk_jobs};
+use crate::context::{Ctx, StepRef};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -43,55 +43,69 @@ fn weakness(shell: &str) -> Option<&'static str> {
     }
 }
 
+fn report(ctx: &Ctx<'_>, shell: &Text, what: &dyn Fn() -> String, out: &mut Vec<Finding>) {
+    if let Some(missing) = weakness(&shell.value) {
+        out.push(ctx.finding(
+            &META,
+            shell.span,
+            Confidence::High,
+            format!(
+                "{} runs without {missing}, so failures can pass unnoticed",
+                what()
+            ),
+            format!("no {missing}"),
+        ));
+    }
+}
+
 impl super::Rule for Rule {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let mut report = |shell: &Text, what: String| {
-            if let Some(missing) = weakness(&shell.value) {
-                out.push(ctx.finding(
-                    &META,
-                    shell.span,
-                    Confidence::High,
-                    format!("{what} runs without {missing}, so failures can pass unnoticed"),
-                    format!("no {missing}"),
-                ));
-            }
-        };
-        for step in ctx.steps() {
-            if let StepAction::Run {
-                run,
-                shell: Some(shell),
-                ..
-            } = &step.step.action
-                && run.value.trim().contains('\n')
-            {
-                report(
-                    shell,
+    fn audit_workflow(&self, ctx: &Ctx<'_>, workflow: &Workflow, out: &mut Vec<Finding>) {
+        if let Some(shell) = workflow.defaults.as_ref().and_then(|d| d.shell.as_ref()) {
+            report(
+                ctx,
+                shell,
+                &|| "the default shell of the workflow".into(),
+                out,
+            );
+        }
+        walk_jobs(self, ctx, workflow, out);
+    }
+
+    fn audit_normal_job(&self, ctx: &Ctx<'_>, job: &Job, steps: &StepsJob, out: &mut Vec<Finding>) {
+        if let Some(shell) = steps.defaults.as_ref().and_then(|d| d.shell.as_ref()) {
+            report(
+                ctx,
+                shell,
+                &|| format!("the default shell of job '{}'", job.id.value),
+                out,
+            );
+        }
+        walk_job_steps(self, ctx, job, steps, out);
+    }
+
+    fn audit_step(&self, ctx: &Ctx<'_>, step: StepRef<'_>, out: &mut Vec<Finding>) {
+        if let StepAction::Run {
+            run,
+            shell: Some(shell),
+            ..
+        } = &step.step.action
+            && run.value.trim().contains('\n')
+        {
+            report(
+                ctx,
+                shell,
+                &|| {
                     format!(
                         "the multi-line script of step '{}'",
                         step.step.display_name()
-                    ),
-                );
-            }
-        }
-        let Some(workflow) = ctx.workflow() else {
-            return;
-        };
-        if let Some(shell) = workflow.defaults.as_ref().and_then(|d| d.shell.as_ref()) {
-            report(shell, "the default shell of the workflow".into());
-        }
-        for job in workflow.jobs.values() {
-            if let gantry_workflow::model::JobKind::Steps(steps) = &job.kind
-                && let Some(shell) = steps.defaults.as_ref().and_then(|d| d.shell.as_ref())
-            {
-                report(
-                    shell,
-                    format!("the default shell of job '{}'", job.id.value),
-                );
-            }
+                    )
+                },
+                out,
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use gantry_expr::{Allowed, Object, Value};
 use gantry_workflow::model::{
-    Job, JobKind, OrExpr, Runs, Spanned, Step, StepAction, StepsJob, Text, Workflow,
+    Job, JobKind, OrExpr, Runs, Spanned, Step, StepAction, StepsJob, Text, TimeoutMinutes, Workflow,
 };
 use gantry_workflow::{ReadOptions, SourceFile, read_action};
 use indexmap::IndexMap;
@@ -273,20 +273,18 @@ pub(crate) fn or_expr_bool(
 }
 
 pub(crate) fn or_expr_minutes(
-    v: &Option<Spanned<OrExpr<f64>>>,
+    v: &Option<Spanned<OrExpr<TimeoutMinutes>>>,
     scope: &Scope,
 ) -> Result<Option<Duration>, String> {
     let minutes = match v.as_ref().map(|s| &s.value) {
         None => return Ok(None),
-        Some(OrExpr::Value(n)) => *n,
-        Some(OrExpr::Expr(text)) => expand_value(text, scope)?.to_number(),
+        Some(OrExpr::Value(t)) => *t,
+        Some(OrExpr::Expr(text)) => {
+            let n = expand_value(text, scope)?.to_number();
+            TimeoutMinutes::new("timeout-minutes", n).map_err(|e| e.to_string())?
+        }
     };
-    if !minutes.is_finite() || minutes < 0.0 {
-        return Err(format!(
-            "timeout-minutes must be a positive number, not {minutes}"
-        ));
-    }
-    Ok(Some(Duration::from_secs_f64(minutes * 60.0)))
+    Ok(Some(minutes.duration()))
 }
 
 /// Evaluates an `if:` condition.

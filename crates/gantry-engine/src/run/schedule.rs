@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use gantry_expr::{Object, Value};
 use gantry_workflow::matrix;
-use gantry_workflow::model::{CallJob, CallSecrets, InputType, Job, JobKind, OrExpr, Workflow};
+use gantry_workflow::model::{
+    CallJob, CallSecrets, InputType, Job, JobKind, MaxParallel, OrExpr, Workflow,
+};
 use gantry_workflow::yaml::NodeKind;
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
@@ -374,12 +376,11 @@ fn run_jobs(
                     .and_then(|s| s.max_parallel.as_ref())
                     .and_then(|m| match &m.value {
                         OrExpr::Value(n) => Some(*n),
-                        OrExpr::Expr(text) => {
-                            expand_value(text, &job_scope).ok().map(|v| v.to_number())
-                        }
+                        OrExpr::Expr(text) => expand_value(text, &job_scope)
+                            .ok()
+                            .and_then(|v| MaxParallel::new(v.to_number()).ok()),
                     })
-                    .filter(|n| n.is_finite() && *n >= 1.0)
-                    .map(|n| n as usize);
+                    .map(MaxParallel::as_usize);
                 let continue_on_error = match &job.kind {
                     JobKind::Steps(s) => s.continue_on_error.is_some(),
                     JobKind::Call(_) => false,

@@ -20,6 +20,7 @@ pub use workflow::read_workflow;
 use crate::contexts::Place;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, did_you_mean};
 use crate::model::{Env, EnvValue, OrExpr, Spanned, Text};
+use crate::numbers::{MaxParallel, RangeError, TimeoutMinutes};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Node, NodeKind};
 
@@ -495,6 +496,50 @@ impl Reader {
         }
     }
 
+    /// A number checked by `check` (a range), or an expression checked
+    /// when it is evaluated. A number out of range is an error at its value.
+    fn bounded<T>(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+        check: impl FnOnce(f64) -> Result<T, RangeError>,
+    ) -> Option<Spanned<OrExpr<T>>> {
+        let read = self.number_or_expr(node, place)?;
+        match read.value {
+            OrExpr::Expr(text) => Some(Spanned::new(OrExpr::Expr(text), read.span)),
+            OrExpr::Value(n) => match check(n) {
+                Ok(value) => Some(Spanned::new(OrExpr::Value(value), read.span)),
+                Err(err) => {
+                    self.push(
+                        Diagnostic::error("number-range", read.span, err.to_string())
+                            .with_label("out of range")
+                            .with_hint(err.hint()),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// A `timeout-minutes` (or `cancel-timeout-minutes`) value.
+    fn timeout(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+        what: &'static str,
+    ) -> Option<Spanned<OrExpr<TimeoutMinutes>>> {
+        self.bounded(node, place, |n| TimeoutMinutes::new(what, n))
+    }
+
+    /// A `strategy.max-parallel` value.
+    fn max_parallel(
+        &mut self,
+        node: &Node,
+        place: Option<Place>,
+    ) -> Option<Spanned<OrExpr<MaxParallel>>> {
+        self.bounded(node, place, MaxParallel::new)
+    }
+
     /// A string or a sequence of strings.
     fn string_list(&mut self, node: &Node, place: Option<Place>) -> Vec<Text> {
         match &node.kind {
@@ -551,9 +596,20 @@ pub(crate) fn is_expression(s: &str) -> bool {
     t.starts_with("${{") && t.ends_with("}}")
 }
 
+/// Why a job or step id is refused (GitHub's messages).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum IdError {
+    #[error(
+        "The identifier '{0}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters."
+    )]
+    Invalid(String),
+    #[error("The identifier '{0}' is invalid. IDs starting with '__' are reserved.")]
+    Reserved(String),
+}
+
 /// Checks a job or step id: letters, digits, `_` and `-`, starting with a
 /// letter or `_`, shorter than 100 characters, not starting with `__`.
-pub(crate) fn check_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_id(id: &str) -> Result<(), IdError> {
     let mut chars = id.chars();
     let valid = id.len() < 100
         && chars
@@ -561,14 +617,10 @@ pub(crate) fn check_id(id: &str) -> Result<(), String> {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
-        return Err(format!(
-            "The identifier '{id}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters."
-        ));
+        return Err(IdError::Invalid(id.to_string()));
     }
     if id.starts_with("__") {
-        return Err(format!(
-            "The identifier '{id}' is invalid. IDs starting with '__' are reserved."
-        ));
+        return Err(IdError::Reserved(id.to_string()));
     }
     Ok(())
 }

@@ -739,7 +739,7 @@ impl Reader {
             }
             if let Err(message) = check_id(&id.value) {
                 self.push(
-                    Diagnostic::error("invalid-id", id.span, message)
+                    Diagnostic::error("invalid-id", id.span, message.to_string())
                         .with_hint("rename the job, e.g. `build-linux`"),
                 );
                 continue;
@@ -794,11 +794,14 @@ impl Reader {
                 "runs-on" => steps_job.runs_on = self.runs_on(value),
                 "timeout-minutes" => {
                     steps_job.timeout_minutes =
-                        self.number_or_expr(value, Some(Place::JobStrategyContext))
+                        self.timeout(value, Some(Place::JobStrategyContext), "timeout-minutes")
                 }
                 "cancel-timeout-minutes" => {
-                    steps_job.cancel_timeout_minutes =
-                        self.number_or_expr(value, Some(Place::JobStrategyContext))
+                    steps_job.cancel_timeout_minutes = self.timeout(
+                        value,
+                        Some(Place::JobStrategyContext),
+                        "cancel-timeout-minutes",
+                    )
                 }
                 "continue-on-error" => {
                     steps_job.continue_on_error =
@@ -998,7 +1001,7 @@ impl Reader {
                     }
                 }
                 "fail-fast" => strategy.fail_fast = self.bool_or_expr(value, place),
-                _ => strategy.max_parallel = self.number_or_expr(value, place),
+                _ => strategy.max_parallel = self.max_parallel(value, place),
             }
         }
         Some(strategy)
@@ -1333,9 +1336,10 @@ impl Reader {
                         match check_id(&id.value) {
                             Ok(()) => step.id = Some(id),
                             Err(message) => self.push(
-                                Diagnostic::error("invalid-id", id.span, message).with_hint(
-                                    "use letters, digits, `_` and `-`, e.g. `build-image`",
-                                ),
+                                Diagnostic::error("invalid-id", id.span, message.to_string())
+                                    .with_hint(
+                                        "use letters, digits, `_` and `-`, e.g. `build-image`",
+                                    ),
                             ),
                         }
                     }
@@ -1344,7 +1348,9 @@ impl Reader {
                 "if" => step.condition = self.condition(value, if_place),
                 "env" => step.env = self.env(value, step_place),
                 "continue-on-error" => step.continue_on_error = self.bool_or_expr(value, place),
-                "timeout-minutes" => step.timeout_minutes = self.number_or_expr(value, place),
+                "timeout-minutes" => {
+                    step.timeout_minutes = self.timeout(value, place, "timeout-minutes")
+                }
                 "background" => step.background = self.boolean(value),
                 "run" => run = self.text(value, place),
                 // Composite actions may compute their shell.

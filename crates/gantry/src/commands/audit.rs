@@ -7,11 +7,9 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use gantry_audit::{
-    Config, Finding, Persona, RULES, Severity, Target, apply_fixes, audit, rule_ids,
+    AuditOptions, Config, Finding, Persona, RULES, Severity, audit_files, rule_ids,
 };
-use gantry_workflow::{
-    Diagnostic, FileKind, ReadOptions, SourceFile, file_kind, read_action, read_workflow,
-};
+use gantry_workflow::{ReadOptions, SourceFile};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
 
@@ -142,49 +140,6 @@ struct Audited {
     findings: Vec<Finding>,
 }
 
-/// A file's findings, or (`Err`) the errors that kept it from being read.
-type AuditResult = Result<(Arc<SourceFile>, Vec<Finding>), (Arc<SourceFile>, Vec<Diagnostic>)>;
-
-/// Reads and audits one file.
-fn audit_text(name: String, text: String, kind: FileKind, config: &Config) -> AuditResult {
-    let source = SourceFile::new(name, text);
-    let options = ReadOptions::default();
-    let (errors, findings) = match kind {
-        FileKind::Workflow => {
-            let parsed = read_workflow(source.clone(), &options);
-            let errors: Vec<Diagnostic> = parsed
-                .diagnostics
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect();
-            let findings = parsed
-                .value
-                .filter(|_| errors.is_empty())
-                .map(|w| audit(Target::Workflow(&w), &source, config));
-            (errors, findings)
-        }
-        FileKind::Action => {
-            let parsed = read_action(source.clone(), &options);
-            let errors: Vec<Diagnostic> = parsed
-                .diagnostics
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect();
-            let findings = parsed
-                .value
-                .filter(|_| errors.is_empty())
-                .map(|a| audit(Target::Action(&a), &source, config));
-            (errors, findings)
-        }
-    };
-    match findings {
-        Some(findings) => Ok((source, findings)),
-        None => Err((source, errors)),
-    }
-}
-
 fn explain(id: &str) -> Result<Outcome, CliError> {
     let Some(rule) = gantry_audit::rules::rule(id) else {
         let near =
@@ -254,73 +209,58 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
             ),
         ));
     }
-    let min: Severity = args.min_severity.into();
+    let report = audit_files(
+        &super::validate::to_check(root, files),
+        &config,
+        &AuditOptions {
+            fix: args.fix,
+            dry_run: args.dry_run,
+            min_severity: args.min_severity.into(),
+            read: ReadOptions::default(),
+        },
+    );
+    let stderr_colored = render::color(std::io::stderr().is_terminal());
+    for file in &report.invalid {
+        for d in &file.diagnostics {
+            eprint!(
+                "{}",
+                render::diagnostic_human(&file.source, d, stderr_colored)
+            );
+        }
+    }
+    for refused in &report.unfixable {
+        eprintln!(
+            "gantry: not fixing {}: the fixed file would not be valid ({}); please report this",
+            refused.name, refused.error
+        );
+    }
+    let invalid = !report.invalid.is_empty();
     let colored = render::color(std::io::stdout().is_terminal());
-    let mut audited = Vec::new();
-    let mut invalid = false;
     let mut diff = String::new();
-    for path in &files {
-        let name = display_path(root, path);
-        let text = read_text(path)?;
-        let kind = file_kind(path);
-        let (source, mut findings) = match audit_text(name.clone(), text.clone(), kind, &config) {
-            Ok(found) => found,
-            Err((source, errors)) => {
-                invalid = true;
-                for d in &errors {
-                    eprint!(
-                        "{}",
-                        render::diagnostic_human(
-                            &source,
-                            d,
-                            render::color(std::io::stderr().is_terminal())
-                        )
-                    );
-                }
-                continue;
-            }
-        };
-        if args.fix && findings.iter().any(|f| f.fix.is_some()) {
-            let (fixed, _) = apply_fixes(&text, &findings);
-            // A fix must leave a file that still reads without errors.
-            match audit_text(name.clone(), fixed.clone(), kind, &config) {
-                Ok((fixed_source, remaining)) => {
-                    if args.dry_run {
-                        let _ = write!(
-                            diff,
-                            "{}",
-                            similar::TextDiff::from_lines(&text, &fixed)
-                                .unified_diff()
-                                .context_radius(2)
-                                .header(&format!("a/{name}"), &format!("b/{name}"))
-                        );
-                    } else {
-                        std::fs::write(path, &fixed).map_err(|source| CliError::Read {
-                            path: path.clone(),
-                            source,
-                        })?;
-                        findings = remaining;
-                        audited.push(Audited {
-                            source: fixed_source,
-                            findings,
-                        });
-                        continue;
-                    }
-                }
-                Err((_, errors)) => {
-                    eprintln!(
-                        "gantry: not fixing {name}: the fixed file would not be valid ({}); please report this",
-                        errors
-                            .first()
-                            .map_or("unknown error", |d| d.message.as_str())
-                    );
-                }
+    let mut audited = Vec::new();
+    for file in report.files {
+        if let Some(fixed) = &file.fixed {
+            let name = file.source.name();
+            if args.dry_run {
+                let _ = write!(
+                    diff,
+                    "{}",
+                    similar::TextDiff::from_lines(file.source.text(), fixed)
+                        .unified_diff()
+                        .context_radius(2)
+                        .header(&format!("a/{name}"), &format!("b/{name}"))
+                );
+            } else {
+                std::fs::write(&file.path, fixed).map_err(|source| CliError::Read {
+                    path: file.path.clone(),
+                    source,
+                })?;
             }
         }
-        audited.push(Audited { source, findings });
-    }
-    for a in &mut audited {
-        a.findings.retain(|f| f.severity >= min);
+        audited.push(Audited {
+            source: file.source,
+            findings: file.findings,
+        });
     }
     let count: usize = audited.iter().map(|a| a.findings.len()).sum();
     let mut stdout = std::io::stdout().lock();

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use gantry_expr::{Allowed, MapContext, Value};
+use gantry_expr::{MapContext, Value};
 use gantry_workflow::{Diagnostic, SourceFile, Span};
 
 use super::{CliError, read_text};
@@ -36,17 +36,7 @@ pub fn run(root: &Path, args: EvalArgs) -> Result<Outcome, CliError> {
             context.insert(name, Value::from_json(value));
         }
     }
-    let source_text = args.expression.clone();
-    let result = if source_text.contains("${{") {
-        gantry_expr::parse_template(&source_text)
-            .map_err(|e| (e.to_string(), None))
-            .and_then(|t| t.evaluate(&context).map_err(|e| (e.to_string(), None)))
-    } else {
-        match gantry_expr::parse(&source_text, &Allowed::any()) {
-            Err(e) => Err((e.to_string(), Some(e.span()))),
-            Ok(expr) => gantry_expr::evaluate(&expr, &context).map_err(|e| (e.to_string(), None)),
-        }
-    };
+    let result = gantry_expr::evaluate_text(&args.expression, &context);
     match result {
         Ok(value) => {
             let mut stdout = std::io::stdout().lock();
@@ -55,10 +45,11 @@ pub fn run(root: &Path, args: EvalArgs) -> Result<Outcome, CliError> {
             writeln!(stdout, "{json}")?;
             Ok(Outcome::Success)
         }
-        Err((message, range)) => {
-            let source = SourceFile::new("<expression>", source_text);
-            let span = range.map(|r| Span::new(r.start, r.end));
-            let diagnostic = Diagnostic::error("expression", span, message).with_label("here");
+        Err(err) => {
+            let source = SourceFile::new("<expression>", args.expression);
+            let span = err.span().map(|r| Span::new(r.start, r.end));
+            let diagnostic =
+                Diagnostic::error("expression", span, err.to_string()).with_label("here");
             eprint!(
                 "{}",
                 render::diagnostic_human(

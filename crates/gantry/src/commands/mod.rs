@@ -117,9 +117,13 @@ pub fn read_workflows(
     let mut workflows = Vec::new();
     let mut invalid = false;
     for file in files {
-        let source = gantry_workflow::SourceFile::new(display_path(root, file), read_text(file)?);
-        let parsed =
-            gantry_workflow::read_workflow(source, &gantry_workflow::ReadOptions::default());
+        // Unreadable files (not UTF-8, not a regular file, too large) are
+        // reported as `validate` reports them.
+        let parsed = gantry_workflow::check::read_workflow_file(
+            file,
+            display_path(root, file),
+            &gantry_workflow::ReadOptions::default(),
+        );
         if parsed.has_errors() {
             invalid = true;
             for d in parsed

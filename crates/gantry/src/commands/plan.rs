@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use gantry_engine::plan::{
     Event, JobDecision, JobPlan, MatrixPlan, Trigged, WorkflowPlan, plan_workflow,
 };
+use gantry_workflow::ListError;
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -14,49 +15,19 @@ use super::{CliError, display_path, read_text};
 use crate::Outcome;
 use crate::cli::{PlanArgs, PlanFormat};
 
-/// The workflow files to plan.
+/// The workflow files to plan (or run).
 pub(super) fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let dir = root.join(".github").join("workflows");
-    if names.is_empty() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| CliError::Read {
-            path: dir.clone(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
-            })
-            .collect();
-        files.sort();
-        return Ok(files);
-    }
-    names
-        .iter()
-        .map(|name| {
-            let direct = if name.is_absolute() {
-                name.clone()
-            } else {
-                root.join(name)
-            };
-            if direct.is_file() {
-                return Ok(direct);
-            }
-            let in_dir = dir.join(name);
-            if in_dir.is_file() {
-                return Ok(in_dir);
-            }
-            Err(CliError::usage(
-                format!("no workflow '{}'", name.display()),
-                Some(format!(
-                    "give a path, or a file name under {}",
-                    display_path(root, &dir)
-                )),
-            ))
-        })
-        .collect()
+    gantry_workflow::workflow_files(root, names).map_err(|err| match err {
+        ListError::Read { path, source } => CliError::Read { path, source },
+        ListError::NoWorkflow { name, dir } => CliError::usage(
+            format!("no workflow '{}'", name.display()),
+            Some(format!(
+                "give a path, or a file name under {}",
+                display_path(root, &dir)
+            )),
+        ),
+        other => CliError::usage(other.to_string(), None),
+    })
 }
 
 /// The branch checked out in the repository holding `root`, read from its

@@ -3,11 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use gantry_workflow::calls::{CallPolicy, LocalResolver, check_calls};
-use gantry_workflow::{
-    Diagnostic, FileDiagnostics, FileKind, ReadOptions, SourceFile, discover, file_kind,
-    read_action, read_workflow,
-};
+use gantry_workflow::check::{FileToCheck, Summary, validate};
+use gantry_workflow::{FileKind, ListError, ReadOptions, files_to_check};
 use serde::Serialize;
 
 use super::{CliError, display_path};
@@ -15,142 +12,22 @@ use crate::Outcome;
 use crate::cli::{Format, ValidateArgs};
 use crate::render;
 
-/// The checks of one file.
-pub struct Checked {
-    pub kind: FileKind,
-    pub diagnostics: FileDiagnostics,
-}
-
-/// Reads and checks one file; unreadable files become a diagnostic.
-pub fn check_file(root: &Path, path: &Path, options: &ReadOptions) -> Checked {
-    let kind = file_kind(path);
-    let name = display_path(root, path);
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(err) => {
-                return unreadable(
-                    kind,
-                    name,
-                    format!(
-                        "the file is not UTF-8 text (invalid byte at offset {})",
-                        err.utf8_error().valid_up_to()
-                    ),
-                );
-            }
-        },
-        Err(err) => return unreadable(kind, name, format!("failed to read the file: {err}")),
-    };
-    let source = SourceFile::new(name, text);
-    match kind {
-        FileKind::Action => Checked {
-            kind,
-            diagnostics: read_action(source, options).diagnostics,
-        },
-        FileKind::Workflow => {
-            let mut parsed = read_workflow(source, options);
-            if let Some(workflow) = &parsed.value
-                && !parsed.has_errors()
-            {
-                let resolver = LocalResolver::new(root);
-                let calls = check_calls(workflow, &resolver, &CallPolicy::default());
-                parsed.diagnostics.diagnostics.extend(calls);
-            }
-            Checked {
-                kind,
-                diagnostics: parsed.diagnostics,
-            }
-        }
-    }
-}
-
-fn unreadable(kind: FileKind, name: String, message: String) -> Checked {
-    Checked {
-        kind,
-        diagnostics: FileDiagnostics {
-            source: SourceFile::new(name, ""),
-            diagnostics: vec![Diagnostic::error("unreadable", None, message)],
-        },
-    }
-}
-
 /// The files named on the command line, or the repository's.
 pub(super) fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, CliError> {
-        let mut found = discover(dir).map_err(|source| CliError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        // A folder of workflows named directly.
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let p = entry.path();
-                if p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
-                    && !found.contains(&p)
-                {
-                    found.push(p);
-                }
-            }
-        }
-        found.sort();
-        Ok(found)
-    };
-    if paths.is_empty() {
-        return read_dir(root);
-    }
-    let mut out = Vec::new();
-    for path in paths {
-        let path = if path.is_absolute() {
-            path.clone()
-        } else {
-            root.join(path)
-        };
-        if path.is_dir() {
-            out.extend(read_dir(&path)?);
-        } else if path.is_file() {
-            out.push(path);
-        } else {
-            return Err(CliError::Read {
-                path,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no such file or directory",
-                ),
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Checks files on all cores, keeping their order.
-pub fn check_all(root: &Path, files: &[PathBuf], options: &ReadOptions) -> Vec<Checked> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| check_file(root, f, options))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    files_to_check(root, paths).map_err(|err| match err {
+        ListError::Read { path, source } => CliError::Read { path, source },
+        ListError::NotFound { path } => CliError::Read {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        },
+        other => CliError::usage(other.to_string(), None),
     })
 }
 
 #[derive(Serialize)]
 struct JsonReport {
     files: Vec<JsonFile>,
-    summary: Summary,
+    summary: JsonSummary,
 }
 
 #[derive(Serialize)]
@@ -161,12 +38,34 @@ struct JsonFile {
     diagnostics: Vec<render::JsonDiagnostic>,
 }
 
-#[derive(Serialize, Default)]
-struct Summary {
+#[derive(Serialize)]
+struct JsonSummary {
     files: usize,
     valid: usize,
     errors: usize,
     warnings: usize,
+}
+
+impl From<Summary> for JsonSummary {
+    fn from(s: Summary) -> Self {
+        Self {
+            files: s.files,
+            valid: s.valid,
+            errors: s.errors,
+            warnings: s.warnings,
+        }
+    }
+}
+
+/// The files to check, each named relative to `root` when inside it.
+pub(super) fn to_check(root: &Path, files: Vec<PathBuf>) -> Vec<FileToCheck> {
+    files
+        .into_iter()
+        .map(|path| FileToCheck {
+            name: display_path(root, &path),
+            path,
+        })
+        .collect()
 }
 
 pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
@@ -180,26 +79,13 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             ),
         ));
     }
-    let checked = check_all(root, &files, &ReadOptions::default());
-    let mut summary = Summary {
-        files: checked.len(),
-        ..Summary::default()
-    };
-    for c in &checked {
-        let errors = c
-            .diagnostics
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .count();
-        summary.errors += errors;
-        summary.warnings += c.diagnostics.diagnostics.len() - errors;
-        summary.valid += usize::from(errors == 0);
-    }
+    let report = validate(&to_check(root, files), root, &ReadOptions::default());
+    let summary = report.summary;
+    let checked = &report.files;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let report = JsonReport {
+            let json = JsonReport {
                 files: checked
                     .iter()
                     .map(|c| JsonFile {
@@ -217,20 +103,14 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
                             .collect(),
                     })
                     .collect(),
-                summary,
+                summary: summary.into(),
             };
-            let errors = report.summary.errors;
-            serde_json::to_writer_pretty(&mut stdout, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut stdout, &json).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
-            return Ok(if errors > 0 {
-                Outcome::Failure
-            } else {
-                Outcome::Success
-            });
         }
         Format::Human => {
             let colored = render::color(std::io::stdout().is_terminal());
-            for c in &checked {
+            for c in checked {
                 for d in &c.diagnostics.diagnostics {
                     write!(
                         stdout,
@@ -251,7 +131,7 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             )?;
         }
     }
-    Ok(if summary.errors > 0 {
+    Ok(if report.has_errors() {
         Outcome::Failure
     } else {
         Outcome::Success

@@ -2,50 +2,12 @@
 //! findings marked `# expect[rule-id]` on their lines (all personas), and
 //! `good.yml` none of that rule.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use gantry_audit::{Config, Persona, Target, audit, rule_ids};
-use gantry_workflow::{ReadOptions, SourceFile, read_action, read_workflow};
+use gantry_audit::rule_ids;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// `(line, rule)` of every finding of `path`, as the auditor persona sees.
-fn findings(path: &Path) -> BTreeSet<(usize, String)> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let source = SourceFile::new(path.display().to_string(), text);
-    let config = Config {
-        persona: Persona::Auditor,
-        ..Config::default()
-    };
-    let found = if path.file_name().unwrap() == "action.yml" {
-        let parsed = read_action(source.clone(), &ReadOptions::default());
-        assert!(
-            !parsed.has_errors(),
-            "{}: {:#?}",
-            path.display(),
-            parsed.diagnostics.diagnostics
-        );
-        audit(Target::Action(&parsed.value.unwrap()), &source, &config)
-    } else {
-        let parsed = read_workflow(source.clone(), &ReadOptions::default());
-        assert!(
-            !parsed.has_errors(),
-            "{}: {:#?}",
-            path.display(),
-            parsed.diagnostics.diagnostics
-        );
-        audit(Target::Workflow(&parsed.value.unwrap()), &source, &config)
-    };
-    found
-        .iter()
-        .map(|f| (source.position(f.span.start).line, f.rule.to_string()))
-        .collect()
-}
+use crate::common::{findings, fixtures};
 
 /// `(line, rule)` of every `expect[rule]` marker.
 fn expected(path: &Path) -> BTreeSet<(usize, String)> {

@@ -1,8 +1,6 @@
 //! Property tests: the readers never panic, and every diagnostic points
 //! inside the file, whatever the input.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use gantry_workflow::{ReadOptions, SourceFile, read_action, read_workflow};
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -1,8 +1,6 @@
 //! Property tests: the parser never panics, and printing a tree gives text
 //! that parses back to the same tree.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use gantry_expr::{Allowed, MapContext, Value, evaluate, parse, parse_condition, parse_template};
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -1,32 +1,10 @@
 //! Reading workflows and actions: what is accepted, what is reported, where.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use gantry_workflow::calls::{CallPolicy, MapResolver, check_calls};
 use gantry_workflow::model::{JobKind, StepAction};
-use gantry_workflow::{Parsed, ReadOptions, SourceFile, Workflow, read_action, read_workflow};
+use gantry_workflow::{ReadOptions, SourceFile, read_action};
 
-fn read(text: &str) -> Parsed<Workflow> {
-    read_workflow(SourceFile::new("w.yml", text), &ReadOptions::default())
-}
-
-/// `(line, column, message)` of every error.
-fn errors(text: &str) -> Vec<(usize, usize, String)> {
-    let parsed = read(text);
-    parsed
-        .diagnostics
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| {
-            let p = parsed
-                .diagnostics
-                .position(d)
-                .map_or((0, 0), |p| (p.line, p.column));
-            (p.0, p.1, d.message.clone())
-        })
-        .collect()
-}
+use crate::common::{errors, read};
 
 #[test]
 fn a_complete_workflow_reads_into_the_model() {

@@ -1,0 +1,175 @@
+//! Auditing files as `gantry audit` does: read each file (bounded, as
+//! UTF-8, through `gantry_workflow::read_source`), run the rules, keep the
+//! findings at or above a severity, and compute the fixed text of files
+//! whose findings carry fixes. This module reads the files it is given and
+//! writes nothing: the caller writes fixed texts or shows them as diffs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gantry_workflow::check::FileToCheck;
+use gantry_workflow::{
+    Diagnostic, FileDiagnostics, FileKind, Parsed, ReadOptions, SourceFile, file_kind, read_action,
+    read_source, read_workflow,
+};
+
+use crate::{Config, Finding, Severity, Target, apply_fixes, audit};
+
+/// How to audit.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditOptions {
+    /// Compute the fixed text of files with fixable findings.
+    pub fix: bool,
+    /// With `fix`: report the findings of the file as it is (the fixed text
+    /// is shown, not written).
+    pub dry_run: bool,
+    /// Findings below this severity are left out.
+    pub min_severity: Severity,
+    pub read: ReadOptions,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        Self {
+            fix: false,
+            dry_run: false,
+            min_severity: Severity::Low,
+            read: ReadOptions::default(),
+        }
+    }
+}
+
+/// One audited file.
+#[derive(Debug, Clone)]
+pub struct AuditedFile {
+    pub path: PathBuf,
+    /// The text the findings point into: the fixed text when fixes are to
+    /// be written, else the file as read.
+    pub source: Arc<SourceFile>,
+    pub findings: Vec<Finding>,
+    /// With `fix`: the fixed text, which still reads without errors.
+    pub fixed: Option<String>,
+}
+
+/// What `gantry audit` found.
+#[derive(Debug, Clone, Default)]
+pub struct AuditReport {
+    pub files: Vec<AuditedFile>,
+    /// Files that could not be read or have errors, with those errors.
+    pub invalid: Vec<FileDiagnostics>,
+    /// Files whose fixes were withheld because the result would not read.
+    pub unfixable: Vec<FixRefused>,
+}
+
+/// A file whose fixes would have broken it.
+#[derive(Debug, Clone)]
+pub struct FixRefused {
+    pub name: String,
+    pub error: String,
+}
+
+impl AuditReport {
+    /// How many findings are reported.
+    pub fn findings(&self) -> usize {
+        self.files.iter().map(|f| f.findings.len()).sum()
+    }
+}
+
+/// A file's findings, or the errors that kept it from being read.
+fn audit_text(
+    name: String,
+    text: String,
+    kind: FileKind,
+    config: &Config,
+    options: &ReadOptions,
+) -> Result<(Arc<SourceFile>, Vec<Finding>), FileDiagnostics> {
+    let source = SourceFile::new(name, text);
+    let findings = match kind {
+        FileKind::Workflow => findings_of(read_workflow(source.clone(), options), |w| {
+            audit(Target::Workflow(w), &source, config)
+        }),
+        FileKind::Action => findings_of(read_action(source.clone(), options), |a| {
+            audit(Target::Action(a), &source, config)
+        }),
+    }?;
+    Ok((source, findings))
+}
+
+/// The findings of a file read without errors, or its errors.
+fn findings_of<T>(
+    parsed: Parsed<T>,
+    run: impl FnOnce(&T) -> Vec<Finding>,
+) -> Result<Vec<Finding>, FileDiagnostics> {
+    match parsed.value {
+        Some(value) if !parsed.diagnostics.has_errors() => Ok(run(&value)),
+        _ => Err(FileDiagnostics {
+            source: parsed.diagnostics.source,
+            diagnostics: parsed
+                .diagnostics
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        }),
+    }
+}
+
+/// Audits `files` in order.
+pub fn audit_files(files: &[FileToCheck], config: &Config, options: &AuditOptions) -> AuditReport {
+    let mut report = AuditReport::default();
+    for file in files {
+        let kind = file_kind(&file.path);
+        let text = match read_source(&file.path, file.name.clone(), options.read.max_file_size) {
+            Ok(source) => source.text().to_string(),
+            Err(err) => {
+                report
+                    .invalid
+                    .push(err.to_file_diagnostics(file.name.clone()));
+                continue;
+            }
+        };
+        let (mut source, mut findings) =
+            match audit_text(file.name.clone(), text.clone(), kind, config, &options.read) {
+                Ok(found) => found,
+                Err(errors) => {
+                    report.invalid.push(errors);
+                    continue;
+                }
+            };
+        let mut fixed = None;
+        if options.fix && findings.iter().any(|f| f.fix.is_some()) {
+            let (new_text, _) = apply_fixes(&text, &findings);
+            // A fix must leave a file that still reads without errors.
+            match audit_text(
+                file.name.clone(),
+                new_text.clone(),
+                kind,
+                config,
+                &options.read,
+            ) {
+                Ok((fixed_source, remaining)) => {
+                    if !options.dry_run {
+                        source = fixed_source;
+                        findings = remaining;
+                    }
+                    fixed = Some(new_text);
+                }
+                Err(errors) => report.unfixable.push(FixRefused {
+                    name: file.name.clone(),
+                    error: errors
+                        .diagnostics
+                        .first()
+                        .map_or("unknown error".to_string(), |d| d.message.clone()),
+                }),
+            }
+        }
+        findings.retain(|f| f.severity >= options.min_severity);
+        report.files.push(AuditedFile {
+            path: file.path.clone(),
+            source,
+            findings,
+            fixed,
+        });
+    }
+    report
+}
