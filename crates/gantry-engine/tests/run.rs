@@ -491,3 +491,93 @@ async fn job_if_sees_needs_results_and_skips() {
     assert!(out.skipped("normal"));
     assert!(out.skipped("tag-only"));
 }
+
+/// A secret with every character an encoding treats specially.
+const ODD_SECRET: &str = "p4ss'w\"o%r:d,/+ x&<ü>\\z";
+
+#[tokio::test]
+async fn secrets_stay_masked_in_every_encoding() {
+    let script = include_str!("support/encodings.sh");
+    let out = run_with(
+        &[("enc.sh", script)],
+        "on: push\njobs:\n  a:\n    runs-on: x\n    outputs:\n      all: ${{ steps.e.outputs.all }}\n    steps:\n      - uses: actions/checkout@v4\n      - id: e\n        name: encode ${{ secrets.S }}\n        env:\n          S: ${{ secrets.S }}\n        run: |\n          bash enc.sh | tee encoded.txt\n          bash enc.sh >> \"$GITHUB_STEP_SUMMARY\"\n          { echo 'all<<EOF'; cat encoded.txt; echo EOF; } >> \"$GITHUB_OUTPUT\"\n",
+        |o| {
+            o.secrets.insert("S".into(), ODD_SECRET.into());
+        },
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    let s = ODD_SECRET;
+    let escaped = |from: &[(&str, &str)]| {
+        from.iter()
+            .fold(s.to_string(), |acc, (a, b)| acc.replace(a, b))
+    };
+    let json = serde_json::to_string(s).unwrap();
+    let forbidden = [
+        s.to_string(),
+        "p4ss%27w%22o%25r%3Ad%2C%2F%2B%20x%26%3C%C3%BC%3E%5Cz".to_string(),
+        json.trim_matches('"').to_string(),
+        escaped(&[("%", "%25")]),
+        escaped(&[("%", "%25"), (":", "%3A"), (",", "%2C")]),
+        escaped(&[("'", "''")]),
+    ];
+    // Every line of the run, as events, as JSON, and as stored files.
+    let lines = out.all_lines();
+    let events_json: String = out
+        .events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut stored = String::new();
+    for entry in walk(&out.backend.dir) {
+        stored.push_str(&std::fs::read_to_string(&entry).unwrap_or_default());
+    }
+    {
+        let rec = out.backend.recorded.lock().unwrap();
+        for step in &rec.steps {
+            stored.push_str(&step.2);
+            for (_, v) in step.3.iter().flat_map(|s| s.3.iter()) {
+                stored.push_str(v);
+            }
+        }
+    }
+    for (place, text) in [
+        ("log lines", &lines),
+        ("JSON events", &events_json),
+        ("the store", &stored),
+    ] {
+        for f in &forbidden {
+            assert!(!text.contains(f.as_str()), "{f} is in {place}:\n{text}");
+        }
+    }
+    assert!(stored.contains("json: {\"v\":\"***\"}"), "{stored}");
+    // Base64 lines: the secret's part of each encoding is hidden, leaving
+    // at most the characters it shares with its neighbours.
+    let encoded: Vec<&str> = lines
+        .lines()
+        .skip_while(|l| !l.starts_with("raw: "))
+        .skip(1)
+        .take(30)
+        .collect();
+    assert_eq!(encoded.len(), 30, "{lines}");
+    for line in &encoded {
+        assert!(line.contains("***"), "{line} is not masked:\n{lines}");
+        // The longest line encodes 5 + 26 + 2 bytes (44 characters); the
+        // secret's stable part is at least 28 of them.
+        assert!(line.len() - 3 <= 16, "too much of {line} is left");
+    }
+    let step_names: Vec<String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::StepStarted { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        step_names.contains(&"encode ***".to_string()),
+        "{step_names:?}"
+    );
+}

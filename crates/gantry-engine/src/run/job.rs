@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub force: CancellationToken,
     /// The runner folders jobs take turns with.
     pub runners: super::runners::Runners,
+    /// The tracking ids of the run's processes.
+    pub tracking: super::reaper::RunTracking,
 }
 
 impl Shared {
@@ -156,6 +158,7 @@ impl LogSink {
     fn annotate(&mut self, level: &str, text: &str, file: Option<String>, line: Option<u32>) {
         let masked = self.shared.masker.mask(text);
         self.line(Stream::Stderr, &format!("{level}: {masked}"));
+        let file = file.map(|f| self.shared.masker.mask(&f));
         self.shared.emit(RunEvent::Annotation {
             job: self.job.clone(),
             step: self.step,
@@ -214,6 +217,8 @@ pub(crate) struct JobRun {
     pub outputs: IndexMap<String, String>,
     pub cache_hits: u32,
     pub cache_misses: u32,
+    /// The tracking ids of the job's processes.
+    pub tracking: super::reaper::JobTracking,
 }
 
 /// Environment variables of the gantry process that steps do not inherit.
@@ -374,6 +379,7 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         outputs: IndexMap::new(),
         cache_hits: 0,
         cache_misses: 0,
+        tracking: shared.tracking.job(),
     };
     let setup = run.setup(steps_job);
     let conclusion = match setup {
@@ -418,6 +424,8 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
             }
         }
     };
+    // Whatever the job's steps left running ends with the job.
+    run.tracking.end();
     let outputs = std::mem::take(&mut run.outputs);
     let keep = shared.options.keep_workspaces.then(|| {
         shared
@@ -917,19 +925,23 @@ impl JobRun {
         timeout: Option<Duration>,
         log: &mut LogSink,
     ) -> StepExec {
-        let extra = self.command_files.env();
+        let mut extra = self.command_files.env();
+        let tracking_id = self.tracking.step();
+        extra.push((super::reaper::TRACKING_VAR.to_string(), tracking_id.clone()));
         let env = self.process_env(step_env, &extra);
         let path_var = env
             .iter()
             .find(|(k, _)| k == "PATH")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let invocation = match shell::invocation(shell, script, &self.temp, &path_var) {
+        let scripts = self.temp.join(super::reaper::SCRIPTS_DIR);
+        let invocation = match shell::invocation(shell, script, &scripts, &path_var) {
             Ok(i) => i,
             Err(e) => return StepExec::failed(e, log),
         };
         if let Some((path, contents)) = &invocation.script_file
-            && let Err(e) = write_private(path, contents)
+            && let Err(e) =
+                std::fs::create_dir_all(&scripts).and_then(|()| write_private(path, contents))
         {
             return StepExec::failed(
                 format!("cannot write the script {}: {e}", path.display()),
@@ -969,6 +981,10 @@ impl JobRun {
         .await;
         if let Some((path, _)) = &invocation.script_file {
             let _ = std::fs::remove_file(path);
+        }
+        // A stopped step's processes end with it, wherever they went.
+        if matches!(result, Ok(Exit::TimedOut | Exit::Cancelled)) {
+            super::reaper::end_step(&tracking_id);
         }
         let exit = match result {
             Ok(exit) => exit,

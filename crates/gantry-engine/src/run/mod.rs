@@ -15,6 +15,7 @@ pub mod files;
 mod job;
 pub mod mask;
 pub mod process;
+pub mod reaper;
 mod runners;
 mod schedule;
 pub mod scope;

@@ -57,6 +57,10 @@ pub(crate) async fn run_workflow(
         inputs_json,
     })?;
     let work_dir = options.work_dir.clone();
+    super::reaper::become_subreaper();
+    if let Some(root) = work_dir.parent() {
+        super::reaper::sweep_scripts(root);
+    }
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
     let event_path = work_dir.join(format!("event-{run_id}.json"));
@@ -81,6 +85,7 @@ pub(crate) async fn run_workflow(
         run_id,
         force: stop.force.clone(),
         runners: super::runners::Runners::new(&work_dir),
+        tracking: super::reaper::RunTracking::new(run_id),
     });
     let slots = Arc::new(Semaphore::new(options.parallel.max(1)));
     let mut scope = Scope::default();
@@ -113,6 +118,7 @@ pub(crate) async fn run_workflow(
             group: None,
         });
     }
+    shared.tracking.end();
     shared.runners.remove_all();
     if !options.keep_workspaces {
         let _ = std::fs::remove_file(&event_path);
