@@ -581,3 +581,255 @@ async fn secrets_stay_masked_in_every_encoding() {
         "{step_names:?}"
     );
 }
+
+/// Processes whose environment holds `LEFTOVER_MARK=<mark>`.
+fn marked(mark: &str) -> Vec<i32> {
+    let needle = format!("LEFTOVER_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// The marked processes still running after up to five seconds.
+fn survivors(mark: &str) -> Vec<i32> {
+    for _ in 0..50 {
+        if marked(mark).is_empty() {
+            return Vec::new();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    marked(mark)
+}
+
+/// Kills what a test left running, even when it fails.
+struct KillMarked(String);
+
+impl KillMarked {
+    fn new(name: &str) -> Self {
+        Self(format!("{name}-{}", std::process::id()))
+    }
+}
+
+impl Drop for KillMarked {
+    fn drop(&mut self) {
+        for pid in marked(&self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Starts a `setsid` child, a `nohup` child and a double-forked child.
+const ESCAPE: &str = "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & ( ( sleep 300 & ) & ) ;";
+
+#[tokio::test]
+async fn no_process_outlives_its_job() {
+    let mark = KillMarked::new("job-end");
+    let count = format!(
+        "grep -alzx LEFTOVER_MARK={} /proc/[0-9]*/environ 2>/dev/null | wc -l",
+        mark.0
+    );
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} echo started'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: still there\n        run: 'echo \"alive=$({count})\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    // What escaped its step's process group lives on to the job's end, as
+    // on GitHub, so a step can start a service for the next ones.
+    assert!(
+        out.log("a")
+            .iter()
+            .any(|l| l.starts_with("alive=") && l != "alive=0"),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(
+        survivors(&mark.0),
+        Vec::<i32>::new(),
+        "processes outlived the job"
+    );
+}
+
+#[tokio::test]
+async fn a_step_timeout_ends_what_the_step_started() {
+    let mark = KillMarked::new("step-timeout");
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: hangs\n        timeout-minutes: 0.01\n        run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        None,
+    )
+    .await;
+    assert_eq!(
+        out.step("a", "hangs"),
+        Some((Conclusion::Failure, Conclusion::Failure))
+    );
+    assert!(
+        out.log("a").contains(&"left=0".to_string()),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+}
+
+#[tokio::test]
+async fn cancelling_ends_what_the_steps_started() {
+    let mark = KillMarked::new("cancel");
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        Some(Duration::from_millis(700)),
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Cancelled);
+    assert!(
+        out.log("a").contains(&"left=0".to_string()),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+}
+
+/// A gantry process that was killed (`kill -9`) left processes behind:
+/// the next start ends them and says whose they were.
+#[tokio::test]
+async fn the_next_start_ends_what_a_killed_gantry_left() {
+    use gantry_engine::run::reaper::{Leftover, TRACKING_VAR, end_leftovers};
+    let mark = KillMarked::new("crashed");
+    // Stands in for the gantry process that dies.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let pid = owner.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let id = format!("gantry_{pid}_{start}_1_4077_2_3");
+    let status = std::process::Command::new("bash")
+        .args(["-c", ESCAPE])
+        .env("LEFTOVER_MARK", &mark.0)
+        .env(TRACKING_VAR, &id)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(!marked(&mark.0).is_empty());
+    // While the owner runs, nothing of it is touched.
+    assert!(end_leftovers().iter().all(|l| l.owner_pid != pid));
+    assert!(!marked(&mark.0).is_empty());
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    let ended: Vec<Leftover> = end_leftovers()
+        .into_iter()
+        .filter(|l| l.owner_pid == pid)
+        .collect();
+    // Three sleeps, and a subshell of the double fork if it is not gone yet.
+    assert!(
+        matches!(
+            ended.as_slice(),
+            [Leftover {
+                run_id: 4077,
+                processes: 3..=4,
+                ..
+            }]
+        ),
+        "{ended:?}"
+    );
+    let n = ended[0].processes;
+    assert_eq!(
+        ended[0].to_string(),
+        format!("ended {n} processes left by run 4077 (pid {pid} crashed)")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+}
+
+#[tokio::test]
+async fn huge_numbers_are_clear_errors_not_panics() {
+    let out = run_wf(
+        "on: push\njobs:\n  step:\n    runs-on: x\n    steps:\n      - name: huge\n        timeout-minutes: 1e300\n        run: echo never\n      - name: two-to-the-64\n        if: always()\n        timeout-minutes: ${{ fromJSON('18446744073709551616') }}\n        run: echo never\n  job:\n    runs-on: x\n    timeout-minutes: 1e300\n    steps: [{run: echo never}]\n  matrix:\n    runs-on: x\n    strategy:\n      max-parallel: 1e300\n      matrix:\n        n: [1, 2]\n    steps: [{run: echo never}]\n",
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Failure);
+    let lines = out.all_lines();
+    assert!(!lines.contains("never"), "{lines}");
+    assert!(
+        lines.contains("timeout-minutes is 1e300, more than the largest allowed, 525600"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("timeout-minutes is 1.8446744073709552e19"),
+        "{lines}"
+    );
+    assert_eq!(out.job_result("job"), Some(Conclusion::Failure));
+    let skipped = out.events.iter().find_map(|e| match e {
+        RunEvent::JobSkipped { job, reason } if job == "matrix" => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        skipped.as_deref(),
+        Some("its strategy failed: max-parallel is 1e300, more than the largest allowed, 65536")
+    );
+    // `--jobs` out of range stops the run before it starts.
+    let parsed = read_workflow(
+        SourceFile::new(
+            "w.yml",
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n",
+        ),
+        &ReadOptions::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for jobs in [0, usize::MAX] {
+        let options = RunOptions {
+            repo: dir.path().to_path_buf(),
+            work_dir: dir.path().join("work"),
+            event: Event::default(),
+            sha: None,
+            secrets: IndexMap::new(),
+            vars: IndexMap::new(),
+            parallel: jobs,
+            include_uncommitted: false,
+            skip_unsupported: false,
+            grace: Duration::from_millis(300),
+            keep_workspaces: false,
+        };
+        let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let result = run(
+            Arc::new(parsed.value.clone().unwrap()),
+            Arc::new(options),
+            backend.clone(),
+            Masker::new(),
+            tx,
+            Stop::default(),
+        )
+        .await;
+        let error = result.unwrap_err();
+        assert!(error.contains("--jobs"), "{error}");
+        assert!(backend.recorded.lock().unwrap().runs.is_empty());
+    }
+}

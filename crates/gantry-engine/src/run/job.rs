@@ -278,6 +278,7 @@ pub(crate) fn or_expr_bool(
 }
 
 pub(crate) fn or_expr_minutes(
+    what: &'static str,
     v: &Option<Spanned<OrExpr<f64>>>,
     scope: &Scope,
 ) -> Result<Option<Duration>, String> {
@@ -286,12 +287,9 @@ pub(crate) fn or_expr_minutes(
         Some(OrExpr::Value(n)) => *n,
         Some(OrExpr::Expr(text)) => expand_value(text, scope)?.to_number(),
     };
-    if !minutes.is_finite() || minutes < 0.0 {
-        return Err(format!(
-            "timeout-minutes must be a positive number, not {minutes}"
-        ));
-    }
-    Ok(Some(Duration::from_secs_f64(minutes * 60.0)))
+    super::limits::timeout_minutes(what, minutes)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Evaluates an `if:` condition.
@@ -514,10 +512,17 @@ impl JobRun {
         if job.container.is_some() || !job.services.is_empty() {
             return Err("this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub".into());
         }
-        if let Some(t) = or_expr_minutes(&job.cancel_timeout_minutes, &scope)? {
+        if let Some(t) = or_expr_minutes(
+            "cancel-timeout-minutes",
+            &job.cancel_timeout_minutes,
+            &scope,
+        )? {
             self.cancel_timeout = t;
         }
-        Ok(or_expr_minutes(&job.timeout_minutes, &scope)?.unwrap_or(Duration::from_secs(360 * 60)))
+        Ok(
+            or_expr_minutes("timeout-minutes", &job.timeout_minutes, &scope)?
+                .unwrap_or(Duration::from_secs(360 * 60)),
+        )
     }
 
     fn status(&self) -> Status {
@@ -669,7 +674,8 @@ impl JobRun {
         };
         let exec = match self.step_env(step, &scope) {
             Err(e) => StepExec::failed(e, &mut log),
-            Ok(step_env) => match or_expr_minutes(&step.timeout_minutes, &scope) {
+            Ok(step_env) => match or_expr_minutes("timeout-minutes", &step.timeout_minutes, &scope)
+            {
                 Err(e) => StepExec::failed(e, &mut log),
                 Ok(timeout) => {
                     let remaining = if self.cancel.is_cancelled() {

@@ -13,6 +13,7 @@ pub mod actions;
 pub mod commands;
 pub mod files;
 mod job;
+pub mod limits;
 pub mod mask;
 pub mod process;
 pub mod reaper;

@@ -234,7 +234,7 @@ fn parse(id: &str) -> Option<(u32, u64, u64)> {
 /// Ends the processes that gantry processes no longer running left
 /// behind, and says what was ended.
 pub fn end_leftovers() -> Vec<Leftover> {
-    let mut by_owner: BTreeMap<(u32, u64), usize> = BTreeMap::new();
+    let mut by_owner: BTreeMap<(u32, u64), HashSet<u32>> = BTreeMap::new();
     let mut alive: BTreeMap<u32, Option<u64>> = BTreeMap::new();
     for _ in 0..ROUNDS {
         let mut found = Vec::new();
@@ -247,7 +247,7 @@ pub fn end_leftovers() -> Vec<Leftover> {
                 continue;
             }
             found.push(pid);
-            *by_owner.entry((owner, run)).or_default() += 1;
+            by_owner.entry((owner, run)).or_default().insert(pid);
         }
         if found.is_empty() {
             break;
@@ -258,12 +258,14 @@ pub fn end_leftovers() -> Vec<Leftover> {
             }
         }
     }
+    let all: HashSet<u32> = by_owner.values().flatten().copied().collect();
+    reap(&all);
     by_owner
         .into_iter()
-        .map(|((owner_pid, run_id), processes)| Leftover {
+        .map(|((owner_pid, run_id), pids)| Leftover {
             run_id,
             owner_pid,
-            processes,
+            processes: pids.len(),
         })
         .collect()
 }

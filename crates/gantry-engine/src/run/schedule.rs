@@ -41,6 +41,7 @@ pub(crate) async fn run_workflow(
     events: UnboundedSender<RunEvent>,
     stop: super::Stop,
 ) -> Result<(u64, Conclusion), String> {
+    let parallel = super::limits::jobs(options.parallel).map_err(|e| e.to_string())?;
     let cancel = stop.graceful.clone();
     let started = Instant::now();
     for value in options.secrets.values() {
@@ -87,7 +88,7 @@ pub(crate) async fn run_workflow(
         runners: super::runners::Runners::new(&work_dir),
         tracking: super::reaper::RunTracking::new(run_id),
     });
-    let slots = Arc::new(Semaphore::new(options.parallel.max(1)));
+    let slots = Arc::new(Semaphore::new(parallel));
     let mut scope = Scope::default();
     scope.set("github", github);
     scope.set(
@@ -376,16 +377,35 @@ fn run_jobs(
                     Some(_) => strategy
                         .is_some_and(|s| or_expr_bool(&s.fail_fast, &job_scope).unwrap_or(true)),
                 };
-                let max_parallel = strategy
+                let max_parallel = match strategy
                     .and_then(|s| s.max_parallel.as_ref())
-                    .and_then(|m| match &m.value {
-                        OrExpr::Value(n) => Some(*n),
-                        OrExpr::Expr(text) => {
-                            expand_value(text, &job_scope).ok().map(|v| v.to_number())
-                        }
+                    .map(|m| match &m.value {
+                        OrExpr::Value(n) => Ok(*n),
+                        OrExpr::Expr(text) => expand_value(text, &job_scope).map(|v| v.to_number()),
                     })
-                    .filter(|n| n.is_finite() && *n >= 1.0)
-                    .map(|n| n as usize);
+                    .map(|n| {
+                        n.and_then(|n| {
+                            super::limits::parallel("max-parallel", n).map_err(|e| e.to_string())
+                        })
+                    })
+                    .transpose()
+                {
+                    Ok(m) => m,
+                    Err(e) => {
+                        shared.emit(RunEvent::JobSkipped {
+                            job: key.clone(),
+                            reason: format!("its strategy failed: {e}"),
+                        });
+                        done.insert(
+                            id.clone(),
+                            Done {
+                                result: Conclusion::Failure,
+                                outputs: IndexMap::new(),
+                            },
+                        );
+                        continue;
+                    }
+                };
                 let continue_on_error = match &job.kind {
                     JobKind::Steps(s) => s.continue_on_error.is_some(),
                     JobKind::Call(_) => false,
