@@ -743,11 +743,22 @@ async fn the_next_start_ends_what_a_killed_gantry_left() {
     assert!(end_leftovers().iter().all(|l| l.owner_pid != pid));
     assert!(!marked(&mark.0).is_empty());
     owner.kill().unwrap();
-    owner.wait().unwrap();
+    // A dead owner nobody has reaped yet (a zombie) is dead all the same.
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        if stat[stat.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .starts_with('Z')
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let ended: Vec<Leftover> = end_leftovers()
         .into_iter()
         .filter(|l| l.owner_pid == pid)
         .collect();
+    owner.wait().unwrap();
     // Three sleeps, and a subshell of the double fork if it is not gone yet.
     assert!(
         matches!(

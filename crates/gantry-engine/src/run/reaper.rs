@@ -55,12 +55,16 @@ fn owner() -> &'static (u32, u64) {
 }
 
 /// A process's start time in clock ticks after boot (`/proc/<pid>/stat`
-/// field 22), or `None` when it is not running.
+/// field 22), or `None` when it is not running (a zombie has ended: it
+/// only waits for its parent to collect its status).
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut after = stat[stat.rfind(')')? + 1..].split_whitespace();
+    if matches!(after.next(), Some("Z" | "X" | "x")) {
+        return None;
+    }
+    after.nth(18)?.parse().ok()
 }
 
 /// The tracking ids of one run.
