@@ -844,3 +844,82 @@ async fn huge_numbers_are_clear_errors_not_panics() {
         assert!(backend.recorded.lock().unwrap().runs.is_empty());
     }
 }
+
+#[tokio::test]
+async fn artifacts_and_local_actions_stay_inside_the_workspace() {
+    let step = |name: &str, body: &str| format!("  {name}:\n    runs-on: x\n    steps:\n{body}");
+    let upload = |path: &str| {
+        format!(
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: n\n          path: {path}\n"
+        )
+    };
+    let download =
+        |with: &str| format!("      - uses: actions/download-artifact@v4\n        with:\n{with}");
+    let jobs = [
+        step("up-parent", &upload("../x")),
+        step("up-glob-parent", &upload("'*/../../x'")),
+        step("up-absolute", &upload("/etc/hostname")),
+        step(
+            "up-link",
+            &format!(
+                "      - run: mkdir d && echo ok > d/f && ln -s /etc d/etc && ln -s f d/inside\n{}",
+                upload("d")
+            ),
+        ),
+        step(
+            "up-inside-link",
+            &format!(
+                "      - run: mkdir d && echo ok > d/f && ln -s f d/inside\n{}",
+                upload("d")
+            ),
+        ),
+        step("down-name", &download("          name: ../x\n")),
+        step("down-path", &download("          path: ../out\n")),
+        step(
+            "down-absolute",
+            &download("          path: /tmp/gantry-out\n"),
+        ),
+        step("action-parent", "      - uses: ./../outside\n"),
+        step(
+            "action-link",
+            "      - run: mkdir -p \"$RUNNER_TEMP/act\" && ln -s \"$RUNNER_TEMP/act\" evil\n      - uses: ./evil\n",
+        ),
+    ];
+    let workflow = format!("on: push\njobs:\n{}", jobs.concat());
+    let out = run_wf(&workflow).await;
+    let expect = [
+        (
+            "up-parent",
+            "`../x` is outside the workspace; artifacts are uploaded from the workspace only",
+        ),
+        ("up-glob-parent", "`*/../../x` is outside the workspace"),
+        ("up-absolute", "`/etc/hostname` is outside the workspace"),
+        (
+            "up-link",
+            "`d/etc` is a symbolic link to /etc, outside the workspace",
+        ),
+        ("down-name", "`../x` is not an artifact name"),
+        ("down-path", "`../out` is outside the workspace"),
+        (
+            "down-absolute",
+            "`/tmp/gantry-out` is outside the workspace",
+        ),
+        (
+            "action-parent",
+            "`./../outside`: `../outside` is outside the repository",
+        ),
+        ("action-link", "`./evil`: `evil` is a symbolic link to"),
+    ];
+    for (job, message) in expect {
+        assert_eq!(out.job_result(job), Some(Conclusion::Failure), "{job}");
+        let log = out.log(job);
+        assert!(log.iter().any(|l| l.contains(message)), "{job}: {log:?}");
+    }
+    assert_eq!(
+        out.job_result("up-inside-link"),
+        Some(Conclusion::Success),
+        "{:?}",
+        out.log("up-inside-link")
+    );
+    assert!(!std::path::Path::new("/tmp/gantry-out").exists());
+}

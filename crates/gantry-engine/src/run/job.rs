@@ -1082,13 +1082,18 @@ impl JobRun {
         log: &mut LogSink,
     ) -> StepExec {
         // `./` is relative to the workspace, inside actions too, as on GitHub.
+        // Never outside the repository: not by `..`, not through a link.
         let local = if let Some(p) = uses.strip_prefix("./") {
-            Some(self.workspace.join(p))
+            Some(super::confine::inside(&self.workspace, p, "repository"))
         } else {
             uses.strip_prefix("$/")
-                .map(|p| self.shared.options.repo.join(p))
+                .map(|p| super::confine::inside(&self.shared.options.repo, p, "repository"))
         };
         if let Some(dir) = local {
+            let dir = match dir {
+                Ok(dir) => dir,
+                Err(e) => return StepExec::failed(format!("`{uses}`: {e}"), log),
+            };
             let depth = frame.map_or(0, |f| f.depth) + 1;
             return self
                 .exec_local_action(uses, &dir, inputs, step_env, timeout, depth, log)

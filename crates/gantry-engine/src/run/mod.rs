@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod commands;
+pub mod confine;
 pub mod files;
 mod job;
 pub mod limits;

@@ -724,6 +724,9 @@ async fn run_call(
     }) {
         return failed(format!("`{uses}` leaves the repository"));
     }
+    if let Err(e) = super::confine::inside(&shared.options.repo, relative, "repository") {
+        return failed(format!("`{uses}`: {e}"));
+    }
     let path = shared.options.repo.join(relative);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
