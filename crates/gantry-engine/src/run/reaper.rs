@@ -329,6 +329,31 @@ mod tests {
     }
 
     #[test]
+    fn scripts_of_dead_gantry_processes_are_swept() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("4242-1/runner-1/temp").join(SCRIPTS_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        let me = std::process::id();
+        for name in [
+            format!("script-{dead}-0.sh"),
+            format!("script-{me}-0.sh"),
+            "other".to_string(),
+        ] {
+            std::fs::write(dir.join(name), "echo secret").unwrap();
+        }
+        sweep_scripts(root.path());
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["other".to_string(), format!("script-{me}-0.sh")]);
+    }
+
+    #[test]
     fn leftovers_say_what_was_ended() {
         let one = Leftover {
             run_id: 12,
