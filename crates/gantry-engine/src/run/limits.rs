@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use gantry_workflow::model::{OrExpr, Spanned};
+
+use super::scope::Scope;
+
 /// The longest timeout a job or step may have: a year.
 pub const MAX_TIMEOUT_MINUTES: f64 = 525_600.0;
 
@@ -93,6 +97,23 @@ pub fn parallel(what: &'static str, value: f64) -> Result<usize, LimitError> {
     }
     // In range and whole, so the conversion is exact.
     Ok(value as usize)
+}
+
+/// A job's `max-parallel`, evaluated: `None` when it has none.
+pub(crate) fn max_parallel(
+    value: Option<&Spanned<OrExpr<f64>>>,
+    scope: &Scope,
+) -> Result<Option<usize>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let n = match &value.value {
+        OrExpr::Value(n) => *n,
+        OrExpr::Expr(text) => super::job::expand_value(text, scope)?.to_number(),
+    };
+    parallel("max-parallel", n)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// The number of jobs a run may run at once (`--jobs`).

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use gantry_expr::{Object, Value};
 use gantry_workflow::matrix;
-use gantry_workflow::model::{CallJob, CallSecrets, InputType, Job, JobKind, OrExpr, Workflow};
+use gantry_workflow::model::{CallJob, CallSecrets, InputType, Job, JobKind, Workflow};
 use gantry_workflow::yaml::NodeKind;
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
@@ -377,19 +377,10 @@ fn run_jobs(
                     Some(_) => strategy
                         .is_some_and(|s| or_expr_bool(&s.fail_fast, &job_scope).unwrap_or(true)),
                 };
-                let max_parallel = match strategy
-                    .and_then(|s| s.max_parallel.as_ref())
-                    .map(|m| match &m.value {
-                        OrExpr::Value(n) => Ok(*n),
-                        OrExpr::Expr(text) => expand_value(text, &job_scope).map(|v| v.to_number()),
-                    })
-                    .map(|n| {
-                        n.and_then(|n| {
-                            super::limits::parallel("max-parallel", n).map_err(|e| e.to_string())
-                        })
-                    })
-                    .transpose()
-                {
+                let max_parallel = match super::limits::max_parallel(
+                    strategy.and_then(|s| s.max_parallel.as_ref()),
+                    &job_scope,
+                ) {
                     Ok(m) => m,
                     Err(e) => {
                         shared.emit(RunEvent::JobSkipped {
