@@ -5,9 +5,10 @@
 //! JSON string escaping, the workflow-command escapes, the command-line
 //! argument escape, expression (single-quote) escaping and XML escaping.
 //!
-//! The values are matched with one Aho-Corasick automaton, rebuilt when a
-//! value is added (rare) and shared by every reader, so a line costs one
-//! pass whatever the number of secrets.
+//! The values are matched with one Aho-Corasick automaton, shared by every
+//! reader, so a line costs one pass whatever the number of secrets. It is
+//! rebuilt when text is masked after values were added, so a step that
+//! adds many masks in a row pays for one build, not one per value.
 
 use std::sync::{Arc, RwLock};
 
@@ -34,6 +35,20 @@ struct State {
     patterns: Vec<String>,
     /// Matches any pattern; `None` while there are none.
     matcher: Option<AhoCorasick>,
+    /// Patterns were added since `matcher` was built.
+    stale: bool,
+}
+
+impl State {
+    fn rebuild(&mut self) {
+        // Standard semantics, so every overlapping occurrence is found and
+        // overlapping secrets are hidden as one stretch.
+        self.matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&self.patterns)
+            .ok();
+        self.stale = false;
+    }
 }
 
 impl Masker {
@@ -64,61 +79,69 @@ impl Masker {
             state.secrets.push(c);
             changed = true;
         }
-        if changed {
-            // Standard semantics, so every overlapping occurrence is found
-            // and overlapping secrets are hidden as one stretch.
-            state.matcher = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(&state.patterns)
-                .ok();
+        state.stale |= changed;
+    }
+
+    /// Runs `f` with an up-to-date matcher (`None` when nothing is masked).
+    fn with_matcher<T>(&self, f: impl FnOnce(Option<&AhoCorasick>) -> T) -> Option<T> {
+        {
+            let state = self.state.read().ok()?;
+            if !state.stale {
+                return Some(f(state.matcher.as_ref()));
+            }
         }
+        let mut state = self.state.write().ok()?;
+        if state.stale {
+            state.rebuild();
+        }
+        Some(f(state.matcher.as_ref()))
     }
 
     /// `text` with every known value (and encoding of one) replaced by
     /// `***`; overlapping or adjacent occurrences become one `***`.
     pub fn mask(&self, text: &str) -> String {
-        let Ok(state) = self.state.read() else {
-            return text.to_string();
-        };
-        let Some(matcher) = &state.matcher else {
-            return text.to_string();
-        };
-        let mut out = String::new();
-        // The stretch being hidden, and where the text after the last
-        // hidden stretch starts.
-        let mut open: Option<(usize, usize)> = None;
-        let mut copied = 0;
-        for m in matcher.find_overlapping_iter(text) {
-            match open {
-                Some((start, end)) if m.start() <= end => {
-                    open = Some((start, end.max(m.end())));
-                }
-                Some((start, end)) => {
-                    out.push_str(&text[copied..start]);
-                    out.push_str("***");
-                    copied = end;
-                    open = Some((m.start(), m.end()));
-                }
-                None => open = Some((m.start(), m.end())),
-            }
-        }
-        let Some((start, end)) = open else {
-            return text.to_string();
-        };
-        out.push_str(&text[copied..start]);
-        out.push_str("***");
-        out.push_str(&text[end..]);
-        out
+        self.with_matcher(|m| match m {
+            Some(m) => mask_with(m, text),
+            None => text.to_string(),
+        })
+        .unwrap_or_else(|| text.to_string())
     }
 
     /// Whether `text` holds any known value or encoding of one.
     pub fn reveals(&self, text: &str) -> bool {
-        self.state
-            .read()
-            .ok()
-            .and_then(|s| s.matcher.as_ref().map(|m| m.is_match(text)))
+        self.with_matcher(|m| m.is_some_and(|m| m.is_match(text)))
             .unwrap_or(false)
     }
+}
+
+/// `text` with every match of `matcher` hidden.
+fn mask_with(matcher: &AhoCorasick, text: &str) -> String {
+    let mut out = String::new();
+    // The stretch being hidden, and where the text after the last
+    // hidden stretch starts.
+    let mut open: Option<(usize, usize)> = None;
+    let mut copied = 0;
+    for m in matcher.find_overlapping_iter(text) {
+        match open {
+            Some((start, end)) if m.start() <= end => {
+                open = Some((start, end.max(m.end())));
+            }
+            Some((start, end)) => {
+                out.push_str(&text[copied..start]);
+                out.push_str("***");
+                copied = end;
+                open = Some((m.start(), m.end()));
+            }
+            None => open = Some((m.start(), m.end())),
+        }
+    }
+    let Some((start, end)) = open else {
+        return text.to_string();
+    };
+    out.push_str(&text[copied..start]);
+    out.push_str("***");
+    out.push_str(&text[end..]);
+    out
 }
 
 /// A value and every encoding of it the runner masks.
@@ -267,6 +290,18 @@ mod tests {
         m.add("abcd");
         m.add("cdef");
         assert_eq!(m.mask("..abcdef.."), "..***..");
+    }
+
+    #[test]
+    fn values_added_in_a_row_are_all_masked() {
+        let m = Masker::new();
+        assert_eq!(m.mask("token-7 token-1999"), "token-7 token-1999");
+        for i in 0..2000 {
+            m.add(&format!("token-{i}"));
+        }
+        assert_eq!(m.mask("a token-7 b token-1999 c"), "a *** b *** c");
+        m.add("later-value");
+        assert!(m.reveals("the later-value"));
     }
 
     #[test]
