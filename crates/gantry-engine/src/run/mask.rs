@@ -10,6 +10,7 @@
 //! rebuilt when text is masked after values were added, so a step that
 //! adds many masks in a row pays for one build, not one per value.
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -30,9 +31,11 @@ pub struct Masker {
 #[derive(Debug, Default)]
 struct State {
     /// The values given to [`Masker::add`] (and their lines).
-    secrets: Vec<String>,
+    secrets: HashSet<String>,
     /// Every pattern: the secrets and their encodings.
     patterns: Vec<String>,
+    /// The same, to keep `patterns` free of repeats.
+    known: HashSet<String>,
     /// Matches any pattern; `None` while there are none.
     matcher: Option<AhoCorasick>,
     /// Patterns were added since `matcher` was built.
@@ -72,11 +75,11 @@ impl Masker {
                 continue;
             }
             for pattern in encodings(&c) {
-                if pattern.trim().len() >= MIN_LEN && !state.patterns.contains(&pattern) {
+                if pattern.trim().len() >= MIN_LEN && state.known.insert(pattern.clone()) {
                     state.patterns.push(pattern);
                 }
             }
-            state.secrets.push(c);
+            state.secrets.insert(c);
             changed = true;
         }
         state.stale |= changed;
