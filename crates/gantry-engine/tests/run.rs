@@ -730,7 +730,15 @@ async fn the_next_start_ends_what_a_killed_gantry_left() {
         .nth(19)
         .unwrap()
         .to_string();
-    let id = format!("gantry_{pid}_{start}_1_4077_2_3");
+    let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let ns = ns
+        .to_str()
+        .unwrap()
+        .trim_start_matches("pid:[")
+        .trim_end_matches(']');
+    let id = format!("gantry_{ns}_{pid}_{start}_1_4077_2_3");
+    // The same owner seen from another pid namespace is left alone.
+    let foreign = format!("gantry_1_{pid}_{start}_1_4078_2_3");
     let status = std::process::Command::new("bash")
         .args(["-c", ESCAPE])
         .env("LEFTOVER_MARK", &mark.0)
@@ -738,6 +746,13 @@ async fn the_next_start_ends_what_a_killed_gantry_left() {
         .status()
         .unwrap();
     assert!(status.success());
+    let foreign_mark = KillMarked::new("foreign");
+    let mut other = std::process::Command::new("sleep")
+        .arg("300")
+        .env("LEFTOVER_MARK", &foreign_mark.0)
+        .env(TRACKING_VAR, &foreign)
+        .spawn()
+        .unwrap();
     assert!(!marked(&mark.0).is_empty());
     // While the owner runs, nothing of it is touched.
     assert!(end_leftovers().iter().all(|l| l.owner_pid != pid));
@@ -777,6 +792,13 @@ async fn the_next_start_ends_what_a_killed_gantry_left() {
         format!("ended {n} processes left by run 4077 (pid {pid} crashed)")
     );
     assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+    assert_eq!(
+        marked(&foreign_mark.0).len(),
+        1,
+        "another namespace's process was ended"
+    );
+    other.kill().unwrap();
+    other.wait().unwrap();
 }
 
 #[tokio::test]

@@ -1,9 +1,12 @@
 //! No process outlives its job.
 //!
 //! Every step process gets a tracking id in `RUNNER_TRACKING_ID` (as the
-//! GitHub runner does): `gantry_<pid>_<start>_<nonce>_<run>_<job>_<step>`,
-//! where `<pid>` and `<start>` name the gantry process that owns it (its
-//! start time tells a live owner from a reused pid), `<nonce>` tells runs
+//! GitHub runner does):
+//! `gantry_<ns>_<pid>_<start>_<nonce>_<run>_<job>_<step>`, where `<pid>`
+//! and `<start>` name the gantry process that owns it (its start time
+//! tells a live owner from a reused pid) in the pid namespace `<ns>` (a
+//! gantry in another namespace, say a container, cannot see whether the
+//! owner lives, so it leaves those processes alone), `<nonce>` tells runs
 //! of one process apart, and `<job>` and `<step>` count up within it.
 //! Children inherit the variable through `setsid`, `nohup` and double
 //! forks, so at a step's timeout or cancellation, at the end of a job and
@@ -45,13 +48,28 @@ pub(crate) fn become_subreaper() {
     });
 }
 
-/// This process as an owner: its pid and start time.
-fn owner() -> &'static (u32, u64) {
-    static OWNER: OnceLock<(u32, u64)> = OnceLock::new();
+/// This process as an owner: its pid namespace, pid and start time.
+fn owner() -> &'static (u64, u32, u64) {
+    static OWNER: OnceLock<(u64, u32, u64)> = OnceLock::new();
     OWNER.get_or_init(|| {
         let pid = std::process::id();
-        (pid, start_time(pid).unwrap_or(0))
+        (pid_namespace(), pid, start_time(pid).unwrap_or(0))
     })
+}
+
+/// The inode of this process's pid namespace (`pid:[4026531836]`), or 0
+/// when it cannot be read.
+fn pid_namespace() -> u64 {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| {
+            l.to_str()?
+                .strip_prefix("pid:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
 }
 
 /// A process's start time in clock ticks after boot (`/proc/<pid>/stat`
@@ -87,9 +105,9 @@ fn next() -> u64 {
 
 impl RunTracking {
     pub(crate) fn new(run_id: u64) -> Self {
-        let (pid, start) = owner();
+        let (ns, pid, start) = owner();
         Self {
-            prefix: format!("{PREFIX}{pid}_{start}_{}_{run_id}_", next()),
+            prefix: format!("{PREFIX}{ns}_{pid}_{start}_{}_{run_id}_", next()),
         }
     }
 
@@ -225,14 +243,16 @@ impl std::fmt::Display for Leftover {
     }
 }
 
-/// The owner and run named by a tracking id.
-fn parse(id: &str) -> Option<(u32, u64, u64)> {
+/// The owner's pid namespace, pid and start time and the run named by a
+/// tracking id.
+fn parse(id: &str) -> Option<(u64, u32, u64, u64)> {
     let mut parts = id.strip_prefix(PREFIX)?.split('_');
+    let ns = parts.next()?.parse().ok()?;
     let pid = parts.next()?.parse().ok()?;
     let start = parts.next()?.parse().ok()?;
     let _nonce = parts.next()?;
     let run = parts.next()?.parse().ok()?;
-    Some((pid, start, run))
+    Some((ns, pid, start, run))
 }
 
 /// Ends the processes that gantry processes no longer running left
@@ -240,12 +260,16 @@ fn parse(id: &str) -> Option<(u32, u64, u64)> {
 pub fn end_leftovers() -> Vec<Leftover> {
     let mut by_owner: BTreeMap<(u32, u64), HashSet<u32>> = BTreeMap::new();
     let mut alive: BTreeMap<u32, Option<u64>> = BTreeMap::new();
+    let our_ns = owner().0;
     for _ in 0..ROUNDS {
         let mut found = Vec::new();
         for (pid, id) in tracked() {
-            let Some((owner, start, run)) = parse(&id) else {
+            let Some((ns, owner, start, run)) = parse(&id) else {
                 continue;
             };
+            if ns != our_ns {
+                continue;
+            }
             let running = *alive.entry(owner).or_insert_with(|| start_time(owner));
             if running == Some(start) {
                 continue;
@@ -320,8 +344,10 @@ mod tests {
         let run = RunTracking::new(12);
         let job = run.job();
         let step = job.step();
-        let (pid, start, run_id) = parse(&step).unwrap();
+        let (ns, pid, start, run_id) = parse(&step).unwrap();
         assert_eq!((pid, run_id), (std::process::id(), 12));
+        assert_eq!(ns, pid_namespace());
+        assert_ne!(ns, 0);
         assert_eq!(Some(start), start_time(pid));
         assert!(step.starts_with(&job.prefix) && job.prefix.starts_with(&run.prefix));
         assert_ne!(job.step(), step, "each step process gets its own id");
