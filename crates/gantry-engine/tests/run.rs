@@ -491,3 +491,460 @@ async fn job_if_sees_needs_results_and_skips() {
     assert!(out.skipped("normal"));
     assert!(out.skipped("tag-only"));
 }
+
+/// A secret with every character an encoding treats specially.
+const ODD_SECRET: &str = "p4ss'w\"o%r:d,/+ x&<ü>\\z";
+
+#[tokio::test]
+async fn secrets_stay_masked_in_every_encoding() {
+    let script = include_str!("support/encodings.sh");
+    let out = run_with(
+        &[("enc.sh", script)],
+        "on: push\njobs:\n  a:\n    runs-on: x\n    outputs:\n      all: ${{ steps.e.outputs.all }}\n    steps:\n      - uses: actions/checkout@v4\n      - id: e\n        name: encode ${{ secrets.S }}\n        env:\n          S: ${{ secrets.S }}\n        run: |\n          bash enc.sh | tee encoded.txt\n          bash enc.sh >> \"$GITHUB_STEP_SUMMARY\"\n          { echo 'all<<EOF'; cat encoded.txt; echo EOF; } >> \"$GITHUB_OUTPUT\"\n",
+        |o| {
+            o.secrets.insert("S".into(), ODD_SECRET.into());
+        },
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    let s = ODD_SECRET;
+    let escaped = |from: &[(&str, &str)]| {
+        from.iter()
+            .fold(s.to_string(), |acc, (a, b)| acc.replace(a, b))
+    };
+    let json = serde_json::to_string(s).unwrap();
+    let forbidden = [
+        s.to_string(),
+        "p4ss%27w%22o%25r%3Ad%2C%2F%2B%20x%26%3C%C3%BC%3E%5Cz".to_string(),
+        json.trim_matches('"').to_string(),
+        escaped(&[("%", "%25")]),
+        escaped(&[("%", "%25"), (":", "%3A"), (",", "%2C")]),
+        escaped(&[("'", "''")]),
+    ];
+    // Every line of the run, as events, as JSON, and as stored files.
+    let lines = out.all_lines();
+    let events_json: String = out
+        .events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut stored = String::new();
+    for entry in walk(&out.backend.dir) {
+        stored.push_str(&std::fs::read_to_string(&entry).unwrap_or_default());
+    }
+    {
+        let rec = out.backend.recorded.lock().unwrap();
+        for step in &rec.steps {
+            stored.push_str(&step.2);
+            for (_, v) in step.3.iter().flat_map(|s| s.3.iter()) {
+                stored.push_str(v);
+            }
+        }
+    }
+    for (place, text) in [
+        ("log lines", &lines),
+        ("JSON events", &events_json),
+        ("the store", &stored),
+    ] {
+        for f in &forbidden {
+            assert!(!text.contains(f.as_str()), "{f} is in {place}:\n{text}");
+        }
+    }
+    assert!(stored.contains("json: {\"v\":\"***\"}"), "{stored}");
+    // Base64 lines: the secret's part of each encoding is hidden, leaving
+    // at most the characters it shares with its neighbours.
+    let encoded: Vec<&str> = lines
+        .lines()
+        .skip_while(|l| !l.starts_with("raw: "))
+        .skip(1)
+        .take(30)
+        .collect();
+    assert_eq!(encoded.len(), 30, "{lines}");
+    for line in &encoded {
+        assert!(line.contains("***"), "{line} is not masked:\n{lines}");
+        // The longest line encodes 5 + 26 + 2 bytes (44 characters); the
+        // secret's stable part is at least 28 of them.
+        assert!(line.len() - 3 <= 16, "too much of {line} is left");
+    }
+    let step_names: Vec<String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::StepStarted { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        step_names.contains(&"encode ***".to_string()),
+        "{step_names:?}"
+    );
+}
+
+/// Processes whose environment holds `LEFTOVER_MARK=<mark>`.
+fn marked(mark: &str) -> Vec<i32> {
+    let needle = format!("LEFTOVER_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// The marked processes still running after up to five seconds.
+fn survivors(mark: &str) -> Vec<i32> {
+    for _ in 0..50 {
+        if marked(mark).is_empty() {
+            return Vec::new();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    marked(mark)
+}
+
+/// Kills what a test left running, even when it fails.
+struct KillMarked(String);
+
+impl KillMarked {
+    fn new(name: &str) -> Self {
+        Self(format!("{name}-{}", std::process::id()))
+    }
+}
+
+impl Drop for KillMarked {
+    fn drop(&mut self) {
+        for pid in marked(&self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Starts a `setsid` child, a `nohup` child and a double-forked child.
+const ESCAPE: &str = "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & ( ( sleep 300 & ) & ) ;";
+
+#[tokio::test]
+async fn no_process_outlives_its_job() {
+    let mark = KillMarked::new("job-end");
+    let count = format!(
+        "grep -alzx LEFTOVER_MARK={} /proc/[0-9]*/environ 2>/dev/null | wc -l",
+        mark.0
+    );
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} echo started'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: still there\n        run: 'echo \"alive=$({count})\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    // What escaped its step's process group lives on to the job's end, as
+    // on GitHub, so a step can start a service for the next ones.
+    assert!(
+        out.log("a")
+            .iter()
+            .any(|l| l.starts_with("alive=") && l != "alive=0"),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(
+        survivors(&mark.0),
+        Vec::<i32>::new(),
+        "processes outlived the job"
+    );
+}
+
+#[tokio::test]
+async fn a_step_timeout_ends_what_the_step_started() {
+    let mark = KillMarked::new("step-timeout");
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: hangs\n        timeout-minutes: 0.01\n        run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        None,
+    )
+    .await;
+    assert_eq!(
+        out.step("a", "hangs"),
+        Some((Conclusion::Failure, Conclusion::Failure))
+    );
+    assert!(
+        out.log("a").contains(&"left=0".to_string()),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+}
+
+#[tokio::test]
+async fn cancelling_ends_what_the_steps_started() {
+    let mark = KillMarked::new("cancel");
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
+            m = mark.0
+        ),
+        |_| {},
+        Some(Duration::from_millis(700)),
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Cancelled);
+    assert!(
+        out.log("a").contains(&"left=0".to_string()),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+}
+
+/// A gantry process that was killed (`kill -9`) left processes behind:
+/// the next start ends them and says whose they were.
+#[tokio::test]
+async fn the_next_start_ends_what_a_killed_gantry_left() {
+    use gantry_engine::run::reaper::{Leftover, TRACKING_VAR, end_leftovers};
+    let mark = KillMarked::new("crashed");
+    // Stands in for the gantry process that dies.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let pid = owner.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let ns = ns
+        .to_str()
+        .unwrap()
+        .trim_start_matches("pid:[")
+        .trim_end_matches(']');
+    let id = format!("gantry_{ns}_{pid}_{start}_1_4077_2_3");
+    // The same owner seen from another pid namespace is left alone.
+    let foreign = format!("gantry_1_{pid}_{start}_1_4078_2_3");
+    let status = std::process::Command::new("bash")
+        .args(["-c", ESCAPE])
+        .env("LEFTOVER_MARK", &mark.0)
+        .env(TRACKING_VAR, &id)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let foreign_mark = KillMarked::new("foreign");
+    let mut other = std::process::Command::new("sleep")
+        .arg("300")
+        .env("LEFTOVER_MARK", &foreign_mark.0)
+        .env(TRACKING_VAR, &foreign)
+        .spawn()
+        .unwrap();
+    assert!(!marked(&mark.0).is_empty());
+    // While the owner runs, nothing of it is touched.
+    assert!(end_leftovers().iter().all(|l| l.owner_pid != pid));
+    assert!(!marked(&mark.0).is_empty());
+    owner.kill().unwrap();
+    // A dead owner nobody has reaped yet (a zombie) is dead all the same.
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        if stat[stat.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .starts_with('Z')
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ended: Vec<Leftover> = end_leftovers()
+        .into_iter()
+        .filter(|l| l.owner_pid == pid)
+        .collect();
+    owner.wait().unwrap();
+    // Three sleeps, and a subshell of the double fork if it is not gone yet.
+    assert!(
+        matches!(
+            ended.as_slice(),
+            [Leftover {
+                run_id: 4077,
+                processes: 3..=4,
+                ..
+            }]
+        ),
+        "{ended:?}"
+    );
+    let n = ended[0].processes;
+    assert_eq!(
+        ended[0].to_string(),
+        format!("ended {n} processes left by run 4077 (pid {pid} crashed)")
+    );
+    assert_eq!(survivors(&mark.0), Vec::<i32>::new());
+    assert_eq!(
+        marked(&foreign_mark.0).len(),
+        1,
+        "another namespace's process was ended"
+    );
+    other.kill().unwrap();
+    other.wait().unwrap();
+}
+
+#[tokio::test]
+async fn huge_numbers_are_clear_errors_not_panics() {
+    // Literal numbers out of range are reader errors (gantry-workflow's
+    // numbers tests); numbers that expressions yield are checked at run time
+    // with the same ranges.
+    let out = run_wf(
+        "on: push\njobs:\n  step:\n    runs-on: x\n    steps:\n      - name: huge\n        timeout-minutes: ${{ fromJSON('1e300') }}\n        run: echo never\n      - name: two-to-the-64\n        if: always()\n        timeout-minutes: ${{ fromJSON('18446744073709551616') }}\n        run: echo never\n  job:\n    runs-on: x\n    timeout-minutes: ${{ fromJSON('1e300') }}\n    steps: [{run: echo never}]\n  matrix:\n    runs-on: x\n    strategy:\n      max-parallel: ${{ fromJSON('1e300') }}\n      matrix:\n        n: [1, 2]\n    steps: [{run: echo never}]\n",
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Failure);
+    let lines = out.all_lines();
+    assert!(!lines.contains("never"), "{lines}");
+    assert!(
+        lines.contains("timeout-minutes must be at most 50400, not 1E+300"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("timeout-minutes must be at most 50400, not 1.84467440737096E+19"),
+        "{lines}"
+    );
+    assert_eq!(out.job_result("job"), Some(Conclusion::Failure));
+    let skipped = out.events.iter().find_map(|e| match e {
+        RunEvent::JobSkipped { job, reason } if job == "matrix" => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        skipped.as_deref(),
+        Some("its strategy failed: max-parallel must be at most 2147483647, not 1E+300")
+    );
+    // `--jobs` out of range stops the run before it starts.
+    let parsed = read_workflow(
+        SourceFile::new(
+            "w.yml",
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n",
+        ),
+        &ReadOptions::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for jobs in [0, usize::MAX] {
+        let options = RunOptions {
+            repo: dir.path().to_path_buf(),
+            work_dir: dir.path().join("work"),
+            event: Event::default(),
+            sha: None,
+            secrets: IndexMap::new(),
+            vars: IndexMap::new(),
+            parallel: jobs,
+            include_uncommitted: false,
+            skip_unsupported: false,
+            grace: Duration::from_millis(300),
+            keep_workspaces: false,
+        };
+        let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let result = run(
+            Arc::new(parsed.value.clone().unwrap()),
+            Arc::new(options),
+            backend.clone(),
+            Masker::new(),
+            tx,
+            Stop::default(),
+        )
+        .await;
+        let error = result.unwrap_err();
+        assert!(error.contains("--jobs"), "{error}");
+        assert!(backend.recorded.lock().unwrap().runs.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn artifacts_and_local_actions_stay_inside_the_workspace() {
+    let step = |name: &str, body: &str| format!("  {name}:\n    runs-on: x\n    steps:\n{body}");
+    let upload = |path: &str| {
+        format!(
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: n\n          path: {path}\n"
+        )
+    };
+    let download =
+        |with: &str| format!("      - uses: actions/download-artifact@v4\n        with:\n{with}");
+    let jobs = [
+        step("up-parent", &upload("../x")),
+        step("up-glob-parent", &upload("'*/../../x'")),
+        step("up-absolute", &upload("/etc/hostname")),
+        step(
+            "up-link",
+            &format!(
+                "      - run: mkdir d && echo ok > d/f && ln -s /etc d/etc && ln -s f d/inside\n{}",
+                upload("d")
+            ),
+        ),
+        step(
+            "up-inside-link",
+            &format!(
+                "      - run: mkdir d && echo ok > d/f && ln -s f d/inside\n{}",
+                upload("d")
+            ),
+        ),
+        step("down-name", &download("          name: ../x\n")),
+        step("down-path", &download("          path: ../out\n")),
+        step(
+            "down-absolute",
+            &download("          path: /tmp/gantry-out\n"),
+        ),
+        step("action-parent", "      - uses: ./../outside\n"),
+        step(
+            "action-link",
+            "      - run: mkdir -p \"$RUNNER_TEMP/act\" && ln -s \"$RUNNER_TEMP/act\" evil\n      - uses: ./evil\n",
+        ),
+    ];
+    let workflow = format!("on: push\njobs:\n{}", jobs.concat());
+    let out = run_wf(&workflow).await;
+    let expect = [
+        (
+            "up-parent",
+            "`../x` is outside the workspace; artifacts are uploaded from the workspace only",
+        ),
+        ("up-glob-parent", "`*/../../x` is outside the workspace"),
+        ("up-absolute", "`/etc/hostname` is outside the workspace"),
+        (
+            "up-link",
+            "`d/etc` is a symbolic link to /etc, outside the workspace",
+        ),
+        ("down-name", "`../x` is not an artifact name"),
+        ("down-path", "`../out` is outside the workspace"),
+        (
+            "down-absolute",
+            "`/tmp/gantry-out` is outside the workspace",
+        ),
+        (
+            "action-parent",
+            "`./../outside`: `../outside` is outside the repository",
+        ),
+        ("action-link", "`./evil`: `evil` is a symbolic link to"),
+    ];
+    for (job, message) in expect {
+        assert_eq!(out.job_result(job), Some(Conclusion::Failure), "{job}");
+        let log = out.log(job);
+        assert!(log.iter().any(|l| l.contains(message)), "{job}: {log:?}");
+    }
+    assert_eq!(
+        out.job_result("up-inside-link"),
+        Some(Conclusion::Success),
+        "{:?}",
+        out.log("up-inside-link")
+    );
+    assert!(!std::path::Path::new("/tmp/gantry-out").exists());
+}

@@ -190,3 +190,97 @@ fn concurrency_groups_serialise_or_cancel_runs_on_one_host() {
         }
     }
 }
+
+/// Processes whose environment holds `LEFTOVER_MARK=<mark>`.
+fn marked(mark: &str) -> Vec<i32> {
+    let needle = format!("LEFTOVER_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Kills what the test left running, even when it fails.
+struct KillMarked(String);
+
+impl Drop for KillMarked {
+    fn drop(&mut self) {
+        for pid in marked(&self.0) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}
+
+/// `kill -9` of a running gantry leaves its steps' processes behind; the
+/// next `gantry run` ends them and says so.
+#[test]
+fn the_next_run_ends_what_a_killed_gantry_left() {
+    use std::io::BufRead;
+    let mark = KillMarked(format!("killed-gantry-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/w.yml"),
+        format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: 'setsid sleep 300 & echo escaped-$((6*7)); sleep 300'\n        env:\n          LEFTOVER_MARK: {}\n",
+            mark.0
+        ),
+    )
+    .unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["run", "--ref", "main"])
+        .current_dir(&repo)
+        .env("GANTRY_HOME", &home)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = first.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("escaped-42") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let started = rx.recv_timeout(std::time::Duration::from_secs(60));
+    let pid = first.id();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(started.is_ok(), "the step never started");
+    assert!(!marked(&mark.0).is_empty(), "nothing was left behind");
+
+    std::fs::write(
+        repo.join(".github/workflows/w.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo fine}]\n",
+    )
+    .unwrap();
+    let second = gantry(&repo, &home, &["run", "--ref", "main"]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("processes left by run 1 (pid ")
+            && stderr.contains(&format!("(pid {pid} crashed)")),
+        "{stderr}"
+    );
+    let mut left = marked(&mark.0);
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = marked(&mark.0);
+    }
+    assert_eq!(left, Vec::<i32>::new(), "processes outlived the next start");
+}

@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub force: CancellationToken,
     /// The runner folders jobs take turns with.
     pub runners: super::runners::Runners,
+    /// The tracking ids of the run's processes.
+    pub tracking: super::reaper::RunTracking,
 }
 
 impl Shared {
@@ -156,6 +158,7 @@ impl LogSink {
     fn annotate(&mut self, level: &str, text: &str, file: Option<String>, line: Option<u32>) {
         let masked = self.shared.masker.mask(text);
         self.line(Stream::Stderr, &format!("{level}: {masked}"));
+        let file = file.map(|f| self.shared.masker.mask(&f));
         self.shared.emit(RunEvent::Annotation {
             job: self.job.clone(),
             step: self.step,
@@ -214,6 +217,8 @@ pub(crate) struct JobRun {
     pub outputs: IndexMap<String, String>,
     pub cache_hits: u32,
     pub cache_misses: u32,
+    /// The tracking ids of the job's processes.
+    pub tracking: super::reaper::JobTracking,
 }
 
 /// Environment variables of the gantry process that steps do not inherit.
@@ -273,6 +278,7 @@ pub(crate) fn or_expr_bool(
 }
 
 pub(crate) fn or_expr_minutes(
+    what: &'static str,
     v: &Option<Spanned<OrExpr<TimeoutMinutes>>>,
     scope: &Scope,
 ) -> Result<Option<Duration>, String> {
@@ -281,7 +287,7 @@ pub(crate) fn or_expr_minutes(
         Some(OrExpr::Value(t)) => *t,
         Some(OrExpr::Expr(text)) => {
             let n = expand_value(text, scope)?.to_number();
-            TimeoutMinutes::new("timeout-minutes", n).map_err(|e| e.to_string())?
+            TimeoutMinutes::new(what, n).map_err(|e| e.to_string())?
         }
     };
     Ok(Some(minutes.duration()))
@@ -372,6 +378,7 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         outputs: IndexMap::new(),
         cache_hits: 0,
         cache_misses: 0,
+        tracking: shared.tracking.job(),
     };
     let setup = run.setup(steps_job);
     let conclusion = match setup {
@@ -416,6 +423,8 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
             }
         }
     };
+    // Whatever the job's steps left running ends with the job.
+    run.tracking.end();
     let outputs = std::mem::take(&mut run.outputs);
     let keep = shared.options.keep_workspaces.then(|| {
         shared
@@ -504,10 +513,17 @@ impl JobRun {
         if job.container.is_some() || !job.services.is_empty() {
             return Err("this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub".into());
         }
-        if let Some(t) = or_expr_minutes(&job.cancel_timeout_minutes, &scope)? {
+        if let Some(t) = or_expr_minutes(
+            "cancel-timeout-minutes",
+            &job.cancel_timeout_minutes,
+            &scope,
+        )? {
             self.cancel_timeout = t;
         }
-        Ok(or_expr_minutes(&job.timeout_minutes, &scope)?.unwrap_or(Duration::from_secs(360 * 60)))
+        Ok(
+            or_expr_minutes("timeout-minutes", &job.timeout_minutes, &scope)?
+                .unwrap_or(Duration::from_secs(360 * 60)),
+        )
     }
 
     fn status(&self) -> Status {
@@ -659,7 +675,8 @@ impl JobRun {
         };
         let exec = match self.step_env(step, &scope) {
             Err(e) => StepExec::failed(e, &mut log),
-            Ok(step_env) => match or_expr_minutes(&step.timeout_minutes, &scope) {
+            Ok(step_env) => match or_expr_minutes("timeout-minutes", &step.timeout_minutes, &scope)
+            {
                 Err(e) => StepExec::failed(e, &mut log),
                 Ok(timeout) => {
                     let remaining = if self.cancel.is_cancelled() {
@@ -915,19 +932,23 @@ impl JobRun {
         timeout: Option<Duration>,
         log: &mut LogSink,
     ) -> StepExec {
-        let extra = self.command_files.env();
+        let mut extra = self.command_files.env();
+        let tracking_id = self.tracking.step();
+        extra.push((super::reaper::TRACKING_VAR.to_string(), tracking_id.clone()));
         let env = self.process_env(step_env, &extra);
         let path_var = env
             .iter()
             .find(|(k, _)| k == "PATH")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let invocation = match shell::invocation(shell, script, &self.temp, &path_var) {
+        let scripts = self.temp.join(super::reaper::SCRIPTS_DIR);
+        let invocation = match shell::invocation(shell, script, &scripts, &path_var) {
             Ok(i) => i,
             Err(e) => return StepExec::failed(e, log),
         };
         if let Some((path, contents)) = &invocation.script_file
-            && let Err(e) = write_private(path, contents)
+            && let Err(e) =
+                std::fs::create_dir_all(&scripts).and_then(|()| write_private(path, contents))
         {
             return StepExec::failed(
                 format!("cannot write the script {}: {e}", path.display()),
@@ -967,6 +988,10 @@ impl JobRun {
         .await;
         if let Some((path, _)) = &invocation.script_file {
             let _ = std::fs::remove_file(path);
+        }
+        // A stopped step's processes end with it, wherever they went.
+        if matches!(result, Ok(Exit::TimedOut | Exit::Cancelled)) {
+            super::reaper::end_step(&tracking_id);
         }
         let exit = match result {
             Ok(exit) => exit,
@@ -1058,13 +1083,18 @@ impl JobRun {
         log: &mut LogSink,
     ) -> StepExec {
         // `./` is relative to the workspace, inside actions too, as on GitHub.
+        // Never outside the repository: not by `..`, not through a link.
         let local = if let Some(p) = uses.strip_prefix("./") {
-            Some(self.workspace.join(p))
+            Some(super::confine::inside(&self.workspace, p, "repository"))
         } else {
             uses.strip_prefix("$/")
-                .map(|p| self.shared.options.repo.join(p))
+                .map(|p| super::confine::inside(&self.shared.options.repo, p, "repository"))
         };
         if let Some(dir) = local {
+            let dir = match dir {
+                Ok(dir) => dir,
+                Err(e) => return StepExec::failed(format!("`{uses}`: {e}"), log),
+            };
             let depth = frame.map_or(0, |f| f.depth) + 1;
             return self
                 .exec_local_action(uses, &dir, inputs, step_env, timeout, depth, log)

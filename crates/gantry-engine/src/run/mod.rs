@@ -11,10 +11,13 @@
 
 pub mod actions;
 pub mod commands;
+pub mod confine;
 pub mod files;
 mod job;
+pub mod limits;
 pub mod mask;
 pub mod process;
+pub mod reaper;
 mod runners;
 mod schedule;
 pub mod scope;

@@ -59,7 +59,19 @@ pub async fn run(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = command.spawn()?;
+    // Listed before anything can reap it, so a job's reaper leaves it to
+    // tokio (see `reaper::leaders`).
+    let (mut child, _listed) = {
+        let mut leaders = super::reaper::leaders()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let child = command.spawn()?;
+        let listed = child.id().map(|id| {
+            leaders.insert(id);
+            Listed(id)
+        });
+        (child, listed)
+    };
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -141,6 +153,19 @@ pub async fn run(
             .code()
             .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
     ))
+}
+
+/// Takes a leader off the list of unreaped processes when it is waited for
+/// (or given up on).
+struct Listed(u32);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut leaders = super::reaper::leaders()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        leaders.remove(&self.0);
+    }
 }
 
 /// Sends SIGTERM to the group now and SIGKILL after the grace period.

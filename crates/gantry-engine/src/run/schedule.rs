@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use gantry_expr::{Object, Value};
 use gantry_workflow::matrix;
-use gantry_workflow::model::{
-    CallJob, CallSecrets, InputType, Job, JobKind, MaxParallel, OrExpr, Workflow,
-};
+use gantry_workflow::model::{CallJob, CallSecrets, InputType, Job, JobKind, Workflow};
 use gantry_workflow::yaml::NodeKind;
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
@@ -43,6 +41,7 @@ pub(crate) async fn run_workflow(
     events: UnboundedSender<RunEvent>,
     stop: super::Stop,
 ) -> Result<(u64, Conclusion), String> {
+    let parallel = super::limits::jobs(options.parallel).map_err(|e| e.to_string())?;
     let cancel = stop.graceful.clone();
     let started = Instant::now();
     for value in options.secrets.values() {
@@ -59,6 +58,10 @@ pub(crate) async fn run_workflow(
         inputs_json,
     })?;
     let work_dir = options.work_dir.clone();
+    super::reaper::become_subreaper();
+    if let Some(root) = work_dir.parent() {
+        super::reaper::sweep_scripts(root);
+    }
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
     let event_path = work_dir.join(format!("event-{run_id}.json"));
@@ -83,8 +86,9 @@ pub(crate) async fn run_workflow(
         run_id,
         force: stop.force.clone(),
         runners: super::runners::Runners::new(&work_dir),
+        tracking: super::reaper::RunTracking::new(run_id),
     });
-    let slots = Arc::new(Semaphore::new(options.parallel.max(1)));
+    let slots = Arc::new(Semaphore::new(parallel));
     let mut scope = Scope::default();
     scope.set("github", github);
     scope.set(
@@ -115,6 +119,7 @@ pub(crate) async fn run_workflow(
             group: None,
         });
     }
+    shared.tracking.end();
     shared.runners.remove_all();
     if !options.keep_workspaces {
         let _ = std::fs::remove_file(&event_path);
@@ -372,15 +377,26 @@ fn run_jobs(
                     Some(_) => strategy
                         .is_some_and(|s| or_expr_bool(&s.fail_fast, &job_scope).unwrap_or(true)),
                 };
-                let max_parallel = strategy
-                    .and_then(|s| s.max_parallel.as_ref())
-                    .and_then(|m| match &m.value {
-                        OrExpr::Value(n) => Some(*n),
-                        OrExpr::Expr(text) => expand_value(text, &job_scope)
-                            .ok()
-                            .and_then(|v| MaxParallel::new(v.to_number()).ok()),
-                    })
-                    .map(MaxParallel::as_usize);
+                let max_parallel = match super::limits::max_parallel(
+                    strategy.and_then(|s| s.max_parallel.as_ref()),
+                    &job_scope,
+                ) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        shared.emit(RunEvent::JobSkipped {
+                            job: key.clone(),
+                            reason: format!("its strategy failed: {e}"),
+                        });
+                        done.insert(
+                            id.clone(),
+                            Done {
+                                result: Conclusion::Failure,
+                                outputs: IndexMap::new(),
+                            },
+                        );
+                        continue;
+                    }
+                };
                 let continue_on_error = match &job.kind {
                     JobKind::Steps(s) => s.continue_on_error.is_some(),
                     JobKind::Call(_) => false,
@@ -698,6 +714,9 @@ async fn run_call(
         )
     }) {
         return failed(format!("`{uses}` leaves the repository"));
+    }
+    if let Err(e) = super::confine::inside(&shared.options.repo, relative, "repository") {
+        return failed(format!("`{uses}`: {e}"));
     }
     let path = shared.options.repo.join(relative);
     let text = match std::fs::read_to_string(&path) {

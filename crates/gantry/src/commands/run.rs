@@ -259,6 +259,10 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
     }
 
     let home = crate::home::home();
+    // What a gantry that was killed (`kill -9`) left running ends now.
+    for leftover in gantry_engine::run::reaper::end_leftovers() {
+        eprintln!("gantry: {leftover}");
+    }
     let backend = crate::backend::open(&home)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

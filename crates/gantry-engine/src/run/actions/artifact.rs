@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::super::confine;
 use super::super::job::{JobRun, LogSink, StepExec};
 use super::lines;
 
@@ -15,10 +16,20 @@ pub(crate) fn upload(
     let Some(paths) = input("path").map(|p| lines(&p)) else {
         return StepExec::failed("input `path` is required", log);
     };
-    for p in &paths {
-        let body = p.trim_start_matches('!');
-        if Path::new(body).is_absolute() && !Path::new(body).starts_with(&run.workspace) {
-            return StepExec::failed(format!("`{p}` is outside the workspace"), log);
+    if !confine::artifact_name_ok(&name) {
+        return StepExec::failed(
+            format!(
+                "`{name}` is not an artifact name: it must be one name, without `/`, `\\` or `..`"
+            ),
+            log,
+        );
+    }
+    for p in paths.iter().filter(|p| !p.starts_with('!')) {
+        if let Err(e) = confined(&run.workspace, p) {
+            return StepExec::failed(
+                format!("{e}; artifacts are uploaded from the workspace only"),
+                log,
+            );
         }
     }
     let relative: Vec<String> = paths
@@ -38,6 +49,26 @@ pub(crate) fn upload(
     // As upload-artifact does, files are stored relative to the deepest
     // folder that holds everything uploaded.
     let (root, relative) = common_root(&run.workspace, &relative);
+    // Links inside what is uploaded never lead out of the workspace.
+    for p in relative.iter().filter(|p| !p.starts_with('!')) {
+        let literal = root.join(literal_dir(&root, p));
+        let literal = if literal.exists() {
+            literal
+        } else {
+            root.join(p)
+        };
+        if let Some((link, target)) = confine::link_out_of(&run.workspace, &literal) {
+            let shown = link.strip_prefix(&run.workspace).unwrap_or(&link);
+            return StepExec::failed(
+                format!(
+                    "`{}` is a symbolic link to {}, outside the workspace; artifacts never follow links out of the workspace",
+                    shown.display(),
+                    target.display()
+                ),
+                log,
+            );
+        }
+    }
     let retention = input("retention-days").and_then(|d| d.parse().ok());
     let if_none = input("if-no-files-found").unwrap_or_else(|| "warn".into());
     match run
@@ -77,13 +108,45 @@ pub(crate) fn download(
     input: &(dyn Fn(&str) -> Option<String> + Sync),
     log: &mut LogSink,
 ) -> StepExec {
+    // Into the workspace, or the runner's temp folder; nowhere else.
     let dest = match input("path") {
-        Some(p) if Path::new(&p).is_absolute() => std::path::PathBuf::from(p),
-        Some(p) => run.workspace.join(p),
+        Some(p) => match confine::inside(&run.workspace, &p, "workspace") {
+            Ok(d) => d,
+            Err(e) => match confine::inside(&run.temp, &p, "runner temp folder") {
+                Ok(d) if Path::new(&p).is_absolute() => d,
+                _ => {
+                    return StepExec::failed(
+                        format!(
+                            "{e}; artifacts are downloaded into the workspace or $RUNNER_TEMP only"
+                        ),
+                        log,
+                    );
+                }
+            },
+        },
         None => run.workspace.clone(),
     };
     let name = input("name");
+    if let Some(n) = name.as_deref().filter(|n| !confine::artifact_name_ok(n)) {
+        return StepExec::failed(
+            format!(
+                "`{n}` is not an artifact name: it must be one name, without `/`, `\\` or `..`"
+            ),
+            log,
+        );
+    }
     let pattern = name.clone().or_else(|| input("pattern"));
+    if let Some(p) = pattern
+        .as_deref()
+        .filter(|p| p.contains(['/', '\\']) || p.contains(".."))
+    {
+        return StepExec::failed(
+            format!(
+                "`{p}` is not an artifact name pattern: artifact names hold no `/`, `\\` or `..`"
+            ),
+            log,
+        );
+    }
     // One named artifact lands in `path`; several land in a folder each,
     // unless `merge-multiple` is set.
     let per_artifact = name.is_none() && input("merge-multiple").is_none_or(|m| m != "true");
@@ -113,6 +176,23 @@ pub(crate) fn download(
         }
         Err(e) => StepExec::failed(format!("download failed: {e}"), log),
     }
+}
+
+/// An upload pattern that stays in the workspace: as written (no `..`
+/// past it, nothing absolute outside it, no `..` after a glob) and through
+/// the links of the part that exists.
+fn confined(workspace: &Path, pattern: &str) -> Result<(), confine::Outside> {
+    let mut globbed = false;
+    for part in pattern.split('/') {
+        if part == ".." && globbed {
+            return Err(confine::Outside::Leaves {
+                path: pattern.to_string(),
+                place: "workspace",
+            });
+        }
+        globbed |= part.contains(['*', '?', '[', '{']);
+    }
+    confine::inside(workspace, pattern, "workspace").map(|_| ())
 }
 
 /// The literal folder a path pattern starts with (before any glob).
