@@ -23,6 +23,17 @@ pub struct Inventory {
     pub warnings: Vec<Warning>,
 }
 
+/// The version of the `gantry sbom --format json` layout.
+pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
+
+/// `gantry sbom --format json`: the inventory with its layout version.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryDocument<'a> {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub inventory: &'a Inventory,
+}
+
 /// One lockfile read.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScannedFile {
@@ -33,6 +44,14 @@ pub struct ScannedFile {
 }
 
 impl Inventory {
+    /// The JSON form, with its layout version.
+    pub fn document(&self) -> InventoryDocument<'_> {
+        InventoryDocument {
+            schema_version: INVENTORY_SCHEMA_VERSION,
+            inventory: self,
+        }
+    }
+
     /// Components merged by purl: one per package version, with the first
     /// location, the union of hashes and edges, the widest scope, and
     /// `direct` if any lockfile lists it directly; each with every

@@ -34,7 +34,10 @@ pub mod time;
 
 pub use discover::{DiscoverOptions, Discovered, SKIPPED_DIRS, discover, discover_all};
 pub use fsread::{ReadError, read_bounded, read_text_bounded};
-pub use inventory::{Inventory, MAX_FILE_BYTES, ScannedFile, inventory, parse_text, parse_text_in};
+pub use inventory::{
+    INVENTORY_SCHEMA_VERSION, Inventory, InventoryDocument, MAX_FILE_BYTES, ScannedFile, inventory,
+    parse_text, parse_text_in,
+};
 pub use model::{Component, Ecosystem, Hash, HashAlgorithm, Location, Scope, Warning};
 pub use text::{base64_decode, hex_encode};
 

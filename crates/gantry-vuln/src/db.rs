@@ -90,6 +90,27 @@ pub struct Status {
     pub meta: Meta,
 }
 
+/// The version of the `db status --format json` and `db import --format
+/// json` layouts.
+pub const DB_SCHEMA_VERSION: u32 = 1;
+
+/// `gantry db status --format json`: the status with its layout version.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusDocument<'a> {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub status: &'a Status,
+}
+
+impl Status {
+    pub fn document(&self) -> StatusDocument<'_> {
+        StatusDocument {
+            schema_version: DB_SCHEMA_VERSION,
+            status: self,
+        }
+    }
+}
+
 /// An opened database: the index in memory, records decoded on lookup.
 #[derive(Debug, Clone, Default)]
 pub struct Database {
@@ -341,6 +362,12 @@ impl Database {
 }
 
 /// Serialises records (sorted by id) with their index and meta.
+/// An RFC 3339 time as seconds for ordering; what does not parse sorts
+/// first.
+fn secs(time: &str) -> Option<i64> {
+    gantry_sbom::time::parse_rfc3339(time)
+}
+
 fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>, Meta) {
     records.sort_by(|a, b| a.id.cmp(&b.id));
     records.dedup_by(|a, b| a.id == b.id);
@@ -364,7 +391,8 @@ fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>,
             meta.withdrawn += 1;
         }
         let fresh = r.freshness();
-        if meta.newest_modified.as_deref().is_none_or(|m| m < fresh) {
+        let later = |than: &str| secs(than) < secs(fresh);
+        if meta.newest_modified.as_deref().is_none_or(later) {
             meta.newest_modified = Some(fresh.to_string());
         }
         let mut ecosystems: Vec<&str> = Vec::new();
@@ -385,7 +413,7 @@ fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>,
         for e in ecosystems {
             *meta.per_ecosystem.entry(e.to_string()).or_default() += 1;
             let newest = meta.newest_per_ecosystem.entry(e.to_string()).or_default();
-            if newest.as_str() < fresh {
+            if newest.is_empty() || later(newest) {
                 *newest = fresh.to_string();
             }
         }
