@@ -24,15 +24,15 @@ pub enum ReadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} is not a regular file (it is a {kind}); not read", path.display())]
+    #[error("{} is not a regular file (it is a {kind})", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
-    #[error("{} is a system file (under /proc, /sys or /dev); not read", path.display())]
+    #[error("{} is a system file (under /proc, /sys or /dev)", path.display())]
     SystemFile { path: PathBuf },
-    #[error("{} is larger than {limit} bytes; not read", path.display())]
+    #[error("{} is larger than {limit} bytes", path.display())]
     TooLarge { path: PathBuf, limit: u64 },
     #[error("{} is not UTF-8 text", path.display())]
     NotUtf8 { path: PathBuf },
-    #[error("`{target}` is outside the scanned folder {}; not read", root.display())]
+    #[error("`{target}` is outside the scanned folder {}", root.display())]
     Outside { target: String, root: PathBuf },
 }
 
@@ -165,12 +165,39 @@ pub fn resolve_inside(root: &Path, base: &Path, target: &str) -> Result<PathBuf,
         return Err(outside());
     }
     let joined = base.join(relative);
+    // Lexically first, so that a missing target outside is "outside",
+    // not "not found" with a path outside the root.
+    if !lexically_inside(root, &joined) {
+        return Err(outside());
+    }
     let real_root = std::fs::canonicalize(root).map_err(io(root))?;
     let real = std::fs::canonicalize(&joined).map_err(io(&joined))?;
     if !real.starts_with(&real_root) {
         return Err(outside());
     }
     Ok(joined)
+}
+
+/// Whether `path` stays under `root` with `.` and `..` resolved as text.
+fn lexically_inside(root: &Path, path: &Path) -> bool {
+    use std::path::Component;
+    fn normal(p: &Path) -> Option<Vec<std::ffi::OsString>> {
+        let mut parts: Vec<std::ffi::OsString> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    parts.pop()?;
+                }
+                Component::CurDir => {}
+                other => parts.push(other.as_os_str().to_os_string()),
+            }
+        }
+        Some(parts)
+    }
+    let (Some(root), Some(path)) = (normal(root), normal(path)) else {
+        return false;
+    };
+    path.starts_with(&root)
 }
 
 /// [`resolve_inside`] then [`read_text_bounded`].

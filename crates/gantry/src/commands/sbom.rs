@@ -111,9 +111,11 @@ pub(crate) fn located_warning(
         let len = source.line_text(l).len();
         (start <= source.text().len()).then(|| Span::new(start, start + len))
     });
-    let located = match line {
-        Some(l) => format!("{file}:{l}: {message}"),
-        None => format!("{file}: {message}"),
+    // Without a span the renderer names the file itself.
+    let located = match (line, span) {
+        (Some(l), _) => format!("{file}:{l}: {message}"),
+        (None, Some(_)) => format!("{file}: {message}"),
+        (None, None) => message.to_string(),
     };
     let d = Diagnostic::warning("lockfile", span, located).with_label("here");
     render::diagnostic_human(&source, &d, colored)
