@@ -90,6 +90,10 @@ pub struct Status {
     pub meta: Meta,
 }
 
+/// A database file larger than this is refused (all of osv.dev's data
+/// compacts to well under a gigabyte).
+pub const MAX_DB_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+
 /// The version of the `db status --format json` and `db import --format
 /// json` layouts.
 pub const DB_SCHEMA_VERSION: u32 = 1;
@@ -180,12 +184,18 @@ impl Database {
     /// Opens the database in `dir`.
     pub fn open(dir: &Path) -> Result<Database, DbError> {
         let path = Database::file_in(dir);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match gantry_sbom::read_bounded(&path, MAX_DB_BYTES) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(DbError::Missing { path });
+            Err(e) if e.is_not_found() => return Err(DbError::Missing { path }),
+            Err(gantry_sbom::ReadError::Io { source, .. }) => {
+                return Err(DbError::Read { path, source });
             }
-            Err(source) => return Err(DbError::Read { path, source }),
+            Err(refused) => {
+                return Err(DbError::Corrupt {
+                    reason: refused.to_string(),
+                    path,
+                });
+            }
         };
         Database::from_bytes(path, bytes)
     }

@@ -159,18 +159,32 @@ fn parse_record(name: &str, bytes: &[u8]) -> Result<Record, ImportWarning> {
     if record.id.trim().is_empty() {
         return Err(warn(Some(1), "record without an id".into()));
     }
-    check_dates(&record).map_err(|m| warn(None, m))?;
+    check_dates(&record).map_err(|e| warn(None, e.to_string()))?;
     Ok(record.compact())
+}
+
+/// A record date that cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    #[error("record {id} has no `modified` date: rejected")]
+    MissingModified { id: String },
+    #[error("record {id}: `{field}` {value:?} is not an RFC 3339 date: rejected")]
+    NotRfc3339 {
+        id: String,
+        field: &'static str,
+        value: String,
+    },
 }
 
 /// Whether a record's dates are RFC 3339 times: `modified` must be (it
 /// decides which copy of a record wins a merge and how old the data is),
 /// and so must `published` and `withdrawn` where given. A date that does
 /// not parse rejects the record rather than being trusted as text.
-pub fn check_dates(record: &Record) -> Result<(), String> {
+pub fn check_dates(record: &Record) -> Result<(), DateError> {
     let id = &record.id;
     if record.modified.trim().is_empty() {
-        return Err(format!("record {id} has no `modified` date: rejected"));
+        return Err(DateError::MissingModified { id: id.clone() });
     }
     let fields = [
         ("modified", Some(&record.modified)),
@@ -181,9 +195,11 @@ pub fn check_dates(record: &Record) -> Result<(), String> {
         if let Some(value) = value
             && gantry_sbom::time::parse_rfc3339(value).is_none()
         {
-            return Err(format!(
-                "record {id}: `{field}` {value:?} is not an RFC 3339 date: rejected"
-            ));
+            return Err(DateError::NotRfc3339 {
+                id: id.clone(),
+                field,
+                value: value.clone(),
+            });
         }
     }
     Ok(())
@@ -200,7 +216,7 @@ fn checked(record: Record) -> Result<Record, String> {
     if record.id.is_empty() {
         return Err("record without an id".into());
     }
-    check_dates(&record)?;
+    check_dates(&record).map_err(|e| e.to_string())?;
     Ok(record.compact())
 }
 

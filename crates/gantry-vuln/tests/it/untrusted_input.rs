@@ -176,3 +176,20 @@ fn a_newer_copy_wins_by_time_not_by_text() {
     let records = opened.all_records().unwrap();
     assert_eq!(records[0].summary.as_deref(), Some("later"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_database_file_that_is_a_device_or_fifo_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln");
+    std::fs::create_dir(&db).unwrap();
+    let file = gantry_vuln::Database::file_in(&db);
+    std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+    let opened = db.clone();
+    let e = guarded(move || gantry_vuln::Database::open(&opened).map(|_| ())).unwrap_err();
+    assert!(e.to_string().contains("character device"), "{e}");
+    std::fs::remove_file(&file).unwrap();
+    nix::unistd::mkfifo(&file, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let e = guarded(move || gantry_vuln::Database::open(&db).map(|_| ())).unwrap_err();
+    assert!(e.to_string().contains("FIFO"), "{e}");
+}
