@@ -229,6 +229,13 @@ pub fn inventory(path: &Path, options: &DiscoverOptions) -> Result<Inventory, Er
             &b.location,
         ))
     });
+    for (dir, reason) in &found.skipped {
+        inv.warnings.push(Warning {
+            file: display(&root, dir),
+            line: None,
+            message: format!("folder not searched: {reason}"),
+        });
+    }
     for orphan in &found.orphans {
         inv.warnings.push(Warning {
             file: display(&root, orphan),

@@ -221,3 +221,41 @@ fn known_lockfile_versions_give_no_version_warning() {
     let w = warnings(&inv);
     assert!(!w.contains("unknown"), "{w}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_as_an_ignore_file_skips_the_folder_with_a_warning() {
+    let (_dir, root) = scratch();
+    let mode = nix::sys::stat::Mode::from_bits_truncate(0o600);
+    nix::unistd::mkfifo(&root.join("sub/.gitignore"), mode).unwrap();
+    std::fs::write(root.join("sub/requirements.txt"), "leaked-secret==1.0\n").unwrap();
+    std::fs::create_dir(root.join("dev")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("dev/.ignore")).unwrap();
+    std::fs::write(root.join("requirements.txt"), "flask==3.0.0\n").unwrap();
+    let inv = inventory_guarded(&root).unwrap();
+    assert_eq!(names(&inv), ["flask"]);
+    let w = warnings(&inv);
+    assert!(
+        w.contains("sub: folder not searched") && w.contains("FIFO"),
+        "{w}"
+    );
+    assert!(
+        w.contains("dev: folder not searched") && w.contains("character device"),
+        "{w}"
+    );
+    // A `.git` file (a worktree's pointer) that is a FIFO.
+    std::fs::create_dir(root.join("wt")).unwrap();
+    nix::unistd::mkfifo(&root.join("wt/.git"), mode).unwrap();
+    std::fs::write(root.join("wt/requirements.txt"), "leaked-secret==1.0\n").unwrap();
+    let inv = inventory_guarded(&root).unwrap();
+    assert_eq!(names(&inv), ["flask"]);
+    assert!(
+        warnings(&inv).contains("wt: folder not searched"),
+        "{}",
+        warnings(&inv)
+    );
+    // At the root: an error, not a hang.
+    nix::unistd::mkfifo(&root.join(".gitignore"), mode).unwrap();
+    let e = inventory_guarded(&root).unwrap_err();
+    assert!(e.to_string().contains("FIFO"), "{e}");
+}
