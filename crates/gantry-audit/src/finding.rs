@@ -1,7 +1,7 @@
 //! What an audit reports: findings with a severity, a confidence, a place
 //! and, for the mechanical ones, a fix.
 
-use gantry_workflow::Span;
+use gantry_workflow::{SourceFile, Span};
 use serde::{Deserialize, Serialize};
 
 /// How much harm a finding can do.
@@ -105,4 +105,55 @@ pub struct Finding {
     pub help: String,
     /// A fix gantry can apply.
     pub fix: Option<Fix>,
+}
+
+impl From<Severity> for gantry_report::Severity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Info => gantry_report::Severity::Info,
+            Severity::Low => gantry_report::Severity::Low,
+            Severity::Medium => gantry_report::Severity::Medium,
+            Severity::High => gantry_report::Severity::High,
+        }
+    }
+}
+
+/// A span of `source` as a report location: 1-based lines and columns
+/// (an empty span still covers one column) and the byte span.
+pub fn report_location(source: &SourceFile, span: Span) -> gantry_report::Location {
+    let start = source.position(span.start);
+    let end_offset = span.end.max(span.start);
+    let end = source.position(end_offset);
+    let end_column = end.column.max(if end.line == start.line {
+        start.column + 1
+    } else {
+        1
+    });
+    gantry_report::Location::region(
+        source.name().replace('\\', "/"),
+        (start.line, start.column),
+        (end.line, end_column),
+        (span.start, end_offset),
+    )
+}
+
+impl Finding {
+    /// This finding in the shared report model, at its place in `source`.
+    pub fn to_report(&self, source: &SourceFile) -> gantry_report::Finding {
+        let mut out = gantry_report::Finding::new(
+            self.rule,
+            self.severity.into(),
+            self.message.clone(),
+            report_location(source, self.span),
+        );
+        out.related = self
+            .related
+            .iter()
+            .map(|(span, label)| gantry_report::Related {
+                location: report_location(source, *span),
+                message: label.clone(),
+            })
+            .collect();
+        out
+    }
 }

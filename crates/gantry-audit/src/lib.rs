@@ -30,7 +30,7 @@ mod suppress;
 
 pub use config::{Config, ConfigError, Persona};
 pub use context::{Ctx, StepRef, Target};
-pub use finding::{Confidence, Edit, Finding, Fix, Severity};
+pub use finding::{Confidence, Edit, Finding, Fix, Severity, report_location};
 pub use report::{AuditOptions, AuditReport, AuditedFile, FixRefused, audit_files};
 pub use rules::{RULES, Rule, RuleMeta};
 
@@ -86,4 +86,35 @@ pub fn apply_fixes(text: &str, findings: &[Finding]) -> (String, usize) {
         .flat_map(|fix| fix.edits.iter().cloned())
         .collect();
     edit::apply(text, &edits)
+}
+
+/// Every rule as SARIF describes it: title, why, an example and the fix
+/// as help, and GitHub's `security-severity` for its default severity.
+pub fn sarif_rules() -> Vec<gantry_report::sarif::Rule> {
+    RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            gantry_report::sarif::Rule {
+                id: m.id.to_string(),
+                name: None,
+                title: m.title.to_string(),
+                description: m.why.to_string(),
+                help_text: None,
+                help_markdown: Some(format!(
+                    "{}\n\n**Example**\n\n```yaml\n{}\n```\n\n**Fix**: {}",
+                    m.why, m.example, m.fix
+                )),
+                help_uri: None,
+                default_severity: m.severity.into(),
+                security_severity: match m.severity {
+                    Severity::High => 8.0,
+                    Severity::Medium => 5.5,
+                    Severity::Low => 3.0,
+                    Severity::Info => 0.0,
+                },
+                tags: vec!["security".to_string()],
+            }
+        })
+        .collect()
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::formats::{Input, Parsed, format_for};
+use crate::formats::{Input, Parsed, file_name, format_for};
 use crate::model::{Component, Ecosystem, Warning};
-use crate::{DiscoverOptions, Error, discover};
+use crate::{DiscoverOptions, Error, ReadError, discover_all};
 
 /// Files larger than this are reported, not read.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -23,6 +23,17 @@ pub struct Inventory {
     pub warnings: Vec<Warning>,
 }
 
+/// The version of the `gantry sbom --format json` layout.
+pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
+
+/// `gantry sbom --format json`: the inventory with its layout version.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryDocument<'a> {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub inventory: &'a Inventory,
+}
+
 /// One lockfile read.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScannedFile {
@@ -33,6 +44,14 @@ pub struct ScannedFile {
 }
 
 impl Inventory {
+    /// The JSON form, with its layout version.
+    pub fn document(&self) -> InventoryDocument<'_> {
+        InventoryDocument {
+            schema_version: INVENTORY_SCHEMA_VERSION,
+            inventory: self,
+        }
+    }
+
     /// Components merged by purl: one per package version, with the first
     /// location, the union of hashes and edges, the widest scope, and
     /// `direct` if any lockfile lists it directly; each with every
@@ -81,10 +100,20 @@ fn merge_into(target: &mut Component, other: &Component) {
 }
 
 /// Parses one file's text by its name. `None` when no format reads it.
+/// Includes and neighbours are read only from the file's own folder and
+/// below it.
 pub fn parse_text(path: &Path, display: &str, text: &str) -> Option<Parsed> {
+    let root = path.parent().unwrap_or(Path::new("."));
+    parse_text_in(root, path, display, text)
+}
+
+/// Parses one file's text by its name; includes and neighbours are read
+/// only from inside `root`. `None` when no format reads it.
+pub fn parse_text_in(root: &Path, path: &Path, display: &str, text: &str) -> Option<Parsed> {
     let format = format_for(path)?;
     let input = Input {
         path,
+        root,
         display,
         text,
     };
@@ -139,33 +168,20 @@ fn read_one(root: &Path, path: &Path) -> (String, Result<Parsed, Warning>) {
         line: None,
         message,
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return (
-                shown.clone(),
-                Err(warning(format!(
-                    "not read: {} bytes is over the {MAX_FILE_BYTES}-byte limit",
-                    m.len()
-                ))),
-            );
+    let text = match crate::fsread::read_text_bounded(path, MAX_FILE_BYTES) {
+        Ok(text) => text,
+        Err(e) => {
+            let message = match e {
+                ReadError::TooLarge { limit, .. } => {
+                    format!("not read: the file is larger than the {limit}-byte limit")
+                }
+                ReadError::NotUtf8 { .. } => "not read: not UTF-8 text".into(),
+                other => format!("not read: {other}"),
+            };
+            return (shown.clone(), Err(warning(message)));
         }
-        Err(e) => return (shown.clone(), Err(warning(format!("failed to read: {e}")))),
-        Ok(_) => {}
-    }
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                return (
-                    shown.clone(),
-                    Err(warning("not read: not UTF-8 text".into())),
-                );
-            }
-        },
-        Err(e) => return (shown.clone(), Err(warning(format!("failed to read: {e}")))),
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    match parse_text(path, &shown, text) {
+    match parse_text_in(root, path, &shown, &text) {
         Some(parsed) => (shown, Ok(parsed)),
         None => (shown.clone(), Err(warning("not a known lockfile".into()))),
     }
@@ -174,12 +190,13 @@ fn read_one(root: &Path, path: &Path) -> (String, Result<Parsed, Warning>) {
 /// The inventory of a folder (every lockfile under it) or of one file.
 pub fn inventory(path: &Path, options: &DiscoverOptions) -> Result<Inventory, Error> {
     let is_file = path.is_file();
-    if is_file && format_for(path).is_none() {
+    if is_file && format_for(path).is_none() && file_name(path) != "go.sum" {
         return Err(Error::UnknownFormat {
             path: path.display().to_string(),
         });
     }
-    let files = discover(path, options)?;
+    let found = discover_all(path, options)?;
+    let files = found.lockfiles;
     let root: PathBuf = if is_file {
         path.parent().map(Path::to_path_buf).unwrap_or_default()
     } else {
@@ -212,6 +229,22 @@ pub fn inventory(path: &Path, options: &DiscoverOptions) -> Result<Inventory, Er
             &b.location,
         ))
     });
+    for (dir, reason) in &found.skipped {
+        inv.warnings.push(Warning {
+            file: display(&root, dir),
+            line: None,
+            message: format!("folder not searched: {reason}"),
+        });
+    }
+    for orphan in &found.orphans {
+        inv.warnings.push(Warning {
+            file: display(&root, orphan),
+            line: None,
+            message:
+                "go.sum without a go.mod beside it: not read (Go modules are read from go.mod)"
+                    .into(),
+        });
+    }
     inv.warnings.sort();
     Ok(inv)
 }

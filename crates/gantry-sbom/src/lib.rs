@@ -22,6 +22,7 @@
 pub mod cyclonedx;
 mod discover;
 pub mod formats;
+pub mod fsread;
 mod graph;
 mod inventory;
 mod model;
@@ -31,8 +32,12 @@ pub mod spdx;
 mod text;
 pub mod time;
 
-pub use discover::{DiscoverOptions, SKIPPED_DIRS, discover};
-pub use inventory::{Inventory, MAX_FILE_BYTES, ScannedFile, inventory, parse_text};
+pub use discover::{DiscoverOptions, Discovered, SKIPPED_DIRS, discover, discover_all};
+pub use fsread::{ReadError, read_bounded, read_text_bounded};
+pub use inventory::{
+    INVENTORY_SCHEMA_VERSION, Inventory, InventoryDocument, MAX_FILE_BYTES, ScannedFile, inventory,
+    parse_text, parse_text_in,
+};
 pub use model::{Component, Ecosystem, Hash, HashAlgorithm, Location, Scope, Warning};
 pub use text::{base64_decode, hex_encode};
 
@@ -47,6 +52,8 @@ pub enum Error {
     },
     #[error("failed to walk {path}: {message}")]
     Walk { path: String, message: String },
+    #[error("{path} is neither a folder nor a regular file (a FIFO, socket or device?); not read")]
+    NotRegular { path: String },
     #[error("{path} is not a lockfile gantry can read")]
     UnknownFormat { path: String },
 }

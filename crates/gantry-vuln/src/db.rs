@@ -90,6 +90,31 @@ pub struct Status {
     pub meta: Meta,
 }
 
+/// A database file larger than this is refused (all of osv.dev's data
+/// compacts to well under a gigabyte).
+pub const MAX_DB_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+
+/// The version of the `db status --format json` and `db import --format
+/// json` layouts.
+pub const DB_SCHEMA_VERSION: u32 = 1;
+
+/// `gantry db status --format json`: the status with its layout version.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusDocument<'a> {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub status: &'a Status,
+}
+
+impl Status {
+    pub fn document(&self) -> StatusDocument<'_> {
+        StatusDocument {
+            schema_version: DB_SCHEMA_VERSION,
+            status: self,
+        }
+    }
+}
+
 /// An opened database: the index in memory, records decoded on lookup.
 #[derive(Debug, Clone, Default)]
 pub struct Database {
@@ -159,12 +184,18 @@ impl Database {
     /// Opens the database in `dir`.
     pub fn open(dir: &Path) -> Result<Database, DbError> {
         let path = Database::file_in(dir);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match gantry_sbom::read_bounded(&path, MAX_DB_BYTES) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(DbError::Missing { path });
+            Err(e) if e.is_not_found() => return Err(DbError::Missing { path }),
+            Err(gantry_sbom::ReadError::Io { source, .. }) => {
+                return Err(DbError::Read { path, source });
             }
-            Err(source) => return Err(DbError::Read { path, source }),
+            Err(refused) => {
+                return Err(DbError::Corrupt {
+                    reason: refused.to_string(),
+                    path,
+                });
+            }
         };
         Database::from_bytes(path, bytes)
     }
@@ -341,6 +372,12 @@ impl Database {
 }
 
 /// Serialises records (sorted by id) with their index and meta.
+/// An RFC 3339 time as seconds for ordering; what does not parse sorts
+/// first.
+fn secs(time: &str) -> Option<i64> {
+    gantry_sbom::time::parse_rfc3339(time)
+}
+
 fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>, Meta) {
     records.sort_by(|a, b| a.id.cmp(&b.id));
     records.dedup_by(|a, b| a.id == b.id);
@@ -364,7 +401,8 @@ fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>,
             meta.withdrawn += 1;
         }
         let fresh = r.freshness();
-        if meta.newest_modified.as_deref().is_none_or(|m| m < fresh) {
+        let later = |than: &str| secs(than) < secs(fresh);
+        if meta.newest_modified.as_deref().is_none_or(later) {
             meta.newest_modified = Some(fresh.to_string());
         }
         let mut ecosystems: Vec<&str> = Vec::new();
@@ -385,7 +423,7 @@ fn encode(mut records: Vec<Record>, sources: Vec<Source>, now: i64) -> (Vec<u8>,
         for e in ecosystems {
             *meta.per_ecosystem.entry(e.to_string()).or_default() += 1;
             let newest = meta.newest_per_ecosystem.entry(e.to_string()).or_default();
-            if newest.as_str() < fresh {
+            if newest.is_empty() || later(newest) {
                 *newest = fresh.to_string();
             }
         }

@@ -74,6 +74,8 @@ pub enum ImportError {
     #[error("{} holds no OSV records", path.display())]
     Empty { path: PathBuf },
     #[error(transparent)]
+    File(#[from] gantry_sbom::ReadError),
+    #[error(transparent)]
     Database(#[from] DbError),
 }
 
@@ -97,6 +99,23 @@ pub struct Summary {
     pub unchanged: usize,
     pub warnings: Vec<ImportWarning>,
     pub meta: Meta,
+}
+
+/// `gantry db import --format json`: the summary with its layout version.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryDocument<'a> {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub summary: &'a Summary,
+}
+
+impl Summary {
+    pub fn document(&self) -> SummaryDocument<'_> {
+        SummaryDocument {
+            schema_version: crate::db::DB_SCHEMA_VERSION,
+            summary: self,
+        }
+    }
 }
 
 /// Options of [`import`].
@@ -140,10 +159,70 @@ fn parse_record(name: &str, bytes: &[u8]) -> Result<Record, ImportWarning> {
     if record.id.trim().is_empty() {
         return Err(warn(Some(1), "record without an id".into()));
     }
+    check_dates(&record).map_err(|e| warn(None, e.to_string()))?;
     Ok(record.compact())
 }
 
-/// Reads every record of a source.
+/// A record date that cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    #[error("record {id} has no `modified` date: rejected")]
+    MissingModified { id: String },
+    #[error("record {id}: `{field}` {value:?} is not an RFC 3339 date: rejected")]
+    NotRfc3339 {
+        id: String,
+        field: &'static str,
+        value: String,
+    },
+}
+
+/// Whether a record's dates are RFC 3339 times: `modified` must be (it
+/// decides which copy of a record wins a merge and how old the data is),
+/// and so must `published` and `withdrawn` where given. A date that does
+/// not parse rejects the record rather than being trusted as text.
+pub fn check_dates(record: &Record) -> Result<(), DateError> {
+    let id = &record.id;
+    if record.modified.trim().is_empty() {
+        return Err(DateError::MissingModified { id: id.clone() });
+    }
+    let fields = [
+        ("modified", Some(&record.modified)),
+        ("published", record.published.as_ref()),
+        ("withdrawn", record.withdrawn.as_ref()),
+    ];
+    for (field, value) in fields {
+        if let Some(value) = value
+            && gantry_sbom::time::parse_rfc3339(value).is_none()
+        {
+            return Err(DateError::NotRfc3339 {
+                id: id.clone(),
+                field,
+                value: value.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A record's `modified` time in seconds; `None` (older than any) when it
+/// does not parse, as in a database written before dates were checked.
+fn modified_secs(record: &Record) -> Option<i64> {
+    gantry_sbom::time::parse_rfc3339(&record.modified)
+}
+
+/// One record of a list or NDJSON line, checked like a file's record.
+fn checked(record: Record) -> Result<Record, String> {
+    if record.id.is_empty() {
+        return Err("record without an id".into());
+    }
+    check_dates(&record).map_err(|e| e.to_string())?;
+    Ok(record.compact())
+}
+
+/// Reads every record of a source. Only folders and regular files are
+/// read (never a FIFO, device or `/proc` file), each file at most
+/// [`Limits::max_entry_bytes`].
 pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> {
     let meta = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -162,27 +241,14 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
     }
     let name = path.to_string_lossy().to_string();
     let mut head = [0u8; 4];
-    let is_zip = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
+    let is_zip = gantry_sbom::fsread::open_regular(path)?
+        .read_exact(&mut head)
         .is_ok()
         && &head == b"PK\x03\x04";
     if is_zip || name.ends_with(".zip") {
         return read_zip(path, limits);
     }
-    if meta.len() > limits.max_entry_bytes {
-        return Err(ImportError::Limit {
-            path: path.to_path_buf(),
-            message: format!(
-                "{} bytes is over the {}-byte limit",
-                meta.len(),
-                limits.max_entry_bytes
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_limited(path, limits.max_entry_bytes)?;
     if is_yaml(&name) {
         return Ok(match parse_record(&name, &bytes) {
             Ok(r) => SourceRecords {
@@ -214,12 +280,12 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
             warnings: Vec::new(),
         };
         for (i, v) in values.into_iter().enumerate() {
-            match serde_json::from_value::<Record>(v) {
-                Ok(r) if !r.id.is_empty() => out.records.push(r.compact()),
-                Ok(_) => out.warnings.push(ImportWarning {
+            match serde_json::from_value::<Record>(v).map(checked) {
+                Ok(Ok(r)) => out.records.push(r),
+                Ok(Err(message)) => out.warnings.push(ImportWarning {
                     file: name.clone(),
                     line: None,
-                    message: format!("element {i}: record without an id"),
+                    message: format!("element {i}: {message}"),
                 }),
                 Err(e) => out.warnings.push(ImportWarning {
                     file: name.clone(),
@@ -241,6 +307,17 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
     read_ndjson(&name, &bytes)
 }
 
+/// A regular file's bytes, at most `limit`; over it is a limit error.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ImportError> {
+    gantry_sbom::read_bounded(path, limit).map_err(|e| match e {
+        gantry_sbom::ReadError::TooLarge { limit, .. } => ImportError::Limit {
+            path: path.to_path_buf(),
+            message: format!("the file is larger than the {limit}-byte limit"),
+        },
+        other => other.into(),
+    })
+}
+
 fn read_ndjson(name: &str, bytes: &[u8]) -> Result<SourceRecords, ImportError> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = SourceRecords {
@@ -252,12 +329,12 @@ fn read_ndjson(name: &str, bytes: &[u8]) -> Result<SourceRecords, ImportError> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Record>(line) {
-            Ok(r) if !r.id.is_empty() => out.records.push(r.compact()),
-            Ok(_) => out.warnings.push(ImportWarning {
+        match serde_json::from_str::<Record>(line).map(checked) {
+            Ok(Ok(r)) => out.records.push(r),
+            Ok(Err(message)) => out.warnings.push(ImportWarning {
                 file: name.to_string(),
                 line: Some(i + 1),
-                message: "record without an id".into(),
+                message,
             }),
             Err(e) => out.warnings.push(ImportWarning {
                 file: name.to_string(),
@@ -310,16 +387,8 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<SourceRecords, ImportErro
             line: None,
             message,
         };
-        let len = std::fs::metadata(path)
-            .map_err(|e| warn(format!("failed to read: {e}")))?
-            .len();
-        if len > limits.max_entry_bytes {
-            return Err(warn(format!(
-                "{len} bytes is over the {}-byte limit",
-                limits.max_entry_bytes
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| warn(format!("failed to read: {e}")))?;
+        let bytes = gantry_sbom::read_bounded(path, limits.max_entry_bytes)
+            .map_err(|e| warn(format!("not read: {e}")))?;
         parse_record(&name, &bytes)
     };
     let threads = std::thread::available_parallelism()
@@ -363,10 +432,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> 
         path: path.to_path_buf(),
         message,
     };
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = gantry_sbom::fsread::open_regular(path)?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| archive_err(e.to_string()))?;
     if zip.len() > limits.max_entries {
@@ -504,11 +570,11 @@ pub fn import(dir: &Path, paths: &[PathBuf], options: &Options) -> Result<Summar
                     summary.added += 1;
                     merged.insert(r.id.clone(), r);
                 }
-                Some(old) if old.modified < r.modified => {
+                Some(old) if modified_secs(old) < modified_secs(&r) => {
                     summary.updated += 1;
                     merged.insert(r.id.clone(), r);
                 }
-                Some(old) if old.modified == r.modified && *old != r => {
+                Some(old) if modified_secs(old) == modified_secs(&r) && *old != r => {
                     summary.updated += 1;
                     merged.insert(r.id.clone(), r);
                 }

@@ -26,6 +26,7 @@
 //! assert_eq!(f.severity.level, gantry_vuln::Level::High);
 //! ```
 
+pub mod check;
 pub mod db;
 pub mod ignore;
 pub mod import;
@@ -36,6 +37,7 @@ mod scan;
 pub mod severity;
 pub mod version;
 
+pub use check::{CheckError, FailOn, Outcome, Policy, Request, check};
 pub use db::{Database, DbError, Status};
 pub use matching::{affects, is_affected_by_range};
 pub use scan::{Finding, FindingKind, Report, scan};

@@ -1,33 +1,32 @@
-//! SARIF 2.1.0 for code-scanning upload: one rule per vulnerability (its
-//! preferred id, with `security-severity` for GitHub's severity column),
-//! one result per finding at its lockfile line.
+//! A scan report as SARIF 2.1.0 for code-scanning upload, through the one
+//! writer in `gantry-report`: one rule per vulnerability (its preferred
+//! id, with `security-severity` for GitHub's severity column), one result
+//! per finding at its lockfile line.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use gantry_report::sarif::{self, Log, Rule, ToolInfo, UriBase};
 
 use crate::scan::{Finding, FindingKind, Report};
 use crate::severity::Level;
 
-fn level(f: &Finding) -> &'static str {
-    match (&f.kind, f.severity.level) {
-        (FindingKind::Informational(_), _) => "note",
-        (_, Level::Critical | Level::High) => "error",
-        (_, Level::Medium) => "warning",
-        _ => "note",
-    }
-}
-
 /// GitHub reads `security-severity` as a CVSS-like number.
-fn security_severity(f: &Finding) -> String {
-    let score = f.severity.score.unwrap_or(match f.severity.level {
+fn security_severity(f: &Finding) -> f64 {
+    f.severity.score.unwrap_or(match f.severity.level {
         Level::Critical => 9.0,
         Level::High => 7.0,
         Level::Medium => 4.0,
         Level::Low => 1.0,
-        Level::Unknown => 0.0,
-    });
-    format!("{score:.1}")
+        Level::Info | Level::Unknown => 0.0,
+    })
+}
+
+/// The level SARIF shows: informational advisories are notes.
+fn shown_level(f: &Finding) -> Level {
+    match f.kind {
+        FindingKind::Informational(_) => Level::Info,
+        FindingKind::Vulnerability => f.severity.level,
+    }
 }
 
 fn fingerprint(f: &Finding) -> String {
@@ -68,86 +67,80 @@ fn message(f: &Finding) -> String {
     text
 }
 
+impl Finding {
+    /// This finding in the shared report model.
+    pub fn to_report(&self) -> gantry_report::Finding {
+        let mut out = gantry_report::Finding::new(
+            self.id(),
+            shown_level(self),
+            message(self),
+            gantry_report::Location::line(&self.location.file, self.location.line),
+        );
+        out.logical = Some(self.purl.clone());
+        out.fingerprint = Some(fingerprint(self));
+        let props = [
+            ("package", serde_json::json!(self.package)),
+            ("version", serde_json::json!(self.version)),
+            ("purl", serde_json::json!(self.purl)),
+            ("ids", serde_json::json!(self.ids)),
+            ("severity", serde_json::json!(self.severity.level.as_str())),
+            ("fixed", serde_json::json!(self.fixed)),
+        ];
+        out.properties = props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        out
+    }
+
+    /// The rule this finding's advisory stands for.
+    fn rule(&self) -> Rule {
+        let mut tags = vec!["security".to_string(), "dependency".to_string()];
+        match &self.kind {
+            FindingKind::Informational(kind) => tags.push(kind.clone()),
+            FindingKind::Vulnerability => tags.push("vulnerability".to_string()),
+        }
+        let summary = self
+            .summary
+            .clone()
+            .unwrap_or_else(|| format!("vulnerability {}", self.id()));
+        let mut help = format!("{summary}\n\nIds: {}.", self.ids.join(", "));
+        if let Some(url) = &self.url {
+            help.push_str(&format!(" Advisory: {url}"));
+        }
+        Rule {
+            id: self.id().to_string(),
+            name: Some(self.id().replace('-', "")),
+            title: summary.clone(),
+            description: summary,
+            help_text: Some(help),
+            help_markdown: None,
+            help_uri: self.url.clone(),
+            default_severity: shown_level(self),
+            security_severity: security_severity(self),
+            tags,
+        }
+    }
+}
+
 /// The SARIF log of a report. `tool_version` is gantry's.
-pub fn write(report: &Report, tool_version: &str) -> Value {
+pub fn write(report: &Report, tool_version: &str) -> Log {
     let all: Vec<&Finding> = report
         .findings
         .iter()
         .chain(&report.informational)
         .collect();
-    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut rules: BTreeMap<&str, Rule> = BTreeMap::new();
     for f in &all {
-        rules.entry(f.id()).or_insert_with(|| {
-            let mut tags = vec!["security".to_string(), "dependency".to_string()];
-            if let FindingKind::Informational(kind) = &f.kind {
-                tags.push(kind.clone());
-            } else {
-                tags.push("vulnerability".to_string());
-            }
-            let summary = f
-                .summary
-                .clone()
-                .unwrap_or_else(|| format!("vulnerability {}", f.id()));
-            let mut help = format!("{summary}\n\nIds: {}.", f.ids.join(", "));
-            if let Some(url) = &f.url {
-                help.push_str(&format!(" Advisory: {url}"));
-            }
-            let mut rule = json!({
-                "id": f.id(),
-                "name": f.id().replace('-', ""),
-                "shortDescription": {"text": summary},
-                "fullDescription": {"text": summary},
-                "help": {"text": help},
-                "defaultConfiguration": {"level": level(f)},
-                "properties": {
-                    "tags": tags,
-                    "security-severity": security_severity(f),
-                },
-            });
-            if let Some(url) = &f.url {
-                rule["helpUri"] = json!(url);
-            }
-            rule
-        });
+        rules.entry(f.id()).or_insert_with(|| f.rule());
     }
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let results: Vec<Value> = all
-        .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.id(),
-                "ruleIndex": index.get(f.id()).copied().unwrap_or(0),
-                "level": level(f),
-                "message": {"text": message(f)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.location.file, "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": f.location.line.max(1)},
-                    }
-                }],
-                "partialFingerprints": {"gantryFinding/v1": fingerprint(f)},
-                "properties": {
-                    "package": f.package,
-                    "version": f.version,
-                    "purl": f.purl,
-                    "ids": f.ids,
-                    "severity": f.severity.level.as_str(),
-                    "fixed": f.fixed,
-                },
-            })
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "gantry",
-                "version": tool_version,
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the scanned folder"}}},
-            "results": results,
-        }]
-    })
+    let rules: Vec<Rule> = rules.into_values().collect();
+    let findings: Vec<gantry_report::Finding> = all.iter().map(|f| f.to_report()).collect();
+    let base = UriBase {
+        id: "%SRCROOT%".into(),
+        description: "the scanned folder".into(),
+    };
+    sarif::write(
+        &ToolInfo::gantry(tool_version),
+        &rules,
+        &findings,
+        Some(&base),
+    )
 }

@@ -8,62 +8,22 @@ use serde_json::Value;
 
 use crate::osv::{Affected, Record, SeverityEntry};
 
-/// A severity level. Ordered: `Unknown` < `Low` < ... < `Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Unknown,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+/// A vulnerability's level: gantry's one [`gantry_report::Severity`]
+/// (`Unknown` < `Info` < `Low` < ... < `Critical`; vulnerabilities are
+/// never `Info`).
+pub use gantry_report::Severity as Level;
 
-impl Level {
-    /// The qualitative rating of a CVSS score (v3.x and v4.0 share the
-    /// bands; 0.0, "none", counts as low).
-    pub fn from_score(score: f64) -> Level {
-        if score >= 9.0 {
-            Level::Critical
-        } else if score >= 7.0 {
-            Level::High
-        } else if score >= 4.0 {
-            Level::Medium
-        } else {
-            Level::Low
-        }
-    }
-
-    /// A database's own word (`CRITICAL`, `HIGH`, `MODERATE`, `MEDIUM`,
-    /// `LOW`).
-    pub fn from_word(word: &str) -> Option<Level> {
-        match word.trim().to_ascii_lowercase().as_str() {
-            "critical" => Some(Level::Critical),
-            "high" | "important" => Some(Level::High),
-            "moderate" | "medium" => Some(Level::Medium),
-            "low" | "negligible" | "none" => Some(Level::Low),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Unknown => "unknown",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
+/// The level a database's own word names (`moderate`, `important`, ...).
+pub fn level_from_word(word: &str) -> Option<Level> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "critical" => Some(Level::Critical),
+        "high" | "important" => Some(Level::High),
+        "moderate" | "medium" => Some(Level::Medium),
+        "low" | "negligible" | "none" => Some(Level::Low),
+        _ => None,
     }
 }
 
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A finding's severity and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Severity {
     pub level: Level,
@@ -121,7 +81,7 @@ pub fn of_record(record: &Record, affected: Option<&Affected>) -> Severity {
     for vector in candidates {
         if let Some(score) = cvss_score(vector) {
             return Severity {
-                level: Level::from_score(score),
+                level: Level::from_cvss_score(score),
                 score: Some(score),
                 vector: Some(vector.to_string()),
             };
@@ -136,7 +96,7 @@ pub fn of_record(record: &Record, affected: Option<&Affected>) -> Severity {
         if let Some(level) = w
             .get("severity")
             .and_then(Value::as_str)
-            .and_then(Level::from_word)
+            .and_then(level_from_word)
         {
             return Severity {
                 level,
@@ -151,7 +111,7 @@ pub fn of_record(record: &Record, affected: Option<&Affected>) -> Severity {
             && (0.0..=10.0).contains(&n)
         {
             return Severity {
-                level: Level::from_score(n),
+                level: Level::from_cvss_score(n),
                 score: Some(n),
                 vector: None,
             };
@@ -191,9 +151,9 @@ mod tests {
             assert_eq!(cvss_score(vector), Some(score), "{vector}");
         }
         assert_eq!(cvss_score("CVSS:3.1/AV:X"), None);
-        assert_eq!(Level::from_score(9.8), Level::Critical);
-        assert_eq!(Level::from_score(7.0), Level::High);
-        assert_eq!(Level::from_score(0.0), Level::Low);
+        assert_eq!(Level::from_cvss_score(9.8), Level::Critical);
+        assert_eq!(Level::from_cvss_score(7.0), Level::High);
+        assert_eq!(Level::from_cvss_score(0.0), Level::Low);
     }
 
     #[test]

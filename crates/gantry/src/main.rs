@@ -13,7 +13,6 @@ mod cli;
 mod commands;
 mod home;
 mod render;
-mod sarif;
 
 /// How a command ended; mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -321,3 +321,143 @@ fn every_new_verb_has_examples_in_its_help() {
         }
     }
 }
+
+/// Snapshot filters: the scratch folders and the elapsed time differ
+/// between runs.
+fn snapshot_settings(dirs: &[&Path]) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for dir in dirs {
+        let shown = dir.display().to_string();
+        let escaped: String = shown
+            .chars()
+            .flat_map(|c| {
+                if "\\.+*?()|[]{}^$".contains(c) {
+                    vec!['\\', c]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        settings.add_filter(&escaped, "[TMP]");
+    }
+    settings.add_filter(r"\(\d+ ms\)", "([TIME] ms)");
+    settings.add_filter(r"\(\d+\.\d+s\)", "([TIME]s)");
+    settings
+}
+
+/// A GANTRY_HOME whose database holds one advisory without any severity
+/// for `left` 1.0.0 (crates.io), and a project that uses it.
+fn unscored_setup() -> (tempfile::TempDir, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"left\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    let record = serde_json::json!({
+        "id": "RUSTSEC-2024-0001", "modified": "2999-01-01T00:00:00Z",
+        "summary": "a flaw nobody scored",
+        "affected": [{"package": {"ecosystem": "crates.io", "name": "left"},
+                      "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.1"}]}]}]
+    });
+    let data = project.path().join("osv.ndjson");
+    std::fs::write(&data, format!("{record}\n")).unwrap();
+    let (code, out, err) = run(gantry(home.path()).args(["db", "import"]).arg(&data));
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::remove_file(&data).unwrap();
+    (home, project)
+}
+
+#[test]
+fn unknown_severity_warns_under_the_default_gate_and_fails_a_high_one() {
+    let (home, project) = unscored_setup();
+    let (code, out, err) = run(gantry(home.path()).arg("scan").arg(project.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("unknown"), "display still says unknown: {out}");
+    assert!(
+        err.contains("no usable severity, ranked high (--unknown-severity)"),
+        "{err}"
+    );
+    let (code, _, err) = run(gantry(home.path())
+        .arg("scan")
+        .arg(project.path())
+        .args(["--fail-on", "high"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("gate failed: 1 vulnerability"), "{err}");
+    let (code, _, err) = run(gantry(home.path()).arg("scan").arg(project.path()).args([
+        "--fail-on",
+        "high",
+        "--unknown-severity",
+        "medium",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = run(gantry(home.path())
+        .arg("scan")
+        .arg(project.path())
+        .args(["--unknown-severity", "critical"]));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn scan_human_output() {
+    let (home, project) = unscored_setup();
+    let (code, out, err) = run(gantry(home.path())
+        .arg("scan")
+        .arg(project.path())
+        .args(["--fail-on", "high"]));
+    assert_eq!(code, 1);
+    snapshot_settings(&[project.path(), home.path()]).bind(|| {
+        insta::assert_snapshot!(format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}"));
+    });
+}
+
+#[test]
+fn sbom_human_output() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "flask==2.0.1\n-r ../outside.txt\nrequests ^^ 2\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("svc")).unwrap();
+    std::fs::write(dir.path().join("svc/go.sum"), "").unwrap();
+    let file = dir.path().join("bom.json");
+    let (code, out, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(dir.path())
+        .arg("-o")
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    snapshot_settings(&[dir.path(), home.path()]).bind(|| {
+        insta::assert_snapshot!(format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}"));
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn files_that_are_not_regular_are_refused_not_read() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let zero = dir.path().join("bom.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let (code, _, err) = run(gantry(home.path()).args(["db", "import"]).arg(&zero));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("character device"), "{err}");
+    let fifo = dir.path().join("all.ndjson");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, _, err) = run(gantry(home.path()).args(["db", "import"]).arg(&fifo));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    assert!(err.contains("the database was not changed"), "{err}");
+    let (code, _, err) = run(gantry(home.path()).arg("sbom").arg(&fifo));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not read"), "{err}");
+}

@@ -15,6 +15,8 @@ type Candidate<'a> = (&'a str, Option<&'a str>, usize);
 
 #[derive(Deserialize)]
 struct Lock {
+    /// Written from version 3 on; absent in versions 1 and 2.
+    version: Option<toml::Value>,
     #[serde(default)]
     package: Vec<Package>,
     /// Version 1 kept checksums here: `"checksum name version (source)"`.
@@ -49,6 +51,17 @@ impl LockfileFormat for CargoLock {
         let Some(lock) = read_toml::<Lock>(input, out) else {
             return;
         };
+        if let Some(version) = &lock.version
+            && !matches!(version.as_integer(), Some(3 | 4))
+        {
+            out.warn(
+                input,
+                Some(super::line_of_key(input.text, "version")),
+                format!(
+                    "unknown Cargo.lock version {version} (1 to 4 are read); read as version 4, entries may be missed"
+                ),
+            );
+        }
         let lines = package_header_lines(input.text);
         // name -> [(version, source, index in lock.package)]
         let mut by_name: HashMap<&str, Vec<Candidate<'_>>> = HashMap::new();

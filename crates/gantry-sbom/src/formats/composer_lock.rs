@@ -96,7 +96,7 @@ impl LockfileFormat for ComposerLock {
             out.components.push(c);
         }
         if let Some(manifest) = input
-            .sibling("composer.json")
+            .sibling_or_warn("composer.json", out)
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         {
             let mut roots = Vec::new();

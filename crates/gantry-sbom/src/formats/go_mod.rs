@@ -111,7 +111,7 @@ impl LockfileFormat for GoMod {
             }
         }
         let sums = input
-            .sibling("go.sum")
+            .sibling_or_warn("go.sum", out)
             .map(|t| read_go_sum(&t))
             .unwrap_or_default();
         for (line, path, version, indirect) in requires {

@@ -72,6 +72,9 @@ pub struct Input<'a> {
     /// Where the file is, to read neighbours (`go.sum`, `package.json`,
     /// `-r` includes).
     pub path: &'a Path,
+    /// The scanned folder: includes and neighbours are read only from
+    /// inside it.
+    pub root: &'a Path,
     /// The path as shown to users and recorded in locations.
     pub display: &'a str,
     pub text: &'a str,
@@ -85,10 +88,27 @@ impl Input<'_> {
         }
     }
 
-    /// A neighbour file's text, if it exists and is readable.
-    pub(crate) fn sibling(&self, name: &str) -> Option<String> {
-        let path = self.path.parent()?.join(name);
-        std::fs::read_to_string(path).ok()
+    /// A neighbour file's text: `None` if it does not exist; an error if
+    /// it is refused (outside the root, not a regular file, too large).
+    pub(crate) fn sibling(&self, name: &str) -> Result<Option<String>, crate::ReadError> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        match crate::fsread::read_inside(self.root, base, name, crate::MAX_FILE_BYTES) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A neighbour file's text, or `None` with a warning when it was
+    /// refused.
+    pub(crate) fn sibling_or_warn(&self, name: &str, out: &mut Parsed) -> Option<String> {
+        match self.sibling(name) {
+            Ok(text) => text,
+            Err(e) => {
+                out.warn(self, None, format!("neighbour `{name}` not read: {e}"));
+                None
+            }
+        }
     }
 }
 
@@ -178,6 +198,20 @@ pub(crate) fn package_header_lines(text: &str) -> Vec<usize> {
         .filter(|(_, l)| l.trim() == "[[package]]")
         .map(|(i, _)| i + 1)
         .collect()
+}
+
+/// The 1-based line where a top-level `key` (JSON, YAML or TOML) is
+/// first written, or 1.
+pub(crate) fn line_of_key(text: &str, key: &str) -> usize {
+    let quoted = json_key(key);
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(&quoted)
+                || l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with([':', '=']))
+        })
+        .map_or(1, |i| i + 1)
 }
 
 /// A JSON string field.

@@ -37,6 +37,17 @@ impl LockfileFormat for NpmLock {
         let Some(doc) = read_json(input, out) else {
             return;
         };
+        if let Some(version) = doc.get("lockfileVersion")
+            && !matches!(version.as_u64(), Some(1..=3))
+        {
+            out.warn(
+                input,
+                Some(super::line_of_key(input.text, "lockfileVersion")),
+                format!(
+                    "unknown lockfileVersion {version} (1, 2 and 3 are read); read as the nearest known version, entries may be missed"
+                ),
+            );
+        }
         match doc.get("packages").and_then(Value::as_object) {
             Some(packages) => parse_packages(input, packages, out),
             None => match doc.get("dependencies").and_then(Value::as_object) {
@@ -281,7 +292,7 @@ fn parse_v1(input: &Input<'_>, top: &Map<String, Value>, out: &mut Parsed) {
     // Without a root entry, direct means "top level": refine it with the
     // neighbouring package.json when there is one.
     if let Some(manifest) = input
-        .sibling("package.json")
+        .sibling_or_warn("package.json", out)
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
     {
         let mut direct_names: HashMap<&str, ()> = HashMap::new();

@@ -31,7 +31,7 @@ impl LockfileFormat for PipfileLock {
             return;
         };
         let direct: Option<HashSet<String>> = input
-            .sibling("Pipfile")
+            .sibling_or_warn("Pipfile", out)
             .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
             .map(|pipfile| {
                 ["packages", "dev-packages"]

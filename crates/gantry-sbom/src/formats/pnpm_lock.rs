@@ -52,6 +52,14 @@ impl LockfileFormat for PnpmLock {
             if version == 0.0 {
                 return;
             }
+        } else if !(5.0..7.0).contains(&version) && !(9.0..10.0).contains(&version) {
+            out.warn(
+                input,
+                Some(super::line_of_key(input.text, "lockfileVersion")),
+                format!(
+                    "unknown lockfileVersion {version} (5, 6 and 9 are read); read as version 9, entries may be missed"
+                ),
+            );
         }
         let v5 = version < 6.0;
         let mut lines = Lines::new(input.text);

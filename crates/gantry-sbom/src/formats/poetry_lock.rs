@@ -126,7 +126,7 @@ impl LockfileFormat for PoetryLock {
             }
             out.components.push(c);
         }
-        let roots: Vec<(String, Scope)> = pyproject_direct(input)
+        let roots: Vec<(String, Scope)> = pyproject_direct(input, out)
             .into_iter()
             .filter_map(|(n, s)| by_name.get(&n).map(|p| (p.clone(), s)))
             .collect();
@@ -137,9 +137,9 @@ impl LockfileFormat for PoetryLock {
 /// The direct dependencies a `pyproject.toml` beside the lockfile
 /// declares, by PEP 503 name: Poetry's `[tool.poetry.*dependencies]` and
 /// groups, and PEP 621's `[project]` dependencies and extras.
-pub(crate) fn pyproject_direct(input: &Input<'_>) -> Vec<(String, Scope)> {
+pub(crate) fn pyproject_direct(input: &Input<'_>, out: &mut Parsed) -> Vec<(String, Scope)> {
     let Some(doc) = input
-        .sibling("pyproject.toml")
+        .sibling_or_warn("pyproject.toml", out)
         .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
     else {
         return Vec::new();

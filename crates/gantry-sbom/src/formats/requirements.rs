@@ -348,13 +348,15 @@ fn include(
     }
     let base = input.path.parent().unwrap_or(Path::new("."));
     let path = base.join(target);
-    let text = match std::fs::read_to_string(&path) {
+    let read = crate::fsread::resolve_inside(input.root, base, target)
+        .and_then(|p| crate::fsread::read_text_bounded(&p, crate::MAX_FILE_BYTES));
+    let text = match read {
         Ok(t) => t,
         Err(e) => {
             out.warn(
                 input,
                 Some(line),
-                format!("failed to read include `{target}`: {e}"),
+                format!("include `{target}` not read: {e}"),
             );
             return;
         }
@@ -368,6 +370,7 @@ fn include(
         .join("/");
     let nested = Input {
         path: &path,
+        root: input.root,
         display: &display,
         text: &text,
     };

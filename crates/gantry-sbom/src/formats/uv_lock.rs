@@ -15,6 +15,7 @@ pub(crate) struct UvLock;
 
 #[derive(Deserialize)]
 struct Lock {
+    version: Option<toml::Value>,
     #[serde(default)]
     package: Vec<Package>,
 }
@@ -64,6 +65,17 @@ impl LockfileFormat for UvLock {
         let Some(lock) = read_toml::<Lock>(input, out) else {
             return;
         };
+        if let Some(version) = &lock.version
+            && version.as_integer() != Some(1)
+        {
+            out.warn(
+                input,
+                Some(super::line_of_key(input.text, "version")),
+                format!(
+                    "unknown uv.lock version {version} (1 is read); read as version 1, entries may be missed"
+                ),
+            );
+        }
         let lines = package_header_lines(input.text);
         // name -> [(version, purl)]
         let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::new();

@@ -48,9 +48,9 @@ pub(crate) fn descriptor_name(spec: &str) -> Option<&str> {
 }
 
 /// The direct dependencies a `package.json` declares: (name, range, scope).
-pub(crate) fn manifest_deps(input: &Input<'_>) -> Vec<(String, String, Scope)> {
+pub(crate) fn manifest_deps(input: &Input<'_>, out: &mut Parsed) -> Vec<(String, String, Scope)> {
     let Some(manifest) = input
-        .sibling("package.json")
+        .sibling_or_warn("package.json", out)
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
     else {
         return Vec::new();
@@ -184,7 +184,7 @@ fn parse_classic(input: &Input<'_>, out: &mut Parsed) {
             }
         }
     }
-    let roots: Vec<(String, Scope)> = manifest_deps(input)
+    let roots: Vec<(String, Scope)> = manifest_deps(input, out)
         .into_iter()
         .filter_map(|(n, r, s)| {
             by_spec
@@ -298,7 +298,7 @@ fn parse_berry(input: &Input<'_>, out: &mut Parsed) {
         deps
     };
     let mut roots = Vec::new();
-    let manifest = manifest_deps(input);
+    let manifest = manifest_deps(input, out);
     for ws in &workspaces {
         for purl in deps_of(ws, &by_spec) {
             roots.push((purl, Scope::Runtime));

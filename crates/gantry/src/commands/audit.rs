@@ -16,7 +16,6 @@ use serde_json::json;
 use super::{CliError, display_path, read_text};
 use crate::Outcome;
 use crate::render;
-use crate::sarif::{self, Region, SarifResult, SarifRule};
 
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -348,18 +347,21 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A span as 1-based start and end lines and columns.
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
 fn region(source: &SourceFile, span: gantry_workflow::Span) -> Region {
-    let start = source.position(span.start);
-    let end = source.position(span.end.max(span.start));
+    let l = gantry_audit::report_location(source, span);
     Region {
-        start_line: start.line,
-        start_column: start.column,
-        end_line: end.line,
-        end_column: end.column.max(if end.line == start.line {
-            start.column + 1
-        } else {
-            1
-        }),
+        start_line: l.line,
+        start_column: l.column.unwrap_or(1),
+        end_line: l.end_line.unwrap_or(l.line),
+        end_column: l.end_column.unwrap_or(1),
     }
 }
 
@@ -426,55 +428,18 @@ fn json_finding(a: &Audited, f: &Finding) -> serde_json::Value {
     })
 }
 
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
-}
-
-fn sarif_log(audited: &[Audited]) -> serde_json::Value {
-    let rules: Vec<SarifRule> = RULES
+/// The SARIF log of an audit, by the one writer in gantry-report.
+fn sarif_log(audited: &[Audited]) -> gantry_report::sarif::Log {
+    let findings: Vec<gantry_report::Finding> = audited
         .iter()
-        .map(|r| {
-            let m = r.meta();
-            SarifRule {
-                id: m.id.to_string(),
-                title: m.title.to_string(),
-                description: m.why.to_string(),
-                help_markdown: format!(
-                    "{}\n\n**Example**\n\n```yaml\n{}\n```\n\n**Fix**: {}",
-                    m.why, m.example, m.fix
-                ),
-                level: level(m.severity),
-                security_severity: match m.severity {
-                    Severity::High => 8.0,
-                    Severity::Medium => 5.5,
-                    Severity::Low => 3.0,
-                    Severity::Info => 0.0,
-                },
-            }
-        })
+        .flat_map(|a| a.findings.iter().map(|f| f.to_report(&a.source)))
         .collect();
-    let results: Vec<SarifResult> = audited
-        .iter()
-        .flat_map(|a| {
-            a.findings.iter().map(move |f| SarifResult {
-                rule_id: f.rule.to_string(),
-                level: level(f.severity),
-                message: f.message.clone(),
-                path: a.source.name().replace('\\', "/"),
-                region: Some(region(&a.source, f.span)),
-                related: f
-                    .related
-                    .iter()
-                    .map(|(s, l)| (region(&a.source, *s), l.clone()))
-                    .collect(),
-            })
-        })
-        .collect();
-    sarif::log(&rules, &results)
+    gantry_report::sarif::write(
+        &gantry_report::sarif::ToolInfo::gantry(env!("CARGO_PKG_VERSION")),
+        &gantry_audit::sarif_rules(),
+        &findings,
+        None,
+    )
 }
 
 /// Escapes a workflow-command property value.

@@ -115,7 +115,8 @@ fn run_import(root: &Path, args: ImportArgs) -> Result<Outcome, CliError> {
     let mut out = String::new();
     match args.format {
         DbFormat::Json => {
-            out = serde_json::to_string_pretty(&summary).map_err(std::io::Error::from)?;
+            out =
+                serde_json::to_string_pretty(&summary.document()).map_err(std::io::Error::from)?;
             out.push('\n');
         }
         DbFormat::Human => {
@@ -155,7 +156,7 @@ fn run_status(args: StatusArgs) -> Result<Outcome, CliError> {
     let mut out = String::new();
     match args.format {
         DbFormat::Json => {
-            out = serde_json::to_string_pretty(&status).map_err(std::io::Error::from)?;
+            out = serde_json::to_string_pretty(&status.document()).map_err(std::io::Error::from)?;
             out.push('\n');
         }
         DbFormat::Human => {

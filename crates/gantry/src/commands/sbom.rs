@@ -98,7 +98,8 @@ pub(crate) fn located_warning(
     message: &str,
     colored: bool,
 ) -> String {
-    let text = std::fs::read_to_string(base.join(file)).unwrap_or_default();
+    let text = gantry_sbom::read_text_bounded(&base.join(file), gantry_sbom::MAX_FILE_BYTES)
+        .unwrap_or_default();
     let source = SourceFile::new(file, text);
     let span = line.filter(|l| *l >= 1).and_then(|l| {
         let start = source
@@ -110,9 +111,11 @@ pub(crate) fn located_warning(
         let len = source.line_text(l).len();
         (start <= source.text().len()).then(|| Span::new(start, start + len))
     });
-    let located = match line {
-        Some(l) => format!("{file}:{l}: {message}"),
-        None => format!("{file}: {message}"),
+    // Without a span the renderer names the file itself.
+    let located = match (line, span) {
+        (Some(l), _) => format!("{file}:{l}: {message}"),
+        (None, Some(_)) => format!("{file}: {message}"),
+        (None, None) => message.to_string(),
     };
     let d = Diagnostic::warning("lockfile", span, located).with_label("here");
     render::diagnostic_human(&source, &d, colored)
@@ -123,7 +126,12 @@ pub(crate) fn read_inventory(
     path: &Path,
     options: &DiscoverOptions,
 ) -> Result<Inventory, CliError> {
-    gantry_sbom::inventory(path, options).map_err(|e| match e {
+    gantry_sbom::inventory(path, options).map_err(inventory_error)
+}
+
+/// An inventory failure as the command line shows it.
+pub(crate) fn inventory_error(e: gantry_sbom::Error) -> CliError {
+    match e {
         gantry_sbom::Error::UnknownFormat { .. } => CliError::usage(
             e.to_string(),
             Some(
@@ -134,7 +142,7 @@ pub(crate) fn read_inventory(
             ),
         ),
         other => CliError::usage(other.to_string(), None),
-    })
+    }
 }
 
 pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
@@ -164,7 +172,9 @@ pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
     let doc = match args.format {
         SbomFormat::Cyclonedx => cyclonedx::write(&inventory, &info, spec),
         SbomFormat::Spdx => spdx::write(&inventory, &info),
-        SbomFormat::Json => serde_json::to_value(&inventory).map_err(std::io::Error::from)?,
+        SbomFormat::Json => {
+            serde_json::to_value(inventory.document()).map_err(std::io::Error::from)?
+        }
     };
     let mut text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?;
     text.push('\n');

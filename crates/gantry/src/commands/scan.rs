@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use gantry_sbom::DiscoverOptions;
-use gantry_vuln::ignore::{IGNORE_FILE, IgnoreList};
-use gantry_vuln::{Finding, FindingKind, Level};
-use serde_json::json;
+use gantry_vuln::check::InputKind;
+use gantry_vuln::ignore::IGNORE_FILE;
+use gantry_vuln::{CheckError, Finding, FindingKind, Level, Policy, Request};
 
 use super::CliError;
-use super::sbom::{print_warnings, read_inventory, resolve};
+use super::sbom::{print_warnings, resolve};
 use crate::Outcome;
+
+type ScanOutcome = gantry_vuln::Outcome;
 
 /// Output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -39,25 +41,34 @@ pub enum FailOn {
     None,
 }
 
-impl FailOn {
-    fn as_str(self) -> &'static str {
-        match self {
-            FailOn::Critical => "critical",
-            FailOn::High => "high",
-            FailOn::Medium => "medium",
-            FailOn::Low => "low",
-            FailOn::None => "none",
+impl From<FailOn> for gantry_vuln::FailOn {
+    fn from(f: FailOn) -> Self {
+        match f {
+            FailOn::Critical => gantry_vuln::FailOn::Critical,
+            FailOn::High => gantry_vuln::FailOn::High,
+            FailOn::Medium => gantry_vuln::FailOn::Medium,
+            FailOn::Low => gantry_vuln::FailOn::Low,
+            FailOn::None => gantry_vuln::FailOn::None,
         }
     }
+}
 
-    /// Whether a finding of this level fails the gate.
-    fn fails(self, level: Level) -> bool {
-        match self {
-            FailOn::None => false,
-            FailOn::Low => true,
-            FailOn::Medium => level >= Level::Medium,
-            FailOn::High => level >= Level::High,
-            FailOn::Critical => level >= Level::Critical,
+/// How the gate ranks a vulnerability without a usable severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownAs {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl From<UnknownAs> for Level {
+    fn from(u: UnknownAs) -> Self {
+        match u {
+            UnknownAs::Critical => Level::Critical,
+            UnknownAs::High => Level::High,
+            UnknownAs::Medium => Level::Medium,
+            UnknownAs::Low => Level::Low,
         }
     }
 }
@@ -74,6 +85,17 @@ pub struct ScanArgs {
     /// Exit 1 when a vulnerability at or above this severity is found.
     #[arg(long, value_enum, default_value = "critical", env = "GANTRY_FAIL_ON")]
     pub fail_on: FailOn,
+
+    /// How the gate ranks a vulnerability with no usable severity (no
+    /// CVSS vector, no severity word); shown as "unknown" either way.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        default_value = "high",
+        env = "GANTRY_UNKNOWN_SEVERITY"
+    )]
+    pub unknown_severity: UnknownAs,
 
     /// Accepted findings [default: the nearest .gantry/ignore.yml].
     #[arg(long, value_name = "FILE")]
@@ -96,21 +118,6 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// The nearest `.gantry/ignore.yml` from `start` up to `root`.
-fn find_ignore_file(root: &Path, start: &Path) -> Option<PathBuf> {
-    let root = std::path::absolute(root).ok()?;
-    let mut dir = std::path::absolute(start).ok()?;
-    loop {
-        let candidate = dir.join(IGNORE_FILE);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if dir == root || !dir.pop() || !dir.starts_with(&root) {
-            return None;
-        }
-    }
 }
 
 fn severity_text(f: &Finding) -> String {
@@ -141,210 +148,47 @@ pub fn run(root: &Path, args: ScanArgs) -> Result<Outcome, CliError> {
     let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
     let db = super::db::open()?;
     let started = std::time::Instant::now();
-    let is_sbom = path.is_file()
-        && gantry_sbom::formats::format_for(&path).is_none()
-        && path.extension().is_some_and(|e| e == "json");
-    let base = if path.is_file() {
-        path.parent().map(Path::to_path_buf).unwrap_or_default()
-    } else {
-        path.clone()
-    };
-    let (components, lockfiles, warnings) = if is_sbom {
-        let text = super::read_text(&path)?;
-        let shown = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let parsed = gantry_sbom::read::read_sbom(&shown, &text);
-        (parsed.components, 1, parsed.warnings)
-    } else {
-        let options = DiscoverOptions {
+    let request = Request {
+        path: path.clone(),
+        root: root.to_path_buf(),
+        ignore_file: args.ignore_file.as_ref().map(|p| resolve(root, p)),
+        discover: DiscoverOptions {
             include_vendored: args.include_vendored,
             no_ignore: false,
-        };
-        let inv = read_inventory(&path, &options)?;
-        (inv.components, inv.files.len(), inv.warnings)
+        },
+        policy: Policy {
+            fail_on: args.fail_on.into(),
+            unknown_severity: args.unknown_severity.into(),
+            max_db_age_days: args.max_db_age,
+        },
+        now: gantry_sbom::time::now(),
     };
-    print_warnings(&base, &warnings);
-    let mut report = gantry_vuln::scan(&db, &components);
-    let now = gantry_sbom::time::now();
-
-    // Ignores.
-    let ignore_path = match &args.ignore_file {
-        Some(p) => Some(resolve(root, p)),
-        None => find_ignore_file(root, &base),
-    };
-    let applied = match &ignore_path {
-        Some(p) => {
-            let text = super::read_text(p)?;
-            let shown = p.display().to_string();
-            let list = IgnoreList::parse(&shown, &text).map_err(|e| {
-                CliError::usage(
-                    e.to_string(),
-                    Some("each entry needs `id`, `reason` and `expires: YYYY-MM-DD`".into()),
-                )
-            })?;
-            Some((shown, list.apply(&mut report, now)))
-        }
-        None => None,
-    };
-
-    // Data age.
-    if let Some(newest) = db.meta().newest_modified.as_deref()
-        && let Some(t) = gantry_sbom::time::parse_rfc3339(newest)
-    {
-        let days = (now - t) / 86_400;
-        if days > i64::try_from(args.max_db_age).unwrap_or(i64::MAX) {
-            eprintln!(
-                "warning: the vulnerability data is {days} days old (newest advisory modified {newest}); \
-                     import fresh OSV data with `gantry db import` (--max-db-age {} sets the limit)",
-                args.max_db_age
-            );
-        }
+    let outcome = gantry_vuln::check(&db, &request).map_err(check_error)?;
+    let elapsed = started.elapsed();
+    print_warnings(&outcome.base, &outcome.input_warnings);
+    if let Some(stale) = &outcome.stale {
+        eprintln!(
+            "warning: the vulnerability data is {} days old (newest advisory modified {}); \
+             import fresh OSV data with `gantry db import` (--max-db-age {} sets the limit)",
+            stale.days, stale.newest_modified, stale.max_days
+        );
     }
-    for w in &report.warnings {
+    for w in &outcome.report.warnings {
         eprintln!("warning: {w}");
     }
-
-    let gate = args.fail_on;
-    let failing: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| gate.fails(f.severity.level))
-        .collect();
-    let elapsed = started.elapsed();
-
-    let mut out = String::new();
-    match args.format {
+    let out = match args.format {
         ScanFormat::Sarif => {
-            let sarif = gantry_vuln::sarif::write(&report, env!("CARGO_PKG_VERSION"));
-            out = serde_json::to_string_pretty(&sarif).map_err(std::io::Error::from)?;
-            out.push('\n');
+            let log = gantry_vuln::sarif::write(&outcome.report, env!("CARGO_PKG_VERSION"));
+            gantry_report::sarif::to_string_pretty(&log).map_err(std::io::Error::from)?
         }
         ScanFormat::Json => {
-            let ignored: Vec<serde_json::Value> = applied
-                .iter()
-                .flat_map(|(_, a)| &a.ignored)
-                .map(|(f, e)| {
-                    json!({"ids": f.ids, "package": f.package, "version": f.version,
-                           "location": f.location, "reason": e.reason, "expires": e.expires})
-                })
-                .collect();
-            let expired: Vec<&gantry_vuln::ignore::Entry> =
-                applied.iter().flat_map(|(_, a)| &a.expired).collect();
-            let by_level = |l: Level| {
-                report
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity.level == l)
-                    .count()
-            };
-            let doc = json!({
-                "findings": report.findings,
-                "informational": report.informational,
-                "ignored": ignored,
-                "expired_ignores": expired,
-                "warnings": report.warnings,
-                "summary": {
-                    "components": report.components,
-                    "lockfiles": lockfiles,
-                    "unpinned": report.unpinned,
-                    "vulnerabilities": report.findings.len(),
-                    "critical": by_level(Level::Critical),
-                    "high": by_level(Level::High),
-                    "medium": by_level(Level::Medium),
-                    "low": by_level(Level::Low),
-                    "unknown": by_level(Level::Unknown),
-                },
-                "gate": {
-                    "fail_on": gate.as_str(),
-                    "failed": !failing.is_empty() || !expired.is_empty(),
-                    "failing": failing.iter().map(|f| f.id()).collect::<Vec<_>>(),
-                },
-                "database": {
-                    "records": db.meta().records,
-                    "newest_modified": db.meta().newest_modified,
-                },
-            });
-            out = serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?;
-            out.push('\n');
+            let mut text =
+                serde_json::to_string_pretty(&outcome.document()).map_err(std::io::Error::from)?;
+            text.push('\n');
+            text
         }
-        ScanFormat::Human => {
-            if report.findings.is_empty() {
-                let _ = writeln!(out, "no known vulnerabilities");
-            } else {
-                let _ = writeln!(out, "vulnerabilities:");
-                for f in &report.findings {
-                    let _ = writeln!(out, "  {}", finding_line(f));
-                    if let Some(s) = &f.summary {
-                        let _ = writeln!(out, "  {:<13} {s}", "");
-                    }
-                    if f.ids.len() > 1 {
-                        let _ = writeln!(out, "  {:<13} also {}", "", f.ids[1..].join(", "));
-                    }
-                }
-            }
-            if !report.informational.is_empty() {
-                let _ = writeln!(out, "\ninformational (unmaintained, unsound, notices):");
-                for f in &report.informational {
-                    let _ = writeln!(out, "  {}", finding_line(f));
-                    if let Some(s) = &f.summary {
-                        let _ = writeln!(out, "  {:<13} {s}", "");
-                    }
-                }
-            }
-            if let Some((file, a)) = &applied
-                && !a.ignored.is_empty()
-            {
-                let _ = writeln!(out, "\nignored ({file}):");
-                for (f, e) in &a.ignored {
-                    let _ = writeln!(
-                        out,
-                        "  {} in {} {} ({}): {} (until {})",
-                        f.id(),
-                        f.package,
-                        f.version,
-                        f.location,
-                        e.reason,
-                        e.expires
-                    );
-                }
-            }
-            let by_level: Vec<String> = [
-                Level::Critical,
-                Level::High,
-                Level::Medium,
-                Level::Low,
-                Level::Unknown,
-            ]
-            .iter()
-            .filter_map(|l| {
-                let n = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity.level == *l)
-                    .count();
-                (n > 0).then(|| format!("{n} {l}"))
-            })
-            .collect();
-            let _ = writeln!(
-                out,
-                "\n{} vulnerabilities{} and {} informational in {} components from {} {}; {} unpinned not checked ({:.0} ms)",
-                report.findings.len(),
-                if by_level.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", by_level.join(", "))
-                },
-                report.informational.len(),
-                report.components,
-                lockfiles,
-                if is_sbom { "SBOM" } else { "lockfiles" },
-                report.unpinned.len(),
-                elapsed.as_secs_f64() * 1000.0
-            );
-        }
-    }
+        ScanFormat::Human => human(&outcome, elapsed),
+    };
     match &args.output {
         Some(file) => {
             let file = resolve(root, file);
@@ -357,71 +201,168 @@ pub fn run(root: &Path, args: ScanArgs) -> Result<Outcome, CliError> {
         }
         None => std::io::stdout().lock().write_all(out.as_bytes())?,
     }
+    print_gate(&outcome);
+    Ok(if outcome.gate.failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
 
-    // Diagnostics: findings below the gate but high or worse, the gate.
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| !gate.fails(f.severity.level) && f.severity.level >= Level::High)
+fn check_error(e: CheckError) -> CliError {
+    match e {
+        CheckError::Inventory(e) => super::sbom::inventory_error(e),
+        CheckError::Ignore(e) => CliError::usage(
+            e.to_string(),
+            Some("each entry needs `id`, `reason` and `expires: YYYY-MM-DD`".into()),
+        ),
+        other => CliError::usage(other.to_string(), None),
+    }
+}
+
+/// The report for people: findings, informational advisories, ignores
+/// and a summary line.
+fn human(outcome: &ScanOutcome, elapsed: std::time::Duration) -> String {
+    let report = &outcome.report;
+    let mut out = String::new();
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "no known vulnerabilities");
+    } else {
+        let _ = writeln!(out, "vulnerabilities:");
+        for f in &report.findings {
+            let _ = writeln!(out, "  {}", finding_line(f));
+            if let Some(s) = &f.summary {
+                let _ = writeln!(out, "  {:<13} {s}", "");
+            }
+            if f.ids.len() > 1 {
+                let _ = writeln!(out, "  {:<13} also {}", "", f.ids[1..].join(", "));
+            }
+        }
+    }
+    if !report.informational.is_empty() {
+        let _ = writeln!(out, "\ninformational (unmaintained, unsound, notices):");
+        for f in &report.informational {
+            let _ = writeln!(out, "  {}", finding_line(f));
+            if let Some(s) = &f.summary {
+                let _ = writeln!(out, "  {:<13} {s}", "");
+            }
+        }
+    }
+    if let Some(ignores) = &outcome.ignores
+        && !ignores.applied.ignored.is_empty()
     {
+        let _ = writeln!(out, "\nignored ({}):", ignores.file.display());
+        for (f, e) in &ignores.applied.ignored {
+            let _ = writeln!(
+                out,
+                "  {} in {} {} ({}): {} (until {})",
+                f.id(),
+                f.package,
+                f.version,
+                f.location,
+                e.reason,
+                e.expires
+            );
+        }
+    }
+    let by_level: Vec<String> = [
+        Level::Critical,
+        Level::High,
+        Level::Medium,
+        Level::Low,
+        Level::Unknown,
+    ]
+    .iter()
+    .filter_map(|l| {
+        let n = outcome.count(*l);
+        (n > 0).then(|| format!("{n} {l}"))
+    })
+    .collect();
+    let _ = writeln!(
+        out,
+        "\n{} vulnerabilities{} and {} informational in {} components from {} {}; {} unpinned not checked ({:.0} ms)",
+        report.findings.len(),
+        if by_level.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_level.join(", "))
+        },
+        report.informational.len(),
+        report.components,
+        outcome.files,
+        match outcome.input {
+            InputKind::Sbom => "SBOM",
+            InputKind::Lockfiles => "lockfiles",
+        },
+        report.unpinned.len(),
+        elapsed.as_secs_f64() * 1000.0
+    );
+    out
+}
+
+/// The gate's diagnostics on stderr: findings below it worth a look,
+/// unused and expired ignores, and what failed it.
+fn print_gate(outcome: &ScanOutcome) {
+    let gate = &outcome.gate;
+    for f in &gate.below {
         eprintln!(
-            "warning: {} ({}) in {} {} at {} is below the gate (--fail-on {}){}",
+            "warning: {} ({}) in {} {} at {} is below the gate (--fail-on {}){}{}",
             f.id(),
             severity_text(f),
             f.package,
             f.version,
             f.location,
-            gate.as_str(),
+            gate.fail_on,
+            if f.severity.level == Level::Unknown {
+                format!(
+                    "; no usable severity, ranked {} (--unknown-severity)",
+                    gate.unknown_severity
+                )
+            } else {
+                String::new()
+            },
             f.fixed
                 .as_ref()
                 .map_or_else(String::new, |v| format!("; fixed in {v}"))
         );
     }
-    if let Some((_, a)) = &applied {
-        for e in &a.unused {
+    if let Some(ignores) = &outcome.ignores {
+        for e in &ignores.applied.unused {
             eprintln!(
                 "warning: {}:{}: ignore of {} matches no finding; remove it",
-                ignore_path
-                    .as_ref()
-                    .map_or_else(String::new, |p| p.display().to_string()),
+                ignores.file.display(),
                 e.line,
                 e.id
             );
         }
-    }
-    let mut failed = false;
-    if let Some((file, a)) = &applied {
-        for e in &a.expired {
-            failed = true;
+        for e in &ignores.applied.expired {
             eprintln!(
-                "error: {file}:{}: the ignore of {} expired on {} (reason given: {})\n  hint: fix the finding, or review it and set a new `expires` date",
-                e.line, e.id, e.expires, e.reason
+                "error: {}:{}: the ignore of {} expired on {} (reason given: {})\n  hint: fix the finding, or review it and set a new `expires` date",
+                ignores.file.display(),
+                e.line,
+                e.id,
+                e.expires,
+                e.reason
             );
         }
     }
-    if !failing.is_empty() {
-        failed = true;
+    if !gate.failing.is_empty() {
         eprintln!(
             "error: gate failed: {} {} at or above {} (--fail-on {}):",
-            failing.len(),
-            if failing.len() == 1 {
+            gate.failing.len(),
+            if gate.failing.len() == 1 {
                 "vulnerability"
             } else {
                 "vulnerabilities"
             },
-            gate.as_str(),
-            gate.as_str()
+            gate.fail_on,
+            gate.fail_on
         );
-        for f in &failing {
+        for f in &gate.failing {
             eprintln!("  {}", finding_line(f));
         }
         eprintln!(
             "  hint: upgrade to the fixed versions, or accept a finding in {IGNORE_FILE} with a reason and an expiry date"
         );
     }
-    Ok(if failed {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    })
 }

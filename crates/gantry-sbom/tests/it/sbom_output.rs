@@ -3,8 +3,6 @@
 //! (`cyclonedx-python-lib`'s strict JSON validator, `pyspdxtools`), with
 //! the dependency graph, and byte-identical for the same input.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,25 +10,7 @@ use gantry_sbom::cyclonedx::{self, DocumentInfo, SpecVersion};
 use gantry_sbom::{DiscoverOptions, Inventory, inventory, spdx};
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// A folder of `../shared/testdata`: missing is a failure under `CI=true`
-/// and a skip, with the reason printed, elsewhere.
-fn shared(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata")
-        .join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} is missing (required under CI=true)", path.display());
-    }
-    eprintln!("skipped: {} is missing", path.display());
-    None
-}
+use crate::common::{fixtures, shared};
 
 fn info() -> DocumentInfo {
     DocumentInfo {

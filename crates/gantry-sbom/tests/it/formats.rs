@@ -1,15 +1,9 @@
 //! Every lockfile format over a hand-made fixture: each component's purl,
 //! scope, direct flag and line, its edges, and the warnings.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
-
 use gantry_sbom::{DiscoverOptions, Inventory, inventory};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+use crate::common::{copy_dir, fixtures};
 
 /// One line per component: `purl scope direct/transitive file:line [-> deps]
 /// [#hashes]`, then the warnings.
@@ -327,19 +321,6 @@ fn respects_gitignore_and_skips_vendored_folders_unless_asked() {
         ..DiscoverOptions::default()
     });
     assert!(unignored.contains(&"build/Cargo.lock".to_string()));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Malformed files of every format: a warning naming the file and line,

@@ -1,8 +1,6 @@
 //! Property tests: hostile databases, records and versions are errors or
 //! warnings, never panics.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use gantry_vuln::Database;
 use gantry_vuln::import::{Limits, read_source};
 use gantry_vuln::version::order_for;

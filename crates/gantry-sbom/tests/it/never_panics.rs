@@ -2,8 +2,6 @@
 //! components and warnings for any input, mangled fixtures included, and
 //! never panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 
 use gantry_sbom::parse_text;
