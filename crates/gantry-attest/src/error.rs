@@ -30,6 +30,8 @@ pub enum AttestError {
         predicate_type: String,
         message: String,
     },
+    #[error("{} is larger than {max} bytes", path.display())]
+    TooLarge { path: PathBuf, max: u64 },
     #[error("no files under {}", path.display())]
     NoSubjects { path: PathBuf },
 }

@@ -521,3 +521,55 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+/// `ledger verify` used to cut a torn tail off (and re-index whole frames)
+/// as it opened the log: now it reports the tail and writes nothing, an
+/// append refuses to write on top of it, and `ledger repair` removes it.
+#[test]
+fn ledger_verify_never_writes_and_repair_removes_only_a_torn_tail() {
+    let env = Env::new();
+    env.ok_line("key generate --out signer");
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    let entries = env.path("home/ledger/entries");
+    let clean = std::fs::read(&entries).unwrap();
+    let mut torn = clean.clone();
+    torn.extend_from_slice(&[0, 0, 0, 9, b'{']);
+    std::fs::write(&entries, &torn).unwrap();
+
+    let verify = env.gantry_line("ledger verify");
+    assert_eq!(verify.code, 1, "{}", verify.text());
+    assert!(
+        verify.stdout.contains("gantry ledger repair"),
+        "{}",
+        verify.text()
+    );
+    assert_eq!(std::fs::read(&entries).unwrap(), torn, "verify wrote");
+
+    let append = env.gantry_line("ledger append sbom.intoto.json --service billing");
+    assert_eq!(append.code, 2, "{}", append.text());
+    assert!(
+        append.stderr.contains("gantry ledger repair"),
+        "{}",
+        append.text()
+    );
+    assert_eq!(std::fs::read(&entries).unwrap(), torn, "append wrote");
+
+    let repair = env.ok_line("ledger repair --format json");
+    let report: serde_json::Value = serde_json::from_str(&repair.stdout).unwrap();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["entries"], 1);
+    assert_eq!(std::fs::read(&entries).unwrap(), clean);
+    env.ok_line("ledger verify");
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+
+    // An acknowledged entry cut short: repair refuses and names it.
+    let now = std::fs::read(&entries).unwrap();
+    std::fs::write(&entries, &now[..now.len() - 3]).unwrap();
+    let refused = env.gantry_line("ledger repair");
+    assert_eq!(refused.code, 2, "{}", refused.text());
+    assert!(refused.stderr.contains("entry 1"), "{}", refused.text());
+    assert_eq!(std::fs::read(&entries).unwrap(), &now[..now.len() - 3]);
+}
