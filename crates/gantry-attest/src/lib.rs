@@ -2,19 +2,21 @@
 //! and verification summaries, and their verification.
 //!
 //! One concept per module: [`keys`] (Ed25519 / ECDSA P-256, PKCS#8 and
-//! SPKI PEM, key ids), [`dsse`] (the envelope and its pre-authentication
+//! SPKI PEM, key ids), [`keyfiles`] (key pairs on disk), [`dsse`] (the envelope and its pre-authentication
 //! encoding), [`statement`] (in-toto Statement v1 and subjects from files),
 //! [`predicate`] (the built-in predicate types), [`provenance`] (SLSA v1
 //! for workflow runs), [`vsa`] (verification summaries), [`junit`] (test
 //! reports) and [`verify`] (checking an attestation against a policy).
 //!
-//! The crate never prints; it reads only the files it is asked to digest.
+//! The crate never prints; it reads only the files it is asked to read or
+//! digest and writes only the key files and envelopes it is asked to write.
 
 mod b64;
 pub mod digest;
 pub mod dsse;
 mod error;
 pub mod junit;
+pub mod keyfiles;
 pub mod keys;
 pub mod predicate;
 pub mod provenance;

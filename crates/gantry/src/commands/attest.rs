@@ -91,7 +91,8 @@ pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
     let predicate = match &args.predicate {
         Some(path) => {
             let full = resolve(root, path);
-            let bytes = read_limited(&full)?;
+            let bytes = gantry_attest::read_limited(&full, MAX_PREDICATE_BYTES)
+                .map_err(|e| CliError::usage(e.to_string(), None))?;
             predicate::read_predicate(&uri, &display_path(root, &full), &bytes).map_err(|e| {
                 CliError::usage(
                     format!("{}: {e}", full.display()),
@@ -143,26 +144,6 @@ fn aliases() -> String {
         .map(|p| p.alias)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
-    let meta = std::fs::metadata(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.len() > MAX_PREDICATE_BYTES {
-        return Err(CliError::usage(
-            format!(
-                "{} is larger than {MAX_PREDICATE_BYTES} bytes",
-                path.display()
-            ),
-            None,
-        ));
-    }
-    std::fs::read(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 fn git(root: &Path, args: &[&str]) -> Option<String> {
