@@ -33,7 +33,7 @@ use crate::{LedgerError, note::NoteVerifier};
 
 /// One exported piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExportedEntry {
     pub index: u64,
     pub kind: String,
@@ -77,7 +77,7 @@ fn default_manifest_version() -> u32 {
 
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
     #[serde(default = "default_manifest_version")]
     pub version: u32,
@@ -331,10 +331,30 @@ pub fn verify_export(
         entries: manifest.entries.len(),
         problems: Vec::new(),
     };
+    if manifest.version != MANIFEST_VERSION {
+        report.problem(format!(
+            "manifest.json: version {} is not {MANIFEST_VERSION}",
+            manifest.version
+        ));
+    }
     let checkpoint_text = String::from_utf8(read("ledger/checkpoint")?).unwrap_or_default();
     match Checkpoint::open(&checkpoint_text, verifier) {
         Err(e) => report.problem(format!("ledger/checkpoint: {e}")),
         Ok(c) => check_commitment(&manifest, &c, &mut report),
+    }
+    // Every file an entry or the checker needs is listed with its digest.
+    let needed = manifest
+        .entries
+        .iter()
+        .flat_map(|e| [&e.envelope, &e.entry, &e.proof])
+        .map(String::as_str)
+        .chain(["ledger/log.pub", "ledger/checkpoint", "VERIFY.md"]);
+    for rel in needed {
+        if !manifest.files.contains_key(rel) {
+            report.problem(format!(
+                "manifest.json: {rel} is not in the list of files and digests"
+            ));
+        }
     }
     for (rel, want) in &manifest.files {
         if rel.split('/').any(|s| s == ".." || s.is_empty()) {
@@ -361,6 +381,16 @@ pub fn verify_export(
             }
             let record =
                 EvidenceRecord::from_canonical(&bytes).map_err(|x| format!("{}: {x}", e.entry))?;
+            if record.kind != e.kind
+                || record.predicate_type != e.predicate_type
+                || record.time != e.time
+                || record.service.as_deref() != Some(manifest.service.as_str())
+            {
+                return Err(format!(
+                    "manifest.json: entry {}: its kind, predicate type, time or service differs from {}",
+                    e.index, e.entry
+                ));
+            }
             let envelope: serde_json::Value =
                 serde_json::from_slice(&read(&e.envelope).map_err(|x| x.to_string())?)
                     .map_err(|x| format!("{}: {x}", e.envelope))?;
@@ -400,6 +430,12 @@ pub fn verify_export(
 /// Checks the manifest against the checkpoint: the same tree, and exactly
 /// the entries its `gantry-export` line commits to.
 fn check_commitment(manifest: &Manifest, checkpoint: &Checkpoint, report: &mut ExportReport) {
+    if checkpoint.origin != manifest.origin {
+        report.problem(format!(
+            "manifest.json: origin `{}` is not the signed checkpoint's `{}`",
+            manifest.origin, checkpoint.origin
+        ));
+    }
     if checkpoint.size != manifest.tree_size || to_hex(&checkpoint.root) != manifest.root_hash {
         report.problem(format!(
             "manifest.json: tree size {} and root {} differ from the signed checkpoint's ({}, {})",

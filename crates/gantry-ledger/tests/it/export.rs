@@ -66,3 +66,38 @@ fn an_entry_removed_from_the_manifest_is_detected() {
         );
     }
 }
+
+/// Every single-byte change of `manifest.json` is caught (it is not in its
+/// own digest list, so each field is checked against what it describes).
+#[test]
+fn every_changed_byte_of_the_manifest_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 2);
+    let out = dir.path().join("export");
+    export(&ledger, "service-a", &out).unwrap();
+    let verifier = ledger.verifier().unwrap();
+    let path = out.join("manifest.json");
+    let original = std::fs::read(&path).unwrap();
+    for i in 0..original.len() {
+        let mut changed = original.clone();
+        changed[i] ^= 0x01;
+        std::fs::write(&path, &changed).unwrap();
+        let caught = match verify_export(&out, Some(&verifier)) {
+            Ok(report) => !report.ok,
+            Err(_) => true, // not a manifest any more
+        };
+        // Whitespace between JSON tokens carries nothing.
+        let inert = matches!(original[i], b' ' | b'\n') && matches!(changed[i], b'!' | b'\x0b');
+        if !inert {
+            assert!(
+                caught,
+                "byte {i} ({:?} -> {:?}) not caught: {}",
+                char::from(original[i]),
+                char::from(changed[i]),
+                String::from_utf8_lossy(
+                    &original[i.saturating_sub(60)..(i + 10).min(original.len())]
+                )
+            );
+        }
+    }
+}

@@ -221,9 +221,15 @@ fn append(root: &Path, ledger: &Ledger, args: AppendArgs) -> Result<Outcome, Cli
         time: time::rfc3339(time::now_or_source_date_epoch()),
     };
     let r = report::append_envelope(ledger, &bytes, &request).map_err(|e| {
-        let e = ledger_error(e);
-        match e {
-            CliError::Usage { message, hint } => CliError::Usage {
+        let about_input = matches!(
+            e,
+            LedgerError::Attestation(_)
+                | LedgerError::NotSignedBy { .. }
+                | LedgerError::EntryTooLarge { .. }
+                | LedgerError::Record(_)
+        );
+        match ledger_error(e) {
+            CliError::Usage { message, hint } if about_input => CliError::Usage {
                 message: format!("{}: {message}", display_path(root, &path)),
                 hint,
             },
