@@ -448,6 +448,9 @@ pub struct RepairReport {
     /// Whole frames that were in the removed tail of `entries`.
     pub unacknowledged_frames: u64,
     pub removed: Vec<RemovedTail>,
+    /// Whether a missing commit record was written (a ledger from before
+    /// it existed).
+    pub wrote_commit_record: bool,
 }
 
 /// Most problems of one kind reported before the rest are summarised.
@@ -793,8 +796,15 @@ impl Ledger {
     /// `hashes` past what the commit record counts. Refuses, naming the
     /// entry, when anything acknowledged is missing or damaged, or when a
     /// checkpoint covers entries the commit record does not count.
+    ///
+    /// A ledger written before the commit record existed (entries, index
+    /// and hashes that agree exactly, nothing past them) gets one that
+    /// counts every indexed entry, as the index was its commit record.
     pub fn repair(&self) -> Result<RepairReport, LedgerError> {
         let _guard = self.lock_exclusive()?;
+        if self.read_committed()?.is_none() {
+            return self.adopt_index();
+        }
         let committed = self.committed()?;
         let report = self.verify_unlocked(&[])?;
         let damage = |p: &&Problem| p.kind == ProblemKind::Damage;
@@ -853,6 +863,44 @@ impl Ledger {
             entries: committed.size,
             unacknowledged_frames: frames,
             removed,
+            wrote_commit_record: false,
+        })
+    }
+
+    /// Writes the missing commit record of a ledger whose files agree
+    /// exactly; the exclusive lock is held.
+    fn adopt_index(&self) -> Result<RepairReport, LedgerError> {
+        let path = self.dir.join(COMMITTED);
+        let report = self.verify_unlocked(&[])?;
+        let others: Vec<&Problem> = report
+            .problems
+            .iter()
+            .filter(|p| p.file != COMMITTED)
+            .collect();
+        if let Some(p) = others.first() {
+            return Err(LedgerError::RepairDamaged {
+                reason: format!(
+                    "the commit record is missing and {}: {}: {}; without it an acknowledged entry cannot be told from a torn tail",
+                    p.file, p.location, p.message
+                ),
+            });
+        }
+        let files = Files::open(&self.dir, false)?;
+        let (entries_len, index_len, _) = files.lens()?;
+        let root = crate::hash::hash_from_hex(&report.root)
+            .ok_or_else(|| LedgerError::Corrupt("the recomputed root is not a hash".to_string()))?;
+        let committed = Committed {
+            size: index_len / 8,
+            entries_bytes: entries_len,
+            root,
+        };
+        write_atomic(&path, committed.to_text().as_bytes(), 0o644)?;
+        Ok(RepairReport {
+            version: REPORT_VERSION,
+            entries: committed.size,
+            unacknowledged_frames: 0,
+            removed: Vec::new(),
+            wrote_commit_record: true,
         })
     }
 

@@ -158,3 +158,33 @@ fn repair_refuses_to_drop_an_acknowledged_entry() {
     assert!(matches!(err, LedgerError::RepairDamaged { .. }), "{err}");
     assert_eq!(files_of(dir.path()), before);
 }
+
+/// A ledger from before the commit record existed is adopted by `repair`
+/// only when its files agree exactly; with anything past the index it is
+/// refused, since an acknowledged entry could not be told from a torn one.
+#[test]
+fn repair_adopts_a_ledger_without_a_commit_record_only_when_it_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 3);
+    ledger.checkpoint().unwrap();
+    let committed = std::fs::read(dir.path().join("committed")).unwrap();
+    std::fs::remove_file(dir.path().join("committed")).unwrap();
+    assert!(ledger.append(&record("x")).is_err());
+
+    append_raw(dir.path(), "entries", &[0, 0, 0]);
+    let before = files_of(dir.path());
+    let err = ledger.repair().unwrap_err();
+    assert!(matches!(err, LedgerError::RepairDamaged { .. }), "{err}");
+    assert_eq!(files_of(dir.path()), before);
+
+    let entries = std::fs::read(dir.path().join("entries")).unwrap();
+    std::fs::write(dir.path().join("entries"), &entries[..entries.len() - 3]).unwrap();
+    let report = ledger.repair().unwrap();
+    assert!(report.wrote_commit_record);
+    assert_eq!(report.entries, 3);
+    assert_eq!(
+        std::fs::read(dir.path().join("committed")).unwrap(),
+        committed
+    );
+    assert!(ledger.verify(&[]).unwrap().ok());
+}

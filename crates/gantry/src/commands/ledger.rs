@@ -130,11 +130,14 @@ fn ledger_error(e: LedgerError) -> CliError {
         LedgerError::Corrupt(_)
         | LedgerError::Truncated(_)
         | LedgerError::DamagedCommitted { .. }
-        | LedgerError::MissingCommitted { .. }
         | LedgerError::RepairRefused { .. }
         | LedgerError::RepairDamaged { .. } => {
             Some("run `gantry ledger verify` to locate the damage".to_string())
         }
+        LedgerError::MissingCommitted { .. } => Some(
+            "a ledger written by an older gantry has none: `gantry ledger repair` writes it when the log is whole"
+                .to_string(),
+        ),
         LedgerError::UnacknowledgedTail { .. } => Some(
             "an earlier append was interrupted; run `gantry ledger repair` to remove what it left"
                 .to_string(),
@@ -358,7 +361,13 @@ fn repair(ledger: &Ledger, format: Format) -> Result<Outcome, CliError> {
             for t in &r.removed {
                 writeln!(out, "removed {}: bytes {}..{}", t.file, t.from, t.to)?;
             }
-            if r.removed.is_empty() {
+            if r.wrote_commit_record {
+                writeln!(
+                    out,
+                    "wrote the missing commit record: {} entries, all acknowledged",
+                    r.entries
+                )?;
+            } else if r.removed.is_empty() {
                 writeln!(out, "nothing to repair: {} acknowledged entries", r.entries)?;
             } else {
                 writeln!(
