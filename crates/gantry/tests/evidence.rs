@@ -573,3 +573,47 @@ fn ledger_verify_never_writes_and_repair_removes_only_a_torn_tail() {
     assert!(refused.stderr.contains("entry 1"), "{}", refused.text());
     assert_eq!(std::fs::read(&entries).unwrap(), &now[..now.len() - 3]);
 }
+
+/// The JSON of key, verify and ledger commands comes from typed documents
+/// that carry a version, not from ad-hoc objects.
+#[test]
+fn evidence_json_outputs_are_versioned_documents() {
+    let env = Env::new();
+    let json = |line: &str| -> serde_json::Value {
+        let out = env.ok_line(line);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{line}: {e}\n{}", out.text()))
+    };
+    let generated = json("key generate --out signer --format json");
+    assert_eq!(generated["version"], 1);
+    assert_eq!(generated["encrypted"], true);
+    let shown = json("key show signer.pub --format json");
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["keyid"], generated["keyid"]);
+    assert_eq!(shown["private"], false);
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    let verified = json("verify -k signer.pub -a sbom.intoto.json -s dist/app --format json");
+    assert_eq!(verified["version"], 1);
+    assert_eq!(verified["verified"], true);
+    let appended = json("ledger append sbom.intoto.json --service billing --format json");
+    assert_eq!(
+        (appended["version"].clone(), appended["index"].clone()),
+        (1.into(), 0.into())
+    );
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    for line in [
+        "ledger checkpoint --format json",
+        "ledger prove --entry 0 --format json",
+        "ledger prove --from 1 --format json",
+        "ledger verify --format json",
+        "ledger repair --format json",
+    ] {
+        assert_eq!(json(line)["version"], 1, "{line}");
+    }
+    env.ok_line("ledger export --service billing --out audit");
+    assert_eq!(
+        json("ledger verify --export audit --format json")["version"],
+        1
+    );
+}
