@@ -12,6 +12,7 @@ use gantry_workflow::Workflow;
 use gantry_workflow::model::{JobKind, Step, StepAction};
 
 use super::key::load_private;
+use super::key::resolve;
 use super::{CliError, display_path};
 use crate::Outcome;
 
@@ -64,14 +65,6 @@ pub struct AttestArgs {
     /// Provenance: a log file of the build, recorded as a byproduct (repeatable).
     #[arg(long, value_name = "FILE", help_heading = "Provenance")]
     pub log: Vec<PathBuf>,
-}
-
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
 }
 
 pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {

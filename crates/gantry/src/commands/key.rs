@@ -64,7 +64,8 @@ pub fn password() -> Option<Vec<u8>> {
         .map(|v| v.into_encoded_bytes())
 }
 
-fn resolve(root: &Path, path: &Path) -> PathBuf {
+/// `path` relative to `root` unless absolute (for the evidence commands).
+pub(crate) fn resolve(root: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -12,6 +12,7 @@ use gantry_ledger::{Ledger, LedgerError};
 use serde::Serialize;
 
 use super::key::load_public;
+use super::key::resolve;
 use super::{CliError, display_path};
 use crate::Outcome;
 use crate::cli::Format;
@@ -158,14 +159,6 @@ fn ledger_error(e: LedgerError) -> CliError {
         _ => None,
     };
     CliError::usage(e.to_string(), hint)
-}
-
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
 }
 
 fn print_json(v: &impl Serialize) -> Result<(), CliError> {

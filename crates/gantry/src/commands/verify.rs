@@ -7,6 +7,7 @@ use clap::Args;
 use gantry_attest::time;
 use gantry_attest::verify::{Policy, verify};
 
+use super::key::resolve;
 use super::key::{load_private, load_public};
 use super::{CliError, display_path};
 use crate::Outcome;
@@ -44,14 +45,6 @@ pub struct VerifyArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-}
-
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
 }
 
 pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
