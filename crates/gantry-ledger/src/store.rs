@@ -70,7 +70,21 @@ impl Drop for LockGuard<'_> {
 /// The version of the JSON documents this crate's reports serialise to.
 pub const REPORT_VERSION: u32 = 1;
 
+/// Refuses anything but a regular file before it is opened: a FIFO would
+/// block the open, a device would never end.
+fn regular(path: &Path) -> Result<(), LedgerError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(LedgerError::io(
+            "open",
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn open_rw(path: &Path) -> Result<File, LedgerError> {
+    regular(path)?;
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -88,13 +102,34 @@ fn create_rw(path: &Path) -> Result<File, LedgerError> {
         .map_err(|e| LedgerError::io("create", path, e))
 }
 
-/// A file's bytes; `None` when it does not exist.
+/// Most bytes read of a small ledger file (a key, the commit record, a
+/// checkpoint): one more than any valid one holds, so a larger file is
+/// rejected by its parser without being read whole.
+const MAX_SMALL_FILE: u64 = crate::note::MAX_NOTE_BYTES as u64 + 1;
+
+/// A small file's bytes (at most [`MAX_SMALL_FILE`]); `None` when it does
+/// not exist. Anything but a regular file (a FIFO, a device) is an error,
+/// never opened.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LedgerError> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(LedgerError::io("read", path, e)),
+    use std::io::Read as _;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(LedgerError::io(
+                "read",
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(LedgerError::io("read", path, e)),
     }
+    let file = File::open(path).map_err(|e| LedgerError::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SMALL_FILE)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LedgerError::io("read", path, e))?;
+    Ok(Some(bytes))
 }
 
 fn nonempty(path: &Path) -> bool {
@@ -102,6 +137,7 @@ fn nonempty(path: &Path) -> bool {
 }
 
 fn open_ro(path: &Path) -> Result<File, LedgerError> {
+    regular(path)?;
     File::open(path).map_err(|e| LedgerError::io("open", path, e))
 }
 
@@ -486,6 +522,7 @@ impl Ledger {
     /// repaired or written.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
         let path = dir.join(LOCK);
+        regular(&path)?;
         let lock = File::open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 LedgerError::NotALedger {
@@ -775,11 +812,12 @@ impl Ledger {
     /// The latest signed checkpoint, if one was made.
     pub fn latest_checkpoint(&self) -> Result<Option<String>, LedgerError> {
         let path = self.dir.join(LATEST);
-        match std::fs::read_to_string(&path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LedgerError::io("read", &path, e)),
-        }
+        read_optional(&path)?
+            .map(|b| {
+                String::from_utf8(b)
+                    .map_err(|_| LedgerError::Note(format!("{} is not UTF-8", path.display())))
+            })
+            .transpose()
     }
 
     /// Recomputes everything and reports what differs, never writing: every
@@ -1196,7 +1234,9 @@ impl Ledger {
         names.sort();
         for name in names {
             let path = dir.join(&name);
-            let bytes = std::fs::read(&path).map_err(|e| LedgerError::io("read", &path, e))?;
+            let Some(bytes) = read_optional(&path)? else {
+                continue;
+            };
             let size = name.strip_suffix(".note").and_then(|s| s.parse().ok());
             notes.push((format!("{CHECKPOINTS}/{name}"), size, bytes));
         }

@@ -66,3 +66,56 @@ fn every_changed_byte_of_every_file_is_reported_and_left_alone() {
     assert_eq!(files_of(dir.path()), original);
     assert!(ledger.verify(&[]).unwrap().ok());
 }
+
+/// A FIFO or an oversized file among the ledger's files is reported (or
+/// refused) without hanging or reading it whole.
+#[test]
+fn a_fifo_or_huge_checkpoint_is_neither_waited_on_nor_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 1);
+    ledger.checkpoint().unwrap();
+    let huge = dir.path().join("checkpoints/7.note");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(1 << 32).unwrap(); // sparse: 4 GiB of zeros
+    let report = ledger.verify(&[]).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.file == "checkpoints/7.note"),
+        "{:?}",
+        report.problems
+    );
+    std::fs::remove_file(&huge).unwrap();
+
+    let fifo = dir.path().join("checkpoints/8.note");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = ledger.verify(&[]).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}
+
+/// A FIFO in place of a data file is an error, not a hang.
+#[test]
+fn a_fifo_in_place_of_a_data_file_is_an_error() {
+    for name in ["entries", "index", "hashes", "committed", "log.key", "lock"] {
+        let dir = tempfile::tempdir().unwrap();
+        ledger_with(dir.path(), 1);
+        let path = dir.path().join(name);
+        std::fs::remove_file(&path).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let result = Ledger::open(dir.path()).and_then(|l| l.verify(&[]));
+        let failed = match result {
+            Ok(report) => !report.ok(),
+            Err(e) => e.to_string().contains("not a regular file"),
+        };
+        assert!(failed, "{name}");
+    }
+}
