@@ -285,6 +285,50 @@ Every piece of evidence is three files:\n\n\
     )
 }
 
+/// Most bytes of one exported file: an envelope, an entry or a proof.
+const MAX_EXPORTED_FILE: u64 = crate::store::MAX_ENTRY_BYTES as u64 + (1 << 20);
+
+/// Reads `rel` inside the export `dir`: a relative path of plain segments,
+/// no symbolic link on the way, a regular file, bounded in size.
+fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>, LedgerError> {
+    use std::io::Read as _;
+    let refuse = |why: &str| {
+        LedgerError::io(
+            "read",
+            &dir.join(rel),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, why.to_string()),
+        )
+    };
+    if rel
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+        || rel.contains('\\')
+    {
+        return Err(refuse("not a path inside the export"));
+    }
+    let mut path = dir.to_path_buf();
+    for segment in rel.split('/') {
+        path.push(segment);
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|e| LedgerError::io("read", &path, e))?;
+        if meta.file_type().is_symlink() {
+            return Err(refuse("a symbolic link inside the export"));
+        }
+    }
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return Err(refuse("not a regular file"));
+    }
+    let file = std::fs::File::open(&path).map_err(|e| LedgerError::io("read", &path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_EXPORTED_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LedgerError::io("read", &path, e))?;
+    if bytes.len() as u64 > MAX_EXPORTED_FILE {
+        return Err(refuse("larger than any exported file may be"));
+    }
+    Ok(bytes)
+}
+
 /// What checking an export found.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
@@ -311,10 +355,7 @@ pub fn verify_export(
     dir: &Path,
     verifier: Option<&NoteVerifier>,
 ) -> Result<ExportReport, LedgerError> {
-    let read = |rel: &str| -> Result<Vec<u8>, LedgerError> {
-        let path = dir.join(rel);
-        std::fs::read(&path).map_err(|e| LedgerError::io("read", &path, e))
-    };
+    let read = |rel: &str| read_inside(dir, rel);
     let manifest: Manifest = serde_json::from_slice(&read("manifest.json")?)
         .map_err(|e| LedgerError::Record(format!("manifest.json: {e}")))?;
     let own;

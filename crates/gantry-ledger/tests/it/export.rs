@@ -101,3 +101,33 @@ fn every_changed_byte_of_the_manifest_is_caught() {
         }
     }
 }
+
+/// A manifest naming a file outside the export (`../`, an absolute path,
+/// a symbolic link) is reported, and the file is never read.
+#[test]
+fn a_manifest_pointing_outside_the_export_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 1);
+    let out = dir.path().join("export");
+    export(&ledger, "service-a", &out).unwrap();
+    let path = out.join("manifest.json");
+    let original: Manifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let entry = original.entries[0].entry.clone();
+    std::fs::copy(out.join(&entry), dir.path().join("outside.json")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.json"), out.join("link.json")).unwrap();
+    for target in ["../outside.json", "/etc/hostname", "link.json", "./x"] {
+        let mut m = original.clone();
+        m.entries[0].entry = target.to_string();
+        std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+        let report = verify_export(&out, Some(&ledger.verifier().unwrap())).unwrap();
+        assert!(!report.ok, "{target}");
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("inside the export") || p.contains("symbolic link")),
+            "{target}: {:?}",
+            report.problems
+        );
+    }
+}
