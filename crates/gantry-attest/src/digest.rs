@@ -25,9 +25,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Opens a regular file; anything else (a FIFO that would block, a device
+/// that never ends, a folder) is an error before it is opened.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, AttestError> {
+    let meta = std::fs::metadata(path).map_err(|e| AttestError::read(path, e))?;
+    if !meta.is_file() {
+        return Err(AttestError::read(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| AttestError::read(path, e))
+}
+
 /// The SHA-256 of a file's contents, in hex, read in blocks.
 pub fn sha256_file(path: &Path) -> Result<String, AttestError> {
-    let mut file = std::fs::File::open(path).map_err(|e| AttestError::read(path, e))?;
+    let mut file = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -77,7 +90,7 @@ impl FileDigests {
 
 /// Every digest of [`CHECKABLE`] of a file, in one pass over it.
 pub fn file_digests(path: &Path) -> Result<FileDigests, AttestError> {
-    let mut file = std::fs::File::open(path).map_err(|e| AttestError::read(path, e))?;
+    let mut file = open_regular(path)?;
     let (mut a, mut b, mut c) = (Sha256::new(), Sha384::new(), Sha512::new());
     let mut buf = vec![0u8; 64 * 1024];
     loop {

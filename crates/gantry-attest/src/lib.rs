@@ -34,7 +34,7 @@ pub use statement::{Statement, Subject};
 /// unbounded read (`/dev/zero`).
 pub fn read_limited(path: &std::path::Path, max: u64) -> Result<Vec<u8>, AttestError> {
     use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| AttestError::read(path, e))?;
+    let file = digest::open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(max + 1)
         .read_to_end(&mut bytes)

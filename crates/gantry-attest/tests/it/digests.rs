@@ -113,3 +113,25 @@ fn a_malformed_sha512_is_an_invalid_statement() {
         r.checks
     );
 }
+
+/// A FIFO or a device given as a subject or an input is an error, not a
+/// hang or an endless read.
+#[test]
+fn a_fifo_or_device_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let err = gantry_attest::digest::file_digests(path).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = gantry_attest::read_limited(path, 1024).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(Policy::files_from_paths(dir.path(), &[path.to_path_buf()]).is_err());
+    }
+}
