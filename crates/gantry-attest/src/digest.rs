@@ -1,9 +1,11 @@
-//! SHA-256 digests of bytes and files, as lower-case hex.
+//! Digests of bytes and files, as lower-case hex: SHA-256 (what gantry
+//! writes), and SHA-384 and SHA-512 (what it can also check).
 
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use serde::Serialize;
+use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::AttestError;
 
@@ -23,9 +25,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Opens a regular file; anything else (a FIFO that would block, a device
+/// that never ends, a folder) is an error before it is opened.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, AttestError> {
+    let meta = std::fs::metadata(path).map_err(|e| AttestError::read(path, e))?;
+    if !meta.is_file() {
+        return Err(AttestError::read(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| AttestError::read(path, e))
+}
+
 /// The SHA-256 of a file's contents, in hex, read in blocks.
 pub fn sha256_file(path: &Path) -> Result<String, AttestError> {
-    let mut file = std::fs::File::open(path).map_err(|e| AttestError::read(path, e))?;
+    let mut file = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -40,6 +55,72 @@ pub fn sha256_file(path: &Path) -> Result<String, AttestError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// The digest algorithms a subject may list that gantry can check.
+pub const CHECKABLE: &[&str] = &["sha256", "sha384", "sha512"];
+
+/// A file's digests in every algorithm of [`CHECKABLE`], in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDigests {
+    pub sha256: String,
+    pub sha384: String,
+    pub sha512: String,
+}
+
+impl FileDigests {
+    /// The digest named `algorithm` (an in-toto digest set key), if gantry
+    /// can compute it.
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        match algorithm {
+            "sha256" => Some(&self.sha256),
+            "sha384" => Some(&self.sha384),
+            "sha512" => Some(&self.sha512),
+            _ => None,
+        }
+    }
+
+    /// The digests of `bytes`.
+    pub fn of(bytes: &[u8]) -> FileDigests {
+        FileDigests {
+            sha256: hex(&Sha256::digest(bytes)),
+            sha384: hex(&Sha384::digest(bytes)),
+            sha512: hex(&Sha512::digest(bytes)),
+        }
+    }
+}
+
+/// Every digest of [`CHECKABLE`] of a file, in one pass over it.
+pub fn file_digests(path: &Path) -> Result<FileDigests, AttestError> {
+    let mut file = open_regular(path)?;
+    let (mut a, mut b, mut c) = (Sha256::new(), Sha384::new(), Sha512::new());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| AttestError::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        a.update(&buf[..n]);
+        b.update(&buf[..n]);
+        c.update(&buf[..n]);
+    }
+    Ok(FileDigests {
+        sha256: hex(&a.finalize()),
+        sha384: hex(&b.finalize()),
+        sha512: hex(&c.finalize()),
+    })
+}
+
+/// The hex length of a digest gantry can check, by algorithm.
+pub fn hex_len(algorithm: &str) -> Option<usize> {
+    match algorithm {
+        "sha256" => Some(64),
+        "sha384" => Some(96),
+        "sha512" => Some(128),
+        _ => None,
+    }
+}
+
 /// `n` random bytes from the operating system, in hex (run ids and the
 /// like; not for keys).
 pub fn random_hex(n: usize) -> Result<String, AttestError> {
@@ -50,7 +131,12 @@ pub fn random_hex(n: usize) -> Result<String, AttestError> {
 
 /// Whether `text` is a SHA-256 digest in lower-case hex.
 pub fn is_sha256_hex(text: &str) -> bool {
-    text.len() == 64
+    is_hex_of(text, 64)
+}
+
+/// Whether `text` is `len` lower-case hex digits.
+pub fn is_hex_of(text: &str, len: usize) -> bool {
+    text.len() == len
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -30,6 +30,15 @@ pub enum AttestError {
         predicate_type: String,
         message: String,
     },
+    #[error("failed to write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} already exists", path.display())]
+    Exists { path: PathBuf },
+    #[error("{} is larger than {max} bytes", path.display())]
+    TooLarge { path: PathBuf, max: u64 },
     #[error("no files under {}", path.display())]
     NoSubjects { path: PathBuf },
 }

@@ -5,6 +5,8 @@
 //! in hex. Ed25519 signatures are the 64 raw bytes of RFC 8032; ECDSA P-256
 //! signatures are ASN.1 DER over SHA-256 (what cosign and securesystemslib
 //! write), and the 64-byte `r || s` form is accepted when verifying.
+//! ECDSA signatures are canonical: gantry signs with a low `s` and rejects
+//! a high `s` (the malleated twin of a valid signature).
 
 use ed25519_dalek::Signer as _;
 use p256::ecdsa::signature::Verifier as _;
@@ -220,7 +222,7 @@ impl PrivateKey {
                 let sig: p256::ecdsa::Signature = k
                     .try_sign(message)
                     .map_err(|e| AttestError::Sign(e.to_string()))?;
-                Ok(sig.to_der().as_bytes().to_vec())
+                Ok(sig.normalize_s().to_der().as_bytes().to_vec())
             }
         }
     }
@@ -233,7 +235,7 @@ impl PrivateKey {
                 let sig: p256::ecdsa::Signature = k
                     .try_sign(message)
                     .map_err(|e| AttestError::Sign(e.to_string()))?;
-                Ok(sig.to_bytes().to_vec())
+                Ok(sig.normalize_s().to_bytes().to_vec())
             }
             Secret::Ed25519(_) => Err(AttestError::Sign("not an ECDSA key".into())),
         }
@@ -348,6 +350,8 @@ impl PublicKey {
                     p256::ecdsa::Signature::from_der(signature)
                 };
                 match sig {
+                    // A high `s` is the malleated twin of (r, n - s): refused.
+                    Ok(sig) if sig.normalize_s() != sig => false,
                     Ok(sig) => k.verify(message, &sig).is_ok(),
                     Err(_) => false,
                 }

@@ -2,19 +2,21 @@
 //! and verification summaries, and their verification.
 //!
 //! One concept per module: [`keys`] (Ed25519 / ECDSA P-256, PKCS#8 and
-//! SPKI PEM, key ids), [`dsse`] (the envelope and its pre-authentication
+//! SPKI PEM, key ids), [`keyfiles`] (key pairs on disk), [`dsse`] (the envelope and its pre-authentication
 //! encoding), [`statement`] (in-toto Statement v1 and subjects from files),
 //! [`predicate`] (the built-in predicate types), [`provenance`] (SLSA v1
 //! for workflow runs), [`vsa`] (verification summaries), [`junit`] (test
 //! reports) and [`verify`] (checking an attestation against a policy).
 //!
-//! The crate never prints; it reads only the files it is asked to digest.
+//! The crate never prints; it reads only the files it is asked to read or
+//! digest and writes only the key files and envelopes it is asked to write.
 
 mod b64;
 pub mod digest;
 pub mod dsse;
 mod error;
 pub mod junit;
+pub mod keyfiles;
 pub mod keys;
 pub mod predicate;
 pub mod provenance;
@@ -27,6 +29,24 @@ pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::AttestError;
 pub use keys::{Algorithm, PrivateKey, PublicKey};
 pub use statement::{Statement, Subject};
+
+/// Reads at most `max` bytes of a file: more is an error, never an
+/// unbounded read (`/dev/zero`).
+pub fn read_limited(path: &std::path::Path, max: u64) -> Result<Vec<u8>, AttestError> {
+    use std::io::Read as _;
+    let file = digest::open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AttestError::read(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(AttestError::TooLarge {
+            path: path.to_path_buf(),
+            max,
+        });
+    }
+    Ok(bytes)
+}
 
 /// Signs a statement into an in-toto DSSE envelope.
 pub fn attest(statement: &Statement, keys: &[&PrivateKey]) -> Result<Envelope, AttestError> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::AttestError;
-use crate::digest::{is_sha256_hex, sha256_file};
+use crate::digest::{hex_len, is_hex_of, sha256_file};
 
 /// `_type` of the statements gantry writes.
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
@@ -94,13 +94,15 @@ impl Statement {
                     s.name
                 )));
             }
-            if let Some(hex) = s.sha256_hex()
-                && !is_sha256_hex(hex)
-            {
-                return Err(AttestError::Statement(format!(
-                    "subject {i} (`{}`) has a malformed sha256 digest `{hex}`",
-                    s.name
-                )));
+            for (algorithm, hex) in &s.digest {
+                if let Some(len) = hex_len(algorithm)
+                    && !is_hex_of(hex, len)
+                {
+                    return Err(AttestError::Statement(format!(
+                        "subject {i} (`{}`) has a malformed {algorithm} digest `{hex}`",
+                        s.name
+                    )));
+                }
             }
         }
         Ok(statement)
@@ -123,6 +125,18 @@ pub fn subject_name(path: &Path) -> String {
 /// (recursively, sorted, symbolic links to folders not followed). `base`
 /// resolves relative paths; names are the paths as given.
 pub fn subjects_from_paths(base: &Path, paths: &[PathBuf]) -> Result<Vec<Subject>, AttestError> {
+    files_from_paths(base, paths)?
+        .into_iter()
+        .map(|(name, full)| Ok(Subject::sha256(name, sha256_file(&full)?)))
+        .collect()
+}
+
+/// The files [`subjects_from_paths`] makes subjects of: each subject name
+/// and the file's full path.
+pub fn files_from_paths(
+    base: &Path,
+    paths: &[PathBuf],
+) -> Result<Vec<(String, PathBuf)>, AttestError> {
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for path in paths {
         let full = if path.is_absolute() {
@@ -143,10 +157,7 @@ pub fn subjects_from_paths(base: &Path, paths: &[PathBuf]) -> Result<Vec<Subject
     }
     files.sort();
     files.dedup_by(|a, b| a.0 == b.0);
-    files
-        .into_iter()
-        .map(|(name, full)| Ok(Subject::sha256(name, sha256_file(&full)?)))
-        .collect()
+    Ok(files)
 }
 
 fn walk(dir: &Path, shown: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), AttestError> {

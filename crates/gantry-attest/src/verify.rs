@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
+use crate::digest::FileDigests;
 use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, accepted_keys};
 use crate::keys::PublicKey;
 use crate::predicate;
-use crate::statement::Statement;
+use crate::statement::{Statement, Subject};
 
 /// What an attestation must satisfy.
 #[derive(Debug, Clone, Default)]
@@ -18,8 +19,140 @@ pub struct Policy {
     pub threshold: usize,
     /// The predicate type required (a URI or an alias), if any.
     pub predicate_type: Option<String>,
-    /// Files that must be subjects: name as shown, and SHA-256.
-    pub files: Vec<(String, String)>,
+    /// Files that must be subjects: name as shown, and their digests.
+    pub files: Vec<(String, FileDigests)>,
+}
+
+impl Policy {
+    /// The files under `paths` (a folder is every file in it), digested in
+    /// every algorithm gantry can check.
+    pub fn files_from_paths(
+        base: &std::path::Path,
+        paths: &[std::path::PathBuf],
+    ) -> Result<Vec<(String, FileDigests)>, crate::AttestError> {
+        crate::statement::files_from_paths(base, paths)?
+            .into_iter()
+            .map(|(name, path)| Ok((name, crate::digest::file_digests(&path)?)))
+            .collect()
+    }
+}
+
+/// The version of the JSON document [`Report::document`] gives.
+pub const REPORT_VERSION: u32 = 1;
+
+/// `gantry verify --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyDocument<'a> {
+    pub version: u32,
+    /// The attestation, as shown.
+    pub attestation: &'a str,
+    pub verified: bool,
+    pub checks: &'a [Check],
+    pub accepted_keys: &'a [String],
+    pub predicate_type: Option<&'a str>,
+    pub subjects: Option<&'a [Subject]>,
+}
+
+impl Report {
+    /// The report as a versioned JSON document about `attestation`.
+    pub fn document<'a>(&'a self, attestation: &'a str) -> VerifyDocument<'a> {
+        VerifyDocument {
+            version: REPORT_VERSION,
+            attestation,
+            verified: self.passed(),
+            checks: &self.checks,
+            accepted_keys: &self.accepted_keys,
+            predicate_type: self.statement.as_ref().map(|s| s.predicate_type.as_str()),
+            subjects: self.statement.as_ref().map(|s| s.subject.as_slice()),
+        }
+    }
+
+    /// A SLSA verification summary of this report as a statement to sign:
+    /// about the attestation's subjects when it passed, else about the
+    /// files checked. `attestation` is the input's name and bytes.
+    pub fn summary_statement(
+        &self,
+        policy: &Policy,
+        attestation: (&str, &[u8]),
+        verifier_version: &str,
+        time_verified: i64,
+    ) -> Result<Statement, crate::AttestError> {
+        use crate::vsa::{GANTRY_VERIFIER_ID, Summary, VSA_V1, vsa_predicate};
+        let passed = self.passed();
+        let subjects: Vec<Subject> = match &self.statement {
+            Some(s) if passed => s.subject.clone(),
+            _ => policy
+                .files
+                .iter()
+                .map(|(name, d)| Subject::sha256(name.clone(), d.sha256.clone()))
+                .collect(),
+        };
+        if subjects.is_empty() {
+            return Err(crate::AttestError::Statement(
+                "a verification summary needs subjects: give the files checked".into(),
+            ));
+        }
+        let summary = Summary {
+            verifier_id: GANTRY_VERIFIER_ID.to_string(),
+            verifier_version: Some(verifier_version.to_string()),
+            time_verified,
+            resource_uri: subjects
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            policy_uri: format!(
+                "gantry:verify?threshold={}&predicateType={}",
+                policy.threshold,
+                policy.predicate_type.as_deref().unwrap_or("any")
+            ),
+            policy_sha256: None,
+            input_attestations: vec![(
+                attestation.0.to_string(),
+                crate::digest::sha256_hex(attestation.1),
+            )],
+            passed,
+            verified_levels: match &self.statement {
+                Some(s) if passed && s.predicate_type == crate::provenance::PROVENANCE_V1 => {
+                    vec!["SLSA_BUILD_LEVEL_1".to_string()]
+                }
+                _ => Vec::new(),
+            },
+        };
+        Ok(Statement::new(subjects, VSA_V1, vsa_predicate(&summary)))
+    }
+}
+
+/// Whether every digest `subject` lists is one gantry can check and equals
+/// the file's; the failure says which did not.
+fn check_all_digests(subject: &Subject, file: &FileDigests) -> Result<Vec<String>, String> {
+    let mut checked = Vec::new();
+    for (algorithm, want) in &subject.digest {
+        match file.get(algorithm) {
+            None => {
+                return Err(format!(
+                    "subject `{}` lists a `{algorithm}` digest, which gantry cannot check (it checks {})",
+                    subject.name,
+                    crate::digest::CHECKABLE.join(", ")
+                ));
+            }
+            Some(got) if got != want => {
+                return Err(format!(
+                    "the file's {algorithm} is {got} but the attestation says {want}: the file changed"
+                ));
+            }
+            Some(got) => checked.push(format!("{algorithm} {}", short(got))),
+        }
+    }
+    Ok(checked)
+}
+
+/// Whether some digest `subject` lists matches the file's.
+fn any_digest_matches(subject: &Subject, file: &FileDigests) -> bool {
+    subject
+        .digest
+        .iter()
+        .any(|(algorithm, want)| file.get(algorithm) == Some(want.as_str()))
 }
 
 /// One check and its outcome.
@@ -184,46 +317,48 @@ pub fn verify(envelope_bytes: &[u8], policy: &Policy) -> Report {
         }
     }
 
-    for (name, digest) in &policy.files {
+    for (name, file) in &policy.files {
+        // The subject this file is: one whose digest matches, preferring
+        // the one of the same name; else the one of the same name.
         let matching = statement
             .subject
             .iter()
-            .find(|s| s.sha256_hex() == Some(digest.as_str()));
-        match matching {
-            Some(s) if s.name == *name || s.name.is_empty() => {
-                report.push(
-                    "subject",
-                    true,
-                    format!("{name}: sha256 {} matches", short(digest)),
-                );
-            }
-            Some(s) => report.push(
+            .filter(|s| any_digest_matches(s, file))
+            .max_by_key(|s| s.name == *name)
+            .or_else(|| statement.subject.iter().find(|s| s.name == *name));
+        let Some(subject) = matching else {
+            report.push(
                 "subject",
-                true,
+                false,
                 format!(
-                    "{name}: sha256 {} matches subject `{}`",
-                    short(digest),
-                    s.name
+                    "{name}: sha256 {} matches no subject of the attestation ({})",
+                    file.sha256,
+                    statement
+                        .subject
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            ),
-            None => {
-                let by_name = statement.subject.iter().find(|s| s.name == *name);
-                let detail = match by_name.and_then(|s| s.sha256_hex()) {
-                    Some(want) => format!(
-                        "{name}: the file's sha256 is {digest} but the attestation says {want}: the file changed"
-                    ),
-                    None => format!(
-                        "{name}: sha256 {digest} matches no subject of the attestation ({})",
-                        statement
-                            .subject
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+            );
+            continue;
+        };
+        match check_all_digests(subject, file) {
+            Ok(checked) => {
+                let verb = if checked.len() == 1 {
+                    "matches"
+                } else {
+                    "match"
                 };
-                report.push("subject", false, detail);
+                let algorithms = checked.join(", ");
+                let detail = if subject.name == *name || subject.name.is_empty() {
+                    format!("{name}: {algorithms} {verb}")
+                } else {
+                    format!("{name}: {algorithms} {verb} subject `{}`", subject.name)
+                };
+                report.push("subject", true, detail);
             }
+            Err(why) => report.push("subject", false, format!("{name}: {why}")),
         }
     }
     report.statement = Some(statement);
@@ -260,7 +395,7 @@ mod tests {
             keys: vec![key.public_key().clone()],
             threshold: 1,
             predicate_type: Some("cyclonedx".into()),
-            files: vec![("dist/app".into(), crate::digest::sha256_hex(b"app"))],
+            files: vec![("dist/app".into(), FileDigests::of(b"app"))],
         };
         let r = verify(&bytes, &policy);
         assert!(r.passed(), "{:?}", r.checks);
@@ -273,7 +408,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
 
-        policy.files = vec![("dist/app".into(), crate::digest::sha256_hex(b"changed"))];
+        policy.files = vec![("dist/app".into(), FileDigests::of(b"changed"))];
         let r = verify(&bytes, &policy);
         assert_eq!(failed(&r), ["subject"]);
         assert!(

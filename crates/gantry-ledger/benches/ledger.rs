@@ -14,7 +14,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path()).unwrap();
+    let ledger = Ledger::create_or_open(dir.path()).unwrap();
     let entry = |i: u64| {
         format!(
             "{{\"kind\":\"bench\",\"seq\":{i},\"pad\":\"{}\"}}",

@@ -32,6 +32,36 @@ pub enum LedgerError {
     Proof(String),
     #[error("failed to get randomness from the operating system: {0}")]
     Random(String),
+    #[error("{} is not a ledger (it has no `lock` file)", path.display())]
+    NotALedger { path: PathBuf },
+    #[error(
+        "the log key {} is missing, but the ledger already exists; a fresh key would disown its checkpoints",
+        path.display()
+    )]
+    MissingKey { path: PathBuf },
+    #[error("the log key {} is damaged: {reason}", path.display())]
+    DamagedKey { path: PathBuf, reason: String },
+    #[error("the commit record {} is missing, but the ledger holds data", path.display())]
+    MissingCommitted { path: PathBuf },
+    #[error("the commit record {} is damaged: {source}", path.display())]
+    DamagedCommitted {
+        path: PathBuf,
+        source: crate::committed::CommittedError,
+    },
+    #[error(
+        "the log has {bytes} bytes after its {size} acknowledged entries, left by an append that never finished"
+    )]
+    UnacknowledgedTail { size: u64, bytes: u64 },
+    #[error("acknowledged data is missing: {0}")]
+    Truncated(String),
+    #[error("refusing to repair: entry {entry} was acknowledged and {reason}")]
+    RepairRefused { entry: u64, reason: String },
+    #[error("failed to read the attestation: {0}")]
+    Attestation(#[from] gantry_attest::AttestError),
+    #[error("the envelope is not signed by the given key {key_id}")]
+    NotSignedBy { key_id: String },
+    #[error("refusing to repair: the acknowledged log is damaged ({reason})")]
+    RepairDamaged { reason: String },
 }
 
 impl LedgerError {

@@ -7,7 +7,9 @@
 //!   evidence/<YYYYMMDD>/      sast/ (audit), vulnerabilities/, tests/, provenance/, metrics/, other/
 //!   promotions/<id>/          request, validation, approval
 //!   ledger/log.pub            the log's verifier key (signed-note format)
-//!   ledger/checkpoint         the signed checkpoint every proof leads to
+//!   ledger/checkpoint         the signed checkpoint every proof leads to; its
+//!                             `gantry-export` extension line commits to the
+//!                             exported entries, so removing one is detected
 //!   manifest.json             every exported entry and file, with SHA-256 digests
 //!   VERIFY.md                 how to check it by hand
 //! ```
@@ -22,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::hash::{leaf_hash, to_hex};
+use crate::checkpoint::Checkpoint;
+use crate::hash::{Hash, leaf_hash, to_hex};
 use crate::proof::TlogProof;
 use crate::record::EvidenceRecord;
 use crate::store::Ledger;
@@ -30,7 +33,7 @@ use crate::{LedgerError, note::NoteVerifier};
 
 /// One exported piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExportedEntry {
     pub index: u64,
     pub kind: String,
@@ -43,10 +46,41 @@ pub struct ExportedEntry {
     pub proof: String,
 }
 
+/// The extension line of an export's checkpoint:
+/// `gantry-export <service> <count> <sha256 hex>`, the digest over each
+/// exported entry's index (u64 big-endian) and leaf hash, in index order.
+pub const EXPORT_EXTENSION: &str = "gantry-export";
+
+/// The version of `manifest.json`.
+pub const MANIFEST_VERSION: u32 = 1;
+
+fn export_commitment(service: &str, entries: &[(u64, Hash)]) -> String {
+    use sha2::Digest as _;
+    let mut sorted = entries.to_vec();
+    sorted.sort();
+    let mut hasher = sha2::Sha256::new();
+    for (index, leaf) in &sorted {
+        hasher.update(index.to_be_bytes());
+        hasher.update(leaf);
+    }
+    let digest: [u8; 32] = hasher.finalize().into();
+    format!(
+        "{EXPORT_EXTENSION} {service} {} {}",
+        sorted.len(),
+        to_hex(&digest)
+    )
+}
+
+fn default_manifest_version() -> u32 {
+    MANIFEST_VERSION
+}
+
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
+    #[serde(default = "default_manifest_version")]
+    pub version: u32,
     pub service: String,
     pub origin: String,
     pub tree_size: u64,
@@ -147,19 +181,29 @@ pub fn export(ledger: &Ledger, service: &str, out: &Path) -> Result<Manifest, Le
         }
     }
     std::fs::create_dir_all(out).map_err(|e| LedgerError::io("create", out, e))?;
-    let (checkpoint, note) = ledger.checkpoint()?;
+    let (mut checkpoint, _) = ledger.checkpoint()?;
     let snapshot = ledger.snapshot()?;
     let size = checkpoint.size;
-    let mut files = BTreeMap::new();
-    let mut entries = Vec::new();
-    let mut used: BTreeMap<PathBuf, u32> = BTreeMap::new();
+    let mut chosen = Vec::new();
     for index in 0..size {
         let (bytes, leaf) = snapshot.entry(index)?;
         let record = EvidenceRecord::from_canonical(&bytes)
             .map_err(|e| LedgerError::Corrupt(format!("entry {index}: {e}")))?;
-        if record.service.as_deref() != Some(service) {
-            continue;
+        if record.service.as_deref() == Some(service) {
+            chosen.push((index, bytes, leaf, record));
         }
+    }
+    // The export's own checkpoint: the same tree, plus a line committing to
+    // exactly the exported entries.
+    let leaves: Vec<(u64, Hash)> = chosen.iter().map(|(i, _, l, _)| (*i, *l)).collect();
+    checkpoint
+        .extensions
+        .push(export_commitment(service, &leaves));
+    let note = checkpoint.sign(&ledger.signer()?)?;
+    let mut files = BTreeMap::new();
+    let mut entries = Vec::new();
+    let mut used: BTreeMap<PathBuf, u32> = BTreeMap::new();
+    for (index, bytes, leaf, record) in chosen {
         let (folder, stem) = folder_for(&record);
         let mut base = folder.join(&stem);
         let count = used.entry(base.clone()).or_insert(0);
@@ -213,6 +257,7 @@ pub fn export(ledger: &Ledger, service: &str, out: &Path) -> Result<Manifest, Le
         &mut files,
     )?;
     let manifest = Manifest {
+        version: MANIFEST_VERSION,
         service: service.to_string(),
         origin: checkpoint.origin.clone(),
         tree_size: size,
@@ -240,11 +285,66 @@ Every piece of evidence is three files:\n\n\
     )
 }
 
+/// Most bytes of one exported file: an envelope, an entry or a proof.
+const MAX_EXPORTED_FILE: u64 = crate::store::MAX_ENTRY_BYTES as u64 + (1 << 20);
+
+/// Reads `rel` inside the export `dir`: a relative path of plain segments,
+/// no symbolic link on the way, a regular file, bounded in size.
+fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>, LedgerError> {
+    use std::io::Read as _;
+    let refuse = |why: &str| {
+        LedgerError::io(
+            "read",
+            &dir.join(rel),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, why.to_string()),
+        )
+    };
+    if rel
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+        || rel.contains('\\')
+    {
+        return Err(refuse("not a path inside the export"));
+    }
+    let mut path = dir.to_path_buf();
+    for segment in rel.split('/') {
+        path.push(segment);
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|e| LedgerError::io("read", &path, e))?;
+        if meta.file_type().is_symlink() {
+            return Err(refuse("a symbolic link inside the export"));
+        }
+    }
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return Err(refuse("not a regular file"));
+    }
+    let file = std::fs::File::open(&path).map_err(|e| LedgerError::io("read", &path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_EXPORTED_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LedgerError::io("read", &path, e))?;
+    if bytes.len() as u64 > MAX_EXPORTED_FILE {
+        return Err(refuse("larger than any exported file may be"));
+    }
+    Ok(bytes)
+}
+
 /// What checking an export found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
+    pub version: u32,
+    /// Whether nothing was found.
+    pub ok: bool,
+    /// Entries the manifest lists.
     pub entries: usize,
     pub problems: Vec<String>,
+}
+
+impl ExportReport {
+    fn problem(&mut self, message: String) {
+        self.ok = false;
+        self.problems.push(message);
+    }
 }
 
 /// Checks an export offline: file digests, each entry's leaf hash, each
@@ -255,10 +355,7 @@ pub fn verify_export(
     dir: &Path,
     verifier: Option<&NoteVerifier>,
 ) -> Result<ExportReport, LedgerError> {
-    let read = |rel: &str| -> Result<Vec<u8>, LedgerError> {
-        let path = dir.join(rel);
-        std::fs::read(&path).map_err(|e| LedgerError::io("read", &path, e))
-    };
+    let read = |rel: &str| read_inside(dir, rel);
     let manifest: Manifest = serde_json::from_slice(&read("manifest.json")?)
         .map_err(|e| LedgerError::Record(format!("manifest.json: {e}")))?;
     let own;
@@ -270,30 +367,71 @@ pub fn verify_export(
         }
     };
     let mut report = ExportReport {
+        version: crate::store::REPORT_VERSION,
+        ok: true,
         entries: manifest.entries.len(),
         problems: Vec::new(),
     };
+    if manifest.version != MANIFEST_VERSION {
+        report.problem(format!(
+            "manifest.json: version {} is not {MANIFEST_VERSION}",
+            manifest.version
+        ));
+    }
+    let checkpoint_text = String::from_utf8(read("ledger/checkpoint")?).unwrap_or_default();
+    match Checkpoint::open(&checkpoint_text, verifier) {
+        Err(e) => report.problem(format!("ledger/checkpoint: {e}")),
+        Ok(c) => check_commitment(&manifest, &c, &mut report),
+    }
+    // Every file an entry or the checker needs is listed with its digest.
+    let needed = manifest
+        .entries
+        .iter()
+        .flat_map(|e| [&e.envelope, &e.entry, &e.proof])
+        .map(String::as_str)
+        .chain(["ledger/log.pub", "ledger/checkpoint", "VERIFY.md"]);
+    for rel in needed {
+        if !manifest.files.contains_key(rel) {
+            report.problem(format!(
+                "manifest.json: {rel} is not in the list of files and digests"
+            ));
+        }
+    }
     for (rel, want) in &manifest.files {
         if rel.split('/').any(|s| s == ".." || s.is_empty()) {
-            report
-                .problems
-                .push(format!("{rel}: not a path inside the export"));
+            report.problem(format!("{rel}: not a path inside the export"));
             continue;
         }
         match read(rel) {
             Ok(bytes) if to_hex(&sha2_digest(&bytes)) == *want => {}
-            Ok(_) => report.problems.push(format!(
+            Ok(_) => report.problem(format!(
                 "{rel}: its SHA-256 differs from the manifest: the file changed"
             )),
-            Err(e) => report.problems.push(format!("{rel}: {e}")),
+            Err(e) => report.problem(format!("{rel}: {e}")),
         }
     }
     for e in &manifest.entries {
         let checks = (|| -> Result<(), String> {
             let bytes = read(&e.entry).map_err(|x| x.to_string())?;
             let leaf = leaf_hash(&bytes);
+            if to_hex(&leaf) != e.leaf_hash {
+                return Err(format!(
+                    "{}: its leaf hash differs from the manifest's",
+                    e.entry
+                ));
+            }
             let record =
                 EvidenceRecord::from_canonical(&bytes).map_err(|x| format!("{}: {x}", e.entry))?;
+            if record.kind != e.kind
+                || record.predicate_type != e.predicate_type
+                || record.time != e.time
+                || record.service.as_deref() != Some(manifest.service.as_str())
+            {
+                return Err(format!(
+                    "manifest.json: entry {}: its kind, predicate type, time or service differs from {}",
+                    e.index, e.entry
+                ));
+            }
             let envelope: serde_json::Value =
                 serde_json::from_slice(&read(&e.envelope).map_err(|x| x.to_string())?)
                     .map_err(|x| format!("{}: {x}", e.envelope))?;
@@ -306,6 +444,12 @@ pub fn verify_export(
             let text = String::from_utf8(read(&e.proof).map_err(|x| x.to_string())?)
                 .map_err(|_| format!("{}: not UTF-8", e.proof))?;
             let proof = TlogProof::parse(&text).map_err(|x| format!("{}: {x}", e.proof))?;
+            if proof.checkpoint != checkpoint_text {
+                return Err(format!(
+                    "{}: proves against another checkpoint than ledger/checkpoint",
+                    e.proof
+                ));
+            }
             if proof.index != e.index {
                 return Err(format!(
                     "{}: proves entry {} not {}",
@@ -318,8 +462,58 @@ pub fn verify_export(
             Ok(())
         })();
         if let Err(m) = checks {
-            report.problems.push(m);
+            report.problem(m);
         }
     }
     Ok(report)
+}
+
+/// Checks the manifest against the checkpoint: the same tree, and exactly
+/// the entries its `gantry-export` line commits to.
+fn check_commitment(manifest: &Manifest, checkpoint: &Checkpoint, report: &mut ExportReport) {
+    if checkpoint.origin != manifest.origin {
+        report.problem(format!(
+            "manifest.json: origin `{}` is not the signed checkpoint's `{}`",
+            manifest.origin, checkpoint.origin
+        ));
+    }
+    if checkpoint.size != manifest.tree_size || to_hex(&checkpoint.root) != manifest.root_hash {
+        report.problem(format!(
+            "manifest.json: tree size {} and root {} differ from the signed checkpoint's ({}, {})",
+            manifest.tree_size,
+            manifest.root_hash,
+            checkpoint.size,
+            to_hex(&checkpoint.root)
+        ));
+    }
+    let Some(signed) = checkpoint
+        .extensions
+        .iter()
+        .find(|l| l.starts_with(&format!("{EXPORT_EXTENSION} ")))
+    else {
+        report.problem(
+            "ledger/checkpoint: it does not commit to the exported entries, so removed entries cannot be detected"
+                .to_string(),
+        );
+        return;
+    };
+    let mut listed = Vec::new();
+    for e in &manifest.entries {
+        match crate::hash::hash_from_hex(&e.leaf_hash) {
+            Some(leaf) => listed.push((e.index, leaf)),
+            None => report.problem(format!(
+                "manifest.json: entry {}: the leaf hash is not 64 hex digits",
+                e.index
+            )),
+        }
+    }
+    let ours = export_commitment(&manifest.service, &listed);
+    if &ours != signed {
+        let count = signed.split(' ').nth(2).unwrap_or("?");
+        report.problem(format!(
+            "manifest.json: the signed checkpoint commits to {count} entries of this export (`{signed}`), the manifest lists {} of `{}` that do not match: entries were removed, added or changed",
+            listed.len(),
+            manifest.service
+        ));
+    }
 }

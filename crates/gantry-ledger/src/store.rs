@@ -3,29 +3,37 @@
 //! ```text
 //! entries      frames: u32 big-endian length, the entry bytes, their RFC 6962 leaf hash
 //! hashes       every complete subtree hash, 32 bytes each, in post-order (tree.rs)
-//! index        u64 big-endian offset of each frame: the commit record
-//! lock         held exclusively by an appender, shared by readers
+//! index        u64 big-endian offset of each frame
+//! committed    the acknowledged size, its bytes of `entries` and its root (committed.rs)
+//! lock         held exclusively by an appender or `repair`, shared by readers
 //! log.key      the log's Ed25519 signed-note key (mode 0600); log.pub its verifier key
 //! checkpoints/ every signed checkpoint, <size>.note; checkpoint is the latest
 //! ```
 //!
 //! An append writes the frames and syncs `entries`, then the hashes and
-//! syncs `hashes`, then the offsets and syncs `index`, and only then
-//! returns: an entry is committed when its offset is durable, and every
-//! byte it depends on was made durable before. Opening the log under the
-//! exclusive lock repairs a torn tail: index records that do not point at
-//! a whole, matching frame are dropped, whole frames past the index are
-//! re-indexed, partial frames and stray hashes are cut off. No committed
-//! entry is ever touched.
+//! syncs `hashes`, then the offsets and syncs `index`, then replaces
+//! `committed` atomically, and only then returns: an entry is acknowledged
+//! when `committed` counts it. Bytes past what `committed` counts belong
+//! to an append that never returned (a torn tail).
+//!
+//! Nothing here repairs behind the caller's back: opening, reading and
+//! [`Ledger::verify`] never write. A torn tail is reported by `verify`,
+//! refused by [`Ledger::append`] and removed only by [`Ledger::repair`],
+//! which refuses to drop anything that was acknowledged. A missing or
+//! damaged log key is an error; a key is generated only when the ledger is
+//! created.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::LedgerError;
 use crate::checkpoint::Checkpoint;
-use crate::hash::{Hash, leaf_hash};
+use crate::committed::Committed;
+use crate::hash::{Hash, empty_root, leaf_hash, to_hex};
 use crate::note::{NoteSigner, NoteVerifier};
 use crate::tree::{self, NodeSource, hashes_for_append, stored_count, stored_index};
 
@@ -36,6 +44,7 @@ const FRAME_OVERHEAD: u64 = 4 + 32;
 const ENTRIES: &str = "entries";
 const HASHES: &str = "hashes";
 const INDEX: &str = "index";
+const COMMITTED: &str = "committed";
 const LOCK: &str = "lock";
 const LOG_KEY: &str = "log.key";
 const LOG_PUB: &str = "log.pub";
@@ -58,17 +67,77 @@ impl Drop for LockGuard<'_> {
     }
 }
 
+/// The version of the JSON documents this crate's reports serialise to.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Refuses anything but a regular file before it is opened: a FIFO would
+/// block the open, a device would never end.
+fn regular(path: &Path) -> Result<(), LedgerError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(LedgerError::io(
+            "open",
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn open_rw(path: &Path) -> Result<File, LedgerError> {
+    regular(path)?;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| LedgerError::io("open", path, e))
+}
+
+fn create_rw(path: &Path) -> Result<File, LedgerError> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| LedgerError::io("open", path, e))
+        .map_err(|e| LedgerError::io("create", path, e))
+}
+
+/// Most bytes read of a small ledger file (a key, the commit record, a
+/// checkpoint): one more than any valid one holds, so a larger file is
+/// rejected by its parser without being read whole.
+const MAX_SMALL_FILE: u64 = crate::note::MAX_NOTE_BYTES as u64 + 1;
+
+/// A small file's bytes (at most [`MAX_SMALL_FILE`]); `None` when it does
+/// not exist. Anything but a regular file (a FIFO, a device) is an error,
+/// never opened.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LedgerError> {
+    use std::io::Read as _;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(LedgerError::io(
+                "read",
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(LedgerError::io("read", path, e)),
+    }
+    let file = File::open(path).map_err(|e| LedgerError::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SMALL_FILE)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LedgerError::io("read", path, e))?;
+    Ok(Some(bytes))
+}
+
+fn nonempty(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
 fn open_ro(path: &Path) -> Result<File, LedgerError> {
+    regular(path)?;
     File::open(path).map_err(|e| LedgerError::io("open", path, e))
 }
 
@@ -173,6 +242,14 @@ impl Files {
         let mut h = [0u8; 32];
         self.read_at(&self.hashes, HASHES, &mut h, i * 32)?;
         Ok(h)
+    }
+
+    fn lens(&self) -> Result<(u64, u64, u64), LedgerError> {
+        Ok((
+            len_of(&self.entries, &self.path(ENTRIES))?,
+            len_of(&self.index, &self.path(INDEX))?,
+            len_of(&self.hashes, &self.path(HASHES))?,
+        ))
     }
 
     fn truncate(&self, file: &File, name: &str, len: u64) -> Result<(), LedgerError> {
@@ -282,23 +359,58 @@ impl Snapshot {
     }
 }
 
+/// What a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// Acknowledged evidence, its derived data, a key or a checkpoint
+    /// differs from what it must be.
+    Damage,
+    /// Bytes past the acknowledged log, left by an append that never
+    /// returned; `repair` removes them.
+    UnacknowledgedTail,
+}
+
 /// One problem `verify` found, and where.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    pub kind: ProblemKind,
     /// The file (`entries`, `index`, `hashes`, `checkpoints/12.note`, ...).
     pub file: String,
     /// Where in it: `entry 12 (bytes 4410..4982)`, `hash 31 (level 2, node 3: entries 12..16)`.
     pub location: String,
+    /// The first acknowledged entry the problem concerns, when it is known.
+    pub entry: Option<u64>,
     pub message: String,
 }
 
 /// What `verify` checked and found.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    pub version: u32,
+    /// Whether nothing was found.
+    pub ok: bool,
+    /// Acknowledged entries.
     pub entries: u64,
+    /// The root recomputed over them, hex.
+    #[serde(rename = "root_hash")]
     pub root: String,
+    /// Sizes of the checkpoints that verified.
     pub checkpoints: Vec<u64>,
     pub problems: Vec<Problem>,
+}
+
+impl Default for VerifyReport {
+    fn default() -> Self {
+        VerifyReport {
+            version: REPORT_VERSION,
+            ok: true,
+            entries: 0,
+            root: String::new(),
+            checkpoints: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
 }
 
 impl VerifyReport {
@@ -306,60 +418,204 @@ impl VerifyReport {
         self.problems.is_empty()
     }
 
-    fn problem(
+    /// Whether every problem is an unacknowledged tail (`repair` fixes it).
+    pub fn only_unacknowledged_tail(&self) -> bool {
+        !self.problems.is_empty()
+            && self
+                .problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::UnacknowledgedTail)
+    }
+
+    fn push(
         &mut self,
+        kind: ProblemKind,
         file: impl Into<String>,
         location: impl Into<String>,
+        entry: Option<u64>,
         message: impl Into<String>,
     ) {
+        self.ok = false;
         self.problems.push(Problem {
+            kind,
             file: file.into(),
             location: location.into(),
+            entry,
             message: message.into(),
         });
     }
+
+    fn damage(
+        &mut self,
+        file: impl Into<String>,
+        location: impl Into<String>,
+        entry: Option<u64>,
+        message: impl Into<String>,
+    ) {
+        self.push(ProblemKind::Damage, file, location, entry, message);
+    }
+
+    fn tail(&mut self, file: &str, from: u64, to: u64) {
+        self.push(
+            ProblemKind::UnacknowledgedTail,
+            file,
+            format!("bytes {from}..{to}"),
+            None,
+            "written by an append that never returned (not acknowledged); `gantry ledger repair` removes it",
+        );
+    }
+}
+
+/// A tail `repair` removed from one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemovedTail {
+    pub file: String,
+    /// The byte range removed.
+    pub from: u64,
+    pub to: u64,
+}
+
+/// What `repair` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    pub version: u32,
+    /// Acknowledged entries, all kept.
+    pub entries: u64,
+    /// Whole frames that were in the removed tail of `entries`.
+    pub unacknowledged_frames: u64,
+    pub removed: Vec<RemovedTail>,
+    /// Whether a missing commit record was written (a ledger from before
+    /// it existed).
+    pub wrote_commit_record: bool,
 }
 
 /// Most problems of one kind reported before the rest are summarised.
 const MAX_REPORTED: usize = 20;
 
+/// A key file's parsed value, or why it could not be used.
+fn read_key<T>(
+    dir: &Path,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, LedgerError>,
+    text_of: impl Fn(&T) -> String,
+) -> Result<T, LedgerError> {
+    let path = dir.join(name);
+    let Some(bytes) = read_optional(&path)? else {
+        return Err(LedgerError::MissingKey { path });
+    };
+    let damaged = |reason: String| LedgerError::DamagedKey {
+        path: path.clone(),
+        reason,
+    };
+    let text = String::from_utf8(bytes).map_err(|_| damaged("not UTF-8".into()))?;
+    let key = parse(&text).map_err(|e| damaged(e.to_string()))?;
+    if format!("{}\n", text_of(&key)) != text {
+        return Err(damaged(
+            "not in its canonical form (one line ending in a newline)".into(),
+        ));
+    }
+    Ok(key)
+}
+
 impl Ledger {
-    /// Opens (creating when missing) the ledger in `dir`, repairing a torn
-    /// tail. The first open generates the log's signing key.
+    /// Opens an existing ledger in `dir` to read it. Nothing is created,
+    /// repaired or written.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
-        std::fs::create_dir_all(dir.join(CHECKPOINTS))
-            .map_err(|e| LedgerError::io("create", dir, e))?;
-        let lock = open_rw(&dir.join(LOCK))?;
-        let ledger = Ledger {
+        let path = dir.join(LOCK);
+        regular(&path)?;
+        let lock = File::open(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                LedgerError::NotALedger {
+                    path: dir.to_path_buf(),
+                }
+            } else {
+                LedgerError::io("open", &path, e)
+            }
+        })?;
+        Ok(Ledger {
             dir: dir.to_path_buf(),
             lock,
+        })
+    }
+
+    /// Opens the ledger in `dir` to append to it, creating it (and
+    /// generating its signing key) when there is none. An existing ledger
+    /// must have its commit record and an intact key pair: a missing or
+    /// damaged key is an error, never replaced.
+    pub fn create_or_open(dir: &Path) -> Result<Ledger, LedgerError> {
+        if dir.join(COMMITTED).exists() {
+            let ledger = Ledger::open(dir)?;
+            ledger.keys()?;
+            return Ok(ledger);
+        }
+        let has_data = [ENTRIES, INDEX, HASHES, LATEST]
+            .iter()
+            .any(|f| nonempty(&dir.join(f)))
+            || std::fs::read_dir(dir.join(CHECKPOINTS)).is_ok_and(|mut d| d.next().is_some());
+        if has_data {
+            return Err(LedgerError::MissingCommitted {
+                path: dir.join(COMMITTED),
+            });
+        }
+        std::fs::create_dir_all(dir.join(CHECKPOINTS))
+            .map_err(|e| LedgerError::io("create", dir, e))?;
+        let ledger = Ledger {
+            dir: dir.to_path_buf(),
+            lock: create_rw(&dir.join(LOCK))?,
         };
         {
             let _guard = ledger.lock_exclusive()?;
-            let created = !dir.join(INDEX).exists();
-            let files = Files::open(dir, true)?;
-            if created {
-                sync_dir(dir)?;
-            }
-            ledger.recover(&files)?;
-            if !dir.join(LOG_KEY).exists() {
-                let mut id = [0u8; 4];
-                getrandom::fill(&mut id).map_err(|e| LedgerError::Random(e.to_string()))?;
-                let name = format!("gantry.local/ledger/{}", crate::hash::to_hex(&id));
-                let signer = NoteSigner::generate(&name)?;
-                write_atomic(
-                    &dir.join(LOG_PUB),
-                    format!("{}\n", signer.verifier().to_text()).as_bytes(),
-                    0o644,
-                )?;
-                write_atomic(
-                    &dir.join(LOG_KEY),
-                    format!("{}\n", signer.to_text()).as_bytes(),
-                    0o600,
-                )?;
+            if dir.join(COMMITTED).exists() {
+                // Another process created it meanwhile.
+                ledger.keys()?;
+            } else {
+                ledger.create_files()?;
             }
         }
         Ok(ledger)
+    }
+
+    /// Writes a fresh ledger's keys (when there are none), data files and
+    /// empty commit record; the exclusive lock is held.
+    fn create_files(&self) -> Result<(), LedgerError> {
+        let dir = &self.dir;
+        {
+            match (dir.join(LOG_KEY).exists(), dir.join(LOG_PUB).exists()) {
+                (false, false) => {
+                    let mut id = [0u8; 4];
+                    getrandom::fill(&mut id).map_err(|e| LedgerError::Random(e.to_string()))?;
+                    let name = format!("gantry.local/ledger/{}", to_hex(&id));
+                    let signer = NoteSigner::generate(&name)?;
+                    write_atomic(
+                        &dir.join(LOG_PUB),
+                        format!("{}\n", signer.verifier().to_text()).as_bytes(),
+                        0o644,
+                    )?;
+                    write_atomic(
+                        &dir.join(LOG_KEY),
+                        format!("{}\n", signer.to_text()).as_bytes(),
+                        0o600,
+                    )?;
+                }
+                // A creation that stopped after writing the keys.
+                _ => {
+                    self.keys()?;
+                }
+            }
+            for name in [ENTRIES, HASHES, INDEX] {
+                create_rw(&dir.join(name))?
+                    .sync_all()
+                    .map_err(|e| LedgerError::io("sync", &dir.join(name), e))?;
+            }
+            sync_dir(dir)?;
+            let empty = Committed {
+                size: 0,
+                entries_bytes: 0,
+                root: empty_root(),
+            };
+            write_atomic(&dir.join(COMMITTED), empty.to_text().as_bytes(), 0o644)?;
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -380,145 +636,60 @@ impl Ledger {
         Ok(LockGuard(&self.lock))
     }
 
-    /// Brings the files back to a committed state (the exclusive lock is
-    /// held). Returns the number of committed entries.
-    fn recover(&self, files: &Files) -> Result<u64, LedgerError> {
-        let entries_len = len_of(&files.entries, &files.path(ENTRIES))?;
-        let index_len = len_of(&files.index, &files.path(INDEX))?;
-        let hashes_len = len_of(&files.hashes, &files.path(HASHES))?;
-        let mut n = index_len / 8;
-
-        // Fast path: everything lines up with the last committed frame.
-        if index_len % 8 == 0 && hashes_len == stored_count(n) * 32 {
-            let end = if n == 0 {
-                0
-            } else {
-                let off = files.offset(n - 1)?;
-                let mut len = [0u8; 4];
-                if off + 4 <= entries_len {
-                    files.read_at(&files.entries, ENTRIES, &mut len, off)?;
-                }
-                off + FRAME_OVERHEAD + u64::from(u32::from_be_bytes(len))
-            };
-            if end == entries_len {
-                return Ok(n);
-            }
+    /// The key pair, checked: both present, canonical, and one the public
+    /// half of the other.
+    fn keys(&self) -> Result<(NoteSigner, NoteVerifier), LedgerError> {
+        let signer = read_key(
+            &self.dir,
+            LOG_KEY,
+            NoteSigner::from_text,
+            NoteSigner::to_text,
+        )?;
+        let verifier = read_key(
+            &self.dir,
+            LOG_PUB,
+            NoteVerifier::from_text,
+            NoteVerifier::to_text,
+        )?;
+        if signer.verifier().to_text() != verifier.to_text() {
+            return Err(LedgerError::DamagedKey {
+                path: self.dir.join(LOG_PUB),
+                reason: format!("it is not the public half of {LOG_KEY}"),
+            });
         }
-
-        // Drop index records that do not point at a whole, matching frame:
-        // they belong to an append that never returned.
-        let mut end = 0;
-        while n > 0 {
-            let off = files.offset(n - 1)?;
-            if let Some((bytes, _)) = files.frame(off, entries_len)? {
-                end = off + FRAME_OVERHEAD + bytes.len() as u64;
-                break;
-            }
-            n -= 1;
-        }
-        if index_len != n * 8 {
-            files.truncate(&files.index, INDEX, n * 8)?;
-        }
-        // Hashes past the committed entries are stray; missing ones are
-        // recomputed below.
-        let mut hashes_on_disk = (hashes_len / 32).min(stored_count(n));
-        if hashes_on_disk < stored_count(n) {
-            // Rebuild from the last entry whose hashes are all there.
-            let mut k = n;
-            while stored_count(k) > hashes_on_disk {
-                k -= 1;
-            }
-            hashes_on_disk = stored_count(k);
-            files.truncate(&files.hashes, HASHES, hashes_on_disk * 32)?;
-            for i in k..n {
-                let (_, leaf) = Snapshot {
-                    files: Files::open(&self.dir, false)?,
-                    size: n,
-                }
-                .entry(i)?;
-                let overlay = Overlay {
-                    files,
-                    on_disk: stored_count(i),
-                    pending: Vec::new(),
-                };
-                let new = hashes_for_append(&overlay, i, leaf)?;
-                let bytes: Vec<u8> = new.concat();
-                files
-                    .hashes
-                    .write_all_at(&bytes, stored_count(i) * 32)
-                    .map_err(|e| LedgerError::io("write", &files.path(HASHES), e))?;
-            }
-            files
-                .hashes
-                .sync_data()
-                .map_err(|e| LedgerError::io("sync", &files.path(HASHES), e))?;
-        } else if hashes_len != stored_count(n) * 32 {
-            files.truncate(&files.hashes, HASHES, stored_count(n) * 32)?;
-        }
-
-        // Whole frames after the last indexed one were written and synced by
-        // an append that stopped before its commit: index them. A partial
-        // frame is cut off.
-        let mut recovered = Vec::new();
-        let mut pos = end;
-        while let Some((bytes, leaf)) = files.frame(pos, entries_len)? {
-            recovered.push((pos, leaf));
-            pos += FRAME_OVERHEAD + bytes.len() as u64;
-        }
-        if pos != entries_len {
-            files.truncate(&files.entries, ENTRIES, pos)?;
-        }
-        if !recovered.is_empty() {
-            self.commit(files, n, &recovered)?;
-            n += recovered.len() as u64;
-        }
-        Ok(n)
+        Ok((signer, verifier))
     }
 
-    /// Writes the hashes and index records of frames already durable in
-    /// `entries`, in that order, each synced.
-    fn commit(&self, files: &Files, n: u64, frames: &[(u64, Hash)]) -> Result<(), LedgerError> {
-        let mut overlay = Overlay {
-            files,
-            on_disk: stored_count(n),
-            pending: Vec::new(),
+    /// The commit record, if there is one.
+    fn read_committed(&self) -> Result<Option<Committed>, LedgerError> {
+        let path = self.dir.join(COMMITTED);
+        let Some(bytes) = read_optional(&path)? else {
+            return Ok(None);
         };
-        for (i, (_, leaf)) in frames.iter().enumerate() {
-            let new = hashes_for_append(&overlay, n + i as u64, *leaf)?;
-            overlay.pending.extend(new);
-        }
-        let bytes: Vec<u8> = overlay.pending.concat();
-        files
-            .hashes
-            .write_all_at(&bytes, stored_count(n) * 32)
-            .map_err(|e| LedgerError::io("write", &files.path(HASHES), e))?;
-        files
-            .hashes
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(HASHES), e))?;
-        let offsets: Vec<u8> = frames
-            .iter()
-            .flat_map(|(off, _)| off.to_be_bytes())
-            .collect();
-        files
-            .index
-            .write_all_at(&offsets, n * 8)
-            .map_err(|e| LedgerError::io("write", &files.path(INDEX), e))?;
-        files
-            .index
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(INDEX), e))?;
-        Ok(())
+        let text = String::from_utf8(bytes).map_err(|_| LedgerError::DamagedCommitted {
+            path: path.clone(),
+            source: crate::committed::CommittedError::NotCanonical,
+        })?;
+        Committed::from_text(&text)
+            .map(Some)
+            .map_err(|source| LedgerError::DamagedCommitted { path, source })
     }
 
-    /// Appends one entry; returns its index once it is durable.
+    /// The acknowledged extent of the log.
+    pub fn committed(&self) -> Result<Committed, LedgerError> {
+        self.read_committed()?
+            .ok_or_else(|| LedgerError::MissingCommitted {
+                path: self.dir.join(COMMITTED),
+            })
+    }
+
+    /// Appends one entry; returns its index once it is acknowledged.
     pub fn append(&self, entry: &[u8]) -> Result<u64, LedgerError> {
-        let first = self.append_batch(&[entry])?;
-        Ok(first)
+        self.append_batch(&[entry])
     }
 
     /// Appends entries in one commit (one set of fsyncs); returns the index
-    /// of the first.
+    /// of the first. Refuses to write on top of an unacknowledged tail.
     pub fn append_batch(&self, entries: &[&[u8]]) -> Result<u64, LedgerError> {
         for e in entries {
             if e.len() > MAX_ENTRY_BYTES {
@@ -529,12 +700,15 @@ impl Ledger {
             }
         }
         let _guard = self.lock_exclusive()?;
+        let committed = self.committed()?;
         let files = Files::open(&self.dir, true)?;
-        let n = self.recover(&files)?;
-        let mut pos = len_of(&files.entries, &files.path(ENTRIES))?;
-        let start = pos;
+        let n = committed.size;
+        let start = committed.entries_bytes;
+        check_extent(&files, &committed, true)?;
+        let mut pos = start;
         let mut buf = Vec::new();
-        let mut frames = Vec::with_capacity(entries.len());
+        let mut leaves = Vec::with_capacity(entries.len());
+        let mut offsets = Vec::with_capacity(entries.len() * 8);
         for e in entries {
             let leaf = leaf_hash(e);
             let len = u32::try_from(e.len()).map_err(|_| LedgerError::EntryTooLarge {
@@ -544,7 +718,8 @@ impl Ledger {
             buf.extend_from_slice(&len.to_be_bytes());
             buf.extend_from_slice(e);
             buf.extend_from_slice(&leaf);
-            frames.push((pos, leaf));
+            leaves.push(leaf);
+            offsets.extend_from_slice(&pos.to_be_bytes());
             pos += FRAME_OVERHEAD + e.len() as u64;
         }
         files
@@ -555,37 +730,62 @@ impl Ledger {
             .entries
             .sync_data()
             .map_err(|e| LedgerError::io("sync", &files.path(ENTRIES), e))?;
-        self.commit(&files, n, &frames)?;
+        let mut overlay = Overlay {
+            files: &files,
+            on_disk: stored_count(n),
+            pending: Vec::new(),
+        };
+        for (i, leaf) in leaves.iter().enumerate() {
+            let new = hashes_for_append(&overlay, n + i as u64, *leaf)?;
+            overlay.pending.extend(new);
+        }
+        let size = n + leaves.len() as u64;
+        let root = tree::root(&overlay, size)?;
+        files
+            .hashes
+            .write_all_at(&overlay.pending.concat(), stored_count(n) * 32)
+            .map_err(|e| LedgerError::io("write", &files.path(HASHES), e))?;
+        files
+            .hashes
+            .sync_data()
+            .map_err(|e| LedgerError::io("sync", &files.path(HASHES), e))?;
+        files
+            .index
+            .write_all_at(&offsets, n * 8)
+            .map_err(|e| LedgerError::io("write", &files.path(INDEX), e))?;
+        files
+            .index
+            .sync_data()
+            .map_err(|e| LedgerError::io("sync", &files.path(INDEX), e))?;
+        let next = Committed {
+            size,
+            entries_bytes: pos,
+            root,
+        };
+        write_atomic(&self.dir.join(COMMITTED), next.to_text().as_bytes(), 0o644)?;
         Ok(n)
     }
 
-    /// A view of the committed entries.
+    /// A view of the acknowledged entries.
     pub fn snapshot(&self) -> Result<Snapshot, LedgerError> {
         let _guard = self.lock_shared()?;
+        let committed = self.committed()?;
         let files = Files::open(&self.dir, false)?;
-        let size = len_of(&files.index, &files.path(INDEX))? / 8;
-        let hashes = len_of(&files.hashes, &files.path(HASHES))? / 32;
-        if hashes < stored_count(size) {
-            return Err(LedgerError::Corrupt(format!(
-                "hashes holds {hashes} hashes, {} needed for {size} entries",
-                stored_count(size)
-            )));
-        }
-        Ok(Snapshot { files, size })
+        check_extent(&files, &committed, false)?;
+        Ok(Snapshot {
+            files,
+            size: committed.size,
+        })
     }
 
-    /// The log's checkpoint signer.
+    /// The log's checkpoint signer (checked against `log.pub`).
     pub fn signer(&self) -> Result<NoteSigner, LedgerError> {
-        let path = self.dir.join(LOG_KEY);
-        let text = std::fs::read_to_string(&path).map_err(|e| LedgerError::io("read", &path, e))?;
-        NoteSigner::from_text(&text)
+        Ok(self.keys()?.0)
     }
 
-    /// The log's verifier key.
+    /// The log's verifier key (checked against `log.key`).
     pub fn verifier(&self) -> Result<NoteVerifier, LedgerError> {
-        let path = self.dir.join(LOG_PUB);
-        let text = std::fs::read_to_string(&path).map_err(|e| LedgerError::io("read", &path, e))?;
-        NoteVerifier::from_text(&text)
+        Ok(self.keys()?.1)
     }
 
     /// Signs a checkpoint of the current tree, stores it under
@@ -612,69 +812,226 @@ impl Ledger {
     /// The latest signed checkpoint, if one was made.
     pub fn latest_checkpoint(&self) -> Result<Option<String>, LedgerError> {
         let path = self.dir.join(LATEST);
-        match std::fs::read_to_string(&path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LedgerError::io("read", &path, e)),
-        }
+        read_optional(&path)?
+            .map(|b| {
+                String::from_utf8(b)
+                    .map_err(|_| LedgerError::Note(format!("{} is not UTF-8", path.display())))
+            })
+            .transpose()
     }
 
-    /// Recomputes everything: every frame against its leaf hash, the
-    /// index against the frames, every stored hash, every stored
+    /// Recomputes everything and reports what differs, never writing: every
+    /// frame against its leaf hash, the index against the frames, every
+    /// stored hash, the commit record, the key pair, every stored
     /// checkpoint's signature and root, consistency between checkpoints,
-    /// and `extra` checkpoints (notes) given by the caller.
+    /// and `extra` checkpoints (file name, note) given by the caller.
     pub fn verify(&self, extra: &[(String, String)]) -> Result<VerifyReport, LedgerError> {
-        let snapshot = self.snapshot()?;
-        let files = &snapshot.files;
-        let n = snapshot.size;
-        let entries_len = len_of(&files.entries, &files.path(ENTRIES))?;
-        let mut report = VerifyReport {
-            entries: n,
-            ..Default::default()
+        let _guard = self.lock_shared()?;
+        self.verify_unlocked(extra)
+    }
+
+    /// Removes an unacknowledged tail: bytes of `entries`, `index` and
+    /// `hashes` past what the commit record counts. Refuses, naming the
+    /// entry, when anything acknowledged is missing or damaged, or when a
+    /// checkpoint covers entries the commit record does not count.
+    ///
+    /// A ledger written before the commit record existed (entries, index
+    /// and hashes that agree exactly, nothing past them) gets one that
+    /// counts every indexed entry, as the index was its commit record.
+    pub fn repair(&self) -> Result<RepairReport, LedgerError> {
+        let _guard = self.lock_exclusive()?;
+        if self.read_committed()?.is_none() {
+            return self.adopt_index();
+        }
+        let committed = self.committed()?;
+        let report = self.verify_unlocked(&[])?;
+        let damage = |p: &&Problem| p.kind == ProblemKind::Damage;
+        let first = report
+            .problems
+            .iter()
+            .filter(damage)
+            .find(|p| p.entry.is_some())
+            .or_else(|| report.problems.iter().find(damage));
+        if let Some(p) = first {
+            let reason = if p.location.is_empty() {
+                format!("{}: {}", p.file, p.message)
+            } else {
+                format!("{}: {}: {}", p.file, p.location, p.message)
+            };
+            return Err(match p.entry {
+                Some(entry) => LedgerError::RepairRefused { entry, reason },
+                None => LedgerError::RepairDamaged { reason },
+            });
+        }
+        let files = Files::open(&self.dir, true)?;
+        let (entries_len, index_len, hashes_len) = files.lens()?;
+        let mut frames = 0u64;
+        let mut pos = committed.entries_bytes;
+        while let Some((bytes, _)) = files.frame(pos, entries_len)? {
+            frames += 1;
+            pos += FRAME_OVERHEAD + bytes.len() as u64;
+        }
+        let mut removed = Vec::new();
+        for (file, name, len, keep) in [
+            (
+                &files.entries,
+                ENTRIES,
+                entries_len,
+                committed.entries_bytes,
+            ),
+            (&files.index, INDEX, index_len, committed.size * 8),
+            (
+                &files.hashes,
+                HASHES,
+                hashes_len,
+                stored_count(committed.size) * 32,
+            ),
+        ] {
+            if len > keep {
+                files.truncate(file, name, keep)?;
+                removed.push(RemovedTail {
+                    file: name.to_string(),
+                    from: keep,
+                    to: len,
+                });
+            }
+        }
+        Ok(RepairReport {
+            version: REPORT_VERSION,
+            entries: committed.size,
+            unacknowledged_frames: frames,
+            removed,
+            wrote_commit_record: false,
+        })
+    }
+
+    /// Writes the missing commit record of a ledger whose files agree
+    /// exactly; the exclusive lock is held.
+    fn adopt_index(&self) -> Result<RepairReport, LedgerError> {
+        let path = self.dir.join(COMMITTED);
+        let report = self.verify_unlocked(&[])?;
+        let others: Vec<&Problem> = report
+            .problems
+            .iter()
+            .filter(|p| p.file != COMMITTED)
+            .collect();
+        if let Some(p) = others.first() {
+            return Err(LedgerError::RepairDamaged {
+                reason: format!(
+                    "the commit record is missing and {}: {}: {}; without it an acknowledged entry cannot be told from a torn tail",
+                    p.file, p.location, p.message
+                ),
+            });
+        }
+        let files = Files::open(&self.dir, false)?;
+        let (entries_len, index_len, _) = files.lens()?;
+        let root = crate::hash::hash_from_hex(&report.root)
+            .ok_or_else(|| LedgerError::Corrupt("the recomputed root is not a hash".to_string()))?;
+        let committed = Committed {
+            size: index_len / 8,
+            entries_bytes: entries_len,
+            root,
         };
+        write_atomic(&path, committed.to_text().as_bytes(), 0o644)?;
+        Ok(RepairReport {
+            version: REPORT_VERSION,
+            entries: committed.size,
+            unacknowledged_frames: 0,
+            removed: Vec::new(),
+            wrote_commit_record: true,
+        })
+    }
+
+    fn verify_unlocked(&self, extra: &[(String, String)]) -> Result<VerifyReport, LedgerError> {
+        let mut report = VerifyReport::default();
+        let committed = match self.read_committed() {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => {
+                report.damage(COMMITTED, "", None, "the commit record is missing");
+                None
+            }
+            Err(LedgerError::DamagedCommitted { source, .. }) => {
+                report.damage(COMMITTED, "", None, source.to_string());
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let files = match Files::open(&self.dir, false) {
+            Ok(f) => f,
+            Err(LedgerError::Io { path, source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                report.damage(name, "", Some(0), "the file is missing");
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let (entries_len, index_len, hashes_len) = files.lens()?;
+        let records = index_len / 8;
+        let n = committed.map_or(records, |c| c.size);
+        report.entries = n;
+        if records < n {
+            report.damage(
+                INDEX,
+                format!("bytes {index_len}..{}", n * 8),
+                Some(records),
+                format!(
+                    "the index holds {records} whole records but {n} entries were acknowledged"
+                ),
+            );
+        }
         let mut memory = tree::MemoryTree::new();
         let mut expected = 0u64;
         let mut damaged = 0usize;
         for i in 0..n {
-            let off = files.offset(i)?;
+            let off = if i < records {
+                files.offset(i)?
+            } else {
+                expected
+            };
             if off != expected && damaged < MAX_REPORTED {
                 damaged += 1;
-                report.problem(
+                report.damage(
                     INDEX,
                     format!("record {i} (bytes {}..{})", i * 8, i * 8 + 8),
+                    Some(i),
                     format!("points at byte {off}, but entry {i} starts at byte {expected}"),
                 );
             }
             // Read the frame where the previous one ended, so one damaged
             // record or length field is located without hiding the rest.
-            let at = if off == expected { off } else { expected };
-            let mut len = [0u8; 4];
+            let at = expected;
             let mut leaf = None;
             if at + FRAME_OVERHEAD <= entries_len {
+                let mut len = [0u8; 4];
                 files.read_at(&files.entries, ENTRIES, &mut len, at)?;
                 let len = u64::from(u32::from_be_bytes(len));
                 if len <= MAX_ENTRY_BYTES as u64 && at + FRAME_OVERHEAD + len <= entries_len {
                     let mut buf = vec![0u8; usize::try_from(len + 32).unwrap_or(0)];
                     files.read_at(&files.entries, ENTRIES, &mut buf, at + 4)?;
-                    let recorded: Hash = buf[buf.len() - 32..].try_into().unwrap_or([0; 32]);
-                    buf.truncate(buf.len() - 32);
+                    let split = buf.len() - 32;
+                    let recorded: Hash = buf[split..].try_into().unwrap_or([0; 32]);
+                    buf.truncate(split);
                     let computed = leaf_hash(&buf);
+                    let location =
+                        format!("entry {i} (bytes {}..{})", at, at + FRAME_OVERHEAD + len);
                     if computed != recorded && damaged < MAX_REPORTED {
                         damaged += 1;
-                        report.problem(
+                        report.damage(
                             ENTRIES,
-                            format!("entry {i} (bytes {}..{})", at, at + FRAME_OVERHEAD + len),
+                            location,
+                            Some(i),
                             "its bytes do not match the leaf hash recorded with them: the entry or its hash was changed",
                         );
                     } else if let Err(e) = crate::record::EvidenceRecord::from_canonical(&buf)
                         && damaged < MAX_REPORTED
                     {
                         damaged += 1;
-                        report.problem(
-                            ENTRIES,
-                            format!("entry {i} (bytes {}..{})", at, at + FRAME_OVERHEAD + len),
-                            e.to_string(),
-                        );
+                        report.damage(ENTRIES, location, Some(i), e.to_string());
                     }
                     leaf = Some(computed);
                     expected = at + FRAME_OVERHEAD + len;
@@ -683,33 +1040,84 @@ impl Ledger {
             match leaf {
                 Some(l) => memory.push(l),
                 None => {
-                    report.problem(
+                    report.damage(
                         ENTRIES,
                         format!("entry {i} (byte {at})"),
+                        Some(i),
                         "the frame is cut short or its length field is damaged",
                     );
                     return Ok(report);
                 }
             }
         }
-        if expected != entries_len {
-            report.problem(
+        report.root = to_hex(&memory.root());
+
+        // The commit record against what it describes, and what lies past it.
+        match committed {
+            Some(c) => {
+                if c.entries_bytes != expected {
+                    report.damage(
+                        COMMITTED,
+                        "entries",
+                        None,
+                        format!(
+                            "says the {n} acknowledged entries take {} bytes, they take {expected}",
+                            c.entries_bytes
+                        ),
+                    );
+                }
+                if c.root != memory.root() {
+                    report.damage(
+                        COMMITTED,
+                        "root",
+                        None,
+                        "differs from the root recomputed over the acknowledged entries",
+                    );
+                }
+                if entries_len > c.entries_bytes.max(expected) {
+                    report.tail(ENTRIES, c.entries_bytes.max(expected), entries_len);
+                }
+            }
+            None if entries_len > expected => report.damage(
                 ENTRIES,
                 format!("bytes {expected}..{entries_len}"),
-                "bytes after the last committed entry",
-            );
+                None,
+                "bytes after the last entry, and no commit record to tell whether they were acknowledged",
+            ),
+            None => {}
+        }
+        if index_len > n * 8 {
+            report.tail(INDEX, n * 8, index_len);
+        }
+        let want_hashes = stored_count(n) * 32;
+        if hashes_len > want_hashes {
+            report.tail(HASHES, want_hashes, hashes_len);
         }
 
         // Every stored hash against the recomputed tree.
+        let on_disk = hashes_len / 32;
         let mut bad_hashes = 0usize;
         for (i, want) in memory.stored().iter().enumerate() {
-            let got = files.stored_hash(i as u64)?;
+            let i = i as u64;
+            let (level, node) = locate_stored(i);
+            let lo = node << level;
+            if i >= on_disk {
+                report.damage(
+                    HASHES,
+                    format!("bytes {}..{want_hashes}", on_disk * 32),
+                    Some(lo),
+                    format!(
+                        "the file holds {on_disk} whole hashes, {} are needed for {n} entries",
+                        stored_count(n)
+                    ),
+                );
+                break;
+            }
+            let got = files.stored_hash(i)?;
             if got != *want {
                 bad_hashes += 1;
                 if bad_hashes <= MAX_REPORTED {
-                    let (level, node) = locate_stored(i as u64);
-                    let lo = node << level;
-                    report.problem(
+                    report.damage(
                         HASHES,
                         format!(
                             "hash {i} (bytes {}..{}; level {level}, node {node}: entries {lo}..{})",
@@ -717,64 +1125,180 @@ impl Ledger {
                             i * 32 + 32,
                             lo + (1 << level)
                         ),
+                        Some(lo),
                         "differs from the hash recomputed from the entries",
                     );
                 }
             }
         }
         if bad_hashes > MAX_REPORTED {
-            report.problem(
+            report.damage(
                 HASHES,
                 "",
+                None,
                 format!("{} more hashes differ", bad_hashes - MAX_REPORTED),
             );
         }
-        report.root = crate::hash::to_hex(&memory.root());
 
-        // Checkpoints: signature, root at their size, and consistency
-        // between each and the next.
-        let verifier = self.verifier()?;
-        let mut notes: Vec<(String, String)> = Vec::new();
+        let verifier = self.verify_keys(&mut report)?;
+        self.verify_checkpoints(&mut report, &memory, verifier.as_ref(), extra)?;
+        Ok(report)
+    }
+
+    /// Checks the key pair; returns the verifier to check checkpoints
+    /// with, if one is usable.
+    fn verify_keys(&self, report: &mut VerifyReport) -> Result<Option<NoteVerifier>, LedgerError> {
+        let mut key_problem = |file: &str, e: LedgerError| -> Result<(), LedgerError> {
+            match e {
+                LedgerError::MissingKey { .. } => {
+                    report.damage(file, "", None, "the file is missing");
+                    Ok(())
+                }
+                LedgerError::DamagedKey { reason, .. } => {
+                    report.damage(file, "", None, reason);
+                    Ok(())
+                }
+                e => Err(e),
+            }
+        };
+        let signer = match read_key(
+            &self.dir,
+            LOG_KEY,
+            NoteSigner::from_text,
+            NoteSigner::to_text,
+        ) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                key_problem(LOG_KEY, e)?;
+                None
+            }
+        };
+        let public = match read_key(
+            &self.dir,
+            LOG_PUB,
+            NoteVerifier::from_text,
+            NoteVerifier::to_text,
+        ) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                key_problem(LOG_PUB, e)?;
+                None
+            }
+        };
+        if let (Some(s), Some(v)) = (&signer, &public)
+            && s.verifier().to_text() != v.to_text()
+        {
+            report.damage(
+                LOG_PUB,
+                "",
+                None,
+                format!("it is not the public half of {LOG_KEY}"),
+            );
+        }
+        let verifier = public.or_else(|| signer.map(|s| s.verifier()));
+        if verifier.is_none() {
+            report.damage(
+                CHECKPOINTS,
+                "",
+                None,
+                "no usable log key: checkpoint signatures cannot be checked",
+            );
+        }
+        Ok(verifier)
+    }
+
+    /// Checkpoints: signature, root at their size, and consistency
+    /// between each and the next.
+    fn verify_checkpoints(
+        &self,
+        report: &mut VerifyReport,
+        memory: &tree::MemoryTree,
+        verifier: Option<&NoteVerifier>,
+        extra: &[(String, String)],
+    ) -> Result<(), LedgerError> {
+        let n = memory.size();
+        // (file, expected size from the file name, bytes)
+        let mut notes: Vec<(String, Option<u64>, Vec<u8>)> = Vec::new();
         let dir = self.dir.join(CHECKPOINTS);
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map_err(|e| LedgerError::io("read", &dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .filter(|n| n.ends_with(".note"))
-            .collect();
+        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(d) => d
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .filter(|n| n.ends_with(".note"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                report.damage(CHECKPOINTS, "", None, "the folder is missing");
+                Vec::new()
+            }
+            Err(e) => return Err(LedgerError::io("read", &dir, e)),
+        };
         names.sort();
         for name in names {
             let path = dir.join(&name);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| LedgerError::io("read", &path, e))?;
-            notes.push((format!("{CHECKPOINTS}/{name}"), text));
+            let Some(bytes) = read_optional(&path)? else {
+                continue;
+            };
+            let size = name.strip_suffix(".note").and_then(|s| s.parse().ok());
+            notes.push((format!("{CHECKPOINTS}/{name}"), size, bytes));
         }
-        if let Some(latest) = self.latest_checkpoint()? {
-            notes.push((LATEST.to_string(), latest));
+        if let Some(latest) = read_optional(&self.dir.join(LATEST))? {
+            notes.push((LATEST.to_string(), None, latest));
         }
-        notes.extend(extra.iter().cloned());
+        notes.extend(
+            extra
+                .iter()
+                .map(|(f, t)| (f.clone(), None, t.clone().into_bytes())),
+        );
+        let Some(verifier) = verifier else {
+            return Ok(());
+        };
         let mut good: Vec<(u64, Hash)> = Vec::new();
         let mut bad_sizes: Vec<u64> = Vec::new();
-        for (file, text) in &notes {
-            let checkpoint = match Checkpoint::open(text, &verifier) {
+        for (file, named_size, bytes) in &notes {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                report.damage(file.clone(), "", None, "the note is not UTF-8");
+                continue;
+            };
+            let checkpoint = match Checkpoint::open(text, verifier) {
                 Ok(c) => c,
                 Err(e) => {
-                    report.problem(file.clone(), "signature", e.to_string());
+                    report.damage(file.clone(), "signature", None, e.to_string());
                     continue;
                 }
             };
+            if named_size.is_some_and(|s| s != checkpoint.size) {
+                report.damage(
+                    file.clone(),
+                    "name",
+                    None,
+                    format!(
+                        "the file name does not match the checkpoint's size {}",
+                        checkpoint.size
+                    ),
+                );
+            }
             if checkpoint.size > n {
-                report.problem(file.clone(), format!("size {}", checkpoint.size), format!(
-                    "the checkpoint commits to {} entries but the log has {n}: entries were removed",
-                    checkpoint.size
-                ));
+                report.damage(
+                    file.clone(),
+                    format!("size {}", checkpoint.size),
+                    Some(n),
+                    format!(
+                        "the checkpoint commits to {} entries but {n} are acknowledged: entries were removed",
+                        checkpoint.size
+                    ),
+                );
                 continue;
             }
-            let root = tree::root(&memory, checkpoint.size)?;
+            let root = tree::root(memory, checkpoint.size)?;
             if root != checkpoint.root {
-                report.problem(file.clone(), format!("size {}", checkpoint.size), format!(
-                    "the signed root differs from the root recomputed over entries 0..{}: an entry below {} was changed after it was signed",
-                    checkpoint.size, checkpoint.size
-                ));
+                report.damage(
+                    file.clone(),
+                    format!("size {}", checkpoint.size),
+                    None,
+                    format!(
+                        "the signed root differs from the root recomputed over entries 0..{}: an entry below {} was changed after it was signed",
+                        checkpoint.size, checkpoint.size
+                    ),
+                );
                 bad_sizes.push(checkpoint.size);
                 continue;
             }
@@ -788,14 +1312,15 @@ impl Ledger {
             if a == 0 {
                 continue;
             }
-            let proof: Vec<Vec<u8>> = tree::consistency_proof(&memory, a, b)?
+            let proof: Vec<Vec<u8>> = tree::consistency_proof(memory, a, b)?
                 .iter()
                 .map(|h| h.to_vec())
                 .collect();
             if let Err(e) = crate::verify::verify_consistency(a, b, &proof, &ra, &rb) {
-                report.problem(
+                report.damage(
                     CHECKPOINTS,
                     format!("sizes {a}..{b}"),
+                    Some(a),
                     format!("checkpoints are not consistent: {e}"),
                 );
             }
@@ -818,10 +1343,44 @@ impl Ledger {
                     "the change is among these entries: the checkpoint at size {below} still matches, the one at {first_bad} does not"
                 )
             };
-            report.problem(ENTRIES, format!("entries {below}..{first_bad}"), why);
+            report.damage(
+                ENTRIES,
+                format!("entries {below}..{first_bad}"),
+                Some(below),
+                why,
+            );
         }
-        Ok(report)
+        Ok(())
     }
+}
+
+/// Checks that the data files hold at least what `committed` counts and,
+/// when `exact`, nothing more.
+fn check_extent(files: &Files, committed: &Committed, exact: bool) -> Result<(), LedgerError> {
+    let (entries_len, index_len, hashes_len) = files.lens()?;
+    let n = committed.size;
+    let want = [
+        (ENTRIES, entries_len, committed.entries_bytes),
+        (INDEX, index_len, n * 8),
+        (HASHES, hashes_len, stored_count(n) * 32),
+    ];
+    for (name, len, want) in want {
+        if len < want {
+            return Err(LedgerError::Truncated(format!(
+                "{name} holds {len} bytes, the {n} acknowledged entries need {want}"
+            )));
+        }
+    }
+    if exact {
+        let extra: u64 = want.iter().map(|(_, len, want)| len - want).sum();
+        if extra > 0 {
+            return Err(LedgerError::UnacknowledgedTail {
+                size: n,
+                bytes: extra,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The (level, node index) of post-order stored hash `i`.

@@ -521,3 +521,99 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+/// `ledger verify` used to cut a torn tail off (and re-index whole frames)
+/// as it opened the log: now it reports the tail and writes nothing, an
+/// append refuses to write on top of it, and `ledger repair` removes it.
+#[test]
+fn ledger_verify_never_writes_and_repair_removes_only_a_torn_tail() {
+    let env = Env::new();
+    env.ok_line("key generate --out signer");
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    let entries = env.path("home/ledger/entries");
+    let clean = std::fs::read(&entries).unwrap();
+    let mut torn = clean.clone();
+    torn.extend_from_slice(&[0, 0, 0, 9, b'{']);
+    std::fs::write(&entries, &torn).unwrap();
+
+    let verify = env.gantry_line("ledger verify");
+    assert_eq!(verify.code, 1, "{}", verify.text());
+    assert!(
+        verify.stdout.contains("gantry ledger repair"),
+        "{}",
+        verify.text()
+    );
+    assert_eq!(std::fs::read(&entries).unwrap(), torn, "verify wrote");
+
+    let append = env.gantry_line("ledger append sbom.intoto.json --service billing");
+    assert_eq!(append.code, 2, "{}", append.text());
+    assert!(
+        append.stderr.contains("gantry ledger repair"),
+        "{}",
+        append.text()
+    );
+    assert_eq!(std::fs::read(&entries).unwrap(), torn, "append wrote");
+
+    let repair = env.ok_line("ledger repair --format json");
+    let report: serde_json::Value = serde_json::from_str(&repair.stdout).unwrap();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["entries"], 1);
+    assert_eq!(std::fs::read(&entries).unwrap(), clean);
+    env.ok_line("ledger verify");
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+
+    // An acknowledged entry cut short: repair refuses and names it.
+    let now = std::fs::read(&entries).unwrap();
+    std::fs::write(&entries, &now[..now.len() - 3]).unwrap();
+    let refused = env.gantry_line("ledger repair");
+    assert_eq!(refused.code, 2, "{}", refused.text());
+    assert!(refused.stderr.contains("entry 1"), "{}", refused.text());
+    assert_eq!(std::fs::read(&entries).unwrap(), &now[..now.len() - 3]);
+}
+
+/// The JSON of key, verify and ledger commands comes from typed documents
+/// that carry a version, not from ad-hoc objects.
+#[test]
+fn evidence_json_outputs_are_versioned_documents() {
+    let env = Env::new();
+    let json = |line: &str| -> serde_json::Value {
+        let out = env.ok_line(line);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{line}: {e}\n{}", out.text()))
+    };
+    let generated = json("key generate --out signer --format json");
+    assert_eq!(generated["version"], 1);
+    assert_eq!(generated["encrypted"], true);
+    let shown = json("key show signer.pub --format json");
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["keyid"], generated["keyid"]);
+    assert_eq!(shown["private"], false);
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    let verified = json("verify -k signer.pub -a sbom.intoto.json -s dist/app --format json");
+    assert_eq!(verified["version"], 1);
+    assert_eq!(verified["verified"], true);
+    let appended = json("ledger append sbom.intoto.json --service billing --format json");
+    assert_eq!(
+        (appended["version"].clone(), appended["index"].clone()),
+        (1.into(), 0.into())
+    );
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    for line in [
+        "ledger checkpoint --format json",
+        "ledger prove --entry 0 --format json",
+        "ledger prove --from 1 --format json",
+        "ledger verify --format json",
+        "ledger repair --format json",
+    ] {
+        assert_eq!(json(line)["version"], 1, "{line}");
+    }
+    env.ok_line("ledger export --service billing --out audit");
+    assert_eq!(
+        json("ledger verify --export audit --format json")["version"],
+        1
+    );
+}

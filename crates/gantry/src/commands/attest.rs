@@ -12,6 +12,7 @@ use gantry_workflow::Workflow;
 use gantry_workflow::model::{JobKind, Step, StepAction};
 
 use super::key::load_private;
+use super::key::resolve;
 use super::{CliError, display_path};
 use crate::Outcome;
 
@@ -66,14 +67,6 @@ pub struct AttestArgs {
     pub log: Vec<PathBuf>,
 }
 
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
-}
-
 pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
     let uri = predicate::resolve(&args.predicate_type).to_string();
     let keys = args
@@ -91,7 +84,8 @@ pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
     let predicate = match &args.predicate {
         Some(path) => {
             let full = resolve(root, path);
-            let bytes = read_limited(&full)?;
+            let bytes = gantry_attest::read_limited(&full, MAX_PREDICATE_BYTES)
+                .map_err(|e| CliError::usage(e.to_string(), None))?;
             predicate::read_predicate(&uri, &display_path(root, &full), &bytes).map_err(|e| {
                 CliError::usage(
                     format!("{}: {e}", full.display()),
@@ -143,26 +137,6 @@ fn aliases() -> String {
         .map(|p| p.alias)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
-    let meta = std::fs::metadata(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.len() > MAX_PREDICATE_BYTES {
-        return Err(CliError::usage(
-            format!(
-                "{} is larger than {MAX_PREDICATE_BYTES} bytes",
-                path.display()
-            ),
-            None,
-        ));
-    }
-    std::fs::read(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 fn git(root: &Path, args: &[&str]) -> Option<String> {

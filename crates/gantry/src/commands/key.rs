@@ -1,12 +1,11 @@
 //! `gantry key`: signing keys for attestations.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use gantry_attest::{Algorithm, PrivateKey, PublicKey};
-use serde_json::json;
+use gantry_attest::keyfiles::{KeyDescription, generate_key_pair, is_private_pem};
+use gantry_attest::{Algorithm, AttestError, PrivateKey, PublicKey};
 
 use super::{CliError, read_text};
 use crate::Outcome;
@@ -65,7 +64,8 @@ pub fn password() -> Option<Vec<u8>> {
         .map(|v| v.into_encoded_bytes())
 }
 
-fn resolve(root: &Path, path: &Path) -> PathBuf {
+/// `path` relative to `root` unless absolute (for the evidence commands).
+pub(crate) fn resolve(root: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -79,9 +79,7 @@ pub fn load_private(root: &Path, path: &Path) -> Result<PrivateKey, CliError> {
     let text = read_text(&path)?;
     PrivateKey::from_pem(&text, password().as_deref()).map_err(|e| {
         let hint = match e {
-            gantry_attest::AttestError::PasswordNeeded => {
-                Some(format!("export {PASSWORD_ENV}=..."))
-            }
+            AttestError::PasswordNeeded => Some(format!("export {PASSWORD_ENV}=...")),
             _ => Some(
                 "give the private key written by `gantry key generate` (PREFIX.key)".to_string(),
             ),
@@ -102,41 +100,6 @@ pub fn load_public(root: &Path, path: &Path) -> Result<PublicKey, CliError> {
     })
 }
 
-fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
-    let mut s = prefix.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn write_file(path: &Path, text: &str, mode: u32, force: bool) -> Result<(), CliError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).mode(mode);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::usage(
-                format!("{} already exists", path.display()),
-                Some("choose another --out PREFIX, or pass --force to overwrite".to_string()),
-            )
-        } else {
-            CliError::Read {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        }
-    })?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| CliError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        })
-}
-
 pub fn run(root: &Path, args: KeyArgs) -> Result<Outcome, CliError> {
     match args.command {
         KeyCommand::Generate(args) => generate(root, args),
@@ -149,56 +112,39 @@ fn generate(root: &Path, args: GenerateArgs) -> Result<Outcome, CliError> {
         AlgorithmArg::Ed25519 => Algorithm::Ed25519,
         AlgorithmArg::EcdsaP256 => Algorithm::EcdsaP256,
     };
-    let key = PrivateKey::generate(algorithm).map_err(|e| CliError::usage(e.to_string(), None))?;
     let password = password();
-    let pem = key
-        .to_pem(password.as_deref())
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
-    let prefix = resolve(root, &args.out);
-    let private_path = with_suffix(&prefix, ".key");
-    let public_path = with_suffix(&prefix, ".pub");
-    if !args.force {
-        for p in [&private_path, &public_path] {
-            if p.exists() {
-                return Err(CliError::usage(
-                    format!("{} already exists", p.display()),
-                    Some("choose another --out PREFIX, or pass --force to overwrite".to_string()),
-                ));
-            }
-        }
-    }
-    write_file(&private_path, &pem, 0o600, args.force)?;
-    write_file(&public_path, &key.public_key().to_pem(), 0o644, args.force)?;
+    let g = generate_key_pair(
+        &resolve(root, &args.out),
+        algorithm,
+        password.as_deref(),
+        args.force,
+    )
+    .map_err(|e| {
+        let hint = matches!(e, AttestError::Exists { .. })
+            .then(|| "choose another --out PREFIX, or pass --force to overwrite".to_string());
+        CliError::usage(e.to_string(), hint)
+    })?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Human => {
-            writeln!(out, "generated {} key {}", algorithm.name(), key.key_id())?;
+            writeln!(out, "generated {} key {}", g.algorithm, g.keyid)?;
             writeln!(
                 out,
                 "  private key: {}{}",
-                private_path.display(),
-                if password.is_some() {
+                g.private_key.display(),
+                if g.encrypted {
                     " (encrypted with $GANTRY_KEY_PASSWORD)"
                 } else {
                     " (not encrypted: set GANTRY_KEY_PASSWORD to encrypt)"
                 }
             )?;
-            writeln!(out, "  public key:  {}", public_path.display())?;
+            writeln!(out, "  public key:  {}", g.public_key.display())?;
         }
-        Format::Json => {
-            let v = json!({
-                "algorithm": algorithm.name(),
-                "keyid": key.key_id(),
-                "private_key": private_path.display().to_string(),
-                "public_key": public_path.display().to_string(),
-                "encrypted": password.is_some(),
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).map_err(std::io::Error::from)?
-            )?;
-        }
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&g).map_err(std::io::Error::from)?
+        )?,
     }
     Ok(Outcome::Success)
 }
@@ -206,28 +152,25 @@ fn generate(root: &Path, args: GenerateArgs) -> Result<Outcome, CliError> {
 fn show(root: &Path, args: ShowArgs) -> Result<Outcome, CliError> {
     let path = resolve(root, &args.key);
     let text = read_text(&path)?;
-    let (public, private) = if text.contains("PRIVATE KEY-----") {
-        (load_private(root, &args.key)?.public_key().clone(), true)
+    let key = if is_private_pem(&text) {
+        KeyDescription::of_private(&load_private(root, &args.key)?)
     } else {
-        (load_public(root, &args.key)?, false)
+        KeyDescription::of_public(&load_public(root, &args.key)?)
     };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Human => writeln!(
             out,
             "{} {} key {}",
-            if private { "private" } else { "public" },
-            public.algorithm().name(),
-            public.key_id()
+            if key.private { "private" } else { "public" },
+            key.algorithm,
+            key.keyid
         )?,
-        Format::Json => {
-            let v = json!({ "algorithm": public.algorithm().name(), "keyid": public.key_id(), "private": private });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).map_err(std::io::Error::from)?
-            )?;
-        }
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&key).map_err(std::io::Error::from)?
+        )?,
     }
     Ok(Outcome::Success)
 }

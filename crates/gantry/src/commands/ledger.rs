@@ -4,16 +4,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use clap::{Args, Subcommand, ValueEnum};
-use gantry_attest::{Envelope, Statement, time};
+use gantry_attest::time;
 use gantry_ledger::hash::to_hex;
-use gantry_ledger::proof::TlogProof;
-use gantry_ledger::record::{EvidenceRecord, RecordSubject, kind_for_predicate};
+use gantry_ledger::report::{self, AppendRequest};
 use gantry_ledger::{Ledger, LedgerError};
-use serde_json::json;
+use serde::Serialize;
 
 use super::key::load_public;
+use super::key::resolve;
 use super::{CliError, display_path};
 use crate::Outcome;
 use crate::cli::Format;
@@ -32,8 +31,11 @@ pub enum LedgerCommand {
     Checkpoint(FormatArg),
     /// Prove an entry's inclusion (or, with --from, the log's consistency).
     Prove(ProveArgs),
-    /// Recompute everything and report any change, and where.
+    /// Recompute everything and report any change, and where (never writes).
     Verify(VerifyLedgerArgs),
+    /// Remove a torn tail an interrupted append left; refuses to drop
+    /// anything that was acknowledged.
+    Repair(FormatArg),
     /// Lay out one service's evidence, with proofs, for an auditor.
     Export(ExportArgs),
 }
@@ -126,26 +128,40 @@ pub fn ledger_dir() -> PathBuf {
 
 fn ledger_error(e: LedgerError) -> CliError {
     let hint = match &e {
-        LedgerError::Corrupt(_) => {
+        LedgerError::Corrupt(_)
+        | LedgerError::Truncated(_)
+        | LedgerError::DamagedCommitted { .. }
+        | LedgerError::RepairRefused { .. }
+        | LedgerError::RepairDamaged { .. } => {
             Some("run `gantry ledger verify` to locate the damage".to_string())
+        }
+        LedgerError::MissingCommitted { .. } => Some(
+            "a ledger written by an older gantry has none: `gantry ledger repair` writes it when the log is whole"
+                .to_string(),
+        ),
+        LedgerError::UnacknowledgedTail { .. } => Some(
+            "an earlier append was interrupted; run `gantry ledger repair` to remove what it left"
+                .to_string(),
+        ),
+        LedgerError::MissingKey { .. } | LedgerError::DamagedKey { .. } => Some(
+            "restore the ledger's log.key and log.pub from a backup; a new key would disown its checkpoints"
+                .to_string(),
+        ),
+        LedgerError::NotALedger { .. } => {
+            Some("append evidence first with `gantry ledger append`".to_string())
         }
         LedgerError::NoSuchEntry { .. } | LedgerError::SizeBeyondLog { .. } => Some(
             "entries are numbered from 0; `gantry ledger checkpoint` shows the size".to_string(),
         ),
+        LedgerError::Attestation(_) | LedgerError::NotSignedBy { .. } => {
+            Some("append the DSSE envelope written by `gantry attest`".to_string())
+        }
         _ => None,
     };
     CliError::usage(e.to_string(), hint)
 }
 
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
-}
-
-fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
+fn print_json(v: &impl Serialize) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -155,139 +171,108 @@ fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn run(root: &Path, args: LedgerArgs) -> Result<Outcome, CliError> {
-    if let LedgerCommand::Verify(v) = &args.command
-        && let Some(dir) = &v.export
-    {
-        return verify_export(root, dir, v.log_key.as_deref(), v.format);
+fn outcome(ok: bool) -> Outcome {
+    if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
     }
-    let ledger = Ledger::open(&ledger_dir()).map_err(ledger_error)?;
+}
+
+pub fn run(root: &Path, args: LedgerArgs) -> Result<Outcome, CliError> {
+    let dir = ledger_dir();
     match args.command {
-        LedgerCommand::Append(a) => append(root, &ledger, a),
-        LedgerCommand::Checkpoint(a) => checkpoint(&ledger, a.format),
-        LedgerCommand::Prove(a) => prove(&ledger, a),
-        LedgerCommand::Verify(a) => verify(root, &ledger, a),
-        LedgerCommand::Export(a) => export(root, &ledger, a),
+        LedgerCommand::Verify(v) if v.export.is_some() => verify_export(root, &v),
+        LedgerCommand::Append(a) => append(
+            root,
+            &Ledger::create_or_open(&dir).map_err(ledger_error)?,
+            a,
+        ),
+        LedgerCommand::Checkpoint(a) => checkpoint(
+            &Ledger::create_or_open(&dir).map_err(ledger_error)?,
+            a.format,
+        ),
+        LedgerCommand::Export(a) => export(
+            root,
+            &Ledger::create_or_open(&dir).map_err(ledger_error)?,
+            a,
+        ),
+        LedgerCommand::Prove(a) => prove(&Ledger::open(&dir).map_err(ledger_error)?, a),
+        LedgerCommand::Verify(a) => verify(root, &Ledger::open(&dir).map_err(ledger_error)?, a),
+        LedgerCommand::Repair(a) => repair(&Ledger::open(&dir).map_err(ledger_error)?, a.format),
     }
 }
 
 fn append(root: &Path, ledger: &Ledger, args: AppendArgs) -> Result<Outcome, CliError> {
     let path = resolve(root, &args.file);
-    let meta = std::fs::metadata(&path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    if meta.len() > gantry_ledger::store::MAX_ENTRY_BYTES as u64 / 2 {
-        return Err(CliError::usage(
-            format!("{} is too large for a ledger entry", path.display()),
-            None,
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let bad = |e: String| {
-        CliError::usage(
-            format!("{}: {e}", display_path(root, &path)),
-            Some("append the DSSE envelope written by `gantry attest`".to_string()),
-        )
-    };
-    let envelope = Envelope::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
-    let statement = Statement::from_payload(&envelope.payload).map_err(|e| bad(e.to_string()))?;
-    if let Some(key) = &args.key {
-        let key = load_public(root, key)?;
-        if gantry_attest::dsse::accepted_keys(&envelope.verify(&[key])).is_empty() {
-            return Err(bad(
-                "the envelope is not signed by the given key".to_string()
-            ));
-        }
-    }
-    let record = EvidenceRecord {
-        kind: args
-            .kind
-            .clone()
-            .unwrap_or_else(|| kind_for_predicate(&statement.predicate_type).to_string()),
-        subjects: statement
-            .subject
-            .iter()
-            .map(|s| RecordSubject {
-                name: s.name.clone(),
-                digest: s.digest.clone(),
-            })
-            .collect(),
-        predicate_type: statement.predicate_type.clone(),
-        envelope: serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?,
+    let bytes =
+        gantry_attest::read_limited(&path, gantry_ledger::store::MAX_ENTRY_BYTES as u64 / 2)
+            .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let request = AppendRequest {
+        kind: args.kind,
+        service: args.service,
+        version: args.service_version,
+        promotion: args.promotion,
+        trusted_key: args.key.map(|k| load_public(root, &k)).transpose()?,
         time: time::rfc3339(time::now_or_source_date_epoch()),
-        service: args.service.clone(),
-        version: args.service_version.clone(),
-        promotion: args.promotion.clone(),
     };
-    let entry = record
-        .to_canonical()
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
-    let index = ledger.append(&entry).map_err(ledger_error)?;
-    let leaf = gantry_ledger::hash::leaf_hash(&entry);
+    let r = report::append_envelope(ledger, &bytes, &request).map_err(|e| {
+        let about_input = matches!(
+            e,
+            LedgerError::Attestation(_)
+                | LedgerError::NotSignedBy { .. }
+                | LedgerError::EntryTooLarge { .. }
+                | LedgerError::Record(_)
+        );
+        match ledger_error(e) {
+            CliError::Usage { message, hint } if about_input => CliError::Usage {
+                message: format!("{}: {message}", display_path(root, &path)),
+                hint,
+            },
+            other => other,
+        }
+    })?;
     match args.format {
-        Format::Human => {
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "appended entry {index} ({}, {} subject(s)), leaf hash {}",
-                record.kind,
-                record.subjects.len(),
-                to_hex(&leaf)
-            )?;
-        }
-        Format::Json => {
-            print_json(&json!({ "index": index, "kind": record.kind, "leaf_hash": to_hex(&leaf) }))?
-        }
+        Format::Human => writeln!(
+            std::io::stdout().lock(),
+            "appended entry {} ({}, {} subject(s)), leaf hash {}",
+            r.index,
+            r.kind,
+            r.subjects,
+            to_hex(&r.leaf_hash)
+        )?,
+        Format::Json => print_json(&r)?,
     }
     Ok(Outcome::Success)
 }
 
 fn checkpoint(ledger: &Ledger, format: Format) -> Result<Outcome, CliError> {
-    let (c, note) = ledger.checkpoint().map_err(ledger_error)?;
+    let r = report::checkpoint(ledger).map_err(ledger_error)?;
     match format {
-        Format::Human => std::io::stdout().lock().write_all(note.as_bytes())?,
-        Format::Json => print_json(&json!({
-            "origin": c.origin, "size": c.size, "root_hash": to_hex(&c.root), "note": note,
-        }))?,
+        Format::Human => std::io::stdout().lock().write_all(r.note.as_bytes())?,
+        Format::Json => print_json(&r)?,
     }
     Ok(Outcome::Success)
 }
 
-fn b64(h: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(h)
-}
-
 fn prove(ledger: &Ledger, args: ProveArgs) -> Result<Outcome, CliError> {
-    let snapshot = ledger.snapshot().map_err(ledger_error)?;
-    let size = args.size.unwrap_or(snapshot.size());
     let mut out = std::io::stdout().lock();
     if let Some(old) = args.from {
-        let proof = snapshot
-            .consistency_proof(old, size)
-            .map_err(ledger_error)?;
-        let old_root = snapshot.root(old).map_err(ledger_error)?;
-        let new_root = snapshot.root(size).map_err(ledger_error)?;
+        let r = report::prove_consistency(ledger, old, args.size).map_err(ledger_error)?;
         match args.format {
             ProveFormat::Json | ProveFormat::TlogProof => {
                 drop(out);
-                print_json(&json!({
-                    "old_size": old, "new_size": size,
-                    "old_root": b64(&old_root), "new_root": b64(&new_root),
-                    "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
-                }))?;
+                print_json(&r)?;
             }
             ProveFormat::Human => {
                 writeln!(
                     out,
-                    "consistency of size {old} (root {}) with size {size} (root {}):",
-                    to_hex(&old_root),
-                    to_hex(&new_root)
+                    "consistency of size {old} (root {}) with size {} (root {}):",
+                    to_hex(&r.old_root),
+                    r.new_size,
+                    to_hex(&r.new_root)
                 )?;
-                for h in &proof {
+                for h in &r.proof {
                     writeln!(out, "  {}", to_hex(h))?;
                 }
             }
@@ -295,45 +280,34 @@ fn prove(ledger: &Ledger, args: ProveArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     let index = args.entry.unwrap_or(0);
-    let proof = snapshot
-        .inclusion_proof(index, size)
-        .map_err(ledger_error)?;
-    let (_, leaf) = snapshot.entry(index).map_err(ledger_error)?;
-    let root = snapshot.root(size).map_err(ledger_error)?;
+    if args.format == ProveFormat::TlogProof {
+        if args.size.is_some() {
+            return Err(CliError::usage(
+                "--format tlog-proof proves against a checkpoint of the whole log; drop --size",
+                None,
+            ));
+        }
+        let p = report::tlog_proof(ledger, index).map_err(ledger_error)?;
+        out.write_all(p.to_text().as_bytes())?;
+        return Ok(Outcome::Success);
+    }
+    let r = report::prove_inclusion(ledger, index, args.size).map_err(ledger_error)?;
     match args.format {
         ProveFormat::Human => {
             writeln!(
                 out,
-                "entry {index} (leaf hash {}) is in the tree of size {size} (root {}):",
-                to_hex(&leaf),
-                to_hex(&root)
+                "entry {index} (leaf hash {}) is in the tree of size {} (root {}):",
+                to_hex(&r.leaf_hash),
+                r.tree_size,
+                to_hex(&r.root)
             )?;
-            for h in &proof {
+            for h in &r.proof {
                 writeln!(out, "  {}", to_hex(h))?;
             }
         }
-        ProveFormat::Json => {
+        _ => {
             drop(out);
-            print_json(&json!({
-                "index": index, "tree_size": size, "leaf_hash": b64(&leaf), "root": b64(&root),
-                "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
-            }))?;
-        }
-        ProveFormat::TlogProof => {
-            if size != snapshot.size() {
-                return Err(CliError::usage(
-                    "--format tlog-proof proves against a checkpoint of the whole log; drop --size",
-                    None,
-                ));
-            }
-            let (_, note) = ledger.checkpoint().map_err(ledger_error)?;
-            let p = TlogProof {
-                extra: None,
-                index,
-                hashes: proof,
-                checkpoint: note,
-            };
-            out.write_all(p.to_text().as_bytes())?;
+            print_json(&r)?;
         }
     }
     Ok(Outcome::Success)
@@ -352,35 +326,61 @@ fn verify(root: &Path, ledger: &Ledger, args: VerifyLedgerArgs) -> Result<Outcom
             for p in &report.problems {
                 writeln!(out, "FAIL {}: {}: {}", p.file, p.location, p.message)?;
             }
+            let verdict = if report.ok() {
+                "ok"
+            } else if report.only_unacknowledged_tail() {
+                "TORN TAIL (run `gantry ledger repair`)"
+            } else {
+                "TAMPERED"
+            };
             writeln!(
                 out,
-                "{} entries, root {}, {} checkpoint(s) checked: {}",
+                "{} entries, root {}, {} checkpoint(s) checked: {verdict}",
                 report.entries,
                 report.root,
                 report.checkpoints.len(),
-                if report.ok() { "ok" } else { "TAMPERED" }
             )?;
         }
-        Format::Json => print_json(&json!({
-            "ok": report.ok(), "entries": report.entries, "root_hash": report.root,
-            "checkpoints": report.checkpoints, "problems": report.problems,
-        }))?,
+        Format::Json => print_json(&report)?,
     }
-    Ok(if report.ok() {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    })
+    Ok(outcome(report.ok()))
 }
 
-fn verify_export(
-    root: &Path,
-    dir: &Path,
-    log_key: Option<&Path>,
-    format: Format,
-) -> Result<Outcome, CliError> {
+fn repair(ledger: &Ledger, format: Format) -> Result<Outcome, CliError> {
+    let r = ledger.repair().map_err(ledger_error)?;
+    match format {
+        Format::Human => {
+            let mut out = std::io::stdout().lock();
+            for t in &r.removed {
+                writeln!(out, "removed {}: bytes {}..{}", t.file, t.from, t.to)?;
+            }
+            if r.wrote_commit_record {
+                writeln!(
+                    out,
+                    "wrote the missing commit record: {} entries, all acknowledged",
+                    r.entries
+                )?;
+            } else if r.removed.is_empty() {
+                writeln!(out, "nothing to repair: {} acknowledged entries", r.entries)?;
+            } else {
+                writeln!(
+                    out,
+                    "removed an unacknowledged tail ({} whole frame(s)); {} acknowledged entries kept",
+                    r.unacknowledged_frames, r.entries
+                )?;
+            }
+        }
+        Format::Json => print_json(&r)?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn verify_export(root: &Path, args: &VerifyLedgerArgs) -> Result<Outcome, CliError> {
+    let Some(dir) = &args.export else {
+        return Err(CliError::usage("--export needs a folder", None));
+    };
     let dir = resolve(root, dir);
-    let verifier = match log_key {
+    let verifier = match &args.log_key {
         Some(p) => {
             let p = resolve(root, p);
             Some(
@@ -392,8 +392,7 @@ fn verify_export(
     };
     let report =
         gantry_ledger::export::verify_export(&dir, verifier.as_ref()).map_err(ledger_error)?;
-    let ok = report.problems.is_empty();
-    match format {
+    match args.format {
         Format::Human => {
             let mut out = std::io::stdout().lock();
             for p in &report.problems {
@@ -403,18 +402,12 @@ fn verify_export(
                 out,
                 "{} exported entries: {}",
                 report.entries,
-                if ok { "ok" } else { "TAMPERED" }
+                if report.ok { "ok" } else { "TAMPERED" }
             )?;
         }
-        Format::Json => print_json(
-            &json!({ "ok": ok, "entries": report.entries, "problems": report.problems }),
-        )?,
+        Format::Json => print_json(&report)?,
     }
-    Ok(if ok {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    })
+    Ok(outcome(report.ok))
 }
 
 fn export(root: &Path, ledger: &Ledger, args: ExportArgs) -> Result<Outcome, CliError> {
@@ -437,9 +430,7 @@ fn export(root: &Path, ledger: &Ledger, args: ExportArgs) -> Result<Outcome, Cli
                 writeln!(out, "  {:>6} {:<12} {}", e.index, e.kind, e.envelope)?;
             }
         }
-        Format::Json => {
-            print_json(&serde_json::to_value(&manifest).map_err(std::io::Error::from)?)?
-        }
+        Format::Json => print_json(&manifest)?,
     }
     Ok(Outcome::Success)
 }

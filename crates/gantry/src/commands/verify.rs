@@ -4,11 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use gantry_attest::time;
 use gantry_attest::verify::{Policy, verify};
-use gantry_attest::vsa::{GANTRY_VERIFIER_ID, Summary, VSA_V1, vsa_predicate};
-use gantry_attest::{Statement, Subject, digest, statement, time};
-use serde_json::json;
 
+use super::key::resolve;
 use super::key::{load_private, load_public};
 use super::{CliError, display_path};
 use crate::Outcome;
@@ -48,14 +47,6 @@ pub struct VerifyArgs {
     pub format: Format,
 }
 
-fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
-}
-
 pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
     let keys = args
         .key
@@ -72,33 +63,17 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
         ));
     }
     let path = resolve(root, &args.attestation);
-    let meta = std::fs::metadata(&path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    if meta.len() > gantry_attest::dsse::MAX_ENVELOPE_BYTES {
-        return Err(CliError::usage(
-            format!("{} is too large to be an envelope", path.display()),
-            None,
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let files: Vec<Subject> = statement::subjects_from_paths(root, &args.subject)
+    let bytes = gantry_attest::read_limited(&path, gantry_attest::dsse::MAX_ENVELOPE_BYTES)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let policy = Policy {
         keys,
         threshold: args.threshold as usize,
         predicate_type: args.predicate_type.clone(),
-        files: files
-            .iter()
-            .filter_map(|s| s.sha256_hex().map(|d| (s.name.clone(), d.to_string())))
-            .collect(),
+        files: Policy::files_from_paths(root, &args.subject)
+            .map_err(|e| CliError::usage(e.to_string(), None))?,
     };
     let report = verify(&bytes, &policy);
-    let passed = report.passed();
+    let shown = display_path(root, &path);
 
     if let Some(vsa_path) = &args.vsa {
         let key_path = args
@@ -106,50 +81,22 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
             .as_ref()
             .ok_or_else(|| CliError::usage("--vsa needs --vsa-key", None))?;
         let key = load_private(root, key_path)?;
-        let subjects: Vec<Subject> = match &report.statement {
-            Some(s) if passed => s.subject.clone(),
-            _ => files.clone(),
-        };
-        if subjects.is_empty() {
-            return Err(CliError::usage(
-                "a VSA needs subjects: give --subject",
-                None,
-            ));
-        }
-        let summary = Summary {
-            verifier_id: GANTRY_VERIFIER_ID.to_string(),
-            verifier_version: Some(env!("CARGO_PKG_VERSION").to_string()),
-            time_verified: time::now_or_source_date_epoch(),
-            resource_uri: subjects
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            policy_uri: format!(
-                "gantry:verify?threshold={}&predicateType={}",
-                args.threshold,
-                args.predicate_type.as_deref().unwrap_or("any")
-            ),
-            policy_sha256: None,
-            input_attestations: vec![(display_path(root, &path), digest::sha256_hex(&bytes))],
-            passed,
-            verified_levels: match &report.statement {
-                Some(s)
-                    if passed && s.predicate_type == gantry_attest::provenance::PROVENANCE_V1 =>
-                {
-                    vec!["SLSA_BUILD_LEVEL_1".to_string()]
-                }
-                _ => Vec::new(),
-            },
-        };
-        let st = Statement::new(subjects, VSA_V1, vsa_predicate(&summary));
-        let env = gantry_attest::attest(&st, &[&key])
+        let statement = report
+            .summary_statement(
+                &policy,
+                (&shown, &bytes),
+                env!("CARGO_PKG_VERSION"),
+                time::now_or_source_date_epoch(),
+            )
+            .map_err(|e| CliError::usage(e.to_string(), Some("give --subject".to_string())))?;
+        let env = gantry_attest::attest(&statement, &[&key])
             .map_err(|e| CliError::usage(e.to_string(), None))?;
         let out = resolve(root, vsa_path);
         std::fs::write(&out, env.to_json_pretty() + "\n")
             .map_err(|source| CliError::Read { path: out, source })?;
     }
 
+    let passed = report.passed();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Human => {
@@ -164,26 +111,15 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
             }
             writeln!(
                 out,
-                "{}: {}",
-                display_path(root, &path),
+                "{shown}: {}",
                 if passed { "verified" } else { "NOT verified" }
             )?;
         }
-        Format::Json => {
-            let v = json!({
-                "attestation": display_path(root, &path),
-                "verified": passed,
-                "checks": report.checks,
-                "accepted_keys": report.accepted_keys,
-                "predicate_type": report.statement.as_ref().map(|s| s.predicate_type.clone()),
-                "subjects": report.statement.as_ref().map(|s| s.subject.clone()),
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).map_err(std::io::Error::from)?
-            )?;
-        }
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report.document(&shown)).map_err(std::io::Error::from)?
+        )?,
     }
     Ok(if passed {
         Outcome::Success

@@ -1,7 +1,6 @@
 //! transparency-dev/merkle's proof vectors (`../shared/testdata/merkle/`):
 //! every vector is accepted when `wantErr` is false and rejected when it is
 //! true, and the eight known roots match.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! Random trees: every proof the tree makes verifies against a naive
 //! RFC 9162 reference, and every single-bit change of an entry, a proof
 //! hash or a root makes verification fail.
-#![allow(clippy::unwrap_used)]
 
 use gantry_ledger::hash::{Hash, leaf_hash, node_hash};
 use gantry_ledger::tree::{self, MemoryTree};

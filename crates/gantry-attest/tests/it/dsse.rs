@@ -1,7 +1,6 @@
 //! DSSE conformance: the specification's own test vector reproduced byte
 //! for byte, and gantry's envelopes checked by the reference implementation
 //! on PyPI (securesystemslib's `Envelope.verify`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::Command;

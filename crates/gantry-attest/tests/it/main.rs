@@ -1,0 +1,8 @@
+//! gantry-attest's integration tests, one binary with a module per area
+//! (uv's `tests/it/` layout); shared helpers live in `common`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod digests;
+mod dsse;
+mod signatures;
