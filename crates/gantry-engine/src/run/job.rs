@@ -1081,8 +1081,18 @@ impl JobRun {
             );
         }
         let (name, reference) = uses.split_once('@').unwrap_or((uses, ""));
-        match actions::run_builtin(self, &name.to_ascii_lowercase(), reference, inputs, step_env, log).await {
-            Some(exec) => exec,
+        let _ = step_env;
+        match actions::find(&name.to_ascii_lowercase()) {
+            Some(action) => {
+                action
+                    .run(actions::ActionContext {
+                        run: self,
+                        reference,
+                        inputs,
+                        log,
+                    })
+                    .await
+            }
             None => self.unsupported(
                 &format!("`{uses}` is not one of gantry's built-in actions, and gantry does not download actions"),
                 log,
