@@ -11,14 +11,19 @@
 
 pub mod actions;
 pub mod commands;
+mod expand;
 pub mod files;
 mod job;
+mod local_action;
+mod log;
 pub mod mask;
 pub mod process;
 mod runners;
 mod schedule;
 pub mod scope;
+mod script;
 mod shell;
+mod step;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

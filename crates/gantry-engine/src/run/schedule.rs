@@ -17,9 +17,8 @@ use tokio::sync::{Semaphore, mpsc::UnboundedSender};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::job::{
-    JobResult, JobSpec, Shared, condition, expand, expand_value, or_expr_bool, run_job,
-};
+use super::expand::{condition, expand, expand_value, or_expr_bool};
+use super::job::{JobResult, JobSpec, Shared, run_job};
 use super::scope::{Scope, Status, strings};
 use super::{Backend, Conclusion, Masker, RunEvent, RunOptions, RunRecord};
 

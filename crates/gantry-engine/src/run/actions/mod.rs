@@ -77,7 +77,7 @@ macro_rules! builtin {
 builtin!(
     Checkout,
     "actions/checkout",
-    |run, reference, input, log| { checkout::checkout(run, input, log).await }
+    |run, reference, input, log| checkout::checkout(run, input, log).await
 );
 builtin!(Cache, "actions/cache", |run, reference, input, log| {
     cache::cache(run, input, true, true, log)
@@ -85,32 +85,32 @@ builtin!(Cache, "actions/cache", |run, reference, input, log| {
 builtin!(
     CacheRestore,
     "actions/cache/restore",
-    |run, reference, input, log| { cache::cache(run, input, true, false, log) }
+    |run, reference, input, log| cache::cache(run, input, true, false, log)
 );
 builtin!(
     CacheSave,
     "actions/cache/save",
-    |run, reference, input, log| { cache::save_step(run, input, log) }
+    |run, reference, input, log| cache::save_step(run, input, log)
 );
 builtin!(
     UploadArtifact,
     "actions/upload-artifact",
-    |run, reference, input, log| { artifact::upload(run, input, log) }
+    |run, reference, input, log| artifact::upload(run, input, log)
 );
 builtin!(
     DownloadArtifact,
     "actions/download-artifact",
-    |run, reference, input, log| { artifact::download(run, input, log) }
+    |run, reference, input, log| artifact::download(run, input, log)
 );
 builtin!(
     SetupPython,
     "actions/setup-python",
-    |run, reference, input, log| { setup::python(run, input, log).await }
+    |run, reference, input, log| setup::python(run, input, log).await
 );
 builtin!(
     SetupNode,
     "actions/setup-node",
-    |run, reference, input, log| { setup::node(run, input, log).await }
+    |run, reference, input, log| setup::node(run, input, log).await
 );
 builtin!(SetupGo, "actions/setup-go", |run, reference, input, log| {
     setup::go(run, input, log).await
@@ -118,12 +118,12 @@ builtin!(SetupGo, "actions/setup-go", |run, reference, input, log| {
 builtin!(
     SetupJava,
     "actions/setup-java",
-    |run, reference, input, log| { setup::java(run, input, log).await }
+    |run, reference, input, log| setup::java(run, input, log).await
 );
 builtin!(
     RustToolchain,
     "dtolnay/rust-toolchain",
-    |run, reference, input, log| { setup::rust(run, reference, input, log).await }
+    |run, reference, input, log| setup::rust(run, reference, input, log).await
 );
 
 /// Every built-in action.
