@@ -406,32 +406,7 @@ struct PlanContext {
 
 impl PlanContext {
     fn new(workflow: &Workflow, event: &Event) -> Self {
-        let mut github = gantry_expr::Object::new();
-        github.insert("event_name".into(), Value::String(event.name.clone()));
-        if let Some(r) = &event.git_ref {
-            github.insert("ref".into(), Value::String(r.clone()));
-            let (name, kind) = event.ref_name().unwrap_or((r, RefKind::Branch));
-            github.insert("ref_name".into(), Value::String(name.to_string()));
-            github.insert(
-                "ref_type".into(),
-                Value::String(
-                    if kind == RefKind::Tag {
-                        "tag"
-                    } else {
-                        "branch"
-                    }
-                    .into(),
-                ),
-            );
-            if event.name.starts_with("pull_request") {
-                github.insert("base_ref".into(), Value::String(name.to_string()));
-            }
-        }
-        github.insert("event".into(), Value::from_json(event.payload.clone()));
-        github.insert(
-            "workflow".into(),
-            Value::String(workflow.display_name().to_string()),
-        );
+        let github = crate::github::event_context(workflow, event, None);
         // Inputs: given values over declared defaults, typed by declaration.
         let mut inputs = gantry_expr::Object::new();
         for trigger in ["workflow_dispatch", "workflow_call"] {

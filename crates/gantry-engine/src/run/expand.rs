@@ -9,31 +9,48 @@ use gantry_workflow::model::{OrExpr, Spanned, Text};
 
 use super::scope::Scope;
 
+/// An expression the executor could not evaluate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExprError {
+    #[error(transparent)]
+    Parse(#[from] gantry_expr::TemplateError),
+    #[error(transparent)]
+    Eval(#[from] gantry_expr::EvalError),
+    #[error("timeout-minutes must be a positive number, not {0}")]
+    Minutes(f64),
+    #[error("the matrix expression gave {0}, not an object")]
+    MatrixNotObject(&'static str),
+    #[error("an expression in the matrix could not be evaluated")]
+    MatrixUnevaluated,
+    #[error(transparent)]
+    Matrix(#[from] gantry_workflow::matrix::MatrixError),
+}
+
 /// Evaluates a template string (text with `${{ }}`) to text.
-pub(crate) fn expand(text: &str, scope: &Scope) -> Result<String, String> {
+pub(crate) fn expand(text: &str, scope: &Scope) -> Result<String, ExprError> {
     if !text.contains("${{") {
         return Ok(text.to_string());
     }
-    let template = gantry_expr::parse_template(text).map_err(|e| e.to_string())?;
-    template
-        .evaluate_to_string(scope)
-        .map_err(|e| e.to_string())
+    let template = gantry_expr::parse_template(text)?;
+    Ok(template.evaluate_to_string(scope)?)
 }
 
 /// Evaluates a template string to a value (a single expression keeps its
 /// type).
-pub(crate) fn expand_value(text: &str, scope: &Scope) -> Result<Value, String> {
+pub(crate) fn expand_value(text: &str, scope: &Scope) -> Result<Value, ExprError> {
     if !text.contains("${{") {
         return Ok(Value::String(text.to_string()));
     }
-    let template = gantry_expr::parse_template(text).map_err(|e| e.to_string())?;
-    template.evaluate(scope).map_err(|e| e.to_string())
+    let template = gantry_expr::parse_template(text)?;
+    Ok(template.evaluate(scope)?)
 }
 
+/// A boolean setting (`continue-on-error`, `fail-fast`); `false` unset.
 pub(crate) fn or_expr_bool(
     v: &Option<Spanned<OrExpr<bool>>>,
     scope: &Scope,
-) -> Result<bool, String> {
+) -> Result<bool, ExprError> {
     match v.as_ref().map(|s| &s.value) {
         None => Ok(false),
         Some(OrExpr::Value(b)) => Ok(*b),
@@ -41,28 +58,25 @@ pub(crate) fn or_expr_bool(
     }
 }
 
+/// A `timeout-minutes` setting as a duration; `None` unset.
 pub(crate) fn or_expr_minutes(
     v: &Option<Spanned<OrExpr<f64>>>,
     scope: &Scope,
-) -> Result<Option<Duration>, String> {
+) -> Result<Option<Duration>, ExprError> {
     let minutes = match v.as_ref().map(|s| &s.value) {
         None => return Ok(None),
         Some(OrExpr::Value(n)) => *n,
         Some(OrExpr::Expr(text)) => expand_value(text, scope)?.to_number(),
     };
     if !minutes.is_finite() || minutes < 0.0 {
-        return Err(format!(
-            "timeout-minutes must be a positive number, not {minutes}"
-        ));
+        return Err(ExprError::Minutes(minutes));
     }
     Ok(Some(Duration::from_secs_f64(minutes * 60.0)))
 }
 
 /// Evaluates an `if:` condition.
-pub(crate) fn condition(text: Option<&Text>, scope: &Scope) -> Result<bool, String> {
+pub(crate) fn condition(text: Option<&Text>, scope: &Scope) -> Result<bool, ExprError> {
     let text = text.map_or("success()", |t| t.value.as_str());
-    let expr = gantry_expr::parse_condition(text, &Allowed::any()).map_err(|e| e.to_string())?;
-    gantry_expr::evaluate(&expr, scope)
-        .map(|v| v.is_truthy())
-        .map_err(|e| e.to_string())
+    let expr = gantry_expr::parse_condition(text, &Allowed::any())?;
+    Ok(gantry_expr::evaluate(&expr, scope)?.is_truthy())
 }

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::expand::{condition, expand, or_expr_bool, or_expr_minutes};
+use super::expand::{ExprError, condition, expand, or_expr_bool, or_expr_minutes};
 pub(crate) use super::log::LogSink;
 use super::runners::CommandFiles;
 use super::scope::{Scope, Status, strings};
@@ -56,6 +56,38 @@ pub(crate) struct JobSpec {
 pub(crate) struct JobResult {
     pub conclusion: Conclusion,
     pub outputs: IndexMap<String, String>,
+}
+
+impl JobResult {
+    pub(crate) fn without_outputs(conclusion: Conclusion) -> Self {
+        JobResult {
+            conclusion,
+            outputs: IndexMap::new(),
+        }
+    }
+}
+
+/// Why a job could not start its steps.
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error("{place} env `{name}`: {source}")]
+    Env {
+        place: &'static str,
+        name: String,
+        source: Box<ExprError>,
+    },
+    #[error(transparent)]
+    Expr(Box<ExprError>),
+    #[error(
+        "this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub"
+    )]
+    Containers,
+}
+
+impl From<ExprError> for SetupError {
+    fn from(e: ExprError) -> Self {
+        SetupError::Expr(Box::new(e))
+    }
 }
 
 /// A step that runs when the job ends (an action's `post`).
@@ -195,7 +227,7 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
     let setup = run.setup(steps_job);
     let conclusion = match setup {
         Err(message) => {
-            log.error(&message);
+            log.error(&message.to_string());
             Conclusion::Failure
         }
         Ok(timeout) => {
@@ -294,17 +326,23 @@ fn finish(
 
 impl JobRun {
     /// Evaluates the workflow and job settings; returns the job's timeout.
-    fn setup(&mut self, job: &StepsJob) -> Result<Duration, String> {
+    fn setup(&mut self, job: &StepsJob) -> Result<Duration, SetupError> {
         let scope = self.base.clone();
         for var in self.workflow.env.values() {
-            let value = expand(&var.value.value, &scope)
-                .map_err(|e| format!("workflow env `{}`: {e}", var.name.value))?;
+            let value = expand(&var.value.value, &scope).map_err(|source| SetupError::Env {
+                place: "workflow",
+                name: var.name.value.clone(),
+                source: Box::new(source),
+            })?;
             self.env.insert(var.name.value.clone(), value);
         }
         let with_env = self.scope(&Object::new());
         for var in job.env.values() {
-            let value = expand(&var.value.value, &with_env)
-                .map_err(|e| format!("job env `{}`: {e}", var.name.value))?;
+            let value = expand(&var.value.value, &with_env).map_err(|source| SetupError::Env {
+                place: "job",
+                name: var.name.value.clone(),
+                source: Box::new(source),
+            })?;
             self.env.insert(var.name.value.clone(), value);
         }
         let defaults = job.defaults.as_ref().or(self.workflow.defaults.as_ref());
@@ -318,7 +356,7 @@ impl JobRun {
             }
         }
         if job.container.is_some() || !job.services.is_empty() {
-            return Err("this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub".into());
+            return Err(SetupError::Containers);
         }
         if let Some(t) = or_expr_minutes(&job.cancel_timeout_minutes, &scope)? {
             self.cancel_timeout = t;

@@ -10,7 +10,9 @@
 //! through a [`Backend`] (run history, logs, caches, artifacts).
 
 pub mod actions;
+mod call;
 pub mod commands;
+mod dispatch;
 mod expand;
 pub mod files;
 mod job;
@@ -35,6 +37,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::plan::Event;
+pub use expand::ExprError;
 pub use mask::Masker;
 pub use process::Stream;
 
@@ -266,6 +269,29 @@ pub struct Stop {
     pub force: CancellationToken,
 }
 
+/// Evaluates a template string (text with `${{ }}`) to text.
+pub fn expand_text(text: &str, scope: &scope::Scope) -> Result<String, ExprError> {
+    expand::expand(text, scope)
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    #[error("failed to record the run: {0}")]
+    Record(BackendError),
+    #[error("failed to create the work folder {}: {source}", path.display())]
+    WorkDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write the event payload {}: {source}", path.display())]
+    EventFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Runs a workflow to its end; returns the run's id and conclusion.
 pub async fn run(
     workflow: Arc<Workflow>,
@@ -274,6 +300,6 @@ pub async fn run(
     masker: Masker,
     events: UnboundedSender<RunEvent>,
     stop: Stop,
-) -> Result<(u64, Conclusion), String> {
+) -> Result<(u64, Conclusion), RunError> {
     schedule::run_workflow(workflow, options, backend, masker, events, stop).await
 }

@@ -144,7 +144,7 @@ impl JobRun {
         let exec = match self.step_env(step, &scope) {
             Err(e) => StepExec::failed(e, &mut log),
             Ok(step_env) => match or_expr_minutes(&step.timeout_minutes, &scope) {
-                Err(e) => StepExec::failed(e, &mut log),
+                Err(e) => StepExec::failed(e.to_string(), &mut log),
                 Ok(timeout) => {
                     let remaining = if self.cancel.is_cancelled() {
                         self.cancel_timeout

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use gantry_engine::concurrency::{self, LockError, Waiting};
 use gantry_engine::plan::{Trigged, decide_trigger};
 use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream};
 use gantry_workflow::Workflow;
@@ -347,7 +348,25 @@ async fn run_one(
             }
         });
     }
-    let _lock = super::run_lock::acquire(home, &workflow, &options).await?;
+    let _lock =
+        concurrency::acquire(
+            &home.join("locks"),
+            &workflow,
+            &options,
+            |waiting| match waiting {
+                Waiting::Held { group } => {
+                    eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
+                }
+                Waiting::Cancelling { pid } => {
+                    eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
+                }
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            LockError::Io { path, source } => CliError::Read { path, source },
+            other => CliError::usage(other.to_string(), None),
+        })?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let masker = Masker::new();
     let runner = tokio::spawn(gantry_engine::run::run(
@@ -372,7 +391,7 @@ async fn run_one(
     let result = runner
         .await
         .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
-    result.map_err(|e| CliError::usage(e, None))
+    result.map_err(|e| CliError::usage(e.to_string(), None))
 }
 
 /// Signs a finished run's provenance and says where it went (on stderr,
