@@ -167,7 +167,24 @@ impl JobRun {
                 );
             }
         };
-        // What the step wrote to the command files.
+        let (outputs, file_error) = self.take_command_files(handler);
+        let outcome = Self::outcome(exit, file_error, log);
+        StepExec {
+            outcome,
+            exit_code: match exit {
+                Exit::Code(c) => Some(c),
+                _ => None,
+            },
+            outputs,
+        }
+    }
+
+    /// Takes in what the step wrote to the command files (and through
+    /// workflow commands); returns its outputs and the last file error.
+    fn take_command_files(
+        &mut self,
+        handler: LineHandler,
+    ) -> (Vec<(String, String)>, Option<String>) {
         let mut outputs = handler.outputs;
         let mut file_error = None;
         let files = &self.command_files;
@@ -206,7 +223,12 @@ impl JobRun {
             Ok(summary) => self.summary.push_str(&self.shared.masker.mask(&summary)),
             Err(e) => file_error = Some(e),
         }
-        let outcome = match exit {
+        (outputs, file_error)
+    }
+
+    /// How a step's process ended, said in its log.
+    fn outcome(exit: Exit, file_error: Option<String>, log: &mut LogSink) -> Conclusion {
+        match exit {
             Exit::Code(0) if file_error.is_none() => Conclusion::Success,
             Exit::Code(0) => {
                 if let Some(e) = &file_error {
@@ -226,14 +248,6 @@ impl JobRun {
                 log.error("the step was cancelled");
                 Conclusion::Cancelled
             }
-        };
-        StepExec {
-            outcome,
-            exit_code: match exit {
-                Exit::Code(c) => Some(c),
-                _ => None,
-            },
-            outputs,
         }
     }
 }

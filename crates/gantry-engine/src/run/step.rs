@@ -24,6 +24,15 @@ pub(crate) struct StepExec {
 }
 
 impl StepExec {
+    /// A step that ended without running anything.
+    pub(crate) fn ended(outcome: Conclusion) -> StepExec {
+        StepExec {
+            outcome,
+            exit_code: None,
+            outputs: Vec::new(),
+        }
+    }
+
     pub(crate) fn failed(message: impl Into<String>, log: &mut LogSink) -> StepExec {
         log.error(&message.into());
         StepExec {
@@ -40,6 +49,13 @@ impl StepExec {
             outputs,
         }
     }
+}
+
+/// A `run:` step's script, shell and working directory.
+struct RunStep<'a> {
+    run: &'a Text,
+    shell: Option<&'a Text>,
+    working_directory: Option<&'a Text>,
 }
 
 /// A step's index as the backend records it. No job has four billion
@@ -87,124 +103,28 @@ impl JobRun {
                 .log_path(self.shared.run_id, self.job_row, Some(step_index(index)));
         let mut log = LogSink::new(self.shared.clone(), &self.key, Some(index), Some(log_path));
         let started = Instant::now();
-        let run = match condition(step.condition.as_ref(), &scope) {
-            Ok(run) => run,
+        let (exec, continue_on_error) = match condition(step.condition.as_ref(), &scope) {
             Err(e) => {
                 log.error(&format!("the step's `if:` failed: {e}"));
                 self.failed = true;
-                self.finish_step(
-                    step,
-                    index,
-                    &name,
-                    steps_ctx,
-                    StepExec {
-                        outcome: Conclusion::Failure,
-                        exit_code: None,
-                        outputs: Vec::new(),
-                    },
-                    false,
-                    started,
-                );
-                return;
+                (StepExec::ended(Conclusion::Failure), false)
             }
-        };
-        if !run {
-            self.shared.emit(RunEvent::StepStarted {
-                job: self.key.clone(),
-                step: index,
-                name: name.clone(),
-            });
-            self.finish_step(
-                step,
-                index,
-                &name,
-                steps_ctx,
-                StepExec {
-                    outcome: Conclusion::Skipped,
-                    exit_code: None,
-                    outputs: Vec::new(),
-                },
-                false,
-                started,
-            );
-            return;
-        }
-        self.shared.emit(RunEvent::StepStarted {
-            job: self.key.clone(),
-            step: index,
-            name: name.clone(),
-        });
-        let continue_on_error = match or_expr_bool(&step.continue_on_error, &scope) {
-            Ok(b) => b,
-            Err(e) => {
-                log.warning(&format!("continue-on-error: {e}"));
-                false
+            Ok(false) => {
+                self.step_started(index, &name);
+                (StepExec::ended(Conclusion::Skipped), false)
             }
-        };
-        let exec = match self.step_env(step, &scope) {
-            Err(e) => StepExec::failed(e, &mut log),
-            Ok(step_env) => match or_expr_minutes(&step.timeout_minutes, &scope) {
-                Err(e) => StepExec::failed(e.to_string(), &mut log),
-                Ok(timeout) => {
-                    let remaining = if self.cancel.is_cancelled() {
-                        self.cancel_timeout
-                    } else {
-                        self.deadline.saturating_duration_since(Instant::now())
-                    };
-                    let timeout = Some(timeout.map_or(remaining, |t| t.min(remaining)));
-                    match &step.action {
-                        StepAction::Run {
-                            run,
-                            shell,
-                            working_directory,
-                        } => {
-                            self.exec_run(
-                                &scope,
-                                run,
-                                shell.as_ref(),
-                                working_directory.as_ref(),
-                                &step_env,
-                                timeout,
-                                &mut log,
-                            )
-                            .await
-                        }
-                        StepAction::Uses { uses, with } => {
-                            let mut inputs = IndexMap::new();
-                            let mut bad = None;
-                            for (k, (_, v)) in with {
-                                match expand(&v.value, &scope) {
-                                    Ok(v) => {
-                                        inputs.insert(k.clone(), v);
-                                    }
-                                    Err(e) => bad = Some(format!("input `{k}`: {e}")),
-                                }
-                            }
-                            match bad {
-                                Some(e) => StepExec::failed(e, &mut log),
-                                None => {
-                                    self.exec_uses(
-                                        &uses.value,
-                                        &inputs,
-                                        &step_env,
-                                        timeout,
-                                        frame,
-                                        &mut log,
-                                    )
-                                    .await
-                                }
-                            }
-                        }
-                        StepAction::Invalid => {
-                            StepExec::failed("this step could not be read", &mut log)
-                        }
-                        _ => StepExec::failed(
-                            "background, wait, cancel and parallel steps are not supported yet",
-                            &mut log,
-                        ),
+            Ok(true) => {
+                self.step_started(index, &name);
+                let continue_on_error = match or_expr_bool(&step.continue_on_error, &scope) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        log.warning(&format!("continue-on-error: {e}"));
+                        false
                     }
-                }
-            },
+                };
+                let exec = self.exec_step(step, &scope, frame, &mut log).await;
+                (exec, continue_on_error)
+            }
         };
         self.finish_step(
             step,
@@ -215,6 +135,74 @@ impl JobRun {
             continue_on_error,
             started,
         );
+    }
+
+    fn step_started(&self, index: usize, name: &str) {
+        self.shared.emit(RunEvent::StepStarted {
+            job: self.key.clone(),
+            step: index,
+            name: name.to_string(),
+        });
+    }
+
+    /// Runs a step whose `if:` let it: its env and timeout, then its action.
+    async fn exec_step(
+        &mut self,
+        step: &Step,
+        scope: &Scope,
+        frame: Option<&ActionFrame>,
+        log: &mut LogSink,
+    ) -> StepExec {
+        let step_env = match self.step_env(step, scope) {
+            Ok(env) => env,
+            Err(e) => return StepExec::failed(e, log),
+        };
+        let timeout = match or_expr_minutes(&step.timeout_minutes, scope) {
+            Ok(t) => t,
+            Err(e) => return StepExec::failed(e.to_string(), log),
+        };
+        let remaining = if self.cancel.is_cancelled() {
+            self.cancel_timeout
+        } else {
+            self.deadline.saturating_duration_since(Instant::now())
+        };
+        let timeout = Some(timeout.map_or(remaining, |t| t.min(remaining)));
+        match &step.action {
+            StepAction::Run {
+                run,
+                shell,
+                working_directory,
+            } => {
+                let how = RunStep {
+                    run,
+                    shell: shell.as_ref(),
+                    working_directory: working_directory.as_ref(),
+                };
+                self.exec_run(scope, how, &step_env, timeout, log).await
+            }
+            StepAction::Uses { uses, with } => {
+                let mut inputs = IndexMap::new();
+                let mut bad = None;
+                for (k, (_, v)) in with {
+                    match expand(&v.value, scope) {
+                        Ok(v) => {
+                            inputs.insert(k.clone(), v);
+                        }
+                        Err(e) => bad = Some(format!("input `{k}`: {e}")),
+                    }
+                }
+                if let Some(e) = bad {
+                    return StepExec::failed(e, log);
+                }
+                self.exec_uses(&uses.value, &inputs, &step_env, timeout, frame, log)
+                    .await
+            }
+            StepAction::Invalid => StepExec::failed("this step could not be read", log),
+            _ => StepExec::failed(
+                "background, wait, cancel and parallel steps are not supported yet",
+                log,
+            ),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -277,17 +265,19 @@ impl JobRun {
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn exec_run(
         &mut self,
         scope: &Scope,
-        run: &Text,
-        shell: Option<&Text>,
-        working_directory: Option<&Text>,
+        how: RunStep<'_>,
         step_env: &[(String, String)],
         timeout: Option<Duration>,
         log: &mut LogSink,
     ) -> StepExec {
+        let RunStep {
+            run,
+            shell,
+            working_directory,
+        } = how;
         let script = match expand(&run.value, scope) {
             Ok(s) => s,
             Err(e) => return StepExec::failed(format!("the script: {e}"), log),
