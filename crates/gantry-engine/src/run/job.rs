@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::expand::{ExprError, condition, expand, or_expr_bool, or_expr_minutes};
 pub(crate) use super::log::LogSink;
-use super::runners::CommandFiles;
+use super::runners::{CommandFiles, Runner};
 use super::scope::{Scope, Status, strings};
 pub(crate) use super::step::StepExec;
 use super::step::step_index;
@@ -157,10 +157,7 @@ fn sanitize(key: &str) -> String {
 pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
     let started = Instant::now();
     let JobKind::Steps(steps_job) = &spec.job.kind else {
-        return JobResult {
-            conclusion: Conclusion::Failure,
-            outputs: IndexMap::new(),
-        };
+        return JobResult::without_outputs(Conclusion::Failure);
     };
     let job_row = shared
         .backend
@@ -187,87 +184,18 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
                 "cannot create the job's folders under {}: {e}",
                 shared.options.work_dir.display()
             ));
-            return finish(
-                &shared,
-                &spec.key,
-                job_row,
-                Conclusion::Failure,
-                IndexMap::new(),
-                started,
-                0,
-                0,
-            );
+            let end = JobEnd::failed();
+            return finish(&shared, &spec.key, job_row, end, started);
         }
     };
-    let mut run = JobRun {
-        shared: shared.clone(),
-        key: spec.key.clone(),
-        job_row,
-        workflow: spec.workflow.clone(),
-        base: spec.scope.clone(),
-        workspace: runner.workspace.clone(),
-        temp: runner.temp.clone(),
-        tool_cache: runner.tool_cache.clone(),
-        command_files: runner.files.clone(),
-        env: IndexMap::new(),
-        path_prepend: Vec::new(),
-        cancel: spec.cancel.clone(),
-        failed: false,
-        post: Vec::new(),
-        summary: String::new(),
-        next_step: 0,
-        defaults_shell: None,
-        defaults_dir: None,
-        deadline: Instant::now() + Duration::from_secs(360 * 60),
-        cancel_timeout: Duration::from_secs(5 * 60),
-        outputs: IndexMap::new(),
-        cache_hits: 0,
-        cache_misses: 0,
-    };
-    let setup = run.setup(steps_job);
-    let conclusion = match setup {
+    let mut run = JobRun::new(shared.clone(), &spec, job_row, &runner);
+    let conclusion = match run.setup(steps_job) {
         Err(message) => {
             log.error(&message.to_string());
             Conclusion::Failure
         }
-        Ok(timeout) => {
-            run.deadline = Instant::now() + timeout;
-            let job_cancel = run.cancel.clone();
-            let timer = tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
-                job_cancel.cancel();
-            });
-            let mut steps_ctx = Object::new();
-            run.run_steps(&steps_job.steps, &mut steps_ctx, None).await;
-            run.run_post().await;
-            timer.abort();
-            let timed_out = Instant::now() >= run.deadline;
-            if timed_out {
-                log.error(&format!(
-                    "the job ran longer than its timeout of {} minutes and was stopped",
-                    timeout.as_secs_f64() / 60.0
-                ));
-            }
-            let scope = run.scope(&steps_ctx);
-            for (name, value) in &steps_job.outputs {
-                match expand(&value.value.value, &scope) {
-                    Ok(v) => {
-                        let masked = shared.masker.mask(&v);
-                        run.outputs.insert(name.clone(), masked);
-                    }
-                    Err(e) => log.warning(&format!("output `{name}`: {e}")),
-                }
-            }
-            if run.failed || timed_out {
-                Conclusion::Failure
-            } else if run.cancel.is_cancelled() {
-                Conclusion::Cancelled
-            } else {
-                Conclusion::Success
-            }
-        }
+        Ok(timeout) => run.run_to_end(steps_job, timeout, &mut log).await,
     };
-    let outputs = std::mem::take(&mut run.outputs);
     let keep = shared.options.keep_workspaces.then(|| {
         shared
             .options
@@ -283,48 +211,127 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
     } else {
         conclusion
     };
-    finish(
-        &shared,
-        &spec.key,
-        job_row,
+    let end = JobEnd {
         conclusion,
-        outputs,
-        started,
-        run.cache_hits,
-        run.cache_misses,
-    )
+        outputs: std::mem::take(&mut run.outputs),
+        cache_hits: run.cache_hits,
+        cache_misses: run.cache_misses,
+    };
+    finish(&shared, &spec.key, job_row, end, started)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    shared: &Shared,
-    key: &str,
-    job_row: u64,
+/// How a job instance ended, for its record.
+struct JobEnd {
     conclusion: Conclusion,
     outputs: IndexMap<String, String>,
-    started: Instant,
     cache_hits: u32,
     cache_misses: u32,
-) -> JobResult {
-    let pairs: Vec<(String, String)> = outputs
+}
+
+impl JobEnd {
+    fn failed() -> Self {
+        JobEnd {
+            conclusion: Conclusion::Failure,
+            outputs: IndexMap::new(),
+            cache_hits: 0,
+            cache_misses: 0,
+        }
+    }
+}
+
+fn finish(shared: &Shared, key: &str, job_row: u64, end: JobEnd, started: Instant) -> JobResult {
+    let pairs: Vec<(String, String)> = end
+        .outputs
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let _ = shared.backend.finish_job(job_row, conclusion, &pairs);
+    let _ = shared.backend.finish_job(job_row, end.conclusion, &pairs);
     shared.emit(RunEvent::JobFinished {
         job: key.to_string(),
-        result: conclusion,
+        result: end.conclusion,
         duration_ms: started.elapsed().as_millis() as u64,
-        cache_hits,
-        cache_misses,
+        cache_hits: end.cache_hits,
+        cache_misses: end.cache_misses,
     });
     JobResult {
-        conclusion,
-        outputs,
+        conclusion: end.conclusion,
+        outputs: end.outputs,
     }
 }
 
 impl JobRun {
+    fn new(shared: Arc<Shared>, spec: &JobSpec, job_row: u64, runner: &Runner) -> Self {
+        JobRun {
+            shared,
+            key: spec.key.clone(),
+            job_row,
+            workflow: spec.workflow.clone(),
+            base: spec.scope.clone(),
+            workspace: runner.workspace.clone(),
+            temp: runner.temp.clone(),
+            tool_cache: runner.tool_cache.clone(),
+            command_files: runner.files.clone(),
+            env: IndexMap::new(),
+            path_prepend: Vec::new(),
+            cancel: spec.cancel.clone(),
+            failed: false,
+            post: Vec::new(),
+            summary: String::new(),
+            next_step: 0,
+            defaults_shell: None,
+            defaults_dir: None,
+            deadline: Instant::now() + Duration::from_secs(360 * 60),
+            cancel_timeout: Duration::from_secs(5 * 60),
+            outputs: IndexMap::new(),
+            cache_hits: 0,
+            cache_misses: 0,
+        }
+    }
+
+    /// Runs the steps and post steps within the job's timeout, then
+    /// evaluates the job's outputs.
+    async fn run_to_end(
+        &mut self,
+        steps_job: &StepsJob,
+        timeout: Duration,
+        log: &mut LogSink,
+    ) -> Conclusion {
+        self.deadline = Instant::now() + timeout;
+        let job_cancel = self.cancel.clone();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            job_cancel.cancel();
+        });
+        let mut steps_ctx = Object::new();
+        self.run_steps(&steps_job.steps, &mut steps_ctx, None).await;
+        self.run_post().await;
+        timer.abort();
+        let timed_out = Instant::now() >= self.deadline;
+        if timed_out {
+            log.error(&format!(
+                "the job ran longer than its timeout of {} minutes and was stopped",
+                timeout.as_secs_f64() / 60.0
+            ));
+        }
+        let scope = self.scope(&steps_ctx);
+        for (name, value) in &steps_job.outputs {
+            match expand(&value.value.value, &scope) {
+                Ok(v) => {
+                    let masked = self.shared.masker.mask(&v);
+                    self.outputs.insert(name.clone(), masked);
+                }
+                Err(e) => log.warning(&format!("output `{name}`: {e}")),
+            }
+        }
+        if self.failed || timed_out {
+            Conclusion::Failure
+        } else if self.cancel.is_cancelled() {
+            Conclusion::Cancelled
+        } else {
+            Conclusion::Success
+        }
+    }
+
     /// Evaluates the workflow and job settings; returns the job's timeout.
     fn setup(&mut self, job: &StepsJob) -> Result<Duration, SetupError> {
         let scope = self.base.clone();

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use gantry_expr::{Object, Value};
-use gantry_workflow::model::Runs;
+use gantry_workflow::model::{Action, Runs, Step};
 use gantry_workflow::{ReadOptions, SourceFile, read_action};
 use indexmap::IndexMap;
 
@@ -106,100 +106,18 @@ impl JobRun {
                 log,
             );
         }
-        let file = ["action.yml", "action.yaml"]
-            .iter()
-            .map(|f| dir.join(f))
-            .find(|p| p.is_file());
-        let Some(file) = file else {
-            return StepExec::failed(
-                format!(
-                    "no action.yml in {} (did a checkout step run first?)",
-                    dir.display()
-                ),
-                log,
-            );
+        let action = match load(dir) {
+            Ok(action) => action,
+            Err(message) => return StepExec::failed(message, log),
         };
-        let text = match std::fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) => return StepExec::failed(format!("cannot read {}: {e}", file.display()), log),
-        };
-        let parsed = read_action(
-            SourceFile::new(file.display().to_string(), text),
-            &ReadOptions::default(),
-        );
-        let Some(action) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
-            let first = parsed.diagnostics.diagnostics.iter().find(|d| d.is_error());
-            let at = first
-                .and_then(|d| parsed.diagnostics.position(d))
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default();
-            return StepExec::failed(
-                format!(
-                    "{}{at}: {}",
-                    file.display(),
-                    first.map_or("invalid action", |d| d.message.as_str())
-                ),
-                log,
-            );
-        };
-        // Inputs: given values, else defaults evaluated here.
-        let default_scope = self.scope(&Object::new());
-        let mut input_values = Object::new();
-        let mut input_env = Vec::new();
-        for (name, def) in &action.inputs {
-            let given = inputs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone());
-            let value = match (given, &def.default) {
-                (Some(v), _) => v,
-                (None, Some(d)) => expand(&d.value, &default_scope).unwrap_or_default(),
-                (None, None) => {
-                    if def.required {
-                        log.warning(&format!(
-                            "input `{name}` is required by `{uses}` but was not given"
-                        ));
-                    }
-                    String::new()
-                }
-            };
-            input_env.push((input_env_name(name), value.clone()));
-            input_values.insert(name.clone(), Value::String(value));
-        }
+        let (input_values, input_env) = self.action_inputs(&action, inputs, uses, log);
         match &action.runs {
             Some(Runs::Composite { steps }) => {
                 let frame = ActionFrame {
                     inputs: Value::Object(input_values),
                     depth,
                 };
-                let mut inner = Object::new();
-                let failed_before = self.failed;
-                self.failed = false;
-                self.run_steps(steps, &mut inner, Some(&frame)).await;
-                let failed = self.failed;
-                self.failed = failed_before;
-                let mut scope = self.scope(&inner);
-                scope.set("inputs", frame.inputs.clone());
-                let mut outputs = Vec::new();
-                for (name, out) in &action.outputs {
-                    if let Some(value) = &out.value {
-                        match expand(&value.value, &scope) {
-                            Ok(v) => outputs.push((name.clone(), v)),
-                            Err(e) => log.warning(&format!("output `{name}`: {e}")),
-                        }
-                    }
-                }
-                StepExec {
-                    outcome: if failed {
-                        Conclusion::Failure
-                    } else if self.cancel.is_cancelled() {
-                        Conclusion::Cancelled
-                    } else {
-                        Conclusion::Success
-                    },
-                    exit_code: None,
-                    outputs,
-                }
+                self.run_composite(&action, steps, &frame, log).await
             }
             Some(Runs::Node {
                 main,
@@ -229,6 +147,79 @@ impl JobRun {
                 log,
             ),
             None => StepExec::failed(format!("`{uses}` has no `runs:`"), log),
+        }
+    }
+
+    /// The action's inputs as its `inputs` context and `INPUT_*`
+    /// variables: given values, else defaults evaluated here.
+    fn action_inputs(
+        &self,
+        action: &Action,
+        inputs: &IndexMap<String, String>,
+        uses: &str,
+        log: &mut LogSink,
+    ) -> (Object, Vec<(String, String)>) {
+        let default_scope = self.scope(&Object::new());
+        let mut input_values = Object::new();
+        let mut input_env = Vec::new();
+        for (name, def) in &action.inputs {
+            let given = inputs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone());
+            let value = match (given, &def.default) {
+                (Some(v), _) => v,
+                (None, Some(d)) => expand(&d.value, &default_scope).unwrap_or_default(),
+                (None, None) => {
+                    if def.required {
+                        log.warning(&format!(
+                            "input `{name}` is required by `{uses}` but was not given"
+                        ));
+                    }
+                    String::new()
+                }
+            };
+            input_env.push((input_env_name(name), value.clone()));
+            input_values.insert(name.clone(), Value::String(value));
+        }
+        (input_values, input_env)
+    }
+
+    /// Runs a composite action's steps; its outputs from theirs.
+    async fn run_composite(
+        &mut self,
+        action: &Action,
+        steps: &[Step],
+        frame: &ActionFrame,
+        log: &mut LogSink,
+    ) -> StepExec {
+        let mut inner = Object::new();
+        let failed_before = self.failed;
+        self.failed = false;
+        self.run_steps(steps, &mut inner, Some(frame)).await;
+        let failed = self.failed;
+        self.failed = failed_before;
+        let mut scope = self.scope(&inner);
+        scope.set("inputs", frame.inputs.clone());
+        let mut outputs = Vec::new();
+        for (name, out) in &action.outputs {
+            if let Some(value) = &out.value {
+                match expand(&value.value, &scope) {
+                    Ok(v) => outputs.push((name.clone(), v)),
+                    Err(e) => log.warning(&format!("output `{name}`: {e}")),
+                }
+            }
+        }
+        StepExec {
+            outcome: if failed {
+                Conclusion::Failure
+            } else if self.cancel.is_cancelled() {
+                Conclusion::Cancelled
+            } else {
+                Conclusion::Success
+            },
+            exit_code: None,
+            outputs,
         }
     }
 
@@ -262,4 +253,39 @@ pub(crate) struct ActionFrame {
 /// The `INPUT_<NAME>` variable of an action input.
 fn input_env_name(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_ascii_uppercase())
+}
+
+/// Reads and checks the `action.yml` (or `action.yaml`) in `dir`.
+fn load(dir: &Path) -> Result<Action, String> {
+    let file = ["action.yml", "action.yaml"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file());
+    let Some(file) = file else {
+        return Err(format!(
+            "no action.yml in {} (did a checkout step run first?)",
+            dir.display()
+        ));
+    };
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+    };
+    let parsed = read_action(
+        SourceFile::new(file.display().to_string(), text),
+        &ReadOptions::default(),
+    );
+    let Some(action) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
+        let first = parsed.diagnostics.diagnostics.iter().find(|d| d.is_error());
+        let at = first
+            .and_then(|d| parsed.diagnostics.position(d))
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        return Err(format!(
+            "{}{at}: {}",
+            file.display(),
+            first.map_or("invalid action", |d| d.message.as_str())
+        ));
+    };
+    Ok(action)
 }
