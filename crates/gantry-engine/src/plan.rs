@@ -202,6 +202,46 @@ fn filter_of(patterns: &Option<Vec<Text>>) -> Option<Filter> {
     })
 }
 
+/// Why workflows picked for a run cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// A workflow named by the user does not run for the event.
+    #[error("{workflow} does not run for this event: {reason}")]
+    DoesNotRun { workflow: String, reason: String },
+    /// No workflow runs for the event.
+    #[error("no workflow runs for the event `{event}`")]
+    NoneRuns { event: String },
+}
+
+/// The workflows the event triggers, in order. When the user `named`
+/// them, one the event does not trigger is an error rather than left out.
+pub fn select_runs(
+    workflows: Vec<Workflow>,
+    event: &Event,
+    named: bool,
+) -> Result<Vec<Workflow>, SelectError> {
+    let mut out = Vec::new();
+    for workflow in workflows {
+        match decide_trigger(&workflow, event) {
+            Trigged::Runs => out.push(workflow),
+            Trigged::Skipped { reason } if named => {
+                return Err(SelectError::DoesNotRun {
+                    workflow: workflow.source.name().to_string(),
+                    reason,
+                });
+            }
+            Trigged::Skipped { .. } => {}
+        }
+    }
+    if out.is_empty() {
+        return Err(SelectError::NoneRuns {
+            event: event.name.clone(),
+        });
+    }
+    Ok(out)
+}
+
 /// Whether `workflow` runs for `event`, by GitHub's trigger rules.
 pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
     let Some(trigger) = workflow.on.get(&event.name) else {
@@ -548,6 +588,25 @@ mod tests {
     }
 
     const JOB: &str = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
+
+    #[test]
+    fn select_runs_leaves_out_or_refuses_what_the_event_does_not_trigger() {
+        let push = || workflow(&format!("on: push\n{JOB}"));
+        let dispatch = || workflow(&format!("on: workflow_dispatch\n{JOB}"));
+        let e = event("push", "refs/heads/main");
+        let picked = select_runs(vec![push(), dispatch()], &e, false).unwrap();
+        assert_eq!(picked.len(), 1);
+        assert!(matches!(
+            select_runs(vec![push(), dispatch()], &e, true),
+            Err(SelectError::DoesNotRun { .. })
+        ));
+        assert_eq!(
+            select_runs(vec![dispatch()], &e, false).err(),
+            Some(SelectError::NoneRuns {
+                event: "push".into()
+            })
+        );
+    }
 
     #[test]
     fn push_filters_split_branches_and_tags() {

@@ -26,6 +26,7 @@ pub mod scope;
 mod script;
 mod shell;
 mod step;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
