@@ -2,7 +2,7 @@
 //! its inputs and secrets are given as the caller says, its jobs run as a
 //! nested schedule, and its outputs come back as the calling job's.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::aggregate;
-use super::expand::{expand, expand_value};
+use super::expand::{ExprError, expand, expand_value};
 use super::job::{JobResult, Shared};
 use super::schedule::{Done, Level, run_jobs};
 use super::scope::{Scope, strings};
@@ -24,6 +24,32 @@ use super::{Conclusion, RunEvent};
 
 /// How deeply reusable workflows may call each other.
 const MAX_CALL_DEPTH: usize = 10;
+
+/// Why a reusable workflow could not be called; the calling job fails.
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    #[error("reusable workflows nest deeper than {MAX_CALL_DEPTH}")]
+    TooDeep,
+    #[error("`{0}` is a remote reusable workflow; gantry runs only workflows of this repository")]
+    Remote(String),
+    #[error("`{0}` leaves the repository")]
+    LeavesRepository(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} is not a valid workflow; run `gantry validate {0}`")]
+    Invalid(String),
+    #[error("{0} has no `on: workflow_call`")]
+    NotCallable(String),
+    #[error("input `{name}`: {source}")]
+    Input { name: String, source: ExprError },
+    #[error("input `{name}` is required by {workflow}")]
+    MissingInput { name: String, workflow: String },
+    #[error("secret `{name}`: {source}")]
+    Secret { name: String, source: ExprError },
+}
 
 /// A job instance that calls a reusable workflow.
 pub(crate) struct Caller<'a> {
@@ -41,10 +67,10 @@ impl Caller<'_> {
     pub(crate) async fn run(self, call: &CallJob) -> JobResult {
         match self.prepare(call) {
             Ok((called, nested)) => self.run_called(called, nested).await,
-            Err(message) => {
+            Err(e) => {
                 self.shared.emit(RunEvent::JobSkipped {
                     job: self.key.to_string(),
-                    reason: message,
+                    reason: e.to_string(),
                 });
                 JobResult::without_outputs(Conclusion::Failure)
             }
@@ -52,11 +78,9 @@ impl Caller<'_> {
     }
 
     /// The called workflow and the contexts its jobs see.
-    fn prepare(&self, call: &CallJob) -> Result<(Arc<Workflow>, Scope), String> {
+    fn prepare(&self, call: &CallJob) -> Result<(Arc<Workflow>, Scope), CallError> {
         if self.depth >= MAX_CALL_DEPTH {
-            return Err(format!(
-                "reusable workflows nest deeper than {MAX_CALL_DEPTH}"
-            ));
+            return Err(CallError::TooDeep);
         }
         let called = load(&self.shared.options.repo, &call.uses.value)?;
         let mut nested = Scope::default();
@@ -110,38 +134,36 @@ impl Caller<'_> {
 }
 
 /// Reads and checks the workflow `uses` names, in this repository.
-fn load(repo: &Path, uses: &str) -> Result<Arc<Workflow>, String> {
+fn load(repo: &Path, uses: &str) -> Result<Arc<Workflow>, CallError> {
     let Some(relative) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
-        return Err(format!(
-            "`{uses}` is a remote reusable workflow; gantry runs only workflows of this repository"
-        ));
+        return Err(CallError::Remote(uses.to_string()));
     };
     if Path::new(relative)
         .components()
         .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err(format!("`{uses}` leaves the repository"));
+        return Err(CallError::LeavesRepository(uses.to_string()));
     }
     let path = repo.join(relative);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => return Err(CallError::Read { path, source }),
+    };
     let parsed = read_workflow(
         SourceFile::new(relative.to_string(), text),
         &ReadOptions::default(),
     );
     match parsed.value.filter(|_| !parsed.diagnostics.has_errors()) {
         Some(called) => Ok(Arc::new(called)),
-        None => Err(format!(
-            "{relative} is not a valid workflow; run `gantry validate {relative}`"
-        )),
+        None => Err(CallError::Invalid(relative.to_string())),
     }
 }
 
-fn workflow_call<'w>(called: &'w Workflow, relative: &str) -> Result<&'w Trigger, String> {
+fn workflow_call<'w>(called: &'w Workflow, relative: &str) -> Result<&'w Trigger, CallError> {
     called
         .on
         .get("workflow_call")
-        .ok_or_else(|| format!("{relative} has no `on: workflow_call`"))
+        .ok_or_else(|| CallError::NotCallable(relative.to_string()))
 }
 
 /// Inputs: what the caller passes, typed, then the declared defaults.
@@ -150,7 +172,7 @@ fn inputs(
     trigger: &Trigger,
     scope: &Scope,
     relative: &str,
-) -> Result<Value, String> {
+) -> Result<Value, CallError> {
     let mut inputs = Object::new();
     for (name, def) in &trigger.inputs {
         let given = call
@@ -161,7 +183,10 @@ fn inputs(
         let value = match given {
             Some(node) => match &node.kind {
                 NodeKind::String(s) => {
-                    expand_value(s, scope).map_err(|e| format!("input `{name}`: {e}"))?
+                    expand_value(s, scope).map_err(|source| CallError::Input {
+                        name: name.clone(),
+                        source,
+                    })?
                 }
                 _ => matrix::node_to_value(node),
             },
@@ -171,7 +196,10 @@ fn inputs(
                     _ => matrix::node_to_value(node),
                 },
                 None if def.required => {
-                    return Err(format!("input `{name}` is required by {relative}"));
+                    return Err(CallError::MissingInput {
+                        name: name.clone(),
+                        workflow: relative.to_string(),
+                    });
                 }
                 None => Value::Null,
             },
@@ -189,15 +217,17 @@ fn inputs(
 }
 
 /// Secrets: inherited, none, or as the caller maps them.
-fn secrets(call: &CallJob, scope: &Scope) -> Result<Value, String> {
+fn secrets(call: &CallJob, scope: &Scope) -> Result<Value, CallError> {
     Ok(match &call.secrets {
         CallSecrets::Inherit(_) => scope.values.get("secrets").cloned().unwrap_or(Value::Null),
         CallSecrets::None => Value::Object(Object::new()),
         CallSecrets::Map(map) => {
             let mut out = Object::new();
             for (name, (_, text)) in map {
-                let value =
-                    expand(&text.value, scope).map_err(|e| format!("secret `{name}`: {e}"))?;
+                let value = expand(&text.value, scope).map_err(|source| CallError::Secret {
+                    name: name.clone(),
+                    source,
+                })?;
                 out.insert(name.clone(), Value::String(value));
             }
             Value::Object(out)

@@ -14,9 +14,9 @@ use super::scope::Scope;
 #[non_exhaustive]
 pub enum ExprError {
     #[error(transparent)]
-    Parse(#[from] gantry_expr::TemplateError),
+    Parse(Box<gantry_expr::TemplateError>),
     #[error(transparent)]
-    Eval(#[from] gantry_expr::EvalError),
+    Eval(Box<gantry_expr::EvalError>),
     #[error("timeout-minutes must be a positive number, not {0}")]
     Minutes(f64),
     #[error("the matrix expression gave {0}, not an object")]
@@ -25,6 +25,18 @@ pub enum ExprError {
     MatrixUnevaluated,
     #[error(transparent)]
     Matrix(#[from] gantry_workflow::matrix::MatrixError),
+}
+
+impl From<gantry_expr::TemplateError> for ExprError {
+    fn from(e: gantry_expr::TemplateError) -> Self {
+        ExprError::Parse(Box::new(e))
+    }
+}
+
+impl From<gantry_expr::EvalError> for ExprError {
+    fn from(e: gantry_expr::EvalError) -> Self {
+        ExprError::Eval(Box::new(e))
+    }
 }
 
 /// Evaluates a template string (text with `${{ }}`) to text.

@@ -1,7 +1,7 @@
 //! `uses:` steps: local composite and JavaScript actions (`./path`,
 //! `$/path`), the built-in actions, and what gantry cannot run.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gantry_expr::{Object, Value};
@@ -108,7 +108,7 @@ impl JobRun {
         }
         let action = match load(dir) {
             Ok(action) => action,
-            Err(message) => return StepExec::failed(message, log),
+            Err(e) => return StepExec::failed(e.to_string(), log),
         };
         let (input_values, input_env) = self.action_inputs(&action, inputs, uses, log);
         match &action.runs {
@@ -256,20 +256,34 @@ fn input_env_name(name: &str) -> String {
 }
 
 /// Reads and checks the `action.yml` (or `action.yaml`) in `dir`.
-fn load(dir: &Path) -> Result<Action, String> {
+/// Why a local action could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ActionFileError {
+    #[error("no action.yml in {} (did a checkout step run first?)", dir.display())]
+    Missing { dir: PathBuf },
+    #[error("cannot read {}: {source}", file.display())]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file's first error, at `file:line:column`.
+    #[error("{place}: {message}")]
+    Invalid { place: String, message: String },
+}
+
+fn load(dir: &Path) -> Result<Action, ActionFileError> {
     let file = ["action.yml", "action.yaml"]
         .iter()
         .map(|f| dir.join(f))
         .find(|p| p.is_file());
     let Some(file) = file else {
-        return Err(format!(
-            "no action.yml in {} (did a checkout step run first?)",
-            dir.display()
-        ));
+        return Err(ActionFileError::Missing {
+            dir: dir.to_path_buf(),
+        });
     };
     let text = match std::fs::read_to_string(&file) {
         Ok(t) => t,
-        Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        Err(source) => return Err(ActionFileError::Read { file, source }),
     };
     let parsed = read_action(
         SourceFile::new(file.display().to_string(), text),
@@ -281,11 +295,12 @@ fn load(dir: &Path) -> Result<Action, String> {
             .and_then(|d| parsed.diagnostics.position(d))
             .map(|p| format!(":{p}"))
             .unwrap_or_default();
-        return Err(format!(
-            "{}{at}: {}",
-            file.display(),
-            first.map_or("invalid action", |d| d.message.as_str())
-        ));
+        return Err(ActionFileError::Invalid {
+            place: format!("{}{at}", file.display()),
+            message: first
+                .map_or("invalid action", |d| d.message.as_str())
+                .to_string(),
+        });
     };
     Ok(action)
 }

@@ -9,7 +9,7 @@ use gantry_expr::Object;
 use gantry_workflow::model::{Step, StepAction, Text};
 use indexmap::IndexMap;
 
-use super::expand::{condition, expand, or_expr_bool, or_expr_minutes};
+use super::expand::{ExprError, condition, expand, or_expr_bool, or_expr_minutes};
 use super::job::JobRun;
 use super::local_action::ActionFrame;
 use super::log::LogSink;
@@ -49,6 +49,14 @@ impl StepExec {
             outputs,
         }
     }
+}
+
+/// A variable of a step's `env:` that could not be evaluated.
+#[derive(Debug, thiserror::Error)]
+#[error("env `{name}`: {source}")]
+struct StepEnvError {
+    name: String,
+    source: ExprError,
 }
 
 /// A `run:` step's script, shell and working directory.
@@ -155,7 +163,7 @@ impl JobRun {
     ) -> StepExec {
         let step_env = match self.step_env(step, scope) {
             Ok(env) => env,
-            Err(e) => return StepExec::failed(e, log),
+            Err(e) => return StepExec::failed(e.to_string(), log),
         };
         let timeout = match or_expr_minutes(&step.timeout_minutes, scope) {
             Ok(t) => t,
@@ -255,11 +263,13 @@ impl JobRun {
     }
 
     /// The step's own `env:`, evaluated.
-    fn step_env(&self, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, String> {
+    fn step_env(&self, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, StepEnvError> {
         let mut out = Vec::new();
         for var in step.env.values() {
-            let value = expand(&var.value.value, scope)
-                .map_err(|e| format!("env `{}`: {e}", var.name.value))?;
+            let value = expand(&var.value.value, scope).map_err(|source| StepEnvError {
+                name: var.name.value.clone(),
+                source,
+            })?;
             out.push((var.name.value.clone(), value));
         }
         Ok(out)
