@@ -184,24 +184,23 @@ impl JobRun {
     fn take_command_files(
         &mut self,
         handler: LineHandler,
-    ) -> (Vec<(String, String)>, Option<String>) {
+    ) -> (Vec<(String, String)>, Option<CommandFileError>) {
         let mut outputs = handler.outputs;
         let mut file_error = None;
         let files = &self.command_files;
         let take = |file: CommandFile| {
-            files
-                .take(file)
-                .map_err(|e| format!("cannot read {}: {e}", files.path(file).display()))
+            files.take(file).map_err(|source| CommandFileError::Read {
+                path: files.path(file),
+                source,
+            })
         };
         match take(CommandFile::Output)
-            .and_then(|t| files::parse_key_values("GITHUB_OUTPUT", &t).map_err(|e| e.to_string()))
+            .and_then(|t| Ok(files::parse_key_values("GITHUB_OUTPUT", &t)?))
         {
             Ok(pairs) => outputs.extend(pairs),
             Err(e) => file_error = Some(e),
         }
-        match take(CommandFile::Env)
-            .and_then(|t| files::parse_key_values("GITHUB_ENV", &t).map_err(|e| e.to_string()))
-        {
+        match take(CommandFile::Env).and_then(|t| Ok(files::parse_key_values("GITHUB_ENV", &t)?)) {
             Ok(pairs) => {
                 for (k, v) in handler.env_sets.into_iter().chain(pairs) {
                     self.env.insert(k, v);
@@ -227,12 +226,12 @@ impl JobRun {
     }
 
     /// How a step's process ended, said in its log.
-    fn outcome(exit: Exit, file_error: Option<String>, log: &mut LogSink) -> Conclusion {
+    fn outcome(exit: Exit, file_error: Option<CommandFileError>, log: &mut LogSink) -> Conclusion {
         match exit {
             Exit::Code(0) if file_error.is_none() => Conclusion::Success,
             Exit::Code(0) => {
                 if let Some(e) = &file_error {
-                    log.error(e);
+                    log.error(&e.to_string());
                 }
                 Conclusion::Failure
             }
@@ -250,6 +249,18 @@ impl JobRun {
             }
         }
     }
+}
+
+/// A command file that could not be read after a step.
+#[derive(Debug, thiserror::Error)]
+enum CommandFileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Parse(#[from] files::FileCommandError),
 }
 
 /// Handles each line a step prints: workflow commands, masking, groups.
