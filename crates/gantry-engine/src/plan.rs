@@ -272,7 +272,7 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
         "merge_group" => check_branches_only(trigger, event),
         "workflow_dispatch" | "workflow_call" => match check_inputs(trigger, event) {
             Ok(()) => Trigged::Runs,
-            Err(reason) => skipped(reason),
+            Err(reason) => skipped(reason.to_string()),
         },
         "workflow_run" => {
             if let Some(name) = &event.workflow_run_name
@@ -287,20 +287,40 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
     }
 }
 
+/// An input of a dispatch or call that does not match its declaration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    #[error("input '{name}' is not declared (inputs: {declared})")]
+    Undeclared { name: String, declared: String },
+    #[error("the required input '{0}' is missing")]
+    Missing(String),
+    #[error("input '{name}' must be true or false, not '{value}'")]
+    NotBoolean { name: String, value: String },
+    #[error("input '{name}' must be a number, not '{value}'")]
+    NotNumber { name: String, value: String },
+    #[error("input '{name}' must be one of {options}, not '{value}'")]
+    NotAnOption {
+        name: String,
+        options: String,
+        value: String,
+    },
+}
+
 /// Checks the inputs of a dispatch or call against their declarations, as
 /// GitHub does before it starts the run.
-fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), String> {
+fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), InputError> {
     for name in event.inputs.keys() {
         if !trigger.inputs.keys().any(|k| k.eq_ignore_ascii_case(name)) {
             let declared: Vec<&str> = trigger.inputs.keys().map(String::as_str).collect();
-            return Err(format!(
-                "input '{name}' is not declared (inputs: {})",
-                if declared.is_empty() {
+            return Err(InputError::Undeclared {
+                name: name.clone(),
+                declared: if declared.is_empty() {
                     "none".to_string()
                 } else {
                     declared.join(", ")
-                }
-            ));
+                },
+            });
         }
     }
     for (name, def) in &trigger.inputs {
@@ -311,25 +331,30 @@ fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), String> {
             .map(|(_, v)| v.as_str());
         let Some(value) = given else {
             if def.required && def.default.is_none() {
-                return Err(format!("the required input '{name}' is missing"));
+                return Err(InputError::Missing(name.clone()));
             }
             continue;
         };
         match def.kind {
             InputType::Boolean if !matches!(value, "true" | "false") => {
-                return Err(format!(
-                    "input '{name}' must be true or false, not '{value}'"
-                ));
+                return Err(InputError::NotBoolean {
+                    name: name.clone(),
+                    value: value.to_string(),
+                });
             }
             InputType::Number if value.trim().parse::<f64>().is_err() => {
-                return Err(format!("input '{name}' must be a number, not '{value}'"));
+                return Err(InputError::NotNumber {
+                    name: name.clone(),
+                    value: value.to_string(),
+                });
             }
             InputType::Choice if !def.options.iter().any(|o| o.value == value) => {
                 let options: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
-                return Err(format!(
-                    "input '{name}' must be one of {}, not '{value}'",
-                    options.join(", ")
-                ));
+                return Err(InputError::NotAnOption {
+                    name: name.clone(),
+                    options: options.join(", "),
+                    value: value.to_string(),
+                });
             }
             _ => {}
         }
