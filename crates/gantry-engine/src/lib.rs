@@ -2,6 +2,7 @@
 //! triggers and which jobs would run; [`run`] executes them on this machine.
 
 pub mod concurrency;
+pub mod event;
 pub mod github;
 pub mod plan;
 pub mod run;
