@@ -1,5 +1,8 @@
 //! Planning and running workflows: [`plan`] says which workflows an event
 //! triggers and which jobs would run; [`run`] executes them on this machine.
 
+pub mod concurrency;
+pub mod event;
+pub mod github;
 pub mod plan;
 pub mod run;

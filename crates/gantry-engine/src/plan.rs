@@ -202,6 +202,46 @@ fn filter_of(patterns: &Option<Vec<Text>>) -> Option<Filter> {
     })
 }
 
+/// Why workflows picked for a run cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// A workflow named by the user does not run for the event.
+    #[error("{workflow} does not run for this event: {reason}")]
+    DoesNotRun { workflow: String, reason: String },
+    /// No workflow runs for the event.
+    #[error("no workflow runs for the event `{event}`")]
+    NoneRuns { event: String },
+}
+
+/// The workflows the event triggers, in order. When the user `named`
+/// them, one the event does not trigger is an error rather than left out.
+pub fn select_runs(
+    workflows: Vec<Workflow>,
+    event: &Event,
+    named: bool,
+) -> Result<Vec<Workflow>, SelectError> {
+    let mut out = Vec::new();
+    for workflow in workflows {
+        match decide_trigger(&workflow, event) {
+            Trigged::Runs => out.push(workflow),
+            Trigged::Skipped { reason } if named => {
+                return Err(SelectError::DoesNotRun {
+                    workflow: workflow.source.name().to_string(),
+                    reason,
+                });
+            }
+            Trigged::Skipped { .. } => {}
+        }
+    }
+    if out.is_empty() {
+        return Err(SelectError::NoneRuns {
+            event: event.name.clone(),
+        });
+    }
+    Ok(out)
+}
+
 /// Whether `workflow` runs for `event`, by GitHub's trigger rules.
 pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
     let Some(trigger) = workflow.on.get(&event.name) else {
@@ -232,7 +272,7 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
         "merge_group" => check_branches_only(trigger, event),
         "workflow_dispatch" | "workflow_call" => match check_inputs(trigger, event) {
             Ok(()) => Trigged::Runs,
-            Err(reason) => skipped(reason),
+            Err(reason) => skipped(reason.to_string()),
         },
         "workflow_run" => {
             if let Some(name) = &event.workflow_run_name
@@ -247,20 +287,40 @@ pub fn decide_trigger(workflow: &Workflow, event: &Event) -> Trigged {
     }
 }
 
+/// An input of a dispatch or call that does not match its declaration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    #[error("input '{name}' is not declared (inputs: {declared})")]
+    Undeclared { name: String, declared: String },
+    #[error("the required input '{0}' is missing")]
+    Missing(String),
+    #[error("input '{name}' must be true or false, not '{value}'")]
+    NotBoolean { name: String, value: String },
+    #[error("input '{name}' must be a number, not '{value}'")]
+    NotNumber { name: String, value: String },
+    #[error("input '{name}' must be one of {options}, not '{value}'")]
+    NotAnOption {
+        name: String,
+        options: String,
+        value: String,
+    },
+}
+
 /// Checks the inputs of a dispatch or call against their declarations, as
 /// GitHub does before it starts the run.
-fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), String> {
+fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), InputError> {
     for name in event.inputs.keys() {
         if !trigger.inputs.keys().any(|k| k.eq_ignore_ascii_case(name)) {
             let declared: Vec<&str> = trigger.inputs.keys().map(String::as_str).collect();
-            return Err(format!(
-                "input '{name}' is not declared (inputs: {})",
-                if declared.is_empty() {
+            return Err(InputError::Undeclared {
+                name: name.clone(),
+                declared: if declared.is_empty() {
                     "none".to_string()
                 } else {
                     declared.join(", ")
-                }
-            ));
+                },
+            });
         }
     }
     for (name, def) in &trigger.inputs {
@@ -271,25 +331,30 @@ fn check_inputs(trigger: &Trigger, event: &Event) -> Result<(), String> {
             .map(|(_, v)| v.as_str());
         let Some(value) = given else {
             if def.required && def.default.is_none() {
-                return Err(format!("the required input '{name}' is missing"));
+                return Err(InputError::Missing(name.clone()));
             }
             continue;
         };
         match def.kind {
             InputType::Boolean if !matches!(value, "true" | "false") => {
-                return Err(format!(
-                    "input '{name}' must be true or false, not '{value}'"
-                ));
+                return Err(InputError::NotBoolean {
+                    name: name.clone(),
+                    value: value.to_string(),
+                });
             }
             InputType::Number if value.trim().parse::<f64>().is_err() => {
-                return Err(format!("input '{name}' must be a number, not '{value}'"));
+                return Err(InputError::NotNumber {
+                    name: name.clone(),
+                    value: value.to_string(),
+                });
             }
             InputType::Choice if !def.options.iter().any(|o| o.value == value) => {
                 let options: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
-                return Err(format!(
-                    "input '{name}' must be one of {}, not '{value}'",
-                    options.join(", ")
-                ));
+                return Err(InputError::NotAnOption {
+                    name: name.clone(),
+                    options: options.join(", "),
+                    value: value.to_string(),
+                });
             }
             _ => {}
         }
@@ -406,32 +471,7 @@ struct PlanContext {
 
 impl PlanContext {
     fn new(workflow: &Workflow, event: &Event) -> Self {
-        let mut github = gantry_expr::Object::new();
-        github.insert("event_name".into(), Value::String(event.name.clone()));
-        if let Some(r) = &event.git_ref {
-            github.insert("ref".into(), Value::String(r.clone()));
-            let (name, kind) = event.ref_name().unwrap_or((r, RefKind::Branch));
-            github.insert("ref_name".into(), Value::String(name.to_string()));
-            github.insert(
-                "ref_type".into(),
-                Value::String(
-                    if kind == RefKind::Tag {
-                        "tag"
-                    } else {
-                        "branch"
-                    }
-                    .into(),
-                ),
-            );
-            if event.name.starts_with("pull_request") {
-                github.insert("base_ref".into(), Value::String(name.to_string()));
-            }
-        }
-        github.insert("event".into(), Value::from_json(event.payload.clone()));
-        github.insert(
-            "workflow".into(),
-            Value::String(workflow.display_name().to_string()),
-        );
+        let github = crate::github::event_context(workflow, event, None);
         // Inputs: given values over declared defaults, typed by declaration.
         let mut inputs = gantry_expr::Object::new();
         for trigger in ["workflow_dispatch", "workflow_call"] {
@@ -573,6 +613,25 @@ mod tests {
     }
 
     const JOB: &str = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
+
+    #[test]
+    fn select_runs_leaves_out_or_refuses_what_the_event_does_not_trigger() {
+        let push = || workflow(&format!("on: push\n{JOB}"));
+        let dispatch = || workflow(&format!("on: workflow_dispatch\n{JOB}"));
+        let e = event("push", "refs/heads/main");
+        let picked = select_runs(vec![push(), dispatch()], &e, false).unwrap();
+        assert_eq!(picked.len(), 1);
+        assert!(matches!(
+            select_runs(vec![push(), dispatch()], &e, true),
+            Err(SelectError::DoesNotRun { .. })
+        ));
+        assert_eq!(
+            select_runs(vec![dispatch()], &e, false).err(),
+            Some(SelectError::NoneRuns {
+                event: "push".into()
+            })
+        );
+    }
 
     #[test]
     fn push_filters_split_branches_and_tags() {

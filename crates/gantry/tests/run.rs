@@ -191,6 +191,66 @@ fn concurrency_groups_serialise_or_cancel_runs_on_one_host() {
     }
 }
 
+/// The human output of `gantry run` as a user reads it: jobs in order of
+/// their needs, step marks, a masked secret, `continue-on-error`, a job
+/// skipped by its `if:`, and the summary. Times, durations, run ids and
+/// temporary paths are redacted.
+#[test]
+fn human_output_of_a_small_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run/small"),
+        &repo,
+    );
+    let out = gantry(
+        &repo,
+        &home,
+        &[
+            "run",
+            "--ref",
+            "refs/heads/main",
+            "--jobs",
+            "1",
+            "--secret",
+            "TOKEN=hunter2",
+        ],
+    );
+    let text = format!(
+        "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    let temp = dir.path().display().to_string();
+    insta::with_settings!({ filters => vec![
+        (regex_escape(&temp).as_str(), "[TEMP]"),
+        (r"\b\d+(\.\d+)?(ms|s)\b", "[DURATION]"),
+        // Summary columns are aligned to the widest duration.
+        (r"(success|failure|skipped|cancelled) +\[DURATION\]", "$1 [DURATION]"),
+        (r"#\d+", "#[ID]"),
+        (r"gantry logs \d+", "gantry logs [ID]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"),
+    ]}, {
+        insta::assert_snapshot!(text);
+    });
+}
+
+/// `text` as a regular expression matching itself.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
 /// Processes whose environment holds `LEFTOVER_MARK=<mark>`.
 fn marked(mark: &str) -> Vec<i32> {
     let needle = format!("LEFTOVER_MARK={mark}");

@@ -29,8 +29,12 @@ pub(crate) fn max_parallel(
     };
     let checked = match &value.value {
         OrExpr::Value(n) => *n,
-        OrExpr::Expr(text) => MaxParallel::new(super::job::expand_value(text, scope)?.to_number())
-            .map_err(|e| e.to_string())?,
+        OrExpr::Expr(text) => MaxParallel::new(
+            super::expand::expand_value(text, scope)
+                .map_err(|e| e.to_string())?
+                .to_number(),
+        )
+        .map_err(|e| e.to_string())?,
     };
     Ok(Some(checked.as_usize()))
 }

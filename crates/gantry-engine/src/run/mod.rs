@@ -10,18 +10,26 @@
 //! through a [`Backend`] (run history, logs, caches, artifacts).
 
 pub mod actions;
+mod call;
 pub mod commands;
 pub mod confine;
+mod dispatch;
+mod expand;
 pub mod files;
 mod job;
 pub mod limits;
+mod local_action;
+mod log;
 pub mod mask;
 pub mod process;
 pub mod reaper;
 mod runners;
 mod schedule;
 pub mod scope;
+mod script;
 mod shell;
+mod step;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +41,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::plan::Event;
+pub use expand::ExprError;
 pub use mask::Masker;
 pub use process::Stream;
 
@@ -264,6 +273,31 @@ pub struct Stop {
     pub force: CancellationToken,
 }
 
+/// Evaluates a template string (text with `${{ }}`) to text.
+pub fn expand_text(text: &str, scope: &scope::Scope) -> Result<String, ExprError> {
+    expand::expand(text, scope)
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    #[error(transparent)]
+    Jobs(#[from] limits::JobsError),
+    #[error("failed to record the run: {0}")]
+    Record(BackendError),
+    #[error("failed to create the work folder {}: {source}", path.display())]
+    WorkDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write the event payload {}: {source}", path.display())]
+    EventFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Runs a workflow to its end; returns the run's id and conclusion.
 pub async fn run(
     workflow: Arc<Workflow>,
@@ -272,6 +306,6 @@ pub async fn run(
     masker: Masker,
     events: UnboundedSender<RunEvent>,
     stop: Stop,
-) -> Result<(u64, Conclusion), String> {
+) -> Result<(u64, Conclusion), RunError> {
     schedule::run_workflow(workflow, options, backend, masker, events, stop).await
 }

@@ -1,36 +1,46 @@
-//! The scheduler: a job starts as soon as every job it `needs` has
-//! finished (a dependency graph, not stages), up to the parallelism limit;
-//! matrices expand into instances with `max-parallel` and `fail-fast`;
-//! reusable workflows run their jobs nested under the calling job.
+//! The scheduler: drives the [`Dispatcher`] with tokio. It decides each
+//! ready job (`if:` over its `needs`, the matrix, the strategy), starts the
+//! instances the dispatcher allows on the runner slots (`--jobs`), and
+//! hands their results back. Reusable workflows run their jobs as nested
+//! schedules under the calling job ([`call`](super::call)).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use gantry_expr::{Object, Value};
 use gantry_workflow::matrix;
-use gantry_workflow::model::{CallJob, CallSecrets, InputType, Job, JobKind, Workflow};
+use gantry_workflow::model::{InputType, Job, JobKind, Workflow};
 use gantry_workflow::yaml::NodeKind;
-use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
 use tokio::sync::{Semaphore, mpsc::UnboundedSender};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::job::{
-    JobResult, JobSpec, Shared, condition, expand, expand_value, or_expr_bool, run_job,
-};
+use super::dispatch::{Dispatcher, JobIndex, Next, Strategy, aggregate};
+use super::expand::{ExprError, condition, expand_value, or_expr_bool};
+use super::job::{JobResult, JobSpec, Shared, run_job};
 use super::scope::{Scope, Status, strings};
-use super::{Backend, Conclusion, Masker, RunEvent, RunOptions, RunRecord};
-
-/// How deeply reusable workflows may call each other.
-const MAX_CALL_DEPTH: usize = 10;
+use super::{Backend, Conclusion, Masker, RunError, RunEvent, RunOptions, RunRecord, Stop};
+use crate::github::{RunPlace, run_context};
 
 /// A finished job (all its matrix instances), as `needs` sees it.
 #[derive(Debug, Clone)]
-struct Done {
-    result: Conclusion,
-    outputs: IndexMap<String, String>,
+pub(crate) struct Done {
+    pub result: Conclusion,
+    pub outputs: IndexMap<String, String>,
+}
+
+impl Done {
+    fn without_outputs(result: Conclusion) -> Self {
+        Done {
+            result,
+            outputs: IndexMap::new(),
+        }
+    }
 }
 
 pub(crate) async fn run_workflow(
@@ -39,38 +49,21 @@ pub(crate) async fn run_workflow(
     backend: Arc<dyn Backend>,
     masker: Masker,
     events: UnboundedSender<RunEvent>,
-    stop: super::Stop,
-) -> Result<(u64, Conclusion), String> {
-    let parallel = super::limits::jobs(options.parallel).map_err(|e| e.to_string())?;
-    let cancel = stop.graceful.clone();
+    stop: Stop,
+) -> Result<(u64, Conclusion), RunError> {
+    let parallel = super::limits::jobs(options.parallel)?;
     let started = Instant::now();
     for value in options.secrets.values() {
         masker.add(value);
     }
+    let (run_id, event_path) = begin_run(&workflow, &options, backend.as_ref())?;
     let event = &options.event;
-    let inputs_json = serde_json::to_string(&event.inputs).unwrap_or_default();
-    let run_id = backend.begin_run(&RunRecord {
-        workflow_path: workflow.source.name().to_string(),
-        workflow_name: workflow.display_name().to_string(),
-        event: event.name.clone(),
-        git_ref: event.git_ref.clone(),
-        commit: options.sha.clone(),
-        inputs_json,
-    })?;
-    let work_dir = options.work_dir.clone();
-    super::reaper::become_subreaper();
-    if let Some(root) = work_dir.parent() {
-        super::reaper::sweep_scripts(root);
-    }
-    std::fs::create_dir_all(&work_dir)
-        .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
-    let event_path = work_dir.join(format!("event-{run_id}.json"));
-    std::fs::write(
-        &event_path,
-        serde_json::to_vec_pretty(&event.payload).unwrap_or_default(),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", event_path.display()))?;
-    let github = github_context(&workflow, &options, run_id, &event_path);
+    let place = RunPlace {
+        repo: &options.repo,
+        run_id,
+        event_path: &event_path,
+    };
+    let github = run_context(&workflow, event, options.sha.as_deref(), place);
     let _ = events.send(RunEvent::RunStarted {
         run_id,
         workflow: workflow.display_name().to_string(),
@@ -85,10 +78,9 @@ pub(crate) async fn run_workflow(
         events,
         run_id,
         force: stop.force.clone(),
-        runners: super::runners::Runners::new(&work_dir),
+        runners: super::runners::Runners::new(&options.work_dir),
         tracking: super::reaper::RunTracking::new(run_id),
     });
-    let slots = Arc::new(Semaphore::new(parallel));
     let mut scope = Scope::default();
     scope.set("github", github);
     scope.set(
@@ -97,18 +89,70 @@ pub(crate) async fn run_workflow(
     );
     scope.set("secrets", strings(options.secrets.iter()));
     scope.set("vars", strings(options.vars.iter()));
-    let results = run_jobs(
-        shared.clone(),
-        slots,
+    let cancel = stop.graceful.clone();
+    let results = run_jobs(Level {
+        shared: shared.clone(),
+        slots: Arc::new(Semaphore::new(parallel)),
         workflow,
         scope,
-        cancel.clone(),
-        String::new(),
-        0,
-    )
+        cancel: cancel.clone(),
+        prefix: String::new(),
+        depth: 0,
+    })
     .await;
     let conclusion = aggregate(results.values().map(|d| d.result), cancel.is_cancelled());
-    if let Err(e) = backend.finish_run(run_id, conclusion) {
+    end_run(&shared, conclusion, &event_path);
+    shared.emit(RunEvent::RunFinished {
+        run_id,
+        conclusion,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+    Ok((run_id, conclusion))
+}
+
+/// Records the run and writes its event payload; returns the run's id and
+/// the payload's file.
+fn begin_run(
+    workflow: &Workflow,
+    options: &RunOptions,
+    backend: &dyn Backend,
+) -> Result<(u64, PathBuf), RunError> {
+    let event = &options.event;
+    let inputs_json = serde_json::to_string(&event.inputs).unwrap_or_default();
+    let run_id = backend
+        .begin_run(&RunRecord {
+            workflow_path: workflow.source.name().to_string(),
+            workflow_name: workflow.display_name().to_string(),
+            event: event.name.clone(),
+            git_ref: event.git_ref.clone(),
+            commit: options.sha.clone(),
+            inputs_json,
+        })
+        .map_err(RunError::Record)?;
+    let work_dir = &options.work_dir;
+    super::reaper::become_subreaper();
+    if let Some(root) = work_dir.parent() {
+        super::reaper::sweep_scripts(root);
+    }
+    std::fs::create_dir_all(work_dir).map_err(|source| RunError::WorkDir {
+        path: work_dir.clone(),
+        source,
+    })?;
+    let event_path = work_dir.join(format!("event-{run_id}.json"));
+    std::fs::write(
+        &event_path,
+        serde_json::to_vec_pretty(&event.payload).unwrap_or_default(),
+    )
+    .map_err(|source| RunError::EventFile {
+        path: event_path.clone(),
+        source,
+    })?;
+    Ok((run_id, event_path))
+}
+
+/// Records the run's end and removes its folders.
+fn end_run(shared: &Shared, conclusion: Conclusion, event_path: &Path) {
+    if let Err(e) = shared.backend.finish_run(shared.run_id, conclusion) {
         // The run itself is over; only its record is incomplete. Said on
         // the run's own line (no job), not as a job's failure.
         shared.emit(RunEvent::Log {
@@ -121,30 +165,10 @@ pub(crate) async fn run_workflow(
     }
     shared.tracking.end();
     shared.runners.remove_all();
-    if !options.keep_workspaces {
-        let _ = std::fs::remove_file(&event_path);
+    if !shared.options.keep_workspaces {
+        let _ = std::fs::remove_file(event_path);
         // Empty by now unless something outlived its job.
-        let _ = std::fs::remove_dir(&work_dir);
-    }
-    shared.emit(RunEvent::RunFinished {
-        run_id,
-        conclusion,
-        duration_ms: started.elapsed().as_millis() as u64,
-    });
-    Ok((run_id, conclusion))
-}
-
-/// The result of several jobs or instances together.
-fn aggregate(results: impl Iterator<Item = Conclusion>, cancelled: bool) -> Conclusion {
-    let all: Vec<Conclusion> = results.collect();
-    if all.contains(&Conclusion::Failure) {
-        Conclusion::Failure
-    } else if cancelled || all.contains(&Conclusion::Cancelled) {
-        Conclusion::Cancelled
-    } else if !all.is_empty() && all.iter().all(|c| *c == Conclusion::Skipped) {
-        Conclusion::Skipped
-    } else {
-        Conclusion::Success
+        let _ = std::fs::remove_dir(&shared.options.work_dir);
     }
 }
 
@@ -178,406 +202,404 @@ fn typed_inputs(workflow: &Workflow, given: &IndexMap<String, String>, event: &s
     Value::Object(out)
 }
 
-fn github_context(
-    workflow: &Workflow,
-    options: &RunOptions,
-    run_id: u64,
-    event_path: &std::path::Path,
-) -> Value {
-    let event = &options.event;
-    let mut g = Object::new();
-    let git_ref = event.git_ref.clone().unwrap_or_default();
-    let (ref_name, ref_type) = match git_ref.strip_prefix("refs/tags/") {
-        Some(tag) => (tag.to_string(), "tag"),
-        None => (
-            git_ref
-                .strip_prefix("refs/heads/")
-                .unwrap_or(&git_ref)
-                .to_string(),
-            "branch",
-        ),
-    };
-    let repo_name = options
-        .repo
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "repository".into());
-    let owner = event
-        .payload
-        .pointer("/repository/owner/login")
-        .and_then(|v| v.as_str())
-        .unwrap_or("local")
-        .to_string();
-    let repository = event
-        .payload
-        .pointer("/repository/full_name")
-        .and_then(|v| v.as_str())
-        .map_or_else(|| format!("{owner}/{repo_name}"), str::to_string);
-    let actor = std::env::var("USER").unwrap_or_else(|_| "gantry".into());
-    let set = |g: &mut Object, k: &str, v: String| {
-        g.insert(k.to_string(), Value::String(v));
-    };
-    set(&mut g, "event_name", event.name.clone());
-    set(&mut g, "ref", git_ref.clone());
-    set(&mut g, "ref_name", ref_name);
-    set(&mut g, "ref_type", ref_type.to_string());
-    set(&mut g, "sha", options.sha.clone().unwrap_or_default());
-    set(&mut g, "repository", repository.clone());
-    set(&mut g, "repository_owner", owner);
-    set(&mut g, "run_id", run_id.to_string());
-    set(&mut g, "run_number", run_id.to_string());
-    set(&mut g, "run_attempt", "1".into());
-    set(&mut g, "actor", actor.clone());
-    set(&mut g, "triggering_actor", actor);
-    set(&mut g, "workflow", workflow.display_name().to_string());
-    set(
-        &mut g,
-        "workflow_ref",
-        format!("{repository}/{}@{git_ref}", workflow.source.name()),
-    );
-    set(&mut g, "server_url", "https://github.com".into());
-    set(&mut g, "api_url", "https://api.github.com".into());
-    set(
-        &mut g,
-        "graphql_url",
-        "https://api.github.com/graphql".into(),
-    );
-    set(&mut g, "event_path", event_path.display().to_string());
-    set(&mut g, "token", String::new());
-    set(&mut g, "action", String::new());
-    if event.name.starts_with("pull_request") {
-        let head = event
-            .payload
-            .pointer("/pull_request/head/ref")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        set(&mut g, "head_ref", head);
-        set(
-            &mut g,
-            "base_ref",
-            git_ref
-                .strip_prefix("refs/heads/")
-                .unwrap_or(&git_ref)
-                .to_string(),
-        );
-    } else {
-        set(&mut g, "head_ref", String::new());
-        set(&mut g, "base_ref", String::new());
-    }
-    g.insert("event".into(), Value::from_json(event.payload.clone()));
-    Value::Object(g)
+/// One workflow's jobs to run: the run, the runner slots they share with
+/// nested workflows, and what the jobs' expressions see.
+pub(crate) struct Level {
+    pub shared: Arc<Shared>,
+    pub slots: Arc<Semaphore>,
+    pub workflow: Arc<Workflow>,
+    /// `github`, `inputs`, `secrets`, `vars`.
+    pub scope: Scope,
+    pub cancel: CancellationToken,
+    /// Put before job names: `caller / ` for a called workflow's jobs.
+    pub prefix: String,
+    /// How many reusable-workflow calls deep these jobs are.
+    pub depth: usize,
 }
 
-/// One finished instance of a job.
-struct Finished {
-    job: String,
-    result: JobResult,
-}
-
-/// What the scheduler keeps about a job whose instances run.
-struct Group {
-    remaining: usize,
-    results: Vec<Conclusion>,
-    outputs: IndexMap<String, String>,
-    fail_fast: bool,
-    continue_on_error: bool,
+/// A job whose instances run.
+struct Running {
+    /// Cancels the job's instances (`fail-fast`).
     cancel: CancellationToken,
+    outputs: IndexMap<String, String>,
+    /// Each instance, until it starts.
+    instances: Vec<Option<Instance>>,
+}
+
+/// A job instance, ready to start.
+struct Instance {
+    /// The name shown: `test (unit, 3.11)`.
+    key: String,
+    scope: Scope,
+    matrix_json: Option<String>,
+}
+
+/// The state of one workflow's jobs while they run.
+struct Jobs {
+    level: Level,
+    ids: Vec<String>,
+    dispatcher: Dispatcher,
+    done: IndexMap<String, Done>,
+    running: HashMap<JobIndex, Running>,
+    tasks: JoinSet<(JobIndex, JobResult)>,
+    /// Which job each task runs, to account for a task that panicked.
+    task_jobs: HashMap<tokio::task::Id, JobIndex>,
 }
 
 /// Runs the jobs of one workflow; returns each job's result by id.
-fn run_jobs(
-    shared: Arc<Shared>,
-    slots: Arc<Semaphore>,
-    workflow: Arc<Workflow>,
-    scope: Scope,
-    cancel: CancellationToken,
-    prefix: String,
-    depth: usize,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = IndexMap<String, Done>> + Send>> {
+pub(crate) fn run_jobs(
+    level: Level,
+) -> Pin<Box<dyn Future<Output = IndexMap<String, Done>> + Send>> {
     Box::pin(async move {
-        let mut done: IndexMap<String, Done> = IndexMap::new();
-        let mut pending: Vec<String> = workflow.jobs.keys().cloned().collect();
-        let mut groups: HashMap<String, Group> = HashMap::new();
-        let mut running: JoinSet<Finished> = JoinSet::new();
-        // Which job each task runs, to account for a task that panicked.
-        let mut task_jobs: HashMap<tokio::task::Id, String> = HashMap::new();
-        let lower = |s: &str| s.to_ascii_lowercase();
+        let mut jobs = Jobs::new(level);
         loop {
-            // Start every job whose needs have all finished.
-            let mut i = 0;
-            while i < pending.len() {
-                let id = pending[i].clone();
-                let Some(job) = workflow.jobs.get(&id) else {
-                    pending.remove(i);
-                    continue;
-                };
-                let ready = job.needs.iter().all(|n| {
-                    done.keys().any(|d| lower(d) == lower(&n.value))
-                        || !workflow.jobs.keys().any(|k| lower(k) == lower(&n.value))
-                });
-                if !ready {
-                    i += 1;
-                    continue;
-                }
-                pending.remove(i);
-                let key = format!(
-                    "{prefix}{}",
-                    job.name
-                        .as_ref()
-                        .map_or(job.id.value.as_str(), |n| n.value.as_str())
-                );
-                let needs = needs_context(job, &done);
-                let mut job_scope = scope.clone();
-                job_scope.set("needs", needs.clone());
-                job_scope.status = Some(needs_status(job, &done, cancel.is_cancelled()));
-                match condition(job.condition.as_ref(), &job_scope) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        skip(&shared, &key, job, "its `if:` is false", &mut done);
-                        continue;
-                    }
-                    Err(e) => {
-                        shared.emit(RunEvent::JobSkipped {
-                            job: key.clone(),
-                            reason: format!("its `if:` failed: {e}"),
-                        });
-                        done.insert(
-                            id.clone(),
-                            Done {
-                                result: Conclusion::Failure,
-                                outputs: IndexMap::new(),
-                            },
-                        );
-                        continue;
-                    }
-                }
-                job_scope.status = None;
-                let combinations = match expand_matrix(job, &job_scope) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        shared.emit(RunEvent::JobSkipped {
-                            job: key.clone(),
-                            reason: format!("its matrix failed: {e}"),
-                        });
-                        done.insert(
-                            id.clone(),
-                            Done {
-                                result: Conclusion::Failure,
-                                outputs: IndexMap::new(),
-                            },
-                        );
-                        continue;
-                    }
-                };
-                let strategy = job.strategy.as_ref();
-                let fail_fast = match strategy.and_then(|s| s.fail_fast.as_ref()) {
-                    None => true,
-                    Some(_) => strategy
-                        .is_some_and(|s| or_expr_bool(&s.fail_fast, &job_scope).unwrap_or(true)),
-                };
-                let max_parallel = match super::limits::max_parallel(
-                    strategy.and_then(|s| s.max_parallel.as_ref()),
-                    &job_scope,
-                ) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        shared.emit(RunEvent::JobSkipped {
-                            job: key.clone(),
-                            reason: format!("its strategy failed: {e}"),
-                        });
-                        done.insert(
-                            id.clone(),
-                            Done {
-                                result: Conclusion::Failure,
-                                outputs: IndexMap::new(),
-                            },
-                        );
-                        continue;
-                    }
-                };
-                let continue_on_error = match &job.kind {
-                    JobKind::Steps(s) => s.continue_on_error.is_some(),
-                    JobKind::Call(_) => false,
-                };
-                let group_cancel = cancel.child_token();
-                let instances: Vec<Option<matrix::Combination>> = if combinations.is_empty() {
-                    vec![None]
-                } else {
-                    combinations.into_iter().map(Some).collect()
-                };
-                let total = instances.len();
-                groups.insert(
-                    id.clone(),
-                    Group {
-                        remaining: total,
-                        results: Vec::new(),
-                        outputs: IndexMap::new(),
-                        fail_fast,
-                        continue_on_error,
-                        cancel: group_cancel.clone(),
-                    },
-                );
-                let limit = Arc::new(Semaphore::new(max_parallel.unwrap_or(total).max(1)));
-                for (index, combination) in instances.into_iter().enumerate() {
-                    let instance_key = match &combination {
-                        Some(c) => c.display_name(&key),
-                        None => key.clone(),
-                    };
-                    let mut instance_scope = job_scope.clone();
-                    let mut strategy_ctx = Object::new();
-                    strategy_ctx.insert("fail-fast".into(), Value::Bool(fail_fast));
-                    strategy_ctx.insert("job-index".into(), Value::Number(index as f64));
-                    strategy_ctx.insert("job-total".into(), Value::Number(total as f64));
-                    strategy_ctx.insert(
-                        "max-parallel".into(),
-                        Value::Number(max_parallel.unwrap_or(total) as f64),
-                    );
-                    instance_scope.set("strategy", Value::Object(strategy_ctx));
-                    let matrix_value = combination
-                        .as_ref()
-                        .map_or(Value::Object(Object::new()), matrix::Combination::to_value);
-                    let matrix_json = combination
-                        .as_ref()
-                        .map(|c| c.to_value().to_json().to_string());
-                    instance_scope.set("matrix", matrix_value);
-                    let shared = shared.clone();
-                    let slots = slots.clone();
-                    let limit = limit.clone();
-                    let job = job.clone();
-                    let workflow = workflow.clone();
-                    let token = group_cancel.child_token();
-                    let run_cancelled = cancel.clone();
-                    let job_id = id.clone();
-                    let prefix = format!("{instance_key} / ");
-                    let job_for_task = id.clone();
-                    let handle = running.spawn(async move {
-                        let _limit = limit.acquire_owned().await;
-                        // A reusable workflow's jobs take their own slots.
-                        let slot = if matches!(job.kind, JobKind::Call(_)) {
-                            None
-                        } else {
-                            slots.clone().acquire_owned().await.ok()
-                        };
-                        // fail-fast cancelled this instance before it started.
-                        if token.is_cancelled() && !run_cancelled.is_cancelled() {
-                            shared.emit(RunEvent::JobSkipped {
-                                job: instance_key.clone(),
-                                reason: "cancelled by fail-fast".into(),
-                            });
-                            drop(slot);
-                            return Finished {
-                                job: job_id,
-                                result: JobResult {
-                                    conclusion: Conclusion::Cancelled,
-                                    outputs: IndexMap::new(),
-                                },
-                            };
-                        }
-                        let result = match &job.kind {
-                            JobKind::Steps(_) => {
-                                run_job(
-                                    shared.clone(),
-                                    JobSpec {
-                                        key: instance_key,
-                                        job: job.clone(),
-                                        workflow,
-                                        scope: instance_scope,
-                                        matrix_json,
-                                        cancel: token,
-                                    },
-                                )
-                                .await
-                            }
-                            JobKind::Call(call) => {
-                                run_call(
-                                    shared.clone(),
-                                    slots.clone(),
-                                    &instance_key,
-                                    &job,
-                                    call,
-                                    instance_scope,
-                                    token,
-                                    prefix,
-                                    depth,
-                                )
-                                .await
-                            }
-                        };
-                        drop(slot);
-                        Finished {
-                            job: job_id,
-                            result,
-                        }
-                    });
-                    task_jobs.insert(handle.id(), job_for_task);
-                }
-            }
-            let Some(joined) = running.join_next_with_id().await else {
+            jobs.start_what_can();
+            let Some(joined) = jobs.tasks.join_next_with_id().await else {
                 break;
             };
-            let finished = match joined {
-                Ok((_, finished)) => finished,
+            let (job, result) = match joined {
+                Ok((id, finished)) => {
+                    jobs.task_jobs.remove(&id);
+                    finished
+                }
                 Err(e) => {
                     // A job's task panicked: count that instance as failed.
-                    let Some(job) = task_jobs.get(&e.id()).cloned() else {
+                    let Some(job) = jobs.task_jobs.remove(&e.id()) else {
                         continue;
                     };
-                    shared.emit(RunEvent::JobSkipped {
-                        job: job.clone(),
+                    jobs.level.shared.emit(RunEvent::JobSkipped {
+                        job: jobs.ids[job].clone(),
                         reason: format!("internal error: {e}"),
                     });
-                    Finished {
-                        job,
-                        result: JobResult {
-                            conclusion: Conclusion::Failure,
-                            outputs: IndexMap::new(),
-                        },
-                    }
+                    (job, JobResult::without_outputs(Conclusion::Failure))
                 }
             };
-            let Some(group) = groups.get_mut(&finished.job) else {
-                continue;
-            };
-            group.remaining -= 1;
-            group.results.push(finished.result.conclusion);
-            for (k, v) in finished.result.outputs {
-                group.outputs.insert(k, v);
-            }
-            if finished.result.conclusion == Conclusion::Failure
-                && group.fail_fast
-                && !group.continue_on_error
-            {
-                group.cancel.cancel();
-            }
-            if group.remaining == 0
-                && let Some(group) = groups.remove(&finished.job)
-            {
-                done.insert(
-                    finished.job.clone(),
-                    Done {
-                        result: aggregate(group.results.into_iter(), false),
-                        outputs: group.outputs,
-                    },
-                );
-            }
+            jobs.instance_finished(job, result);
         }
-        // Jobs that never became ready (their needs were never defined).
-        for id in pending {
-            done.insert(
-                id,
-                Done {
-                    result: Conclusion::Skipped,
-                    outputs: IndexMap::new(),
-                },
-            );
-        }
-        done
+        jobs.into_done()
     })
 }
 
-fn skip(shared: &Shared, key: &str, job: &Job, reason: &str, done: &mut IndexMap<String, Done>) {
+impl Jobs {
+    fn new(level: Level) -> Self {
+        let ids: Vec<String> = level.workflow.jobs.keys().cloned().collect();
+        let needs = level
+            .workflow
+            .jobs
+            .values()
+            .map(|job| {
+                job.needs
+                    .iter()
+                    .filter_map(|n| ids.iter().position(|k| k.eq_ignore_ascii_case(&n.value)))
+                    .collect()
+            })
+            .collect();
+        Jobs {
+            level,
+            ids,
+            dispatcher: Dispatcher::new(needs),
+            done: IndexMap::new(),
+            running: HashMap::new(),
+            tasks: JoinSet::new(),
+            task_jobs: HashMap::new(),
+        }
+    }
+
+    /// Decides every ready job and starts every instance the dispatcher
+    /// allows, until nothing more can start before an instance ends.
+    fn start_what_can(&mut self) {
+        loop {
+            let ready = self.dispatcher.ready();
+            for &job in &ready {
+                self.decide(job);
+            }
+            let next = self.dispatcher.next(self.level.cancel.is_cancelled());
+            if ready.is_empty() && next.is_empty() {
+                return;
+            }
+            for n in next {
+                match n {
+                    Next::Start { job, instance } => self.spawn(job, instance),
+                    Next::Cancel { job, instance } => self.cancel_unstarted(job, instance),
+                }
+            }
+        }
+    }
+
+    /// Whether a ready job runs and as which instances.
+    fn decide(&mut self, index: JobIndex) {
+        let level = &self.level;
+        let Some(job) = level.workflow.jobs.get(&self.ids[index]) else {
+            return self.conclude(index, Conclusion::Skipped);
+        };
+        let key = format!(
+            "{}{}",
+            level.prefix,
+            job.name
+                .as_ref()
+                .map_or(job.id.value.as_str(), |n| n.value.as_str())
+        );
+        let mut scope = level.scope.clone();
+        scope.set("needs", needs_context(job, &self.done));
+        match job_runs(job, &mut scope, &self.done, level.cancel.is_cancelled()) {
+            Ok(true) => {}
+            Ok(false) => {
+                record_skip(&level.shared, &key, job, "its `if:` is false");
+                return self.conclude(index, Conclusion::Skipped);
+            }
+            Err(e) => return self.fail(index, &key, format!("its `if:` failed: {e}")),
+        }
+        let combinations = match expand_matrix(job, &scope) {
+            Ok(c) => c,
+            Err(e) => return self.fail(index, &key, format!("its matrix failed: {e}")),
+        };
+        let (strategy, instances) = match instances(job, &key, combinations, &scope) {
+            Ok(i) => i,
+            Err(e) => return self.fail(index, &key, format!("its strategy failed: {e}")),
+        };
+        self.dispatcher.expand(index, strategy);
+        self.running.insert(
+            index,
+            Running {
+                cancel: self.level.cancel.child_token(),
+                outputs: IndexMap::new(),
+                instances: instances.into_iter().map(Some).collect(),
+            },
+        );
+    }
+
+    /// A ready job ends without running.
+    fn conclude(&mut self, index: JobIndex, result: Conclusion) {
+        self.dispatcher.conclude(index);
+        self.done
+            .insert(self.ids[index].clone(), Done::without_outputs(result));
+    }
+
+    /// A ready job fails before it runs, saying why.
+    fn fail(&mut self, index: JobIndex, key: &str, reason: String) {
+        self.level.shared.emit(RunEvent::JobSkipped {
+            job: key.to_string(),
+            reason,
+        });
+        self.conclude(index, Conclusion::Failure);
+    }
+
+    /// An instance `fail-fast` cancelled before it started.
+    fn cancel_unstarted(&mut self, index: JobIndex, instance: usize) {
+        let key = self
+            .running
+            .get_mut(&index)
+            .and_then(|r| r.instances.get_mut(instance))
+            .and_then(Option::take)
+            .map(|i| i.key);
+        if let Some(key) = key {
+            self.level.shared.emit(RunEvent::JobSkipped {
+                job: key,
+                reason: "cancelled by fail-fast".into(),
+            });
+        }
+        self.instance_finished(index, JobResult::without_outputs(Conclusion::Cancelled));
+    }
+
+    /// Starts an instance as a task.
+    fn spawn(&mut self, index: JobIndex, instance: usize) {
+        let Some(running) = self.running.get_mut(&index) else {
+            return;
+        };
+        let Some(instance) = running.instances.get_mut(instance).and_then(Option::take) else {
+            return;
+        };
+        let Some(job) = self.level.workflow.jobs.get(&self.ids[index]) else {
+            return;
+        };
+        let task = Task {
+            shared: self.level.shared.clone(),
+            slots: self.level.slots.clone(),
+            workflow: self.level.workflow.clone(),
+            job: job.clone(),
+            cancel: running.cancel.child_token(),
+            run_cancel: self.level.cancel.clone(),
+            depth: self.level.depth,
+        };
+        let handle = self
+            .tasks
+            .spawn(async move { (index, task.run(instance).await) });
+        self.task_jobs.insert(handle.id(), index);
+    }
+
+    /// Takes an instance's result; cancels its siblings on `fail-fast`.
+    fn instance_finished(&mut self, index: JobIndex, result: JobResult) {
+        let Some(running) = self.running.get_mut(&index) else {
+            return;
+        };
+        running.outputs.extend(result.outputs);
+        let finish = self.dispatcher.finished(index, result.conclusion);
+        if finish.cancel_running {
+            running.cancel.cancel();
+        }
+        if let Some(result) = finish.done
+            && let Some(running) = self.running.remove(&index)
+        {
+            self.done.insert(
+                self.ids[index].clone(),
+                Done {
+                    result,
+                    outputs: running.outputs,
+                },
+            );
+        }
+    }
+
+    fn into_done(mut self) -> IndexMap<String, Done> {
+        // Jobs that never became ready (their needs were never met).
+        for job in self.dispatcher.never_ready() {
+            self.done.insert(
+                self.ids[job].clone(),
+                Done::without_outputs(Conclusion::Skipped),
+            );
+        }
+        self.done
+    }
+}
+
+/// What a started instance's task needs.
+struct Task {
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+    workflow: Arc<Workflow>,
+    job: Job,
+    cancel: CancellationToken,
+    run_cancel: CancellationToken,
+    depth: usize,
+}
+
+impl Task {
+    /// Waits for a runner slot, then runs the instance.
+    async fn run(self, instance: Instance) -> JobResult {
+        // A reusable workflow's jobs take their own slots.
+        let slot = if matches!(self.job.kind, JobKind::Call(_)) {
+            None
+        } else {
+            self.slots.clone().acquire_owned().await.ok()
+        };
+        // fail-fast cancelled this instance while it waited for a slot.
+        if self.cancel.is_cancelled() && !self.run_cancel.is_cancelled() {
+            self.shared.emit(RunEvent::JobSkipped {
+                job: instance.key,
+                reason: "cancelled by fail-fast".into(),
+            });
+            return JobResult::without_outputs(Conclusion::Cancelled);
+        }
+        let result = match &self.job.kind {
+            JobKind::Steps(_) => {
+                let spec = JobSpec {
+                    key: instance.key,
+                    job: self.job.clone(),
+                    workflow: self.workflow,
+                    scope: instance.scope,
+                    matrix_json: instance.matrix_json,
+                    cancel: self.cancel,
+                };
+                run_job(self.shared, spec).await
+            }
+            JobKind::Call(call) => {
+                let caller = super::call::Caller {
+                    shared: self.shared,
+                    slots: self.slots,
+                    key: &instance.key,
+                    scope: instance.scope,
+                    cancel: self.cancel,
+                    depth: self.depth,
+                };
+                caller.run(call).await
+            }
+        };
+        drop(slot);
+        result
+    }
+}
+
+/// Whether a job's `if:` lets it run, with the status functions over its
+/// `needs` (`success()` unless one failed, `always()`, `cancelled()`).
+fn job_runs(
+    job: &Job,
+    scope: &mut Scope,
+    done: &IndexMap<String, Done>,
+    cancelled: bool,
+) -> Result<bool, ExprError> {
+    scope.status = Some(needs_status(job, done, cancelled));
+    let runs = condition(job.condition.as_ref(), scope);
+    scope.status = None;
+    runs
+}
+
+/// The job's strategy and its instances (one when it has no matrix), each
+/// with its `strategy` and `matrix` contexts.
+fn instances(
+    job: &Job,
+    key: &str,
+    combinations: Vec<matrix::Combination>,
+    scope: &Scope,
+) -> Result<(Strategy, Vec<Instance>), String> {
+    let strategy = job.strategy.as_ref();
+    let fail_fast = match strategy.and_then(|s| s.fail_fast.as_ref()) {
+        None => true,
+        Some(_) => strategy.is_some_and(|s| or_expr_bool(&s.fail_fast, scope).unwrap_or(true)),
+    };
+    let max_parallel =
+        super::limits::max_parallel(strategy.and_then(|s| s.max_parallel.as_ref()), scope)?;
+    let combinations: Vec<Option<matrix::Combination>> = if combinations.is_empty() {
+        vec![None]
+    } else {
+        combinations.into_iter().map(Some).collect()
+    };
+    let total = combinations.len();
+    let mut strategy_ctx = Object::new();
+    strategy_ctx.insert("fail-fast".into(), Value::Bool(fail_fast));
+    strategy_ctx.insert("job-total".into(), Value::Number(total as f64));
+    strategy_ctx.insert(
+        "max-parallel".into(),
+        Value::Number(max_parallel.unwrap_or(total) as f64),
+    );
+    let instances = combinations
+        .into_iter()
+        .enumerate()
+        .map(|(index, combination)| {
+            let mut scope = scope.clone();
+            let mut strategy_ctx = strategy_ctx.clone();
+            strategy_ctx.insert("job-index".into(), Value::Number(index as f64));
+            scope.set("strategy", Value::Object(strategy_ctx));
+            let (key, matrix, matrix_json) = match &combination {
+                Some(c) => (
+                    c.display_name(key),
+                    c.to_value(),
+                    Some(c.to_value().to_json().to_string()),
+                ),
+                None => (key.to_string(), Value::Object(Object::new()), None),
+            };
+            scope.set("matrix", matrix);
+            Instance {
+                key,
+                scope,
+                matrix_json,
+            }
+        })
+        .collect();
+    let continue_on_error = match &job.kind {
+        JobKind::Steps(s) => s.continue_on_error.is_some(),
+        JobKind::Call(_) => false,
+    };
+    let strategy = Strategy {
+        instances: total,
+        max_parallel,
+        fail_fast,
+        continue_on_error,
+    };
+    Ok((strategy, instances))
+}
+
+/// Records a job that does not run as skipped, and says why.
+fn record_skip(shared: &Shared, key: &str, job: &Job, reason: &str) {
     if let Ok(row) = shared
         .backend
         .begin_job(shared.run_id, &job.id.value, key, None)
@@ -588,13 +610,6 @@ fn skip(shared: &Shared, key: &str, job: &Job, reason: &str, done: &mut IndexMap
         job: key.to_string(),
         reason: reason.to_string(),
     });
-    done.insert(
-        job.id.value.clone(),
-        Done {
-            result: Conclusion::Skipped,
-            outputs: IndexMap::new(),
-        },
-    );
 }
 
 /// `needs.<job>.result` and `.outputs` for the jobs `job` needs.
@@ -642,7 +657,7 @@ fn needs_status(job: &Job, done: &IndexMap<String, Done>, cancelled: bool) -> St
 
 /// The job's matrix combinations, expressions evaluated now that `needs`
 /// is known; empty when the job has no matrix.
-fn expand_matrix(job: &Job, scope: &Scope) -> Result<Vec<matrix::Combination>, String> {
+fn expand_matrix(job: &Job, scope: &Scope) -> Result<Vec<matrix::Combination>, ExprError> {
     let Some(node) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else {
         return Ok(Vec::new());
     };
@@ -658,185 +673,49 @@ fn expand_matrix(job: &Job, scope: &Scope) -> Result<Vec<matrix::Combination>, S
                 None => match &node.kind {
                     NodeKind::String(s) => match expand_value(s, scope)? {
                         Value::Object(o) => o,
-                        other => {
-                            return Err(format!(
-                                "the matrix expression gave {}, not an object",
-                                other.kind_name()
-                            ));
-                        }
+                        other => return Err(ExprError::MatrixNotObject(other.kind_name())),
                     },
-                    _ => return Err("an expression in the matrix could not be evaluated".into()),
+                    _ => return Err(ExprError::MatrixUnevaluated),
                 },
             }
         }
     };
-    matrix::expand(&value).map_err(|e| e.to_string())
+    Ok(matrix::expand(&value)?)
 }
 
-/// Runs a job that calls a reusable workflow.
-#[allow(clippy::too_many_arguments)]
-async fn run_call(
-    shared: Arc<Shared>,
-    slots: Arc<Semaphore>,
-    key: &str,
-    job: &Job,
-    call: &CallJob,
-    scope: Scope,
-    cancel: CancellationToken,
-    prefix: String,
-    depth: usize,
-) -> JobResult {
-    let failed = |message: String| {
-        shared.emit(RunEvent::JobSkipped {
-            job: key.to_string(),
-            reason: message,
-        });
-        JobResult {
-            conclusion: Conclusion::Failure,
-            outputs: IndexMap::new(),
-        }
-    };
-    if depth >= MAX_CALL_DEPTH {
-        return failed(format!(
-            "reusable workflows nest deeper than {MAX_CALL_DEPTH}"
-        ));
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+    use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
+
+    /// Whether job `b` (which needs `a`) runs when `a` ended with `result`.
+    fn b_runs(condition: &str, result: Conclusion, cancelled: bool) -> bool {
+        let text = format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: true\n  b:\n    needs: a\n    if: {condition}\n    runs-on: x\n    steps:\n      - run: true\n"
+        );
+        let workflow = read_workflow(SourceFile::new("ci.yml", text), &ReadOptions::default())
+            .value
+            .expect("a valid workflow");
+        let mut done = IndexMap::new();
+        done.insert("a".to_string(), Done::without_outputs(result));
+        let job = &workflow.jobs["b"];
+        job_runs(job, &mut Scope::default(), &done, cancelled).expect("an `if:` that evaluates")
     }
-    let uses = call.uses.value.as_str();
-    let Some(relative) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
-        return failed(format!(
-            "`{uses}` is a remote reusable workflow; gantry runs only workflows of this repository"
-        ));
-    };
-    if std::path::Path::new(relative).components().any(|c| {
-        !matches!(
-            c,
-            std::path::Component::Normal(_) | std::path::Component::CurDir
-        )
-    }) {
-        return failed(format!("`{uses}` leaves the repository"));
+
+    #[test]
+    fn a_failed_need_skips_dependants_unless_their_if_says_otherwise() {
+        assert!(b_runs("success()", Conclusion::Success, false));
+        assert!(!b_runs("success()", Conclusion::Failure, false));
+        assert!(!b_runs("success()", Conclusion::Skipped, false));
+        assert!(b_runs("failure()", Conclusion::Failure, false));
+        assert!(b_runs("always()", Conclusion::Failure, false));
     }
-    if let Err(e) = super::confine::inside(&shared.options.repo, relative, "repository") {
-        return failed(format!("`{uses}`: {e}"));
-    }
-    let path = shared.options.repo.join(relative);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => return failed(format!("cannot read {}: {e}", path.display())),
-    };
-    let parsed = read_workflow(
-        SourceFile::new(relative.to_string(), text),
-        &ReadOptions::default(),
-    );
-    let Some(called) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
-        return failed(format!(
-            "{relative} is not a valid workflow; run `gantry validate {relative}`"
-        ));
-    };
-    let called = Arc::new(called);
-    let Some(trigger) = called.on.get("workflow_call") else {
-        return failed(format!("{relative} has no `on: workflow_call`"));
-    };
-    // Inputs: what the caller passes, typed, then the declared defaults.
-    let mut inputs = Object::new();
-    for (name, def) in &trigger.inputs {
-        let given = call
-            .with
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, (_, node))| node);
-        let value = match given {
-            Some(node) => match &node.kind {
-                NodeKind::String(s) => match expand_value(s, &scope) {
-                    Ok(v) => v,
-                    Err(e) => return failed(format!("input `{name}`: {e}")),
-                },
-                _ => matrix::node_to_value(node),
-            },
-            None => match &def.default {
-                Some(node) => match &node.kind {
-                    NodeKind::String(s) => expand_value(s, &scope).unwrap_or(Value::Null),
-                    _ => matrix::node_to_value(node),
-                },
-                None if def.required => {
-                    return failed(format!("input `{name}` is required by {relative}"));
-                }
-                None => Value::Null,
-            },
-        };
-        let value = match (def.kind, value) {
-            (InputType::Boolean, Value::String(s)) => Value::Bool(s == "true"),
-            (InputType::Number, Value::String(s)) => {
-                s.parse().map_or(Value::String(s), Value::Number)
-            }
-            (_, v) => v,
-        };
-        inputs.insert(name.clone(), value);
-    }
-    let secrets = match &call.secrets {
-        CallSecrets::Inherit(_) => scope.values.get("secrets").cloned().unwrap_or(Value::Null),
-        CallSecrets::None => Value::Object(Object::new()),
-        CallSecrets::Map(map) => {
-            let mut out = Object::new();
-            for (name, (_, text)) in map {
-                match expand(&text.value, &scope) {
-                    Ok(v) => {
-                        out.insert(name.clone(), Value::String(v));
-                    }
-                    Err(e) => return failed(format!("secret `{name}`: {e}")),
-                }
-            }
-            Value::Object(out)
-        }
-    };
-    let mut nested = Scope::default();
-    for name in ["github", "vars"] {
-        if let Some(v) = scope.values.get(name) {
-            nested.set(name, v.clone());
-        }
-    }
-    nested.set("inputs", Value::Object(inputs));
-    nested.set("secrets", secrets);
-    shared.emit(RunEvent::JobStarted {
-        job: key.to_string(),
-    });
-    let started = Instant::now();
-    let results = run_jobs(
-        shared.clone(),
-        slots,
-        called.clone(),
-        nested.clone(),
-        cancel.clone(),
-        prefix,
-        depth + 1,
-    )
-    .await;
-    let conclusion = aggregate(results.values().map(|d| d.result), cancel.is_cancelled());
-    // Outputs: the called workflow's, evaluated with its `jobs` context.
-    let mut jobs = Object::new();
-    for (id, d) in &results {
-        let mut entry = Object::new();
-        entry.insert("result".into(), Value::String(d.result.name().into()));
-        entry.insert("outputs".into(), strings(d.outputs.iter()));
-        jobs.insert(id.clone(), Value::Object(entry));
-    }
-    let mut out_scope = nested;
-    out_scope.set("jobs", Value::Object(jobs));
-    let mut outputs = IndexMap::new();
-    for (name, def) in &trigger.outputs {
-        if let Ok(v) = expand(&def.value.value, &out_scope) {
-            outputs.insert(name.clone(), shared.masker.mask(&v));
-        }
-    }
-    shared.emit(RunEvent::JobFinished {
-        job: key.to_string(),
-        result: conclusion,
-        duration_ms: started.elapsed().as_millis() as u64,
-        cache_hits: 0,
-        cache_misses: 0,
-    });
-    let _ = job;
-    JobResult {
-        conclusion,
-        outputs,
+
+    #[test]
+    fn a_cancelled_run_runs_only_always_and_cancelled_jobs() {
+        assert!(!b_runs("success()", Conclusion::Success, true));
+        assert!(b_runs("always()", Conclusion::Success, true));
+        assert!(b_runs("cancelled()", Conclusion::Success, true));
     }
 }

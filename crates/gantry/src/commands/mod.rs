@@ -11,7 +11,6 @@ mod logs;
 mod plan;
 mod run;
 mod run_attest;
-mod run_lock;
 mod runs;
 mod sbom;
 mod scan;

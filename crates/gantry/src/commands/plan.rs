@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use gantry_engine::event::{self, EventError, EventRequest};
 use gantry_engine::plan::{
     Event, JobDecision, JobPlan, MatrixPlan, Trigged, WorkflowPlan, plan_workflow,
 };
@@ -30,33 +31,6 @@ pub(super) fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathB
     })
 }
 
-/// The branch checked out in the repository holding `root`, read from its
-/// `HEAD` (following a worktree's `.git` file). Reads files only.
-fn current_ref(root: &Path) -> Option<String> {
-    let start = root.canonicalize().ok()?;
-    let dot_git = start
-        .ancestors()
-        .map(|dir| dir.join(".git"))
-        .find(|p| p.exists())?;
-    let git_dir = if dot_git.is_file() {
-        let text = std::fs::read_to_string(&dot_git).ok()?;
-        let target = text.trim().strip_prefix("gitdir: ")?;
-        dot_git.parent()?.join(target)
-    } else {
-        dot_git
-    };
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
-    head.trim().strip_prefix("ref: ").map(str::to_string)
-}
-
-fn full_ref(r: &str) -> String {
-    if r.starts_with("refs/") {
-        r.to_string()
-    } else {
-        format!("refs/heads/{r}")
-    }
-}
-
 /// What the command line says about the event.
 pub(super) struct EventArgs<'a> {
     pub name: &'a str,
@@ -70,66 +44,28 @@ pub(super) struct EventArgs<'a> {
 /// The event a plan or run is for: flags first, then the payload file,
 /// then the checked-out branch.
 pub(super) fn build_event(root: &Path, args: &EventArgs<'_>) -> Result<Event, CliError> {
-    let mut event = Event {
-        name: args.name.to_string(),
-        activity: args.activity.map(str::to_string),
-        ..Event::default()
-    };
-    if let Some(path) = args.event_file {
-        let path = if path.is_absolute() {
+    let file = args.event_file.map(|path| {
+        if path.is_absolute() {
             path.to_path_buf()
         } else {
             root.join(path)
-        };
-        let text = read_text(&path)?;
-        event.payload = serde_json::from_str(&text).map_err(|e| {
-            CliError::usage(format!("{} is not valid JSON: {e}", path.display()), None)
-        })?;
-        if !event.payload.is_object() {
-            return Err(CliError::usage(
-                format!(
-                    "{} must hold a JSON object (a webhook payload)",
-                    path.display()
-                ),
-                None,
-            ));
         }
-    }
-    let payload_ref = event
-        .payload
-        .pointer("/pull_request/base/ref")
-        .or_else(|| event.payload.get("ref"))
-        .and_then(|r| r.as_str())
-        .map(str::to_string);
-    event.git_ref = args
-        .git_ref
-        .map(full_ref)
-        .or(payload_ref.map(|r| full_ref(&r)))
-        .or_else(|| current_ref(root));
-    if !args.changed.is_empty() {
-        event.changed = Some(args.changed.to_vec());
-    }
-    if let Some(inputs) = event.payload.get("inputs").and_then(|i| i.as_object()) {
-        for (k, v) in inputs {
-            let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            event.inputs.insert(k.clone(), value);
-        }
-    }
-    for input in args.inputs {
-        let Some((name, value)) = input.split_once('=') else {
-            return Err(CliError::usage(
-                format!("--input '{input}' is not NAME=VALUE"),
-                Some("e.g. --input environment=staging".to_string()),
-            ));
-        };
-        event.inputs.insert(name.to_string(), value.to_string());
-    }
-    event.workflow_run_name = event
-        .payload
-        .pointer("/workflow_run/name")
-        .and_then(|n| n.as_str())
-        .map(str::to_string);
-    Ok(event)
+    });
+    let text = file.as_deref().map(read_text).transpose()?;
+    let name = file.as_ref().map(|f| f.display().to_string());
+    let request = EventRequest {
+        name: args.name,
+        git_ref: args.git_ref,
+        activity: args.activity,
+        changed: args.changed,
+        inputs: args.inputs,
+        payload: text.as_deref().zip(name.as_deref()),
+    };
+    event::build_event(root, &request).map_err(|e| {
+        let hint = matches!(e, EventError::Input(_))
+            .then(|| "e.g. --input environment=staging".to_string());
+        CliError::usage(e.to_string(), hint)
+    })
 }
 
 #[derive(Serialize)]

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use gantry_engine::plan::{Trigged, decide_trigger};
-use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream};
+use gantry_engine::concurrency::{self, LockError, Waiting};
+use gantry_engine::plan::{SelectError, select_runs};
+use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream, values};
 use gantry_workflow::Workflow;
 use indexmap::IndexMap;
 
@@ -119,65 +120,24 @@ pub struct RunArgs {
     pub builder_id: String,
 }
 
-/// Reads `NAME=VALUE` pairs from arguments and an optional file.
+/// Reads `NAME=VALUE` pairs from an optional file, then arguments.
 fn pairs(
     items: &[String],
     file: Option<&Path>,
     what: &str,
 ) -> Result<IndexMap<String, String>, CliError> {
     let mut out = IndexMap::new();
+    let hint = |e: &values::PairsError| match e {
+        values::PairsError::Argument { .. } => Some(format!("e.g. --{what} NAME=value")),
+        _ => None,
+    };
     if let Some(path) = file {
         let text = read_text(path)?;
-        let mut lines = text.lines().enumerate();
-        while let Some((i, line)) = lines.next() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some((name, value)) = line.split_once('=') else {
-                return Err(CliError::usage(
-                    format!("{}:{}: expected NAME=VALUE", path.display(), i + 1),
-                    None,
-                ));
-            };
-            let value = value.trim();
-            // Quoted values may span lines: NAME="line 1\nline 2".
-            let value = if let Some(rest) = value.strip_prefix('"') {
-                let mut v = rest.to_string();
-                while !v.ends_with('"') {
-                    match lines.next() {
-                        Some((_, l)) => {
-                            v.push('\n');
-                            v.push_str(l);
-                        }
-                        None => {
-                            return Err(CliError::usage(
-                                format!(
-                                    "{}:{}: the quoted value of {name} is never closed",
-                                    path.display(),
-                                    i + 1
-                                ),
-                                None,
-                            ));
-                        }
-                    }
-                }
-                v.trim_end_matches('"').to_string()
-            } else {
-                value.to_string()
-            };
-            out.insert(name.trim().to_string(), value);
-        }
+        values::parse_file(&text, &path.display().to_string(), &mut out)
+            .map_err(|e| CliError::usage(e.to_string(), hint(&e)))?;
     }
-    for item in items {
-        let Some((name, value)) = item.split_once('=') else {
-            return Err(CliError::usage(
-                format!("{what} '{item}' is not NAME=VALUE"),
-                Some(format!("e.g. --{what} NAME=value")),
-            ));
-        };
-        out.insert(name.to_string(), value.to_string());
-    }
+    values::parse_arguments(items, what, &mut out)
+        .map_err(|e| CliError::usage(e.to_string(), hint(&e)))?;
     Ok(out)
 }
 
@@ -232,31 +192,23 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
 
     // Read every workflow first: invalid input stops before anything runs.
     let (read, invalid) = super::read_workflows(root, &files)?;
-    let mut workflows: Vec<Arc<Workflow>> = Vec::new();
-    for workflow in read {
-        match decide_trigger(&workflow, &event) {
-            Trigged::Runs => workflows.push(Arc::new(workflow)),
-            Trigged::Skipped { reason } if !args.workflows.is_empty() => {
-                return Err(CliError::usage(
-                    format!(
-                        "{} does not run for this event: {reason}",
-                        workflow.source.name()
-                    ),
-                    Some("pick the event with --event (and --ref, --input)".to_string()),
-                ));
-            }
-            Trigged::Skipped { .. } => {}
+    let workflows: Vec<Arc<Workflow>> = match select_runs(read, &event, !args.workflows.is_empty())
+    {
+        Err(e @ SelectError::DoesNotRun { .. }) => {
+            return Err(CliError::usage(
+                e.to_string(),
+                Some("pick the event with --event (and --ref, --input)".to_string()),
+            ));
         }
-    }
-    if invalid {
-        return Ok(Outcome::Usage);
-    }
-    if workflows.is_empty() {
-        return Err(CliError::usage(
-            format!("no workflow runs for the event `{}`", event.name),
-            Some("see which would with `gantry plan`, or name a workflow".to_string()),
-        ));
-    }
+        _ if invalid => return Ok(Outcome::Usage),
+        Ok(selected) => selected.into_iter().map(Arc::new).collect(),
+        Err(e) => {
+            return Err(CliError::usage(
+                e.to_string(),
+                Some("see which would with `gantry plan`, or name a workflow".to_string()),
+            ));
+        }
+    };
 
     let home = crate::home::home();
     // What a gantry that was killed (`kill -9`) left running ends now.
@@ -351,7 +303,25 @@ async fn run_one(
             }
         });
     }
-    let _lock = super::run_lock::acquire(home, &workflow, &options).await?;
+    let _lock =
+        concurrency::acquire(
+            &home.join("locks"),
+            &workflow,
+            &options,
+            |waiting| match waiting {
+                Waiting::Held { group } => {
+                    eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
+                }
+                Waiting::Cancelling { pid } => {
+                    eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
+                }
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            LockError::Io { path, source } => CliError::Read { path, source },
+            other => CliError::usage(other.to_string(), None),
+        })?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let masker = Masker::new();
     let runner = tokio::spawn(gantry_engine::run::run(
@@ -376,7 +346,7 @@ async fn run_one(
     let result = runner
         .await
         .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
-    result.map_err(|e| CliError::usage(e, None))
+    result.map_err(|e| CliError::usage(e.to_string(), None))
 }
 
 /// Signs a finished run's provenance and says where it went (on stderr,

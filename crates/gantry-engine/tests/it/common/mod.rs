@@ -1,7 +1,17 @@
-//! A backend for engine tests: history in memory, caches and artifacts as
-//! plain folders in a temporary directory.
+//! The shared context of gantry-engine's integration tests: a backend
+//! with history in memory and caches and artifacts as plain folders in a
+//! temporary directory, and [`run_with`], which runs a workflow in a
+//! scratch repository and collects what happened as an [`Outcome`].
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gantry_engine::plan::Event;
+use gantry_engine::run::{Masker, RunEvent, RunOptions, Stop, run};
+use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
+use indexmap::IndexMap;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -234,4 +244,145 @@ impl Backend for TestBackend {
         }
         Ok(out)
     }
+}
+
+pub struct Outcome {
+    pub conclusion: Conclusion,
+    pub events: Vec<RunEvent>,
+    pub backend: Arc<TestBackend>,
+    _dir: tempfile::TempDir,
+}
+
+impl Outcome {
+    /// Every log line of a job, in order.
+    pub fn log(&self, job: &str) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::Log { job: j, line, .. } if j == job => Some(line.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn all_lines(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::Log { line, .. } => Some(line.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn job_result(&self, job: &str) -> Option<Conclusion> {
+        self.events.iter().find_map(|e| match e {
+            RunEvent::JobFinished { job: j, result, .. } if j == job => Some(*result),
+            _ => None,
+        })
+    }
+
+    pub fn skipped(&self, job: &str) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, RunEvent::JobSkipped { job: j, .. } if j == job))
+    }
+
+    pub fn step(&self, job: &str, name: &str) -> Option<(Conclusion, Conclusion)> {
+        self.events.iter().find_map(|e| match e {
+            RunEvent::StepFinished {
+                job: j,
+                name: n,
+                outcome,
+                conclusion,
+                ..
+            } if j == job && n == name => Some((*outcome, *conclusion)),
+            _ => None,
+        })
+    }
+
+    /// Position of the first event matching.
+    pub fn position(&self, pred: impl Fn(&RunEvent) -> bool) -> usize {
+        self.events.iter().position(pred).unwrap_or(usize::MAX)
+    }
+}
+
+pub async fn run_with(
+    files: &[(&str, &str)],
+    workflow: &str,
+    configure: impl FnOnce(&mut RunOptions),
+    cancel_after: Option<Duration>,
+) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    for (path, text) in files {
+        let p = repo.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    std::fs::write(repo.join(".github/workflows/w.yml"), workflow).unwrap();
+    let parsed = read_workflow(SourceFile::new("w.yml", workflow), &ReadOptions::default());
+    assert!(
+        !parsed.has_errors(),
+        "{:#?}",
+        parsed.diagnostics.diagnostics
+    );
+    let mut options = RunOptions {
+        repo,
+        work_dir: dir.path().join("work"),
+        event: Event {
+            name: "push".into(),
+            git_ref: Some("refs/heads/main".into()),
+            ..Event::default()
+        },
+        sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        secrets: IndexMap::new(),
+        vars: IndexMap::new(),
+        parallel: 4,
+        include_uncommitted: false,
+        skip_unsupported: false,
+        grace: Duration::from_millis(300),
+        keep_workspaces: false,
+    };
+    configure(&mut options);
+    let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = Stop::default();
+    if let Some(after) = cancel_after {
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            c.graceful.cancel();
+        });
+    }
+    let result = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(
+            Arc::new(parsed.value.unwrap()),
+            Arc::new(options),
+            backend.clone(),
+            Masker::new(),
+            tx,
+            cancel,
+        ),
+    )
+    .await
+    .expect("the run ends by itself")
+    .unwrap();
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    Outcome {
+        conclusion: result.1,
+        events,
+        backend,
+        _dir: dir,
+    }
+}
+
+pub async fn run_wf(workflow: &str) -> Outcome {
+    run_with(&[], workflow, |_| {}, None).await
 }
