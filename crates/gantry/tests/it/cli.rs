@@ -1,7 +1,5 @@
 //! The command line as users see it: exit codes, stdout and stderr.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

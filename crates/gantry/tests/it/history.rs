@@ -1,8 +1,6 @@
 //! `gantry runs`, `gantry logs` and `gantry cache` over a history recorded
 //! through the store, as the executor records it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::{Command, Output};
 

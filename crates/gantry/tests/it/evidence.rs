@@ -5,13 +5,10 @@
 //! checkpoints. Tampering with any of it must be caught by both gantry and
 //! the independent verifiers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod support;
-use support::copy_dir;
+use crate::common::copy_dir;
 
 /// A fixed clock for attestations and ledger entries: 2026-01-01.
 const EPOCH: &str = "1767225600";
@@ -149,7 +146,7 @@ fn python_has(module: &str, install: &str) -> bool {
 
 /// Runs `interop_tlog.py`; true when it accepts.
 fn tlog_accepts(args: &[&Path]) -> bool {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop_tlog.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/interop_tlog.py");
     let out = Command::new("python3")
         .arg(script)
         .args(args)
@@ -414,7 +411,7 @@ fn a_run_signs_provenance_for_its_artifacts() {
         "on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: mkdir out && echo x > out/x\n      - uses: actions/upload-artifact@v4\n        with:\n          name: x\n          path: out/\n      - run: exit 3\n",
     )
     .unwrap();
-    support::commit_all(env.dir.path());
+    crate::common::commit_all(env.dir.path());
     let head = String::from_utf8(
         Command::new("git")
             .args(["rev-parse", "HEAD"])

@@ -1,13 +1,10 @@
 //! `gantry run` as a new user meets it: the example pipeline passes; a
 //! broken test fails it and the output names the job and step.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod support;
-use support::{copy_dir, git};
+use crate::common::{copy_dir, git};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline")

@@ -2,8 +2,6 @@
 //! codes, stdout and stderr, on the monorepo fixture of gantry-sbom and
 //! the real advisories of ../shared/testdata/osv.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,8 +2,6 @@
 //! `$GANTRY_HOME` at once: every run succeeds and is recorded whole, and
 //! nobody sees `database is locked`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::{Command, Output};
 

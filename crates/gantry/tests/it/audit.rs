@@ -1,7 +1,5 @@
 //! `gantry audit` as users run it: formats, exit codes, fixes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

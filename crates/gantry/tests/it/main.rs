@@ -1,0 +1,16 @@
+//! The command-line tests, linked as one binary: each module drives the
+//! `gantry` executable the way a user does and checks its exit code,
+//! stdout and stderr (insta snapshots of the human output in
+//! `snapshots/`, with times and temporary paths redacted).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod audit;
+mod cli;
+mod evidence;
+mod history;
+mod parallel;
+mod run;
+mod sbom_scan;
