@@ -36,6 +36,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn emit(&self, event: RunEvent) {
+        // A skip's reason may quote an expression error, and so a value.
+        let event = match event {
+            RunEvent::JobSkipped { job, reason } => RunEvent::JobSkipped {
+                job,
+                reason: self.masker.mask(&reason),
+            },
+            event => event,
+        };
         let _ = self.events.send(event);
     }
 }

@@ -807,3 +807,29 @@ async fn artifacts_and_local_actions_stay_inside_the_workspace() {
     );
     assert!(!std::path::Path::new("/tmp/gantry-out").exists());
 }
+
+/// A job skipped because its `if:` failed says why, and the reason may
+/// quote the value that broke it: a value masked earlier in the run
+/// (`::add-mask::`) stays masked there as in any log line.
+#[tokio::test]
+async fn a_skip_reason_that_quotes_a_masked_value_is_masked() {
+    let out = run_with(
+        &[],
+        "on: push\njobs:\n  mask:\n    runs-on: x\n    steps: [{run: 'echo ::add-mask::hunter2-{'}]\n  a:\n    needs: mask\n    runs-on: x\n    if: ${{ format(vars.V) }}\n    steps: [{run: echo never}]\n",
+        |o| {
+            o.vars.insert("V".into(), "hunter2-{".into());
+        },
+        None,
+    )
+    .await;
+    let reason = out
+        .events
+        .iter()
+        .find_map(|e| match e {
+            RunEvent::JobSkipped { job, reason } if job == "a" => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("job a was skipped");
+    assert!(reason.contains("***"), "{reason}");
+    assert!(!reason.contains("hunter2"), "{reason}");
+}
