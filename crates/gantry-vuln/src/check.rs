@@ -30,6 +30,7 @@ pub const SCAN_SCHEMA_VERSION: u32 = 1;
 
 /// The lowest severity that fails a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     Critical,

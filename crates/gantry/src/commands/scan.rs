@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use gantry_sbom::DiscoverOptions;
 use gantry_vuln::check::InputKind;
 use gantry_vuln::ignore::IGNORE_FILE;
-use gantry_vuln::{CheckError, Finding, FindingKind, Level, Policy, Request};
+use gantry_vuln::{CheckError, FailOn, Finding, FindingKind, Level, Policy, Request};
 
 use super::CliError;
 use super::sbom::{print_warnings, resolve};
@@ -27,30 +27,6 @@ pub enum ScanFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning upload.
     Sarif,
-}
-
-/// The lowest severity that fails the scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Critical,
-    High,
-    Medium,
-    /// Any vulnerability, also those of unknown severity.
-    Low,
-    /// Never fail on findings.
-    None,
-}
-
-impl From<FailOn> for gantry_vuln::FailOn {
-    fn from(f: FailOn) -> Self {
-        match f {
-            FailOn::Critical => gantry_vuln::FailOn::Critical,
-            FailOn::High => gantry_vuln::FailOn::High,
-            FailOn::Medium => gantry_vuln::FailOn::Medium,
-            FailOn::Low => gantry_vuln::FailOn::Low,
-            FailOn::None => gantry_vuln::FailOn::None,
-        }
-    }
 }
 
 /// How the gate ranks a vulnerability without a usable severity.
@@ -157,7 +133,7 @@ pub fn run(root: &Path, args: ScanArgs) -> Result<Outcome, CliError> {
             no_ignore: false,
         },
         policy: Policy {
-            fail_on: args.fail_on.into(),
+            fail_on: args.fail_on,
             unknown_severity: args.unknown_severity.into(),
             max_db_age_days: args.max_db_age,
         },
