@@ -165,6 +165,7 @@ Examples:
   gantry db import ../shared/testdata/osv/crates   once: load OSV advisories
   gantry scan                                      every lockfile under .
   gantry scan --fail-on high                       fail on high or critical
+  gantry scan --unknown-severity medium            rank advisories without a severity as medium
   gantry scan bom.cdx.json                         an SBOM instead of lockfiles
   gantry scan --format sarif -o scan.sarif         for code-scanning upload
 
