@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let findings = audit(Target::Action(action), &source, &Config::default());
     for f in &findings {
-        assert!(f.span.start <= f.span.end && f.span.end <= text.len(), "{f:?}");
+        assert!(
+            f.span.start <= f.span.end && f.span.end <= text.len(),
+            "{f:?}"
+        );
     }
     let _ = apply_fixes(text, &findings);
 });

@@ -43,7 +43,9 @@ static TEMPLATE: LazyLock<Vec<(PathBuf, Vec<u8>)>> = LazyLock::new(|| {
             .expect("a canonical record")
         })
         .collect();
-    ledger.append_batch(&[&records[0], &records[1]]).expect("append");
+    ledger
+        .append_batch(&[&records[0], &records[1]])
+        .expect("append");
     ledger.checkpoint().expect("checkpoint");
     ledger.append(&records[2]).expect("append");
     ledger.checkpoint().expect("checkpoint");

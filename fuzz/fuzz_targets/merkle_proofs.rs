@@ -103,9 +103,8 @@ fn real(data: &[u8]) {
     let consistency_ok =
         verify::verify_consistency(old, n, &consistency, &old_root2, &root2).is_ok();
     let changed_inclusion = root2 != root || inclusion_differs(&tree, index, n, &inclusion);
-    let changed_consistency = root2 != root
-        || old_root2 != old_root
-        || consistency_differs(&tree, old, n, &consistency);
+    let changed_consistency =
+        root2 != root || old_root2 != old_root || consistency_differs(&tree, old, n, &consistency);
     // A consistency proof between equal sizes is empty and only compares
     // the roots; a change to the old root alone is then a different tree.
     assert!(

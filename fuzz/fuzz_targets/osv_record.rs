@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let scratch = Scratch::new();
-    let path = scratch.path.join(NAMES[usize::from(selector) % NAMES.len()]);
+    let path = scratch
+        .path
+        .join(NAMES[usize::from(selector) % NAMES.len()]);
     std::fs::write(&path, bytes).expect("write the input");
     let limits = Limits {
         max_entry_bytes: 1 << 20,

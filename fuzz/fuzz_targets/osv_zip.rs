@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
         max_entries: 1000,
     };
     if let Ok(source) = read_source(&path, &limits) {
-        assert!(source.records.len() <= limits.max_entries, "{}", source.records.len());
+        assert!(
+            source.records.len() <= limits.max_entries,
+            "{}",
+            source.records.len()
+        );
     }
 });
