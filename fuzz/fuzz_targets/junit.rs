@@ -11,9 +11,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(predicate) = test_result_from_junit(text, "fuzz") {
-        if let Err(e) = check_test_result(&predicate) {
-            panic!("the predicate made from JUnit XML fails its own check: {e}\n{predicate}");
-        }
+    if let Ok(predicate) = test_result_from_junit(text, "fuzz")
+        && let Err(e) = check_test_result(&predicate)
+    {
+        panic!("the predicate made from JUnit XML fails its own check: {e}\n{predicate}");
     }
 });
