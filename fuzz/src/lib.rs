@@ -19,10 +19,11 @@ pub fn lockfile(name: &str, data: &[u8]) {
 }
 
 /// Every component location and warning line of `parsed` is a line of
-/// `text` (1-based). YAML and TOML parsers also break lines at a lone
-/// `\r`, so those count too.
+/// `text` (1-based), or the line just past its end where a parser reports
+/// an unexpected end of input. YAML and TOML parsers also break lines at a
+/// lone `\r`, so those count too.
 pub fn check_lines(text: &str, parsed: &gantry_sbom::formats::Parsed) {
-    let lines = text.split(['\n', '\r']).count();
+    let lines = text.split(['\n', '\r']).count() + 1;
     for c in &parsed.components {
         assert!(
             c.location.line <= lines,
