@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     for d in &parsed.diagnostics.diagnostics {
         if let Some(span) = d.span {
             assert!(span.start <= span.end && span.end <= text.len(), "{d:?}");
-            assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end), "{d:?}");
+            assert!(
+                text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+                "{d:?}"
+            );
         }
     }
     if let Some(workflow) = &parsed.value {

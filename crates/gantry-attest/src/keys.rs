@@ -92,6 +92,46 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], AttestError> {
     Ok(bytes)
 }
 
+/// Most scrypt memory an encrypted key may ask for, as `N * r` (128 bytes
+/// each): 256 MiB, sixteen times what gantry and OpenSSL write (`N = 2^14`,
+/// `r = 8`).
+const MAX_SCRYPT_MEMORY: u64 = 1 << 21;
+/// Most scrypt work an encrypted key may ask for, as `N * r * p`.
+const MAX_SCRYPT_WORK: u64 = 1 << 22;
+/// Most PBKDF2 rounds an encrypted key may ask for (a few seconds).
+const MAX_PBKDF2_ROUNDS: u32 = 10_000_000;
+
+/// Refuses key-derivation parameters that would take more memory or time
+/// than any key gantry or OpenSSL writes: they come from the file, so a
+/// hostile key could otherwise ask for terabytes or hours.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), AttestError> {
+    use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    match &params.kdf {
+        Kdf::Scrypt(s) => {
+            let memory = s.cost_parameter.saturating_mul(u64::from(s.block_size));
+            let work = memory.saturating_mul(u64::from(s.parallelization));
+            if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
+                return Err(AttestError::Key(format!(
+                    "the key's scrypt parameters (N={}, r={}, p={}) ask for more than gantry \
+                     allows (N*r at most {MAX_SCRYPT_MEMORY}, N*r*p at most {MAX_SCRYPT_WORK})",
+                    s.cost_parameter, s.block_size, s.parallelization
+                )));
+            }
+        }
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ROUNDS => {
+            return Err(AttestError::Key(format!(
+                "the key's PBKDF2 iteration count {} is over gantry's limit of {MAX_PBKDF2_ROUNDS}",
+                p.iteration_count
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 fn key_error(e: impl std::fmt::Display) -> AttestError {
     AttestError::Key(e.to_string())
 }
@@ -157,6 +197,7 @@ impl PrivateKey {
                 };
                 let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(doc.as_bytes())
                     .map_err(key_error)?;
+                check_kdf_cost(&info.encryption_algorithm)?;
                 info.decrypt(password).map_err(|_| AttestError::Decrypt)?
             }
             other => {
@@ -364,6 +405,41 @@ impl PublicKey {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// `pem`, an encrypted key, with its scrypt parameters changed.
+    fn with_scrypt(pem: &str, change: impl Fn(&mut pkcs8::pkcs5::pbes2::ScryptParams)) -> String {
+        use pkcs8::der::Encode as _;
+        use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
+        let (label, doc) = pkcs8::SecretDocument::from_pem(pem).unwrap();
+        let mut info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(doc.as_bytes()).unwrap();
+        let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+            panic!("gantry writes PBES2");
+        };
+        let Kdf::Scrypt(scrypt) = &mut params.kdf else {
+            panic!("gantry writes scrypt");
+        };
+        change(scrypt);
+        let der = info.to_der().unwrap();
+        pkcs8::der::pem::encode_string(label, pkcs8::LineEnding::LF, &der).unwrap()
+    }
+
+    #[test]
+    fn encrypted_key_with_huge_scrypt_cost_is_refused_before_deriving() {
+        let key = PrivateKey::ed25519_from_seed(&[3; 32]).unwrap();
+        let pem = key.to_pem(Some(b"pw")).unwrap();
+        // 128 * N * r bytes: N = 2^40 would need 1 PiB, r = 4096 2 GiB;
+        // p = 1024 is a thousand times the work.
+        for hostile in [
+            with_scrypt(&pem, |s| s.cost_parameter = 1 << 40),
+            with_scrypt(&pem, |s| s.block_size = 4096),
+            with_scrypt(&pem, |s| s.parallelization = 1024),
+        ] {
+            let err = PrivateKey::from_pem(&hostile, Some(b"pw")).unwrap_err();
+            assert!(err.to_string().contains("scrypt parameters"), "{err}");
+        }
+        // What gantry writes still reads.
+        PrivateKey::from_pem(&pem, Some(b"pw")).unwrap();
+    }
 
     #[test]
     fn pem_round_trip_both_algorithms_plain_and_encrypted() {

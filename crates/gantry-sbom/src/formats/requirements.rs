@@ -309,7 +309,7 @@ fn split_option(line: &str) -> Option<(&str, &str)> {
         Some((opt, value)) => Some((opt, value.trim())),
         None => {
             // `-rfile.txt`
-            if line.len() > 2 && !line.starts_with("--") {
+            if line.len() > 2 && !line.starts_with("--") && line.is_char_boundary(2) {
                 Some((&line[..2], line[2..].trim()))
             } else {
                 Some((line, ""))
@@ -563,5 +563,11 @@ mod tests {
             parse_requirement("https://example.com/dl/six-1.16.0-py2.py3-none-any.whl").unwrap();
         assert_eq!(bare.name, "six");
         assert!(parse_requirement("requests ^^ 2").is_err());
+    }
+
+    #[test]
+    fn short_option_followed_by_a_multibyte_character_is_not_a_panic() {
+        assert_eq!(split_option("-r\u{556}x"), Some(("-r", "\u{556}x")));
+        assert_eq!(split_option("-\u{556}ndex"), Some(("-\u{556}ndex", "")));
     }
 }
