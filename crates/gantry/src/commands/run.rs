@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use gantry_engine::concurrency::{self, LockError, Waiting};
 use gantry_engine::plan::{SelectError, select_runs};
 use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream, values};
+use gantry_store::Home;
 use gantry_workflow::Workflow;
 use indexmap::IndexMap;
 
@@ -154,7 +155,7 @@ fn head_commit(dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError> {
     let files = super::plan::workflow_files(root, &args.workflows)?;
     let event = super::plan::build_event(
         root,
@@ -210,12 +211,11 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
         }
     };
 
-    let home = crate::home::home();
     // What a gantry that was killed (`kill -9`) left running ends now.
     for leftover in gantry_engine::run::reaper::end_leftovers() {
         eprintln!("gantry: {leftover}");
     }
-    let backend = crate::backend::open(&home)?;
+    let backend = crate::backend::open(home.root())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -230,7 +230,7 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
         let options = RunOptions {
             repo: root.to_path_buf(),
             work_dir: home
-                .join("work")
+                .work()
                 .join(format!("{}-{}", std::process::id(), unique())),
             event: event.clone(),
             sha: sha.clone(),
@@ -246,14 +246,12 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
             workflow.clone(),
             options,
             backend.clone(),
-            &home,
+            home,
             args.format,
         ))?;
         all_ok &= conclusion == Conclusion::Success;
         if let Some(attesting) = &attesting {
-            report_provenance(
-                root, &home, &workflow, &event, run_id, conclusion, attesting,
-            )?;
+            report_provenance(root, home, &workflow, &event, run_id, conclusion, attesting)?;
         }
     }
     Ok(if all_ok {
@@ -273,7 +271,7 @@ async fn run_one(
     workflow: Arc<Workflow>,
     options: RunOptions,
     backend: Arc<dyn gantry_engine::run::Backend>,
-    home: &Path,
+    home: &Home,
     format: RunFormat,
 ) -> Result<(u64, Conclusion), CliError> {
     let stop = Stop::default();
@@ -303,25 +301,24 @@ async fn run_one(
             }
         });
     }
-    let _lock =
-        concurrency::acquire(
-            &home.join("locks"),
-            &workflow,
-            &options,
-            |waiting| match waiting {
-                Waiting::Held { group } => {
-                    eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
-                }
-                Waiting::Cancelling { pid } => {
-                    eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
-                }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            LockError::Io { path, source } => CliError::Read { path, source },
-            other => CliError::usage(other.to_string(), None),
-        })?;
+    let _lock = concurrency::acquire(
+        &home.locks(),
+        &workflow,
+        &options,
+        |waiting| match waiting {
+            Waiting::Held { group } => {
+                eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
+            }
+            Waiting::Cancelling { pid } => {
+                eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
+            }
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        LockError::Io { path, source } => CliError::Read { path, source },
+        other => CliError::usage(other.to_string(), None),
+    })?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let masker = Masker::new();
     let runner = tokio::spawn(gantry_engine::run::run(
@@ -353,7 +350,7 @@ async fn run_one(
 /// so `--format json` output stays events only).
 fn report_provenance(
     root: &Path,
-    home: &Path,
+    home: &Home,
     workflow: &Workflow,
     event: &gantry_engine::plan::Event,
     run_id: u64,

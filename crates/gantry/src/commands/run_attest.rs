@@ -12,7 +12,7 @@ use gantry_attest::PrivateKey;
 use gantry_attest::provenance::{self, Artifact, RunFacts};
 use gantry_attest::{digest, statement};
 use gantry_engine::plan::Event;
-use gantry_store::{RunId, Store};
+use gantry_store::{Home, RunId, Store};
 use gantry_workflow::Workflow;
 
 use super::CliError;
@@ -37,7 +37,7 @@ pub struct Written {
 /// wrote (nothing when the run uploaded no files).
 pub fn attest_run(
     root: &Path,
-    home: &Path,
+    home: &Home,
     workflow: &Workflow,
     event: &Event,
     run: u64,
@@ -49,7 +49,7 @@ pub fn attest_run(
             None,
         )
     };
-    let store = Store::open(home).map_err(store_error)?;
+    let store = Store::open_in(home, gantry_store::StoreOptions::default()).map_err(store_error)?;
     let Some(detail) = store.run(RunId(run)).map_err(store_error)? else {
         return Err(CliError::usage(format!("run {run} is not recorded"), None));
     };
@@ -115,7 +115,7 @@ pub fn attest_run(
     let dir = attesting
         .dir
         .clone()
-        .unwrap_or_else(|| home.join("attestations").join(run.to_string()));
+        .unwrap_or_else(|| home.attestations().join(run.to_string()));
     let keys: Vec<&PrivateKey> = attesting.keys.iter().collect();
     let mut written = Vec::new();
     for artifact in artifacts.iter().filter(|a| !a.files.is_empty()) {
