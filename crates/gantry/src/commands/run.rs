@@ -142,19 +142,6 @@ fn pairs(
     Ok(out)
 }
 
-/// The commit checked out in the repository holding `dir`.
-fn head_commit(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError> {
     let files = super::plan::workflow_files(root, &args.workflows)?;
     let event = super::plan::build_event(
@@ -224,7 +211,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
     let parallel = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let sha = head_commit(root);
+    let sha = gantry_engine::source::head_commit(root);
     let mut all_ok = true;
     for workflow in workflows {
         let options = RunOptions {
