@@ -7,4 +7,5 @@ pub mod github;
 pub mod plan;
 pub mod provenance;
 pub mod run;
+pub mod session;
 pub mod source;

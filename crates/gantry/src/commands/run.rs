@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use gantry_engine::concurrency::{self, LockError, Waiting};
+use gantry_engine::concurrency::{LockError, Waiting};
 use gantry_engine::plan::{SelectError, select_runs};
-use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream, values};
+use gantry_engine::run::{Conclusion, RunEvent, Stop, Stream, values};
+use gantry_engine::session::{self, Session, SessionError};
 use gantry_store::Home;
 use gantry_workflow::Workflow;
 use indexmap::IndexMap;
@@ -208,57 +209,52 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         .enable_all()
         .build()
         .map_err(CliError::Write)?;
-    let parallel = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let sha = gantry_engine::source::head_commit(root);
-    let mut all_ok = true;
+    let session = Session {
+        repo: root.to_path_buf(),
+        work_root: home.work(),
+        locks: home.locks(),
+        event,
+        secrets,
+        vars,
+        jobs: args.jobs,
+        include_uncommitted: args.include_uncommitted,
+        skip_unsupported: args.skip_unsupported,
+        keep_workspaces: args.keep_workspaces,
+    };
+    let mut conclusions = Vec::new();
     for workflow in workflows {
-        let options = RunOptions {
-            repo: root.to_path_buf(),
-            work_dir: home
-                .work()
-                .join(format!("{}-{}", std::process::id(), unique())),
-            event: event.clone(),
-            sha: sha.clone(),
-            secrets: secrets.clone(),
-            vars: vars.clone(),
-            parallel,
-            include_uncommitted: args.include_uncommitted,
-            skip_unsupported: args.skip_unsupported,
-            grace: Duration::from_secs(5),
-            keep_workspaces: args.keep_workspaces,
-        };
         let (run_id, conclusion) = runtime.block_on(run_one(
+            &session,
             workflow.clone(),
-            options,
             backend.clone(),
-            home,
             args.format,
         ))?;
-        all_ok &= conclusion == Conclusion::Success;
+        conclusions.push(conclusion);
         if let Some(attesting) = &attesting {
-            report_provenance(root, home, &workflow, &event, run_id, conclusion, attesting)?;
+            report_provenance(
+                root,
+                home,
+                &workflow,
+                &session.event,
+                run_id,
+                conclusion,
+                attesting,
+            )?;
         }
     }
-    Ok(if all_ok {
+    Ok(if session::all_succeeded(conclusions) {
         Outcome::Success
     } else {
         Outcome::Failure
     })
 }
 
-fn unique() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
+/// Runs one workflow, rendering its events and the lock's notices;
+/// Ctrl-C (or SIGTERM) cancels it.
 async fn run_one(
+    session: &Session,
     workflow: Arc<Workflow>,
-    options: RunOptions,
     backend: Arc<dyn gantry_engine::run::Backend>,
-    home: &Home,
     format: RunFormat,
 ) -> Result<(u64, Conclusion), CliError> {
     let stop = Stop::default();
@@ -288,34 +284,17 @@ async fn run_one(
             }
         });
     }
-    let _lock = concurrency::acquire(
-        &home.locks(),
-        &workflow,
-        &options,
-        |waiting| match waiting {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = tokio::spawn(
+        session.run(workflow, backend, tx, stop, |waiting| match waiting {
             Waiting::Held { group } => {
                 eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
             }
             Waiting::Cancelling { pid } => {
                 eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
             }
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        LockError::Io { path, source } => CliError::Read { path, source },
-        other => CliError::usage(other.to_string(), None),
-    })?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let masker = Masker::new();
-    let runner = tokio::spawn(gantry_engine::run::run(
-        workflow.clone(),
-        Arc::new(options),
-        backend,
-        masker,
-        tx,
-        stop,
-    ));
+        }),
+    );
     let mut printer = Printer::new(format);
     while let Some(event) = rx.recv().await {
         printer.event(&event)?;
@@ -330,7 +309,10 @@ async fn run_one(
     let result = runner
         .await
         .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
-    result.map_err(|e| CliError::usage(e.to_string(), None))
+    result.map_err(|e| match e {
+        SessionError::Lock(LockError::Io { path, source }) => CliError::Read { path, source },
+        other => CliError::usage(other.to_string(), None),
+    })
 }
 
 /// Signs a finished run's provenance and says where it went (on stderr,
