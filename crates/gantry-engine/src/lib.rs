@@ -5,4 +5,7 @@ pub mod concurrency;
 pub mod event;
 pub mod github;
 pub mod plan;
+pub mod provenance;
 pub mod run;
+pub mod session;
+pub mod source;

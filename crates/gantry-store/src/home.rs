@@ -79,6 +79,12 @@ impl Home {
         self.root.join("locks")
     }
 
+    /// `work/`: job workspaces of the runs in progress (and those kept
+    /// with `--keep-workspaces`).
+    pub fn work(&self) -> PathBuf {
+        self.root.join("work")
+    }
+
     /// `vuln/`: the vulnerability database.
     pub fn vuln(&self) -> PathBuf {
         self.root.join("vuln")

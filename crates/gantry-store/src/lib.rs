@@ -25,6 +25,7 @@ mod error;
 mod history;
 mod home;
 mod logs;
+mod outputs;
 mod owner;
 mod paths;
 mod time;
@@ -52,6 +53,7 @@ pub use history::{
     NewStep, ParseIdError, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
 };
 pub use logs::{LogSection, LogStep, RunLogs};
+pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use time::{Clock, Timestamp, system_clock};
 pub use writer::{HistoryError, HistoryWriter};

@@ -11,7 +11,6 @@ use clap::Parser;
 mod backend;
 mod cli;
 mod commands;
-mod home;
 mod render;
 
 /// How a command ended; mapped to the documented exit codes.

@@ -255,3 +255,57 @@ fn a_truncated_database_is_an_error_not_a_panic() {
     let err = outcome.expect_err("half a database must not read as a whole one");
     assert!(matches!(err, StoreError::Database { .. }), "{err}");
 }
+
+/// A run's outputs list the logs that were written (job log first), skip
+/// those never written, and a log that is a link out of the home is
+/// refused, never listed for digesting.
+#[test]
+fn run_outputs_list_written_logs_and_refuse_one_linked_out_of_the_home() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, clock) = open_with_clock(home.path());
+    assert_eq!(store.run_outputs(RunId(1), home.path()).unwrap(), None);
+    let run = store.begin_run(&new_run("CI")).unwrap();
+    let job = store
+        .begin_job(
+            run,
+            &NewJob {
+                job_id: "test".into(),
+                name: "test".into(),
+                matrix_json: None,
+            },
+        )
+        .unwrap();
+    for index in 0..2 {
+        store
+            .begin_step(
+                job,
+                &NewStep {
+                    index,
+                    step_id: None,
+                    name: format!("step {index}"),
+                },
+            )
+            .unwrap();
+    }
+    clock.advance(Duration::from_secs(5));
+    store.finish_run(run, Conclusion::Success).unwrap();
+    let step0 = store.log_path(run, job, Some(0));
+    fs::create_dir_all(step0.parent().unwrap()).unwrap();
+    fs::write(&step0, "hello\n").unwrap();
+    fs::write(store.log_path(run, job, None), "").unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let outputs = store.run_outputs(run, out.path()).unwrap().unwrap();
+    assert_eq!(outputs.finished - outputs.started, 5);
+    let names: Vec<_> = outputs.logs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["test/job.log", "test/0.log"]);
+    assert_eq!(outputs.logs[1].1, step0);
+    assert!(outputs.artifacts.is_empty());
+
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret");
+    fs::write(&secret, "secret").unwrap();
+    std::os::unix::fs::symlink(&secret, store.log_path(run, job, Some(1))).unwrap();
+    let err = store.run_outputs(run, out.path()).unwrap_err();
+    assert!(matches!(err, StoreError::OutsideHome { .. }), "{err}");
+}

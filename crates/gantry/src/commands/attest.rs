@@ -1,15 +1,15 @@
 //! `gantry attest`: sign an in-toto Statement about files into a DSSE
 //! envelope.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use gantry_attest::provenance::{self, RunFacts};
-use gantry_attest::{Statement, digest, predicate, statement, time};
-use gantry_workflow::Workflow;
-use gantry_workflow::model::{JobKind, Step, StepAction};
+use gantry_attest::provenance::{
+    DEFAULT_BUILDER_ID, PROVENANCE_V1, RunFacts, provenance_predicate,
+};
+use gantry_attest::{Statement, predicate, statement, time};
+use gantry_engine::provenance::{self, Builder, CheckoutBuild};
 
 use super::key::load_private;
 use super::key::resolve;
@@ -60,7 +60,7 @@ pub struct AttestArgs {
     #[arg(long, value_name = "ID", help_heading = "Provenance")]
     pub run_id: Option<String>,
     /// Provenance: the builder id.
-    #[arg(long, value_name = "URI", env = "GANTRY_BUILDER_ID", default_value = provenance::DEFAULT_BUILDER_ID, help_heading = "Provenance")]
+    #[arg(long, value_name = "URI", env = "GANTRY_BUILDER_ID", default_value = DEFAULT_BUILDER_ID, help_heading = "Provenance")]
     pub builder_id: String,
     /// Provenance: a log file of the build, recorded as a byproduct (repeatable).
     #[arg(long, value_name = "FILE", help_heading = "Provenance")]
@@ -93,9 +93,7 @@ pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
                 )
             })?
         }
-        None if uri == provenance::PROVENANCE_V1 => {
-            provenance::provenance_predicate(&run_facts(root, &args)?)
-        }
+        None if uri == PROVENANCE_V1 => provenance_predicate(&run_facts(root, &args)?),
         None => {
             return Err(CliError::usage(
                 "--predicate is required for this predicate type",
@@ -139,133 +137,6 @@ fn aliases() -> String {
         .join(", ")
 }
 
-fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !text.is_empty()).then_some(text)
-}
-
-/// Lockfiles recorded as resolved dependencies when present at the root.
-const LOCKFILES: &[&str] = &[
-    "Cargo.lock",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "poetry.lock",
-    "Pipfile.lock",
-    "uv.lock",
-    "requirements.txt",
-    "go.sum",
-    "Gemfile.lock",
-    "composer.lock",
-    "gradle.lockfile",
-];
-
-fn digest_file(path: &Path) -> Result<String, CliError> {
-    digest::sha256_file(path).map_err(|e| CliError::usage(e.to_string(), None))
-}
-
-/// What a checkout says about a build, for provenance: where the source
-/// comes from, its commit, and digests of the local actions a workflow
-/// uses and of the lockfiles.
-pub(crate) struct SourceFacts {
-    /// The top of the repository (or `root` outside git).
-    pub top: PathBuf,
-    pub repository: Option<String>,
-    pub commit: Option<String>,
-    /// The checked-out branch (`refs/heads/...`), if any.
-    pub branch: Option<String>,
-    pub local_actions: Vec<(String, String)>,
-    pub lockfiles: Vec<(String, String)>,
-}
-
-impl SourceFacts {
-    /// `uses` are the workflow's local references (see [`local_uses`]).
-    pub(crate) fn gather(root: &Path, uses: &[String]) -> Result<SourceFacts, CliError> {
-        let top = git(root, &["rev-parse", "--show-toplevel"])
-            .map_or_else(|| root.to_path_buf(), PathBuf::from);
-        // Every file of each local action (or the reusable workflow file).
-        let mut local_actions = Vec::new();
-        for path in uses {
-            let full = top.join(path);
-            if full.is_dir() {
-                for s in
-                    statement::subjects_from_paths(&top, &[PathBuf::from(path)]).unwrap_or_default()
-                {
-                    if let Some(d) = s.sha256_hex() {
-                        local_actions.push((s.name.clone(), d.to_string()));
-                    }
-                }
-            } else if full.is_file() {
-                local_actions.push((path.clone(), digest_file(&full)?));
-            }
-        }
-        local_actions.sort();
-        local_actions.dedup();
-        let mut lockfiles = Vec::new();
-        for name in LOCKFILES {
-            let p = top.join(name);
-            if p.is_file() {
-                lockfiles.push((name.to_string(), digest_file(&p)?));
-            }
-        }
-        let repository = git(root, &["config", "--get", "remote.origin.url"])
-            .map(|u| {
-                if u.contains("://") {
-                    format!("git+{u}")
-                } else {
-                    format!("git+ssh://{u}")
-                }
-            })
-            .or_else(|| Some(format!("file://{}", top.display())));
-        Ok(SourceFacts {
-            repository,
-            commit: git(root, &["rev-parse", "HEAD"]),
-            branch: git(root, &["symbolic-ref", "-q", "HEAD"]),
-            local_actions,
-            lockfiles,
-            top,
-        })
-    }
-}
-
-/// The local actions and reusable workflows (`uses: ./path`, `$/path`) a
-/// workflow names, relative to the repository, in order of first use.
-pub(crate) fn local_uses(workflow: &Workflow) -> Vec<String> {
-    fn push(uses: &str, out: &mut Vec<String>) {
-        let path = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/"));
-        if let Some(path) = path.map(|p| p.trim_end_matches('/'))
-            && !path.is_empty()
-            && !out.iter().any(|p| p == path)
-        {
-            out.push(path.to_string());
-        }
-    }
-    fn steps(list: &[Step], out: &mut Vec<String>) {
-        for step in list {
-            match &step.action {
-                StepAction::Uses { uses, .. } => push(&uses.value, out),
-                StepAction::Parallel(inner) => steps(inner, out),
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for job in workflow.jobs.values() {
-        match &job.kind {
-            JobKind::Steps(job) => steps(&job.steps, &mut out),
-            JobKind::Call(call) => push(&call.uses.value, &mut out),
-        }
-    }
-    out
-}
-
 /// What this checkout says about a build: the workflow, the commit, local
 /// actions, lockfiles and logs.
 fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
@@ -280,52 +151,28 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
     };
     let workflow_full = resolve(root, workflow);
     let (read, invalid) = super::read_workflows(root, std::slice::from_ref(&workflow_full))?;
-    if invalid {
+    let (false, Some(parsed)) = (invalid, read.first()) else {
         return Err(CliError::usage(
             format!("{} has errors (shown above)", workflow_full.display()),
             Some("check it with `gantry validate`".to_string()),
         ));
-    }
-    let uses = read.first().map(local_uses).unwrap_or_default();
-    let source = SourceFacts::gather(root, &uses)?;
-    let rel = |p: &Path| {
-        let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        display_path(&source.top, &canon)
     };
-    let mut inputs = BTreeMap::new();
-    for item in &args.inputs {
-        let Some((k, v)) = item.split_once('=') else {
-            return Err(CliError::usage(
-                format!("--input '{item}' is not NAME=VALUE"),
-                None,
-            ));
-        };
-        inputs.insert(k.to_string(), serde_json::Value::String(v.to_string()));
-    }
-    let mut logs = Vec::new();
-    for log in &args.log {
-        let full = resolve(root, log);
-        logs.push((display_path(root, &full), digest_file(&full)?));
-    }
-    let now = time::now_or_source_date_epoch();
-    let run_id = match &args.run_id {
-        Some(id) => id.clone(),
-        None => digest::random_hex(8).map_err(|e| CliError::usage(e.to_string(), None))?,
+    let logs: Vec<PathBuf> = args.log.iter().map(|l| resolve(root, l)).collect();
+    let builder = Builder {
+        id: args.builder_id.clone(),
+        version: Some(env!("CARGO_PKG_VERSION").to_string()),
     };
-    Ok(RunFacts {
-        workflow_path: rel(&workflow_full),
-        git_ref: args.git_ref.clone().or(source.branch),
-        event: args.event.clone(),
-        inputs,
-        repository: source.repository,
-        commit: source.commit,
-        local_actions: source.local_actions,
-        lockfiles: source.lockfiles,
-        builder_id: args.builder_id.clone(),
-        builder_version: Some(env!("CARGO_PKG_VERSION").to_string()),
-        run_id,
-        started: now,
-        finished: now,
-        logs,
+    provenance::checkout_facts(&CheckoutBuild {
+        root,
+        workflow_path: &workflow_full,
+        workflow: parsed,
+        event: &args.event,
+        git_ref: args.git_ref.as_deref(),
+        inputs: &args.inputs,
+        run_id: args.run_id.as_deref(),
+        logs: &logs,
+        time: time::now_or_source_date_epoch(),
+        builder: &builder,
     })
+    .map_err(|e| CliError::usage(e.to_string(), None))
 }

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -62,11 +61,10 @@ pub struct PruneArgs {
     pub format: Format,
 }
 
-pub fn run(_root: &Path, args: CacheArgs) -> Result<Outcome, CliError> {
-    let home = crate::home::layout();
+pub fn run(home: &Home, args: CacheArgs) -> Result<Outcome, CliError> {
     match args.command {
-        CacheCommand::List(list) => run_list(&home, list),
-        CacheCommand::Prune(prune) => run_prune(&home, prune),
+        CacheCommand::List(list) => run_list(home, list),
+        CacheCommand::Prune(prune) => run_prune(home, prune),
     }
 }
 

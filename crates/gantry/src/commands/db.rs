@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
+use gantry_store::Home;
 use gantry_vuln::import::{self, Options};
 use gantry_vuln::{Database, DbError};
 
@@ -58,14 +59,10 @@ pub struct StatusArgs {
     pub format: DbFormat,
 }
 
-/// The database folder: `$GANTRY_HOME/vuln`.
-pub(crate) fn db_dir() -> PathBuf {
-    crate::home::home().join("vuln")
-}
-
-/// Opens the database, or explains how to create one.
-pub(crate) fn open() -> Result<Database, CliError> {
-    Database::open(&db_dir()).map_err(db_error)
+/// Opens the database of `home` (`$GANTRY_HOME/vuln`), or explains how
+/// to create one.
+pub(crate) fn open(home: &Home) -> Result<Database, CliError> {
+    Database::open(&home.vuln()).map_err(db_error)
 }
 
 pub(crate) fn db_error(e: DbError) -> CliError {
@@ -83,16 +80,16 @@ pub(crate) fn db_error(e: DbError) -> CliError {
     CliError::usage(e.to_string(), hint)
 }
 
-pub fn run(root: &Path, args: DbArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &Home, args: DbArgs) -> Result<Outcome, CliError> {
     match args.command {
-        DbCommand::Import(a) => run_import(root, a),
-        DbCommand::Status(a) => run_status(a),
+        DbCommand::Import(a) => run_import(root, home, a),
+        DbCommand::Status(a) => run_status(home, a),
     }
 }
 
-fn run_import(root: &Path, args: ImportArgs) -> Result<Outcome, CliError> {
+fn run_import(root: &Path, home: &Home, args: ImportArgs) -> Result<Outcome, CliError> {
     let paths: Vec<PathBuf> = args.paths.iter().map(|p| resolve(root, p)).collect();
-    let dir = db_dir();
+    let dir = home.vuln();
     let started = std::time::Instant::now();
     let options = Options {
         replace: args.replace,
@@ -150,8 +147,8 @@ fn run_import(root: &Path, args: ImportArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-fn run_status(args: StatusArgs) -> Result<Outcome, CliError> {
-    let db = open()?;
+fn run_status(home: &Home, args: StatusArgs) -> Result<Outcome, CliError> {
+    let db = open(home)?;
     let status = db.status();
     let mut out = String::new();
     match args.format {

@@ -121,11 +121,6 @@ pub struct ExportArgs {
     pub format: Format,
 }
 
-/// Where the ledger lives.
-pub fn ledger_dir() -> PathBuf {
-    crate::home::home().join("ledger")
-}
-
 fn ledger_error(e: LedgerError) -> CliError {
     let hint = match &e {
         LedgerError::Corrupt(_)
@@ -179,8 +174,8 @@ fn outcome(ok: bool) -> Outcome {
     }
 }
 
-pub fn run(root: &Path, args: LedgerArgs) -> Result<Outcome, CliError> {
-    let dir = ledger_dir();
+pub fn run(root: &Path, home: &gantry_store::Home, args: LedgerArgs) -> Result<Outcome, CliError> {
+    let dir = home.ledger();
     match args.command {
         LedgerCommand::Verify(v) if v.export.is_some() => verify_export(root, &v),
         LedgerCommand::Append(a) => append(

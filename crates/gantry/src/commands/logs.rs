@@ -2,10 +2,9 @@
 //! per job and step.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use clap::Args;
-use gantry_store::{LogSection, RunId, Store, StoreError};
+use gantry_store::{Home, LogSection, RunId, Store, StoreError};
 
 use super::CliError;
 use super::runs::{open_existing, store_error};
@@ -26,15 +25,14 @@ pub struct LogsArgs {
     pub step: Option<String>,
 }
 
-pub fn run(_root: &Path, args: LogsArgs) -> Result<Outcome, CliError> {
-    let home = crate::home::layout();
+pub fn run(home: &Home, args: LogsArgs) -> Result<Outcome, CliError> {
     let no_run = || {
         store_error(StoreError::NotFound {
             what: "run",
             id: args.id.0,
         })
     };
-    let store = open_existing(&home)?.ok_or_else(no_run)?;
+    let store = open_existing(home)?.ok_or_else(no_run)?;
     let logs = store
         .run_logs(args.id, args.job.as_deref(), args.step.as_deref())
         .map_err(store_error)?;

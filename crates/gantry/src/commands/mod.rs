@@ -19,6 +19,8 @@ mod verify;
 
 use std::path::{Path, PathBuf};
 
+use gantry_store::Home;
+
 use crate::Outcome;
 pub use attest::AttestArgs;
 pub use audit::AuditArgs;
@@ -80,23 +82,34 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Some(dir) => dir.clone(),
         None => PathBuf::from("."),
     };
+    // `$GANTRY_HOME`, built once; only the commands that keep or read
+    // state require it to be usable.
+    let home = Home::from_env();
+    let state = || usable(&home);
     match cli.command {
         Command::Validate(args) => validate::run(&root, args),
         Command::Plan(args) => plan::run(&root, args),
         Command::Eval(args) => eval::run(&root, args),
         Command::Audit(args) => audit::run(&root, args),
-        Command::Run(args) => run::run(&root, args),
-        Command::Runs(args) => runs::run(&root, args),
-        Command::Logs(args) => logs::run(&root, args),
-        Command::Cache(args) => cache::run(&root, args),
+        Command::Run(args) => run::run(&root, state()?, args),
+        Command::Runs(args) => runs::run(&root, state()?, args),
+        Command::Logs(args) => logs::run(state()?, args),
+        Command::Cache(args) => cache::run(state()?, args),
         Command::Sbom(args) => sbom::run(&root, args),
-        Command::Scan(args) => scan::run(&root, args),
-        Command::Db(args) => db::run(&root, args),
+        Command::Scan(args) => scan::run(&root, state()?, args),
+        Command::Db(args) => db::run(&root, state()?, args),
         Command::Key(args) => key::run(&root, args),
         Command::Attest(args) => attest::run(&root, args),
         Command::Verify(args) => verify::run(&root, args),
-        Command::Ledger(args) => ledger::run(&root, args),
+        Command::Ledger(args) => ledger::run(&root, state()?, args),
     }
+}
+
+/// `home` when it can hold state: a folder, or nothing yet (it is created
+/// when something is written). Anything else in its place is an error.
+fn usable(home: &Home) -> Result<&Home, CliError> {
+    home.exists().map_err(runs::store_error)?;
+    Ok(home)
 }
 
 /// `path` as shown to the user: relative to `root` when inside it.

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use gantry_engine::concurrency::{self, LockError, Waiting};
+use gantry_engine::concurrency::{LockError, Waiting};
 use gantry_engine::plan::{SelectError, select_runs};
-use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, Stream, values};
+use gantry_engine::run::{Conclusion, RunEvent, Stop, Stream, values};
+use gantry_engine::session::{self, Session, SessionError};
+use gantry_store::Home;
 use gantry_workflow::Workflow;
 use indexmap::IndexMap;
 
@@ -141,20 +143,7 @@ fn pairs(
     Ok(out)
 }
 
-/// The commit checked out in the repository holding `dir`.
-fn head_commit(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError> {
     let files = super::plan::workflow_files(root, &args.workflows)?;
     let event = super::plan::build_event(
         root,
@@ -210,70 +199,62 @@ pub fn run(root: &Path, args: RunArgs) -> Result<Outcome, CliError> {
         }
     };
 
-    let home = crate::home::home();
     // What a gantry that was killed (`kill -9`) left running ends now.
     for leftover in gantry_engine::run::reaper::end_leftovers() {
         eprintln!("gantry: {leftover}");
     }
-    let backend = crate::backend::open(&home)?;
+    let backend = crate::backend::open(home.root())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(CliError::Write)?;
-    let parallel = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let sha = head_commit(root);
-    let mut all_ok = true;
+    let session = Session {
+        repo: root.to_path_buf(),
+        work_root: home.work(),
+        locks: home.locks(),
+        event,
+        secrets,
+        vars,
+        jobs: args.jobs,
+        include_uncommitted: args.include_uncommitted,
+        skip_unsupported: args.skip_unsupported,
+        keep_workspaces: args.keep_workspaces,
+    };
+    let mut conclusions = Vec::new();
     for workflow in workflows {
-        let options = RunOptions {
-            repo: root.to_path_buf(),
-            work_dir: home
-                .join("work")
-                .join(format!("{}-{}", std::process::id(), unique())),
-            event: event.clone(),
-            sha: sha.clone(),
-            secrets: secrets.clone(),
-            vars: vars.clone(),
-            parallel,
-            include_uncommitted: args.include_uncommitted,
-            skip_unsupported: args.skip_unsupported,
-            grace: Duration::from_secs(5),
-            keep_workspaces: args.keep_workspaces,
-        };
         let (run_id, conclusion) = runtime.block_on(run_one(
+            &session,
             workflow.clone(),
-            options,
             backend.clone(),
-            &home,
             args.format,
         ))?;
-        all_ok &= conclusion == Conclusion::Success;
+        conclusions.push(conclusion);
         if let Some(attesting) = &attesting {
             report_provenance(
-                root, &home, &workflow, &event, run_id, conclusion, attesting,
+                root,
+                home,
+                &workflow,
+                &session.event,
+                run_id,
+                conclusion,
+                attesting,
             )?;
         }
     }
-    Ok(if all_ok {
+    Ok(if session::all_succeeded(conclusions) {
         Outcome::Success
     } else {
         Outcome::Failure
     })
 }
 
-fn unique() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
+/// Runs one workflow, rendering its events and the lock's notices;
+/// Ctrl-C (or SIGTERM) cancels it.
 async fn run_one(
+    session: &Session,
     workflow: Arc<Workflow>,
-    options: RunOptions,
     backend: Arc<dyn gantry_engine::run::Backend>,
-    home: &Path,
     format: RunFormat,
 ) -> Result<(u64, Conclusion), CliError> {
     let stop = Stop::default();
@@ -303,35 +284,17 @@ async fn run_one(
             }
         });
     }
-    let _lock =
-        concurrency::acquire(
-            &home.join("locks"),
-            &workflow,
-            &options,
-            |waiting| match waiting {
-                Waiting::Held { group } => {
-                    eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
-                }
-                Waiting::Cancelling { pid } => {
-                    eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
-                }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            LockError::Io { path, source } => CliError::Read { path, source },
-            other => CliError::usage(other.to_string(), None),
-        })?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let masker = Masker::new();
-    let runner = tokio::spawn(gantry_engine::run::run(
-        workflow.clone(),
-        Arc::new(options),
-        backend,
-        masker,
-        tx,
-        stop,
-    ));
+    let runner = tokio::spawn(
+        session.run(workflow, backend, tx, stop, |waiting| match waiting {
+            Waiting::Held { group } => {
+                eprintln!("gantry: another run holds the concurrency group `{group}`; waiting");
+            }
+            Waiting::Cancelling { pid } => {
+                eprintln!("gantry: cancel-in-progress: asking run process {pid} to cancel");
+            }
+        }),
+    );
     let mut printer = Printer::new(format);
     while let Some(event) = rx.recv().await {
         printer.event(&event)?;
@@ -346,14 +309,17 @@ async fn run_one(
     let result = runner
         .await
         .map_err(|e| CliError::usage(format!("the run stopped unexpectedly: {e}"), None))?;
-    result.map_err(|e| CliError::usage(e.to_string(), None))
+    result.map_err(|e| match e {
+        SessionError::Lock(LockError::Io { path, source }) => CliError::Read { path, source },
+        other => CliError::usage(other.to_string(), None),
+    })
 }
 
 /// Signs a finished run's provenance and says where it went (on stderr,
 /// so `--format json` output stays events only).
 fn report_provenance(
     root: &Path,
-    home: &Path,
+    home: &Home,
     workflow: &Workflow,
     event: &gantry_engine::plan::Event,
     run_id: u64,

@@ -81,12 +81,11 @@ pub(crate) fn store_error(e: StoreError) -> CliError {
     CliError::usage(e.to_string(), hint)
 }
 
-pub fn run(root: &Path, args: RunsArgs) -> Result<Outcome, CliError> {
-    let home = crate::home::layout();
+pub fn run(root: &Path, home: &Home, args: RunsArgs) -> Result<Outcome, CliError> {
     match args.command {
-        Some(RunsCommand::Show(show)) => run_show(&home, show),
-        Some(RunsCommand::Download(download)) => run_download(&home, root, download),
-        None => run_list(&home, args.limit, args.format),
+        Some(RunsCommand::Show(show)) => run_show(home, show),
+        Some(RunsCommand::Download(download)) => run_download(home, root, download),
+        None => run_list(home, args.limit, args.format),
     }
 }
 

@@ -120,9 +120,9 @@ fn finding_line(f: &Finding) -> String {
     )
 }
 
-pub fn run(root: &Path, args: ScanArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Outcome, CliError> {
     let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
-    let db = super::db::open()?;
+    let db = super::db::open(home)?;
     let started = std::time::Instant::now();
     let request = Request {
         path: path.clone(),

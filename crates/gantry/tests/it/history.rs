@@ -329,6 +329,41 @@ fn an_unusable_database_is_an_exit_2_error_naming_it() {
     refused_by_reading_commands(&home, &home, "is not a folder");
 }
 
+/// Regression: with `GANTRY_HOME` a file, the vulnerability database and
+/// the ledger reported a missing database or a failed create under it
+/// instead of the home; commands that keep no state still work.
+#[test]
+fn a_home_that_is_a_file_stops_every_stateful_command_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::write(&home, b"").unwrap();
+    for args in [
+        &["db", "status"][..],
+        &["ledger", "checkpoint"],
+        &["scan", "."],
+        &["cache", "prune"],
+    ] {
+        let out = gantry(&home, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is not a folder"), "{args:?}: {err}");
+        assert!(err.contains(&home.display().to_string()), "{args:?}: {err}");
+    }
+    let workflows = dir.path().join(".github").join("workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    std::fs::write(
+        workflows.join("ci.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    )
+    .unwrap();
+    let root = dir.path().display().to_string();
+    for args in [&["-C", &root, "validate"][..], &["-C", &root, "plan"]] {
+        let out = gantry(&home, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(std::fs::read(&home).unwrap(), b"");
+}
+
 fn tamper(home: &Path, statement: &str) {
     let conn = rusqlite::Connection::open(home.join("gantry.db")).unwrap();
     conn.execute_batch(statement).unwrap();
