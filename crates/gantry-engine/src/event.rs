@@ -27,8 +27,8 @@ pub enum EventError {
     PayloadJson { file: String, message: String },
     #[error("{file} must hold a JSON object (a webhook payload)")]
     PayloadNotObject { file: String },
-    #[error("--input '{0}' is not NAME=VALUE")]
-    Input(String),
+    #[error(transparent)]
+    Input(#[from] crate::run::values::PairsError),
 }
 
 /// Builds the event; `root` is the repository whose checked-out branch is
@@ -70,12 +70,7 @@ pub fn build_event(root: &Path, request: &EventRequest<'_>) -> Result<Event, Eve
             event.inputs.insert(k.clone(), value);
         }
     }
-    for input in request.inputs {
-        let Some((name, value)) = input.split_once('=') else {
-            return Err(EventError::Input(input.clone()));
-        };
-        event.inputs.insert(name.to_string(), value.to_string());
-    }
+    crate::run::values::parse_arguments(request.inputs, "--input", &mut event.inputs)?;
     event.workflow_run_name = event
         .payload
         .pointer("/workflow_run/name")
@@ -180,6 +175,9 @@ mod tests {
                 ..EventRequest::default()
             },
         );
-        assert_eq!(err.err(), Some(EventError::Input("novalue".into())));
+        assert_eq!(
+            err.err().map(|e| e.to_string()).as_deref(),
+            Some("--input 'novalue' is not NAME=VALUE")
+        );
     }
 }

@@ -19,8 +19,8 @@ use crate::source::{SourceError, SourceFacts, source_facts};
 pub enum ProvenanceError {
     #[error(transparent)]
     Source(#[from] SourceError),
-    #[error("input `{0}` is not NAME=VALUE")]
-    Input(String),
+    #[error(transparent)]
+    Input(#[from] crate::run::values::PairsError),
     #[error("cannot digest the log {}: {source}", path.display())]
     Log {
         path: PathBuf,
@@ -74,13 +74,12 @@ pub fn checkout_facts(build: &CheckoutBuild<'_>) -> Result<RunFacts, ProvenanceE
         .canonicalize()
         .unwrap_or_else(|_| build.workflow_path.to_path_buf());
     let workflow_path = relative(&source.top, &canon);
-    let mut inputs = BTreeMap::new();
-    for item in build.inputs {
-        let Some((k, v)) = item.split_once('=') else {
-            return Err(ProvenanceError::Input(item.clone()));
-        };
-        inputs.insert(k.to_string(), serde_json::Value::String(v.to_string()));
-    }
+    let mut given = indexmap::IndexMap::new();
+    crate::run::values::parse_arguments(build.inputs, "--input", &mut given)?;
+    let inputs: BTreeMap<String, serde_json::Value> = given
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
     let mut logs = Vec::new();
     for log in build.logs {
         let d = digest::sha256_file(log).map_err(|source| ProvenanceError::Log {
@@ -291,6 +290,6 @@ mod tests {
             builder: &builder,
         };
         let err = checkout_facts(&build).unwrap_err();
-        assert_eq!(err.to_string(), "input `novalue` is not NAME=VALUE");
+        assert_eq!(err.to_string(), "--input 'novalue' is not NAME=VALUE");
     }
 }
