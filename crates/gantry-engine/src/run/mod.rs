@@ -66,11 +66,18 @@ impl Conclusion {
     }
 }
 
+/// The version of the event stream (`run --format json`), which its first
+/// event, `run-started`, carries; raised when a field changes meaning or
+/// goes away.
+pub const EVENTS_VERSION: u32 = 1;
+
 /// What happened, as it happens.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum RunEvent {
     RunStarted {
+        /// [`EVENTS_VERSION`].
+        version: u32,
         run_id: u64,
         workflow: String,
         event: String,

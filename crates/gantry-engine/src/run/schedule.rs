@@ -65,6 +65,7 @@ pub(crate) async fn run_workflow(
     };
     let github = run_context(&workflow, event, options.sha.as_deref(), place);
     let _ = events.send(RunEvent::RunStarted {
+        version: super::EVENTS_VERSION,
         run_id,
         workflow: workflow.display_name().to_string(),
         event: event.name.clone(),

@@ -827,3 +827,16 @@ async fn every_failed_history_write_is_a_warning_of_the_run() {
         assert!(warnings.contains(&line), "{line:?} not in {warnings:#?}");
     }
 }
+
+#[tokio::test]
+async fn the_event_stream_starts_with_its_version() {
+    let o = run_wf(
+        "name: W\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    )
+    .await;
+    let first = serde_json::to_value(&o.events[0]).unwrap();
+    assert_eq!(first["type"], "run-started");
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["workflow"], "W");
+    assert_eq!(first["ref"], "refs/heads/main");
+}
