@@ -38,9 +38,14 @@ fuzz_target!(|data: &[u8]| {
             .map(|p| p.to_string()),
     };
     let files = if selector & 0x10 != 0 {
+        // The digests of an empty file.
         vec![(
             "dist/app.tar.gz".to_string(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_string(),
+            gantry_attest::digest::FileDigests {
+                sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+                sha384: "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b".into(),
+                sha512: "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e".into(),
+            },
         )]
     } else {
         Vec::new()

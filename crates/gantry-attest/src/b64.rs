@@ -14,12 +14,17 @@ pub fn encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Text that is base64 in neither alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct DecodeError(#[from] base64::DecodeError);
+
 /// Decodes standard or URL-safe base64, with or without padding.
-pub fn decode(text: &str) -> Result<Vec<u8>, String> {
+pub fn decode(text: &str) -> Result<Vec<u8>, DecodeError> {
     STANDARD
         .decode(text)
         .or_else(|_| URL_SAFE.decode(text))
-        .map_err(|e| e.to_string())
+        .map_err(DecodeError)
 }
 
 #[cfg(test)]
@@ -35,6 +40,7 @@ mod tests {
             assert_eq!(decode(text).unwrap(), bytes, "{text}");
         }
         assert!(decode("+/_-AQ==").is_err(), "mixed alphabets");
-        assert!(decode("not base64!").is_err());
+        let err = decode("not base64!").unwrap_err();
+        assert!(err.to_string().contains("Invalid"), "{err}");
     }
 }

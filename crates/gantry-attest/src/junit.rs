@@ -2,7 +2,8 @@
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Most test cases a report may hold.
 const MAX_CASES: usize = 1_000_000;
@@ -130,13 +131,33 @@ pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, Str
     } else {
         "PASSED"
     };
-    Ok(json!({
-        "result": result,
-        "configuration": [{ "name": report_name }],
-        "passedTests": tally.passed,
-        "warnedTests": tally.warned,
-        "failedTests": tally.failed,
-    }))
+    let predicate = TestResult {
+        result,
+        configuration: [Configuration { name: report_name }],
+        passed_tests: &tally.passed,
+        warned_tests: &tally.warned,
+        failed_tests: &tally.failed,
+    };
+    // Strings and arrays of strings only: serialising cannot fail.
+    Ok(serde_json::to_value(predicate).unwrap_or(Value::Null))
+}
+
+/// The in-toto test-result v0.1 predicate, typed.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult<'a> {
+    /// PASSED, WARNED or FAILED.
+    pub result: &'static str,
+    pub configuration: [Configuration<'a>; 1],
+    pub passed_tests: &'a [String],
+    pub warned_tests: &'a [String],
+    pub failed_tests: &'a [String],
+}
+
+/// The report a test result was read from.
+#[derive(Debug, Serialize)]
+pub struct Configuration<'a> {
+    pub name: &'a str,
 }
 
 /// Checks the fields of the test-result v0.1 predicate.
@@ -159,6 +180,7 @@ pub fn check_test_result(p: &Value) -> Result<(), String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn reads_cases_failures_and_skips() {
@@ -174,6 +196,19 @@ mod tests {
         assert_eq!(p["passedTests"], json!(["a.ok"]));
         assert_eq!(p["failedTests"], json!(["a.bad", "err"]));
         assert_eq!(p["warnedTests"], json!(["skip"]));
+        assert_eq!(p["configuration"], json!([{ "name": "junit.xml" }]));
+        // The predicate's field order is the specification's.
+        let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "result",
+                "configuration",
+                "passedTests",
+                "warnedTests",
+                "failedTests"
+            ]
+        );
         check_test_result(&p).unwrap();
         let only_ok =
             test_result_from_junit(r#"<testsuite><testcase name="t"/></testsuite>"#, "r").unwrap();

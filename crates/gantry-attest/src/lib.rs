@@ -56,5 +56,5 @@ pub fn attest(statement: &Statement, keys: &[&PrivateKey]) -> Result<Envelope, A
 /// Base64 as DSSE uses it (standard alphabet when writing; standard or
 /// URL-safe when reading).
 pub mod base64 {
-    pub use crate::b64::{decode, encode};
+    pub use crate::b64::{DecodeError, decode, encode};
 }

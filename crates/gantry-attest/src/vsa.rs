@@ -2,7 +2,8 @@
 //! record that it checked an artifact's attestations against a policy, and
 //! with what result.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::time::rfc3339;
 
@@ -30,28 +31,94 @@ pub struct Summary {
     pub verified_levels: Vec<String>,
 }
 
-/// The VSA predicate.
+/// The VSA v1 predicate, typed: fields in the order the specification
+/// lists them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VsaPredicate<'a> {
+    pub verifier: Verifier<'a>,
+    pub time_verified: String,
+    pub resource_uri: &'a str,
+    pub policy: Policy<'a>,
+    pub input_attestations: Vec<InputAttestation<'a>>,
+    pub verification_result: &'static str,
+    pub verified_levels: &'a [String],
+    pub slsa_version: &'static str,
+}
+
+/// Who verified, and which version of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verifier<'a> {
+    pub id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<VerifierVersion<'a>>,
+}
+
+/// `{"gantry": "<version>"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifierVersion<'a> {
+    pub gantry: &'a str,
+}
+
+/// The policy applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy<'a> {
+    pub uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Sha256Digest<'a>>,
+}
+
+/// `{"sha256": "<hex>"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sha256Digest<'a> {
+    pub sha256: &'a str,
+}
+
+/// One attestation that was checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputAttestation<'a> {
+    pub uri: &'a str,
+    pub digest: Sha256Digest<'a>,
+}
+
+impl<'a> VsaPredicate<'a> {
+    pub fn new(s: &'a Summary) -> Self {
+        Self {
+            verifier: Verifier {
+                id: &s.verifier_id,
+                version: s
+                    .verifier_version
+                    .as_deref()
+                    .map(|gantry| VerifierVersion { gantry }),
+            },
+            time_verified: rfc3339(s.time_verified),
+            resource_uri: &s.resource_uri,
+            policy: Policy {
+                uri: &s.policy_uri,
+                digest: s
+                    .policy_sha256
+                    .as_deref()
+                    .map(|sha256| Sha256Digest { sha256 }),
+            },
+            input_attestations: s
+                .input_attestations
+                .iter()
+                .map(|(uri, sha256)| InputAttestation {
+                    uri,
+                    digest: Sha256Digest { sha256 },
+                })
+                .collect(),
+            verification_result: if s.passed { "PASSED" } else { "FAILED" },
+            verified_levels: &s.verified_levels,
+            slsa_version: "1.0",
+        }
+    }
+}
+
+/// The VSA predicate as the JSON a statement carries.
 pub fn vsa_predicate(s: &Summary) -> Value {
-    let mut verifier = json!({ "id": s.verifier_id });
-    if let Some(v) = &s.verifier_version {
-        verifier["version"] = json!({ "gantry": v });
-    }
-    let mut policy = json!({ "uri": s.policy_uri });
-    if let Some(d) = &s.policy_sha256 {
-        policy["digest"] = json!({ "sha256": d });
-    }
-    json!({
-        "verifier": verifier,
-        "timeVerified": rfc3339(s.time_verified),
-        "resourceUri": s.resource_uri,
-        "policy": policy,
-        "inputAttestations": s.input_attestations.iter().map(|(uri, d)| json!({
-            "uri": uri, "digest": { "sha256": d }
-        })).collect::<Vec<_>>(),
-        "verificationResult": if s.passed { "PASSED" } else { "FAILED" },
-        "verifiedLevels": s.verified_levels,
-        "slsaVersion": "1.0",
-    })
+    // Strings and arrays of strings only: serialising cannot fail.
+    serde_json::to_value(VsaPredicate::new(s)).unwrap_or(Value::Null)
 }
 
 /// Checks the fields a VSA v1 requires.
@@ -82,6 +149,7 @@ pub fn check_predicate(p: &Value) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -101,5 +169,39 @@ mod tests {
         assert_eq!(check_predicate(&p), Ok(()));
         assert_eq!(p["verificationResult"], "PASSED");
         assert_eq!(p["timeVerified"], "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn the_typed_predicate_keeps_the_vsa_layout() {
+        let s = Summary {
+            verifier_id: GANTRY_VERIFIER_ID.into(),
+            verifier_version: Some("0.1.0".into()),
+            time_verified: 0,
+            resource_uri: "dist/app".into(),
+            policy_uri: "file:policy.yml".into(),
+            policy_sha256: Some("ab".into()),
+            input_attestations: vec![("a.json".into(), "cd".into())],
+            passed: false,
+            verified_levels: vec![],
+        };
+        let text = serde_json::to_string(&vsa_predicate(&s)).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                r#"{"verifier":{"id":"https://gantry.dev/verifiers/gantry-verify/v1","version":{"gantry":"0.1.0"}},"#,
+                r#""timeVerified":"1970-01-01T00:00:00Z","resourceUri":"dist/app","#,
+                r#""policy":{"uri":"file:policy.yml","digest":{"sha256":"ab"}},"#,
+                r#""inputAttestations":[{"uri":"a.json","digest":{"sha256":"cd"}}],"#,
+                r#""verificationResult":"FAILED","verifiedLevels":[],"slsaVersion":"1.0"}"#
+            )
+        );
+        let bare = Summary {
+            verifier_version: None,
+            policy_sha256: None,
+            ..s
+        };
+        let p = vsa_predicate(&bare);
+        assert!(p["verifier"].get("version").is_none(), "{p}");
+        assert!(p["policy"].get("digest").is_none(), "{p}");
     }
 }

@@ -31,7 +31,11 @@ mod suppress;
 pub use config::{Config, ConfigError, Persona};
 pub use context::{Ctx, StepRef, Target};
 pub use finding::{Confidence, Edit, Finding, Fix, Severity, report_location};
-pub use report::{AuditOptions, AuditReport, AuditedFile, FixRefused, audit_files};
+pub use report::{
+    AUDIT_DOCUMENT_VERSION, AuditDocument, AuditOptions, AuditReport, AuditSummary, AuditedFile,
+    FindingDocument, FindingLocation, FixDocument, FixRefused, RelatedDocument, audit_files,
+    finding_location,
+};
 pub use rules::{RULES, Rule, RuleMeta};
 
 use gantry_workflow::SourceFile;

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use gantry_workflow::check::FileToCheck;
 use gantry_workflow::{
-    Diagnostic, FileDiagnostics, FileKind, Parsed, ReadOptions, SourceFile, file_kind, read_action,
-    read_source, read_workflow,
+    Diagnostic, FileDiagnostics, FileKind, Parsed, ReadOptions, SourceFile, Span, file_kind,
+    read_action, read_source, read_workflow,
 };
+use serde::Serialize;
 
-use crate::{Config, Finding, Severity, Target, apply_fixes, audit};
+use crate::{Confidence, Config, Finding, Severity, Target, apply_fixes, audit};
 
 /// How to audit.
 #[derive(Debug, Clone, Copy)]
@@ -172,4 +173,132 @@ pub fn audit_files(files: &[FileToCheck], config: &Config, options: &AuditOption
         });
     }
     report
+}
+
+/// The version of the `audit --format json` document, raised when a field
+/// changes meaning or goes away.
+pub const AUDIT_DOCUMENT_VERSION: u32 = 1;
+
+/// `gantry audit --format json`: every finding of every file, in file
+/// order, and a summary.
+#[derive(Debug, Serialize)]
+pub struct AuditDocument<'a> {
+    pub version: u32,
+    pub findings: Vec<FindingDocument<'a>>,
+    pub summary: AuditSummary,
+}
+
+/// How many files were audited and how many findings they have.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AuditSummary {
+    pub files: usize,
+    pub findings: usize,
+}
+
+/// One finding of the JSON document.
+#[derive(Debug, Serialize)]
+pub struct FindingDocument<'a> {
+    pub rule: &'a str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub message: &'a str,
+    pub path: &'a str,
+    pub location: FindingLocation,
+    pub label: &'a str,
+    pub help: &'a str,
+    pub fix: Option<FixDocument<'a>>,
+    pub related: Vec<RelatedDocument<'a>>,
+}
+
+/// Where a finding is: 1-based lines and columns, and the byte range.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FindingLocation {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_byte: usize,
+    pub end_byte: usize,
+}
+
+/// The fix a finding carries, by its title.
+#[derive(Debug, Serialize)]
+pub struct FixDocument<'a> {
+    pub title: &'a str,
+}
+
+/// Another place that explains a finding.
+#[derive(Debug, Serialize)]
+pub struct RelatedDocument<'a> {
+    pub line: usize,
+    pub column: usize,
+    pub label: &'a str,
+}
+
+/// A span of `source` as 1-based start and end lines and columns and its
+/// byte range, as the JSON document and annotations give it.
+pub fn finding_location(source: &SourceFile, span: Span) -> FindingLocation {
+    let l = crate::report_location(source, span);
+    FindingLocation {
+        line: l.line,
+        column: l.column.unwrap_or(1),
+        end_line: l.end_line.unwrap_or(l.line),
+        end_column: l.end_column.unwrap_or(1),
+        start_byte: span.start,
+        end_byte: span.end,
+    }
+}
+
+impl<'a> FindingDocument<'a> {
+    /// `finding` at its place in `source`.
+    pub fn new(source: &'a SourceFile, finding: &'a Finding) -> Self {
+        Self {
+            rule: finding.rule,
+            severity: finding.severity,
+            confidence: finding.confidence,
+            message: &finding.message,
+            path: source.name(),
+            location: finding_location(source, finding.span),
+            label: &finding.label,
+            help: &finding.help,
+            fix: finding
+                .fix
+                .as_ref()
+                .map(|fix| FixDocument { title: &fix.title }),
+            related: finding
+                .related
+                .iter()
+                .map(|(span, label)| {
+                    let at = finding_location(source, *span);
+                    RelatedDocument {
+                        line: at.line,
+                        column: at.column,
+                        label,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl AuditReport {
+    /// The versioned `audit --format json` document of the audited files.
+    pub fn document(&self) -> AuditDocument<'_> {
+        AuditDocument {
+            version: AUDIT_DOCUMENT_VERSION,
+            findings: self
+                .files
+                .iter()
+                .flat_map(|f| {
+                    f.findings
+                        .iter()
+                        .map(|x| FindingDocument::new(&f.source, x))
+                })
+                .collect(),
+            summary: AuditSummary {
+                files: self.files.len(),
+                findings: self.findings(),
+            },
+        }
+    }
 }

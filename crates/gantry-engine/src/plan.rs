@@ -140,6 +140,48 @@ pub struct WorkflowPlan {
     pub levels: Vec<Vec<String>>,
 }
 
+/// The version of the `plan --format json` document, raised when a field
+/// changes meaning or goes away.
+pub const PLAN_DOCUMENT_VERSION: u32 = 1;
+
+/// `gantry plan --format json`: the event and the plan of each workflow.
+#[derive(Debug, serde::Serialize)]
+pub struct PlanDocument<'a> {
+    pub version: u32,
+    pub event: EventDocument<'a>,
+    pub workflows: &'a [WorkflowPlan],
+}
+
+/// The event of a plan, as the JSON document gives it.
+#[derive(Debug, serde::Serialize)]
+pub struct EventDocument<'a> {
+    pub name: &'a str,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<&'a [String]>,
+    pub inputs: &'a IndexMap<String, String>,
+}
+
+impl<'a> PlanDocument<'a> {
+    /// The document of the plans of `workflows` for `event`.
+    pub fn new(event: &'a Event, workflows: &'a [WorkflowPlan]) -> Self {
+        Self {
+            version: PLAN_DOCUMENT_VERSION,
+            event: EventDocument {
+                name: &event.name,
+                git_ref: event.git_ref.as_deref(),
+                activity: event.activity.as_deref(),
+                changed: event.changed.as_deref(),
+                inputs: &event.inputs,
+            },
+            workflows,
+        }
+    }
+}
+
 /// Plans one workflow for an event.
 pub fn plan_workflow(workflow: &Workflow, event: &Event) -> WorkflowPlan {
     let trigger = decide_trigger(workflow, event);

@@ -29,7 +29,7 @@ pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
 /// `gantry sbom --format json`: the inventory with its layout version.
 #[derive(Debug, Clone, Serialize)]
 pub struct InventoryDocument<'a> {
-    pub schema_version: u32,
+    pub version: u32,
     #[serde(flatten)]
     pub inventory: &'a Inventory,
 }
@@ -47,7 +47,7 @@ impl Inventory {
     /// The JSON form, with its layout version.
     pub fn document(&self) -> InventoryDocument<'_> {
         InventoryDocument {
-            schema_version: INVENTORY_SCHEMA_VERSION,
+            version: INVENTORY_SCHEMA_VERSION,
             inventory: self,
         }
     }

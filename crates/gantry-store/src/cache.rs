@@ -49,6 +49,22 @@ impl CacheList {
             limit_bytes,
         }
     }
+
+    /// The versioned `cache list --format json` document.
+    pub fn document(&self) -> CacheListDocument<'_> {
+        CacheListDocument {
+            version: crate::DOCUMENT_VERSION,
+            list: self,
+        }
+    }
+}
+
+/// `gantry cache list --format json`.
+#[derive(Debug, Serialize)]
+pub struct CacheListDocument<'a> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub list: &'a CacheList,
 }
 
 /// A cache entry.
@@ -124,6 +140,24 @@ pub struct PruneReport {
     /// Compressed size of the caches left.
     pub remaining_bytes: u64,
     pub remaining_entries: u64,
+}
+
+impl PruneReport {
+    /// The versioned `cache prune --format json` document.
+    pub fn document(&self) -> PruneDocument<'_> {
+        PruneDocument {
+            version: crate::DOCUMENT_VERSION,
+            report: self,
+        }
+    }
+}
+
+/// `gantry cache prune --format json`.
+#[derive(Debug, Serialize)]
+pub struct PruneDocument<'a> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub report: &'a PruneReport,
 }
 
 fn check_key(key: &str) -> Result<(), StoreError> {

@@ -228,6 +228,41 @@ pub struct RunDetail {
     pub artifacts: Vec<ArtifactInfo>,
 }
 
+impl RunDetail {
+    /// The versioned `runs show --format json` document.
+    pub fn document(&self) -> RunDetailDocument<'_> {
+        RunDetailDocument {
+            version: crate::DOCUMENT_VERSION,
+            detail: self,
+        }
+    }
+}
+
+/// `gantry runs show --format json`: the run's fields, its jobs, caches
+/// and artifacts.
+#[derive(Debug, Serialize)]
+pub struct RunDetailDocument<'a> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub detail: &'a RunDetail,
+}
+
+/// `gantry runs --format json`: the runs listed, newest first.
+#[derive(Debug, Serialize)]
+pub struct RunsDocument<'a> {
+    pub version: u32,
+    pub runs: &'a [RunSummary],
+}
+
+impl<'a> RunsDocument<'a> {
+    pub fn new(runs: &'a [RunSummary]) -> Self {
+        Self {
+            version: crate::DOCUMENT_VERSION,
+            runs,
+        }
+    }
+}
+
 /// Outputs as a JSON object, in the order they were recorded.
 fn pairs_as_map<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;

@@ -44,14 +44,21 @@ pub use blobs::{
     PendingBlob,
 };
 pub use cache::{
-    CacheEntry, CacheList, DEFAULT_CACHE_LIMIT, PrunePolicy, PruneReport, RestoredCache, SavedCache,
+    CacheEntry, CacheList, CacheListDocument, DEFAULT_CACHE_LIMIT, PruneDocument, PrunePolicy,
+    PruneReport, RestoredCache, SavedCache,
 };
 pub use db::{MIGRATIONS, Migration, schema_version};
 pub use error::StoreError;
 pub use history::{
     CacheEvent, CacheEventRecord, Conclusion, HistoryWrite, JobRecord, JobRowId, NewJob, NewRun,
-    NewStep, ParseIdError, RunDetail, RunId, RunSummary, StepRecord, StepRowId,
+    NewStep, ParseIdError, RunDetail, RunDetailDocument, RunId, RunSummary, RunsDocument,
+    StepRecord, StepRowId,
 };
+
+/// The version of the JSON documents of this crate (`runs`, `runs show`,
+/// `cache list`, `cache prune`), raised when a field changes meaning or
+/// goes away.
+pub const DOCUMENT_VERSION: u32 = 1;
 pub use logs::{LogSection, LogStep, RunLogs};
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};

@@ -363,7 +363,7 @@ pub struct DatabaseDocument<'a> {
 /// `gantry scan --format json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Document<'a> {
-    pub schema_version: u32,
+    pub version: u32,
     pub findings: &'a [Finding],
     pub informational: &'a [Finding],
     pub ignored: Vec<IgnoredFinding<'a>>,
@@ -400,7 +400,7 @@ impl Outcome {
             })
             .collect();
         Document {
-            schema_version: SCAN_SCHEMA_VERSION,
+            version: SCAN_SCHEMA_VERSION,
             findings: &self.report.findings,
             informational: &self.report.informational,
             ignored,

@@ -101,7 +101,7 @@ pub const DB_SCHEMA_VERSION: u32 = 1;
 /// `gantry db status --format json`: the status with its layout version.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusDocument<'a> {
-    pub schema_version: u32,
+    pub version: u32,
     #[serde(flatten)]
     pub status: &'a Status,
 }
@@ -109,7 +109,7 @@ pub struct StatusDocument<'a> {
 impl Status {
     pub fn document(&self) -> StatusDocument<'_> {
         StatusDocument {
-            schema_version: DB_SCHEMA_VERSION,
+            version: DB_SCHEMA_VERSION,
             status: self,
         }
     }

@@ -104,7 +104,7 @@ pub struct Summary {
 /// `gantry db import --format json`: the summary with its layout version.
 #[derive(Debug, Clone, Serialize)]
 pub struct SummaryDocument<'a> {
-    pub schema_version: u32,
+    pub version: u32,
     #[serde(flatten)]
     pub summary: &'a Summary,
 }
@@ -112,7 +112,7 @@ pub struct SummaryDocument<'a> {
 impl Summary {
     pub fn document(&self) -> SummaryDocument<'_> {
         SummaryDocument {
-            schema_version: crate::db::DB_SCHEMA_VERSION,
+            version: crate::db::DB_SCHEMA_VERSION,
             summary: self,
         }
     }

@@ -39,6 +39,6 @@ pub mod version;
 
 pub use check::{CheckError, FailOn, Outcome, Policy, Request, check};
 pub use db::{Database, DbError, Status};
-pub use matching::{affects, is_affected_by_range};
+pub use matching::{RangeError, affects, is_affected_by_range};
 pub use scan::{Finding, FindingKind, Report, scan};
 pub use severity::{Level, Severity};

@@ -5,6 +5,27 @@ use std::cmp::Ordering;
 use crate::osv::{Affected, Event};
 use crate::version::VersionOrder;
 
+/// Why a range could not be evaluated for a version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeError {
+    /// The version asked about is not one of the ecosystem's.
+    #[error("`{version}` is not a {order} version")]
+    Version {
+        version: String,
+        order: &'static str,
+    },
+    /// An event names a version the order cannot read.
+    #[error("event version `{version}` is not a {order} version")]
+    EventVersion {
+        version: String,
+        order: &'static str,
+    },
+    /// An event names no version at all.
+    #[error("an event without a version")]
+    EventWithoutVersion,
+}
+
 /// The version an event names and what kind of event it is.
 fn event_version(e: &Event) -> Option<&str> {
     e.introduced
@@ -24,21 +45,24 @@ pub fn is_affected_by_range(
     order: &dyn VersionOrder,
     version: &str,
     events: &[Event],
-) -> Result<bool, String> {
+) -> Result<bool, RangeError> {
     if !order.is_valid(version) {
-        return Err(format!("`{version}` is not a {} version", order.name()));
+        return Err(RangeError::Version {
+            version: version.to_string(),
+            order: order.name(),
+        });
     }
     for e in events {
         match event_version(e) {
             Some("0") if e.introduced.is_some() => {}
             Some(v) if order.is_valid(v) => {}
             Some(v) => {
-                return Err(format!(
-                    "event version `{v}` is not a {} version",
-                    order.name()
-                ));
+                return Err(RangeError::EventVersion {
+                    version: v.to_string(),
+                    order: order.name(),
+                });
             }
-            None => return Err("an event without a version".into()),
+            None => return Err(RangeError::EventWithoutVersion),
         }
     }
     let mut sorted: Vec<&Event> = events.iter().collect();
@@ -91,7 +115,7 @@ pub fn affects(
     order: &dyn VersionOrder,
     version: &str,
     affected: &Affected,
-) -> (bool, Vec<String>) {
+) -> (bool, Vec<RangeError>) {
     let mut problems = Vec::new();
     for range in &affected.ranges {
         if range.kind == "GIT" {
@@ -213,7 +237,17 @@ mod tests {
     #[test]
     fn unreadable_versions_are_errors() {
         let e = events(&[("introduced", "0"), ("fixed", "not-a-version")]);
-        assert!(is_affected_by_range(&SemVer, "1.0.0", &e).is_err());
-        assert!(is_affected_by_range(&SemVer, "latest", &events(&[("introduced", "0")])).is_err());
+        let err = is_affected_by_range(&SemVer, "1.0.0", &e).unwrap_err();
+        assert!(
+            matches!(&err, RangeError::EventVersion { version, .. } if version == "not-a-version"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "event version `not-a-version` is not a SemVer version"
+        );
+        let err =
+            is_affected_by_range(&SemVer, "latest", &events(&[("introduced", "0")])).unwrap_err();
+        assert!(matches!(&err, RangeError::Version { version, .. } if version == "latest"));
     }
 }

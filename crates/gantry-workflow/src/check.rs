@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::calls::{CallPolicy, LocalResolver, check_calls};
-use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::diagnostic::{Diagnostic, DiagnosticDocument, FileDiagnostics};
 use crate::discover::{FileKind, file_kind};
 use crate::file::read_source;
 use crate::local::{is_local, repository_root, resolve_local};
@@ -51,7 +51,7 @@ impl CheckedFile {
 }
 
 /// Counts over all checked files.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     pub files: usize,
     pub valid: usize,
@@ -70,6 +70,54 @@ impl ValidateReport {
     pub fn has_errors(&self) -> bool {
         self.summary.errors > 0
     }
+
+    /// The versioned `validate --format json` document.
+    pub fn document(&self) -> ValidateDocument<'_> {
+        ValidateDocument {
+            version: VALIDATE_DOCUMENT_VERSION,
+            files: self
+                .files
+                .iter()
+                .map(|c| CheckedFileDocument {
+                    path: c.diagnostics.source.name(),
+                    kind: match c.kind {
+                        FileKind::Workflow => "workflow",
+                        FileKind::Action => "action",
+                    },
+                    valid: !c.diagnostics.has_errors(),
+                    diagnostics: c
+                        .diagnostics
+                        .diagnostics
+                        .iter()
+                        .map(|d| c.diagnostics.document(d))
+                        .collect(),
+                })
+                .collect(),
+            summary: self.summary,
+        }
+    }
+}
+
+/// The version of the `validate --format json` document, raised when a
+/// field changes meaning or goes away.
+pub const VALIDATE_DOCUMENT_VERSION: u32 = 1;
+
+/// `gantry validate --format json`: every checked file with its
+/// diagnostics, and the counts.
+#[derive(Debug, serde::Serialize)]
+pub struct ValidateDocument<'a> {
+    pub version: u32,
+    pub files: Vec<CheckedFileDocument<'a>>,
+    pub summary: Summary,
+}
+
+/// One checked file of the JSON document.
+#[derive(Debug, serde::Serialize)]
+pub struct CheckedFileDocument<'a> {
+    pub path: &'a str,
+    pub kind: &'static str,
+    pub valid: bool,
+    pub diagnostics: Vec<DiagnosticDocument<'a>>,
 }
 
 /// Reads a workflow file; an unreadable file is a `Parsed` without a value

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use crate::source::{Position, SourceFile, Span};
 
 /// How bad a diagnostic is.
@@ -88,6 +90,58 @@ impl FileDiagnostics {
     pub fn position(&self, diagnostic: &Diagnostic) -> Option<Position> {
         diagnostic.span.map(|s| self.source.position(s.start))
     }
+
+    /// `diagnostic`, one of this file's, as JSON documents give it.
+    pub fn document<'a>(&self, diagnostic: &'a Diagnostic) -> DiagnosticDocument<'a> {
+        DiagnosticDocument {
+            severity: match diagnostic.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            code: diagnostic.code,
+            message: &diagnostic.message,
+            location: diagnostic.span.map(|span| {
+                let start = self.source.position(span.start);
+                let end = self.source.position(span.end);
+                DiagnosticLocation {
+                    line: start.line,
+                    column: start.column,
+                    end_line: end.line,
+                    end_column: end.column,
+                    start_byte: span.start,
+                    end_byte: span.end,
+                }
+            }),
+            label: diagnostic.label.as_deref(),
+            hint: diagnostic.hint.as_deref(),
+        }
+    }
+}
+
+/// A diagnostic in the stable JSON format (`validate --format json`).
+#[derive(Debug, Serialize)]
+pub struct DiagnosticDocument<'a> {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<DiagnosticLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'a str>,
+}
+
+/// Where a diagnostic points: 1-based lines and character columns, and the
+/// byte range.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DiagnosticLocation {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_byte: usize,
+    pub end_byte: usize,
 }
 
 /// The known word closest to `word`, for "did you mean" hints.

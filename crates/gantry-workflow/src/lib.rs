@@ -32,7 +32,9 @@ mod read;
 mod source;
 pub mod yaml;
 
-pub use diagnostic::{Diagnostic, FileDiagnostics, Severity, did_you_mean};
+pub use diagnostic::{
+    Diagnostic, DiagnosticDocument, DiagnosticLocation, FileDiagnostics, Severity, did_you_mean,
+};
 pub use discover::{FileKind, ListError, discover, file_kind, files_to_check, workflow_files};
 pub use file::{FileError, read_source};
 pub use model::{Action, Job, Step, Workflow};

@@ -51,9 +51,9 @@ impl StoreBackend {
 
     /// Waits for every queued write; what failed, if anything.
     fn flush(&self) -> Result<(), BackendError> {
-        self.writer
-            .flush()
-            .map_err(|e| format!("some of the run's history was not recorded: {e}"))
+        self.writer.flush().map_err(|e| {
+            BackendError::with_context("some of the run's history was not recorded", e)
+        })
     }
 }
 
@@ -66,8 +66,8 @@ fn conclusion(c: Conclusion) -> gantry_store::Conclusion {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> BackendError {
-    e.to_string()
+fn err(e: gantry_store::StoreError) -> BackendError {
+    BackendError::new(e)
 }
 
 impl Backend for StoreBackend {
@@ -327,7 +327,15 @@ mod tests {
             )
             .unwrap();
         let error = backend.finish_run(run2, Conclusion::Success).unwrap_err();
-        assert!(error.contains("has no step 7"), "{error}");
+        assert!(error.to_string().contains("has no step 7"), "{error}");
+        // The store's own error, not its text.
+        assert!(
+            error
+                .inner()
+                .downcast_ref::<gantry_store::HistoryError>()
+                .is_some(),
+            "{error:?}"
+        );
         let detail = backend.store.run(RunId(run2)).unwrap().unwrap();
         assert_eq!(detail.jobs[0].steps[0].name, "kept");
     }

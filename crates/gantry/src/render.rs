@@ -1,11 +1,11 @@
-//! Rendering diagnostics and errors for people (miette) and tools (JSON).
+//! Rendering diagnostics and errors for people (miette); the JSON forms
+//! are the libraries' documents.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use gantry_workflow::{Diagnostic, FileDiagnostics, Severity, SourceFile};
+use gantry_workflow::{Diagnostic, Severity, SourceFile};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
-use serde::Serialize;
 
 /// Whether output to a stream may use colour: a terminal, and `NO_COLOR`
 /// unset.
@@ -72,57 +72,6 @@ pub fn diagnostic_human(source: &Arc<SourceFile>, d: &Diagnostic, colored: bool)
         }
     }
     out
-}
-
-/// A diagnostic in the stable JSON format.
-#[derive(Debug, Serialize)]
-pub struct JsonDiagnostic {
-    pub severity: &'static str,
-    pub code: &'static str,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<JsonLocation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-/// Where a diagnostic points: 1-based lines and character columns, and the
-/// byte range.
-#[derive(Debug, Serialize)]
-pub struct JsonLocation {
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-    pub start_byte: usize,
-    pub end_byte: usize,
-}
-
-pub fn diagnostic_json(file: &FileDiagnostics, d: &Diagnostic) -> JsonDiagnostic {
-    JsonDiagnostic {
-        severity: match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        },
-        code: d.code,
-        message: d.message.clone(),
-        location: d.span.map(|span| {
-            let start = file.source.position(span.start);
-            let end = file.source.position(span.end);
-            JsonLocation {
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                start_byte: span.start,
-                end_byte: span.end,
-            }
-        }),
-        label: d.label.clone(),
-        hint: d.hint.clone(),
-    }
 }
 
 /// Prints a command error (bad usage, unreadable input) to stderr.

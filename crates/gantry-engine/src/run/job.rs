@@ -46,6 +46,26 @@ impl Shared {
         };
         let _ = self.events.send(event);
     }
+
+    /// Says, on the run's own line (no job), that recording part of the
+    /// run's history failed: the run goes on, only its record is
+    /// incomplete.
+    pub(crate) fn history_failed(&self, error: &super::BackendError) {
+        self.emit(RunEvent::Log {
+            job: String::new(),
+            step: None,
+            stream: super::Stream::Stderr,
+            line: format!("warning: {error}"),
+            group: None,
+        });
+    }
+
+    /// Reports a failed history write, if `result` is one.
+    pub(crate) fn recorded(&self, result: Result<(), super::BackendError>) {
+        if let Err(e) = result {
+            self.history_failed(&e);
+        }
+    }
 }
 
 /// One job instance to run.
@@ -179,7 +199,11 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
             &spec.key,
             spec.matrix_json.as_deref(),
         )
-        .unwrap_or(0);
+        .unwrap_or_else(|e| {
+            // The job still runs; its history rows are then missing.
+            shared.history_failed(&e);
+            0
+        });
     shared.emit(RunEvent::JobStarted {
         job: spec.key.clone(),
     });
@@ -259,7 +283,7 @@ fn finish(shared: &Shared, key: &str, job_row: u64, end: JobEnd, started: Instan
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let _ = shared.backend.finish_job(job_row, end.conclusion, &pairs);
+    shared.recorded(shared.backend.finish_job(job_row, end.conclusion, &pairs));
     shared.emit(RunEvent::JobFinished {
         job: key.to_string(),
         result: end.conclusion,

@@ -4,8 +4,19 @@
 //! gantry-workflow's (`numbers.rs`), which the reader applies to literals.
 
 use gantry_workflow::model::{MaxParallel, OrExpr, Spanned};
+use gantry_workflow::numbers::RangeError;
 
+use super::expand::ExprError;
 use super::scope::Scope;
+
+/// Why a `max-parallel` expression gives no usable number.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MaxParallelError {
+    #[error(transparent)]
+    Expr(#[from] ExprError),
+    #[error(transparent)]
+    Range(#[from] RangeError),
+}
 
 /// The most jobs that may run at once (`--jobs`).
 pub const MAX_JOBS: usize = 65_536;
@@ -23,18 +34,15 @@ pub struct JobsError {
 pub(crate) fn max_parallel(
     value: Option<&Spanned<OrExpr<MaxParallel>>>,
     scope: &Scope,
-) -> Result<Option<usize>, String> {
+) -> Result<Option<usize>, MaxParallelError> {
     let Some(value) = value else {
         return Ok(None);
     };
     let checked = match &value.value {
         OrExpr::Value(n) => *n,
-        OrExpr::Expr(text) => MaxParallel::new(
-            super::expand::expand_value(text, scope)
-                .map_err(|e| e.to_string())?
-                .to_number(),
-        )
-        .map_err(|e| e.to_string())?,
+        OrExpr::Expr(text) => {
+            MaxParallel::new(super::expand::expand_value(text, scope)?.to_number())?
+        }
     };
     Ok(Some(checked.as_usize()))
 }

@@ -66,11 +66,18 @@ impl Conclusion {
     }
 }
 
+/// The version of the event stream (`run --format json`), which its first
+/// event, `run-started`, carries; raised when a field changes meaning or
+/// goes away.
+pub const EVENTS_VERSION: u32 = 1;
+
 /// What happened, as it happens.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum RunEvent {
     RunStarted {
+        /// [`EVENTS_VERSION`].
+        version: u32,
         run_id: u64,
         workflow: String,
         event: String,
@@ -160,8 +167,48 @@ pub struct ArtifactStored {
     pub bytes: u64,
 }
 
-/// An error of the backend, as text for the step log.
-pub type BackendError = String;
+/// The error of a [`Backend`] implementation, boxed so the engine does not
+/// depend on the store behind it.
+pub type BackendSource = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a [`Backend`] call failed: the implementation's own error, with
+/// what it was doing when the implementation says so.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The implementation's error as it is.
+    #[error(transparent)]
+    Failed(BackendSource),
+    /// The implementation's error and what was being done.
+    #[error("{context}: {source}")]
+    Context {
+        context: String,
+        #[source]
+        source: BackendSource,
+    },
+}
+
+impl BackendError {
+    /// The implementation's error `source`.
+    pub fn new(source: impl Into<BackendSource>) -> Self {
+        BackendError::Failed(source.into())
+    }
+
+    /// `source`, said to have happened while doing `context`.
+    pub fn with_context(context: impl Into<String>, source: impl Into<BackendSource>) -> Self {
+        BackendError::Context {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The implementation's error, to downcast to its own type.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        match self {
+            BackendError::Failed(source) | BackendError::Context { source, .. } => source.as_ref(),
+        }
+    }
+}
 
 /// Where runs are recorded and caches and artifacts kept.
 pub trait Backend: Send + Sync {
@@ -285,7 +332,7 @@ pub enum RunError {
     #[error(transparent)]
     Jobs(#[from] limits::JobsError),
     #[error("failed to record the run: {0}")]
-    Record(BackendError),
+    Record(#[source] BackendError),
     #[error("failed to create the work folder {}: {source}", path.display())]
     WorkDir {
         path: PathBuf,

@@ -65,6 +65,7 @@ pub(crate) async fn run_workflow(
     };
     let github = run_context(&workflow, event, options.sha.as_deref(), place);
     let _ = events.send(RunEvent::RunStarted {
+        version: super::EVENTS_VERSION,
         run_id,
         workflow: workflow.display_name().to_string(),
         event: event.name.clone(),
@@ -152,17 +153,8 @@ fn begin_run(
 
 /// Records the run's end and removes its folders.
 fn end_run(shared: &Shared, conclusion: Conclusion, event_path: &Path) {
-    if let Err(e) = shared.backend.finish_run(shared.run_id, conclusion) {
-        // The run itself is over; only its record is incomplete. Said on
-        // the run's own line (no job), not as a job's failure.
-        shared.emit(RunEvent::Log {
-            job: String::new(),
-            step: None,
-            stream: super::Stream::Stderr,
-            line: format!("warning: {e}"),
-            group: None,
-        });
-    }
+    // The run itself is over; only its record may be incomplete.
+    shared.recorded(shared.backend.finish_run(shared.run_id, conclusion));
     shared.tracking.end();
     shared.runners.remove_all();
     if !shared.options.keep_workspaces {
@@ -540,7 +532,7 @@ fn instances(
     key: &str,
     combinations: Vec<matrix::Combination>,
     scope: &Scope,
-) -> Result<(Strategy, Vec<Instance>), String> {
+) -> Result<(Strategy, Vec<Instance>), super::limits::MaxParallelError> {
     let strategy = job.strategy.as_ref();
     let fail_fast = match strategy.and_then(|s| s.fail_fast.as_ref()) {
         None => true,
@@ -600,11 +592,12 @@ fn instances(
 
 /// Records a job that does not run as skipped, and says why.
 fn record_skip(shared: &Shared, key: &str, job: &Job, reason: &str) {
-    if let Ok(row) = shared
+    match shared
         .backend
         .begin_job(shared.run_id, &job.id.value, key, None)
     {
-        let _ = shared.backend.finish_job(row, Conclusion::Skipped, &[]);
+        Ok(row) => shared.recorded(shared.backend.finish_job(row, Conclusion::Skipped, &[])),
+        Err(e) => shared.history_failed(&e),
     }
     shared.emit(RunEvent::JobSkipped {
         job: key.to_string(),

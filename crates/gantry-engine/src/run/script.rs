@@ -117,7 +117,7 @@ impl JobRun {
         let scripts = self.temp.join(super::reaper::SCRIPTS_DIR);
         let invocation = match shell::invocation(shell, script, &scripts, &path_var) {
             Ok(i) => i,
-            Err(e) => return StepExec::failed(e, log),
+            Err(e) => return StepExec::failed(e.to_string(), log),
         };
         if let Some((path, contents)) = &invocation.script_file
             && let Err(e) =

@@ -22,6 +22,21 @@ pub(crate) fn find_on_path(program: &str, path: &str) -> Option<std::path::PathB
         .find(|p| p.is_file())
 }
 
+/// Why a step's `shell:` cannot run its script here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ShellError {
+    #[error("`shell: cmd` needs Windows; this runner is not Windows")]
+    NeedsWindows,
+    #[error(
+        "unknown shell `{0}`: use bash, sh, python, pwsh, or a command with `{{0}}` for the script's path"
+    )]
+    Unknown(String),
+    #[error("the shell template is empty")]
+    EmptyTemplate,
+    #[error("the shell `{0}` is not installed on this machine")]
+    NotInstalled(String),
+}
+
 /// Builds the command for a script. Built-in shells get the script as an
 /// argument, so values expanded into it do not reach the disk; custom
 /// templates (`{0}` is the script's path) get a file in `temp_dir`.
@@ -30,7 +45,7 @@ pub(crate) fn invocation(
     script: &str,
     temp_dir: &Path,
     path_var: &str,
-) -> Result<Invocation, String> {
+) -> Result<Invocation, ShellError> {
     let shell = shell.map(str::trim).filter(|s| !s.is_empty());
     let file = |ext: &str| temp_dir.join(format!("script-{}.{ext}", unique()));
     let inline = script.len() <= INLINE_LIMIT;
@@ -62,17 +77,15 @@ pub(crate) fn invocation(
             vec!["-NoProfile", "-NonInteractive", "-Command"],
             "ps1",
         ),
-        Some("cmd") => return Err("`shell: cmd` needs Windows; this runner is not Windows".into()),
+        Some("cmd") => return Err(ShellError::NeedsWindows),
         Some(template) => {
             if !template.contains("{0}") {
-                return Err(format!(
-                    "unknown shell `{template}`: use bash, sh, python, pwsh, or a command with `{{0}}` for the script's path"
-                ));
+                return Err(ShellError::Unknown(template.to_string()));
             }
             let path = file("sh");
             let mut words: Vec<String> = template.split_whitespace().map(str::to_string).collect();
             if words.is_empty() {
-                return Err("the shell template is empty".into());
+                return Err(ShellError::EmptyTemplate);
             }
             let program = words.remove(0);
             let path_text = path.display().to_string();
@@ -89,9 +102,7 @@ pub(crate) fn invocation(
     };
     // Resolved here, as the runner does, so starting it searches no `PATH`.
     let Some(resolved) = bash.or_else(|| find_on_path(program, path_var)) else {
-        return Err(format!(
-            "the shell `{program}` is not installed on this machine"
-        ));
+        return Err(ShellError::NotInstalled(program.to_string()));
     };
     let resolved = resolved.display().to_string();
     let mut script_file = None;
@@ -158,10 +169,16 @@ mod tests {
         let (file, contents) = inv.script_file.unwrap();
         assert_eq!(inv.args, vec!["-x".to_string(), file.display().to_string()]);
         assert_eq!(contents, "echo hi");
+        let err = invocation(Some("fish"), "x", Path::new("/t"), &path).unwrap_err();
+        assert_eq!(err, ShellError::Unknown("fish".into()));
         assert!(
-            invocation(Some("fish"), "x", Path::new("/t"), &path)
-                .unwrap_err()
-                .contains("unknown shell")
+            err.to_string()
+                .starts_with("unknown shell `fish`: use bash"),
+            "{err}"
+        );
+        assert_eq!(
+            invocation(Some("cmd"), "x", Path::new("/t"), &path).unwrap_err(),
+            ShellError::NeedsWindows
         );
     }
 }

@@ -99,12 +99,12 @@ impl JobRun {
             None => step.display_name(),
         };
         let name = self.shared.masker.mask(&name);
-        let _ = self.shared.backend.begin_step(
+        self.shared.recorded(self.shared.backend.begin_step(
             self.job_row,
             step_index(index),
             step.id.as_ref().map(|i| i.value.as_str()),
             &name,
-        );
+        ));
         let log_path =
             self.shared
                 .backend
@@ -243,14 +243,14 @@ impl JobRun {
                 step_value(&exec.outputs, outcome.name(), conclusion.name()),
             );
         }
-        let _ = self.shared.backend.finish_step(
+        self.shared.recorded(self.shared.backend.finish_step(
             self.job_row,
             step_index(index),
             outcome,
             conclusion,
             exec.exit_code,
             &outputs,
-        );
+        ));
         self.shared.emit(RunEvent::StepFinished {
             job: self.key.clone(),
             step: index,

@@ -9,7 +9,7 @@ use gantry_engine::run::{Conclusion, Masker, RunEvent, RunOptions, Stop, run};
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 use indexmap::IndexMap;
 
-use crate::common::{TestBackend, run_wf, run_with};
+use crate::common::{TestBackend, run_failing_history, run_wf, run_with};
 
 #[tokio::test]
 async fn jobs_start_as_soon_as_their_needs_finish() {
@@ -806,6 +806,39 @@ async fn artifacts_and_local_actions_stay_inside_the_workspace() {
         out.log("up-inside-link")
     );
     assert!(!std::path::Path::new("/tmp/gantry-out").exists());
+}
+
+#[tokio::test]
+async fn every_failed_history_write_is_a_warning_of_the_run() {
+    let o = run_failing_history(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    )
+    .await;
+    // The run itself succeeds; only its record is incomplete, and says so.
+    assert_eq!(o.conclusion, Conclusion::Success);
+    let warnings = o.log("");
+    for what in [
+        "a step's start",
+        "a step's end",
+        "a job's end",
+        "the run's end",
+    ] {
+        let line = format!("warning: failed to record {what}: the disk is full");
+        assert!(warnings.contains(&line), "{line:?} not in {warnings:#?}");
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_starts_with_its_version() {
+    let o = run_wf(
+        "name: W\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    )
+    .await;
+    let first = serde_json::to_value(&o.events[0]).unwrap();
+    assert_eq!(first["type"], "run-started");
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["workflow"], "W");
+    assert_eq!(first["ref"], "refs/heads/main");
 }
 
 /// A job skipped because its `if:` failed says why, and the reason may

@@ -93,7 +93,7 @@ fn unknown_severity_ranks_high_for_the_gate() {
     let doc = serde_json::to_value(outcome.document()).unwrap();
     assert_eq!(doc["gate"]["unknown_severity"], "high");
     assert_eq!(doc["summary"]["unknown"], 1);
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["version"], 1);
     // --unknown-severity low lets it through a high gate, without a warning.
     let lenient = Policy {
         fail_on: FailOn::High,

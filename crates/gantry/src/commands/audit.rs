@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use gantry_audit::{
-    AuditOptions, Config, Finding, Persona, RULES, Severity, audit_files, rule_ids,
+    AuditOptions, AuditedFile, Config, Finding, Persona, RULES, Severity, audit_files,
+    finding_location, rule_ids,
 };
 use gantry_workflow::{ReadOptions, SourceFile};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
-use serde_json::json;
 
 use super::{CliError, display_path, read_text};
 use crate::Outcome;
@@ -133,12 +133,6 @@ fn load_config(root: &Path, args: &AuditArgs) -> Result<Config, CliError> {
     Ok(config)
 }
 
-/// One audited file.
-struct Audited {
-    source: Arc<SourceFile>,
-    findings: Vec<Finding>,
-}
-
 fn explain(id: &str) -> Result<Outcome, CliError> {
     let Some(rule) = gantry_audit::rules::rule(id) else {
         let near =
@@ -236,8 +230,7 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
     let invalid = !report.invalid.is_empty();
     let colored = render::color(std::io::stdout().is_terminal());
     let mut diff = String::new();
-    let mut audited = Vec::new();
-    for file in report.files {
+    for file in &report.files {
         if let Some(fixed) = &file.fixed {
             let name = file.source.name();
             if args.dry_run {
@@ -256,11 +249,8 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
                 })?;
             }
         }
-        audited.push(Audited {
-            source: file.source,
-            findings: file.findings,
-        });
     }
+    let audited = &report.files;
     let count: usize = audited.iter().map(|a| a.findings.len()).sum();
     let mut stdout = std::io::stdout().lock();
     if args.dry_run {
@@ -274,7 +264,7 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
                 GraphicalTheme::unicode_nocolor()
             })
             .with_context_lines(1);
-            for a in &audited {
+            for a in audited {
                 for f in &a.findings {
                     stdout.write_all(human(&handler, &a.source, f).as_bytes())?;
                 }
@@ -296,23 +286,19 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
             writeln!(stdout, "{summary}")?;
         }
         AuditFormat::Json => {
-            let findings: Vec<_> = audited
-                .iter()
-                .flat_map(|a| a.findings.iter().map(move |f| json_finding(a, f)))
-                .collect();
-            let report = json!({ "findings": findings, "summary": { "files": audited.len(), "findings": count } });
-            serde_json::to_writer_pretty(&mut stdout, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut stdout, &report.document())
+                .map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         AuditFormat::Sarif => {
-            let log = sarif_log(&audited);
+            let log = sarif_log(audited);
             serde_json::to_writer_pretty(&mut stdout, &log).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         AuditFormat::Github => {
-            for a in &audited {
+            for a in audited {
                 for f in &a.findings {
-                    let r = region(&a.source, f.span);
+                    let r = finding_location(&a.source, f.span);
                     let level = match f.severity {
                         Severity::High => "error",
                         Severity::Medium => "warning",
@@ -322,8 +308,8 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
                         stdout,
                         "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
                         escape_property(a.source.name()),
-                        r.start_line,
-                        r.start_column,
+                        r.line,
+                        r.column,
                         r.end_line,
                         r.end_column,
                         escape_property(f.rule),
@@ -345,24 +331,6 @@ pub fn run(root: &Path, args: AuditArgs) -> Result<Outcome, CliError> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// A span as 1-based start and end lines and columns.
-struct Region {
-    start_line: usize,
-    start_column: usize,
-    end_line: usize,
-    end_column: usize,
-}
-
-fn region(source: &SourceFile, span: gantry_workflow::Span) -> Region {
-    let l = gantry_audit::report_location(source, span);
-    Region {
-        start_line: l.line,
-        start_column: l.column.unwrap_or(1),
-        end_line: l.end_line.unwrap_or(l.line),
-        end_column: l.end_column.unwrap_or(1),
-    }
 }
 
 fn human(handler: &GraphicalReportHandler, source: &Arc<SourceFile>, f: &Finding) -> String {
@@ -405,31 +373,8 @@ fn human(handler: &GraphicalReportHandler, source: &Arc<SourceFile>, f: &Finding
     out
 }
 
-fn json_finding(a: &Audited, f: &Finding) -> serde_json::Value {
-    let r = region(&a.source, f.span);
-    json!({
-        "rule": f.rule,
-        "severity": f.severity.name(),
-        "confidence": f.confidence.name(),
-        "message": f.message,
-        "path": a.source.name(),
-        "location": {
-            "line": r.start_line, "column": r.start_column,
-            "end_line": r.end_line, "end_column": r.end_column,
-            "start_byte": f.span.start, "end_byte": f.span.end,
-        },
-        "label": f.label,
-        "help": f.help,
-        "fix": f.fix.as_ref().map(|fix| json!({ "title": fix.title })),
-        "related": f.related.iter().map(|(span, label)| {
-            let r = region(&a.source, *span);
-            json!({ "line": r.start_line, "column": r.start_column, "label": label })
-        }).collect::<Vec<_>>(),
-    })
-}
-
 /// The SARIF log of an audit, by the one writer in gantry-report.
-fn sarif_log(audited: &[Audited]) -> gantry_report::sarif::Log {
+fn sarif_log(audited: &[AuditedFile]) -> gantry_report::sarif::Log {
     let findings: Vec<gantry_report::Finding> = audited
         .iter()
         .flat_map(|a| a.findings.iter().map(|f| f.to_report(&a.source)))

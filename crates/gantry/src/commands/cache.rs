@@ -76,7 +76,8 @@ fn run_list(home: &Home, args: ListArgs) -> Result<Outcome, CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&list).map_err(std::io::Error::from)?;
+            let text =
+                serde_json::to_string_pretty(&list.document()).map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
         Format::Human => {
@@ -140,7 +141,8 @@ fn run_prune(home: &Home, args: PruneArgs) -> Result<Outcome, CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;
+            let text =
+                serde_json::to_string_pretty(&report.document()).map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
         Format::Human => out.write_all(prune_human(&report).as_bytes())?,

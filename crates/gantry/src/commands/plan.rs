@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 
 use gantry_engine::event::{self, EventError, EventRequest};
 use gantry_engine::plan::{
-    Event, JobDecision, JobPlan, MatrixPlan, Trigged, WorkflowPlan, plan_workflow,
+    Event, JobDecision, JobPlan, MatrixPlan, PlanDocument, Trigged, WorkflowPlan, plan_workflow,
 };
 use gantry_workflow::ListError;
 use indexmap::IndexMap;
-use serde::Serialize;
 
 use super::{CliError, display_path, read_text};
 use crate::Outcome;
@@ -68,24 +67,6 @@ pub(super) fn build_event(root: &Path, args: &EventArgs<'_>) -> Result<Event, Cl
     })
 }
 
-#[derive(Serialize)]
-struct JsonPlan<'a> {
-    event: JsonEvent<'a>,
-    workflows: &'a [WorkflowPlan],
-}
-
-#[derive(Serialize)]
-struct JsonEvent<'a> {
-    name: &'a str,
-    #[serde(rename = "ref")]
-    git_ref: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    activity: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    changed: Option<&'a [String]>,
-    inputs: &'a IndexMap<String, String>,
-}
-
 pub fn run(root: &Path, args: PlanArgs) -> Result<Outcome, CliError> {
     let files = workflow_files(root, &args.workflows)?;
     let event = build_event(
@@ -104,16 +85,7 @@ pub fn run(root: &Path, args: PlanArgs) -> Result<Outcome, CliError> {
     let mut out = String::new();
     match args.format {
         PlanFormat::Json => {
-            let json = JsonPlan {
-                event: JsonEvent {
-                    name: &event.name,
-                    git_ref: event.git_ref.as_deref(),
-                    activity: event.activity.as_deref(),
-                    changed: event.changed.as_deref(),
-                    inputs: &event.inputs,
-                },
-                workflows: &plans,
-            };
+            let json = PlanDocument::new(&event, &plans);
             out = serde_json::to_string_pretty(&json).map_err(std::io::Error::from)?;
             out.push('\n');
         }

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use gantry_store::{
-    CacheEvent, Conclusion, Home, JobRecord, RunDetail, RunId, RunSummary, Store, StoreError,
-    StoreOptions,
+    CacheEvent, Conclusion, Home, JobRecord, RunDetail, RunId, RunSummary, RunsDocument, Store,
+    StoreError, StoreOptions,
 };
-use serde::Serialize;
 
 use super::CliError;
 use super::cache::format_bytes;
@@ -126,12 +125,6 @@ fn run_download(home: &Home, root: &Path, args: DownloadArgs) -> Result<Outcome,
     Ok(Outcome::Success)
 }
 
-/// `gantry runs --format json`.
-#[derive(Serialize)]
-struct RunsJson<'a> {
-    runs: &'a [RunSummary],
-}
-
 fn run_list(home: &Home, limit: usize, format: Format) -> Result<Outcome, CliError> {
     let runs = match open_existing(home)? {
         Some(store) => store.runs(limit).map_err(store_error)?,
@@ -140,7 +133,7 @@ fn run_list(home: &Home, limit: usize, format: Format) -> Result<Outcome, CliErr
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&RunsJson { runs: &runs })
+            let text = serde_json::to_string_pretty(&RunsDocument::new(&runs))
                 .map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
@@ -250,7 +243,8 @@ fn run_show(home: &Home, args: ShowArgs) -> Result<Outcome, CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&detail).map_err(std::io::Error::from)?;
+            let text =
+                serde_json::to_string_pretty(&detail.document()).map_err(std::io::Error::from)?;
             writeln!(out, "{text}")?;
         }
         Format::Human => out.write_all(show_human(&detail).as_bytes())?,

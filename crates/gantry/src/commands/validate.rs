@@ -3,9 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use gantry_workflow::check::{FileToCheck, Summary, validate};
-use gantry_workflow::{FileKind, ListError, ReadOptions, files_to_check};
-use serde::Serialize;
+use gantry_workflow::check::{FileToCheck, validate};
+use gantry_workflow::{ListError, ReadOptions, files_to_check};
 
 use super::{CliError, display_path};
 use crate::Outcome;
@@ -22,39 +21,6 @@ pub(super) fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliE
         },
         other => CliError::usage(other.to_string(), None),
     })
-}
-
-#[derive(Serialize)]
-struct JsonReport {
-    files: Vec<JsonFile>,
-    summary: JsonSummary,
-}
-
-#[derive(Serialize)]
-struct JsonFile {
-    path: String,
-    kind: &'static str,
-    valid: bool,
-    diagnostics: Vec<render::JsonDiagnostic>,
-}
-
-#[derive(Serialize)]
-struct JsonSummary {
-    files: usize,
-    valid: usize,
-    errors: usize,
-    warnings: usize,
-}
-
-impl From<Summary> for JsonSummary {
-    fn from(s: Summary) -> Self {
-        Self {
-            files: s.files,
-            valid: s.valid,
-            errors: s.errors,
-            warnings: s.warnings,
-        }
-    }
 }
 
 /// The files to check, each named relative to `root` when inside it.
@@ -85,26 +51,7 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let json = JsonReport {
-                files: checked
-                    .iter()
-                    .map(|c| JsonFile {
-                        path: c.diagnostics.source.name().to_string(),
-                        kind: match c.kind {
-                            FileKind::Workflow => "workflow",
-                            FileKind::Action => "action",
-                        },
-                        valid: !c.diagnostics.has_errors(),
-                        diagnostics: c
-                            .diagnostics
-                            .diagnostics
-                            .iter()
-                            .map(|d| render::diagnostic_json(&c.diagnostics, d))
-                            .collect(),
-                    })
-                    .collect(),
-                summary: summary.into(),
-            };
+            let json = report.document();
             serde_json::to_writer_pretty(&mut stdout, &json).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }

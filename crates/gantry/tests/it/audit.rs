@@ -246,3 +246,15 @@ fn min_severity_and_explain() {
         Some(2)
     );
 }
+
+#[test]
+fn json_is_a_versioned_document() {
+    let out = gantry(&fixture(), &["audit", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(json["summary"]["findings"], findings.len());
+    assert_eq!(json["summary"]["files"], 1);
+    assert_eq!(findings[0]["path"], ".github/workflows/ci.yml");
+    assert_eq!(findings[0]["location"]["start_byte"], 59);
+}

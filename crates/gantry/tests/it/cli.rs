@@ -371,3 +371,44 @@ fn validate_refuses_local_actions_linked_from_outside_the_repository() {
     assert_eq!(code, 1);
     assert_eq!(found, [("local-ref-escapes".to_string(), 6, 15)]);
 }
+
+/// The stdout of a `gantry` call as JSON.
+fn json_of(args: &[&str], dir: &Path) -> serde_json::Value {
+    let out = gantry().args(args).current_dir(dir).output().unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn validate_json_is_a_versioned_document() {
+    let doc = json_of(
+        &["validate", "--format", "json"],
+        &fixtures().join("broken"),
+    );
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["files"][0]["kind"], "workflow");
+    assert_eq!(doc["files"][0]["valid"], false);
+    assert!(doc["summary"]["errors"].as_u64().unwrap() > 0, "{doc:#}");
+    // The documented fields of a diagnostic, and nothing renamed.
+    let d = &doc["files"][0]["diagnostics"][0];
+    for key in ["severity", "code", "message", "location"] {
+        assert!(d.get(key).is_some(), "no {key} in {d:#}");
+    }
+}
+
+#[test]
+fn plan_json_is_a_versioned_document() {
+    let doc = json_of(
+        &[
+            "plan", "--event", "push", "--ref", "main", "--format", "json",
+        ],
+        &example(),
+    );
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["event"]["name"], "push");
+    assert_eq!(doc["event"]["ref"], "refs/heads/main");
+    let workflow = &doc["workflows"][0];
+    for key in ["path", "name", "decision", "jobs", "levels"] {
+        assert!(workflow.get(key).is_some(), "no {key} in {workflow:#}");
+    }
+}

@@ -112,6 +112,7 @@ fn runs_lists_and_shows_the_history() {
 
     let out = gantry(home.path(), &["runs", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
     assert_eq!(json["runs"][0]["conclusion"], "failure");
     assert_eq!(json["runs"][0]["ref"], "refs/heads/main");
 
@@ -131,6 +132,8 @@ fn runs_lists_and_shows_the_history() {
     }
     let out = gantry(home.path(), &["runs", "show", "1", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["workflow_name"], "CI");
     assert_eq!(json["jobs"][0]["steps"][1]["exit_code"], 1);
     assert_eq!(json["jobs"][0]["outputs"]["version"], "1.0");
     assert_eq!(json["artifacts"][0]["name"], "app");
@@ -170,6 +173,7 @@ fn cache_list_and_prune() {
     record(home.path());
     let out = gantry(home.path(), &["cache", "list", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
     assert_eq!(json["caches"][0]["key"], "cargo-abc");
     assert_eq!(json["limit_bytes"], 10u64 * 1024 * 1024 * 1024);
 
@@ -190,6 +194,8 @@ fn cache_list_and_prune() {
         &["cache", "prune", "--key", "cargo-", "--format", "json"],
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["dry_run"], false);
     assert_eq!(json["removed"][0]["key"], "cargo-abc");
     assert_eq!(json["blobs_deleted"], 1);
     let out = gantry(home.path(), &["cache", "list"]);

@@ -42,6 +42,9 @@ fn the_example_passes_and_a_broken_test_is_pinpointed() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // The stream's first event says which version of it this is.
+    assert_eq!(events[0]["type"], "run-started");
+    assert_eq!(events[0]["version"], 1);
     let finished: Vec<(&str, &str)> = events
         .iter()
         .filter(|e| e["type"] == "job-finished")

@@ -185,6 +185,11 @@ fn scan_json_and_sarif() {
     ]));
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert!(
+        doc.get("schema_version").is_none(),
+        "one name for the version"
+    );
     assert_eq!(doc["gate"]["failed"], true);
     assert_eq!(doc["summary"]["critical"], 3);
     assert_eq!(doc["summary"]["high"], 1);
@@ -291,6 +296,7 @@ fn db_status_and_a_failed_import_that_changes_nothing() {
     let (code, out, _) = run(gantry(home.path()).args(["db", "status", "--format", "json"]));
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["version"], 1);
     assert_eq!(status["records"], 1206);
     assert_eq!(status["per_ecosystem"]["crates.io"], 1206);
     let db = home.path().join("vuln/osv.db");
@@ -458,4 +464,22 @@ fn files_that_are_not_regular_are_refused_not_read() {
     let (code, _, err) = run(gantry(home.path()).arg("sbom").arg(&fifo));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not read"), "{err}");
+}
+
+#[test]
+fn sbom_json_is_a_versioned_document() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(monorepo())
+        .args(["--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert!(
+        doc.get("schema_version").is_none(),
+        "one name for the version"
+    );
+    assert!(!doc["files"].as_array().unwrap().is_empty(), "{doc:#}");
+    assert!(doc["components"][0]["name"].is_string(), "{doc:#}");
 }

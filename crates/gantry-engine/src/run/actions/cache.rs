@@ -98,11 +98,11 @@ pub(crate) fn cache(
             Ok(Some(hit)) => {
                 exact = hit.exact;
                 log.info(&format!("cache restored from key: {}", hit.matched_key));
-                let _ = run.shared.backend.record_cache(
+                run.shared.recorded(run.shared.backend.record_cache(
                     run.shared.run_id,
                     &key,
                     Some(&hit.matched_key),
-                );
+                ));
                 run.cache_hits += 1;
                 outputs.push(("cache-hit".into(), exact.to_string()));
                 outputs.push(("cache-matched-key".into(), hit.matched_key));
@@ -118,10 +118,11 @@ pub(crate) fn cache(
                     "cache not found for input keys: {}",
                     keys.join(", ")
                 ));
-                let _ = run
-                    .shared
-                    .backend
-                    .record_cache(run.shared.run_id, &key, None);
+                run.shared.recorded(
+                    run.shared
+                        .backend
+                        .record_cache(run.shared.run_id, &key, None),
+                );
                 run.cache_misses += 1;
                 outputs.push(("cache-hit".into(), "false".into()));
             }

@@ -9,7 +9,48 @@ use tokio::process::Command;
 
 use super::super::job::{JobRun, LogSink, StepExec};
 
-async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+/// Why checking out failed.
+#[derive(Debug, thiserror::Error)]
+enum CheckoutError {
+    #[error("cannot run git: {0}")]
+    RunGit(#[source] std::io::Error),
+    #[error("git {args} failed: {stderr}")]
+    Git { args: String, stderr: String },
+    #[error("cannot run git archive: {0}")]
+    RunArchive(#[source] std::io::Error),
+    #[error("git archive {0} failed")]
+    Archive(String),
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot copy {}: {source}", path.display())]
+    Copy {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Creates `dir` and its parents.
+fn create_dir(dir: &Path) -> Result<(), CheckoutError> {
+    std::fs::create_dir_all(dir).map_err(|source| CheckoutError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Copies `src` to `dst`, sharing blocks where the file system can.
+fn copy_file(src: &Path, dst: &Path) -> Result<(), CheckoutError> {
+    reflink_copy::reflink_or_copy(src, dst)
+        .map(|_| ())
+        .map_err(|source| CheckoutError::Copy {
+            path: src.to_path_buf(),
+            source,
+        })
+}
+
+async fn git(dir: &Path, args: &[&str]) -> Result<String, CheckoutError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -17,13 +58,12 @@ async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .await
-        .map_err(|e| format!("cannot run git: {e}"))?;
+        .map_err(CheckoutError::RunGit)?;
     if !out.status.success() {
-        return Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        return Err(CheckoutError::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -45,7 +85,7 @@ fn clean(dir: &Path) -> std::io::Result<()> {
 
 /// Copies the files under `from` that git reports as modified or untracked
 /// (not ignored), and removes the deleted ones, into `to`.
-async fn copy_uncommitted(from: &Path, to: &Path) -> Result<usize, String> {
+async fn copy_uncommitted(from: &Path, to: &Path) -> Result<usize, CheckoutError> {
     let changed = git(
         from,
         &[
@@ -70,19 +110,18 @@ async fn copy_uncommitted(from: &Path, to: &Path) -> Result<usize, String> {
         }
         let dst = to.join(rel);
         if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            create_dir(parent)?;
         }
         // The checked-out version gives way to the working copy.
         let _ = std::fs::remove_file(&dst);
-        reflink_copy::reflink_or_copy(&src, &dst)
-            .map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        copy_file(&src, &dst)?;
         count += 1;
     }
     Ok(count)
 }
 
 /// Copies a folder that is not in git, respecting `.gitignore` files.
-fn copy_tree(from: &Path, to: &Path) -> Result<usize, String> {
+fn copy_tree(from: &Path, to: &Path) -> Result<usize, CheckoutError> {
     let mut count = 0;
     for entry in ignore::WalkBuilder::new(from)
         .hidden(false)
@@ -97,12 +136,12 @@ fn copy_tree(from: &Path, to: &Path) -> Result<usize, String> {
         }
         let dst = to.join(rel);
         if entry.file_type().is_some_and(|t| t.is_dir()) {
-            std::fs::create_dir_all(&dst).map_err(|e| e.to_string())?;
+            create_dir(&dst)?;
         } else if entry.file_type().is_some_and(|t| t.is_file()) {
             if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                create_dir(parent)?;
             }
-            reflink_copy::reflink_or_copy(entry.path(), &dst).map_err(|e| e.to_string())?;
+            copy_file(entry.path(), &dst)?;
             count += 1;
         }
     }
@@ -164,7 +203,7 @@ pub(crate) async fn checkout(
         .ok()
         .map(PathBuf::from);
     // What was checked out: a message, and the commit if git knows one.
-    let result: Result<(String, String), String> = async {
+    let result: Result<(String, String), CheckoutError> = async {
         match (top, sha) {
             (Some(top), Some(sha)) => {
                 let wanted = match input("ref") {
@@ -215,9 +254,9 @@ pub(crate) async fn checkout(
                         .arg(&dest)
                         .status()
                         .await
-                        .map_err(|e| format!("cannot run git archive: {e}"))?;
+                        .map_err(CheckoutError::RunArchive)?;
                     if !status.success() {
-                        return Err(format!("git archive {spec} failed"));
+                        return Err(CheckoutError::Archive(spec));
                     }
                     let copied = if include_uncommitted {
                         copy_uncommitted(&repo, &dest).await?
@@ -260,7 +299,7 @@ pub(crate) async fn checkout(
             });
             StepExec::ok(vec![("ref".into(), git_ref), ("commit".into(), commit)])
         }
-        Err(e) => StepExec::failed(e, log),
+        Err(e) => StepExec::failed(e.to_string(), log),
     }
 }
 
@@ -269,5 +308,28 @@ fn uncommitted_note(n: usize) -> String {
         String::new()
     } else {
         format!(", with {n} uncommitted files")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_copy_that_cannot_create_its_folder_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("from");
+        std::fs::create_dir_all(from.join("sub")).unwrap();
+        std::fs::write(from.join("sub/a.txt"), "a").unwrap();
+        // The destination is a file, so no folder can be made under it.
+        let to = dir.path().join("to");
+        std::fs::write(&to, "not a folder").unwrap();
+        let err = copy_tree(&from, &to).unwrap_err();
+        assert!(
+            matches!(&err, CheckoutError::CreateDir { path, .. } if path.starts_with(&to)),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with("cannot create "), "{err}");
     }
 }

@@ -16,7 +16,9 @@ use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use gantry_engine::run::{ArtifactStored, Backend, CacheRestore, Conclusion, RunRecord};
+use gantry_engine::run::{
+    ArtifactStored, Backend, BackendError, CacheRestore, Conclusion, RunRecord,
+};
 
 /// outcome, conclusion, exit code, outputs
 pub type StepEnd = (Conclusion, Conclusion, Option<i32>, Vec<(String, String)>);
@@ -33,14 +35,28 @@ pub struct Recorded {
 pub struct TestBackend {
     pub dir: PathBuf,
     pub recorded: Mutex<Recorded>,
+    /// Every history write after the run's start fails.
+    pub fail_history: bool,
     /// (key, version, folder) in save order.
     caches: Mutex<Vec<(String, String, PathBuf)>>,
 }
 
 impl TestBackend {
+    /// The error of a failing history write, when writes fail.
+    fn refuse(&self, what: &str) -> Result<(), BackendError> {
+        if self.fail_history {
+            return Err(BackendError::with_context(
+                format!("failed to record {what}"),
+                "the disk is full",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn new(dir: &Path) -> Self {
         Self {
             dir: dir.to_path_buf(),
+            fail_history: false,
             recorded: Mutex::new(Recorded::default()),
             caches: Mutex::new(Vec::new()),
         }
@@ -68,12 +84,13 @@ fn copy_dir(from: &Path, to: &Path) -> u64 {
 }
 
 impl Backend for TestBackend {
-    fn begin_run(&self, run: &RunRecord) -> Result<u64, String> {
+    fn begin_run(&self, run: &RunRecord) -> Result<u64, BackendError> {
         let mut r = self.recorded.lock().unwrap();
         r.runs.push((run.clone(), None));
         Ok(r.runs.len() as u64)
     }
-    fn finish_run(&self, run: u64, conclusion: Conclusion) -> Result<(), String> {
+    fn finish_run(&self, run: u64, conclusion: Conclusion) -> Result<(), BackendError> {
+        self.refuse("the run's end")?;
         self.recorded.lock().unwrap().runs[run as usize - 1].1 = Some(conclusion);
         Ok(())
     }
@@ -83,7 +100,7 @@ impl Backend for TestBackend {
         _job_id: &str,
         name: &str,
         _m: Option<&str>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, BackendError> {
         let mut r = self.recorded.lock().unwrap();
         let id = r.jobs.len() as u64 + 1;
         r.jobs.push((id, name.to_string(), None));
@@ -94,7 +111,8 @@ impl Backend for TestBackend {
         job: u64,
         conclusion: Conclusion,
         _o: &[(String, String)],
-    ) -> Result<(), String> {
+    ) -> Result<(), BackendError> {
+        self.refuse("a job's end")?;
         self.recorded.lock().unwrap().jobs[job as usize - 1].2 = Some(conclusion);
         Ok(())
     }
@@ -104,7 +122,8 @@ impl Backend for TestBackend {
         index: u32,
         _id: Option<&str>,
         name: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), BackendError> {
+        self.refuse("a step's start")?;
         let mut r = self.recorded.lock().unwrap();
         r.steps.push((job, index, name.to_string(), None));
         Ok(())
@@ -117,10 +136,11 @@ impl Backend for TestBackend {
         conclusion: Conclusion,
         exit: Option<i32>,
         outputs: &[(String, String)],
-    ) -> Result<(), String> {
+    ) -> Result<(), BackendError> {
+        self.refuse("a step's end")?;
         let mut r = self.recorded.lock().unwrap();
         let Some(step) = r.steps.iter_mut().find(|s| s.0 == job && s.1 == index) else {
-            return Err(format!("job {job} has no step {index}"));
+            return Err(BackendError::new(format!("job {job} has no step {index}")));
         };
         step.3 = Some((outcome, conclusion, exit, outputs.to_vec()));
         Ok(())
@@ -131,7 +151,7 @@ impl Backend for TestBackend {
             step.map_or("job".to_string(), |s| s.to_string())
         ))
     }
-    fn record_cache(&self, _run: u64, key: &str, hit: Option<&str>) -> Result<(), String> {
+    fn record_cache(&self, _run: u64, key: &str, hit: Option<&str>) -> Result<(), BackendError> {
         self.recorded
             .lock()
             .unwrap()
@@ -145,7 +165,7 @@ impl Backend for TestBackend {
         version: &str,
         root: &Path,
         paths: &[String],
-    ) -> Result<bool, String> {
+    ) -> Result<bool, BackendError> {
         let mut caches = self.caches.lock().unwrap();
         if caches.iter().any(|(k, v, _)| k == key && v == version) {
             return Ok(false);
@@ -162,7 +182,7 @@ impl Backend for TestBackend {
         keys: &[String],
         version: &str,
         dest: &Path,
-    ) -> Result<Option<CacheRestore>, String> {
+    ) -> Result<Option<CacheRestore>, BackendError> {
         let caches = self.caches.lock().unwrap();
         let found = caches
             .iter()
@@ -192,10 +212,12 @@ impl Backend for TestBackend {
         root: &Path,
         paths: &[String],
         _r: Option<u32>,
-    ) -> Result<ArtifactStored, String> {
+    ) -> Result<ArtifactStored, BackendError> {
         let dir = self.dir.join(format!("artifacts/{run}/{name}"));
         if dir.exists() {
-            return Err(format!("an artifact named {name} already exists"));
+            return Err(BackendError::new(format!(
+                "an artifact named {name} already exists"
+            )));
         }
         let mut files = 0;
         for p in paths {
@@ -219,7 +241,7 @@ impl Backend for TestBackend {
         pattern: Option<&str>,
         dest: &Path,
         per_artifact: bool,
-    ) -> Result<Vec<ArtifactStored>, String> {
+    ) -> Result<Vec<ArtifactStored>, BackendError> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(self.dir.join(format!("artifacts/{run}"))) else {
             return Ok(out);
@@ -314,6 +336,21 @@ pub async fn run_with(
     configure: impl FnOnce(&mut RunOptions),
     cancel_after: Option<Duration>,
 ) -> Outcome {
+    run_on(files, workflow, configure, cancel_after, false).await
+}
+
+/// Runs `workflow` on a backend whose history writes fail.
+pub async fn run_failing_history(workflow: &str) -> Outcome {
+    run_on(&[], workflow, |_| {}, None, true).await
+}
+
+async fn run_on(
+    files: &[(&str, &str)],
+    workflow: &str,
+    configure: impl FnOnce(&mut RunOptions),
+    cancel_after: Option<Duration>,
+    fail_history: bool,
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
@@ -347,7 +384,9 @@ pub async fn run_with(
         keep_workspaces: false,
     };
     configure(&mut options);
-    let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
+    let mut backend = TestBackend::new(&dir.path().join("backend"));
+    backend.fail_history = fail_history;
+    let backend = Arc::new(backend);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Stop::default();
     if let Some(after) = cancel_after {
