@@ -26,16 +26,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Opens a regular file; anything else (a FIFO that would block, a device
-/// that never ends, a folder) is an error before it is opened.
+/// that never ends, a folder, a `/proc` file) is an error before it is
+/// opened (see [`gantry_fs::open_regular`]).
 pub fn open_regular(path: &Path) -> Result<std::fs::File, AttestError> {
-    let meta = std::fs::metadata(path).map_err(|e| AttestError::read(path, e))?;
-    if !meta.is_file() {
-        return Err(AttestError::read(
-            path,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
-        ));
-    }
-    std::fs::File::open(path).map_err(|e| AttestError::read(path, e))
+    Ok(gantry_fs::open_regular(path)?)
 }
 
 /// The SHA-256 of a file's contents, in hex, read in blocks.

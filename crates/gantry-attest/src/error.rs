@@ -41,6 +41,22 @@ pub enum AttestError {
     TooLarge { path: PathBuf, max: u64 },
     #[error("no files under {}", path.display())]
     NoSubjects { path: PathBuf },
+    /// A file refused before it was read: not a regular file (a FIFO, a
+    /// device) or a system file.
+    #[error(transparent)]
+    File(gantry_fs::ReadError),
+}
+
+impl From<gantry_fs::ReadError> for AttestError {
+    fn from(e: gantry_fs::ReadError) -> Self {
+        match e {
+            gantry_fs::ReadError::Io { path, source } => AttestError::Read { path, source },
+            gantry_fs::ReadError::TooLarge { path, limit } => {
+                AttestError::TooLarge { path, max: limit }
+            }
+            other => AttestError::File(other),
+        }
+    }
 }
 
 impl AttestError {

@@ -33,19 +33,7 @@ pub use statement::{Statement, Subject};
 /// Reads at most `max` bytes of a file: more is an error, never an
 /// unbounded read (`/dev/zero`).
 pub fn read_limited(path: &std::path::Path, max: u64) -> Result<Vec<u8>, AttestError> {
-    use std::io::Read as _;
-    let file = digest::open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| AttestError::read(path, e))?;
-    if bytes.len() as u64 > max {
-        return Err(AttestError::TooLarge {
-            path: path.to_path_buf(),
-            max,
-        });
-    }
-    Ok(bytes)
+    Ok(gantry_fs::read_bounded(path, max)?)
 }
 
 /// Signs a statement into an in-toto DSSE envelope.

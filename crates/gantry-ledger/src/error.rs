@@ -62,6 +62,23 @@ pub enum LedgerError {
     NotSignedBy { key_id: String },
     #[error("refusing to repair: the acknowledged log is damaged ({reason})")]
     RepairDamaged { reason: String },
+    /// A file refused before it was read: not a regular file (a FIFO, a
+    /// device), a system file, or larger than it may be.
+    #[error(transparent)]
+    File(gantry_fs::ReadError),
+}
+
+impl From<gantry_fs::ReadError> for LedgerError {
+    fn from(e: gantry_fs::ReadError) -> Self {
+        match e {
+            gantry_fs::ReadError::Io { path, source } => LedgerError::Io {
+                action: "read",
+                path,
+                source,
+            },
+            other => LedgerError::File(other),
+        }
+    }
 }
 
 impl LedgerError {

@@ -291,7 +291,6 @@ const MAX_EXPORTED_FILE: u64 = crate::store::MAX_ENTRY_BYTES as u64 + (1 << 20);
 /// Reads `rel` inside the export `dir`: a relative path of plain segments,
 /// no symbolic link on the way, a regular file, bounded in size.
 fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>, LedgerError> {
-    use std::io::Read as _;
     let refuse = |why: &str| {
         LedgerError::io(
             "read",
@@ -315,18 +314,7 @@ fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>, LedgerError> {
             return Err(refuse("a symbolic link inside the export"));
         }
     }
-    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-        return Err(refuse("not a regular file"));
-    }
-    let file = std::fs::File::open(&path).map_err(|e| LedgerError::io("read", &path, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_EXPORTED_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| LedgerError::io("read", &path, e))?;
-    if bytes.len() as u64 > MAX_EXPORTED_FILE {
-        return Err(refuse("larger than any exported file may be"));
-    }
-    Ok(bytes)
+    Ok(gantry_fs::read_bounded(&path, MAX_EXPORTED_FILE)?)
 }
 
 /// What checking an export found.

@@ -73,12 +73,8 @@ pub const REPORT_VERSION: u32 = 1;
 /// Refuses anything but a regular file before it is opened: a FIFO would
 /// block the open, a device would never end.
 fn regular(path: &Path) -> Result<(), LedgerError> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => Err(LedgerError::io(
-            "open",
-            path,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
-        )),
+    match gantry_fs::check_regular(path) {
+        Err(e) if !e.is_not_found() => Err(e.into()),
         _ => Ok(()),
     }
 }
@@ -112,19 +108,11 @@ const MAX_SMALL_FILE: u64 = crate::note::MAX_NOTE_BYTES as u64 + 1;
 /// never opened.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LedgerError> {
     use std::io::Read as _;
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => {
-            return Err(LedgerError::io(
-                "read",
-                path,
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
-            ));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(LedgerError::io("read", path, e)),
-    }
-    let file = File::open(path).map_err(|e| LedgerError::io("read", path, e))?;
+    let file = match gantry_fs::open_regular(path) {
+        Ok(file) => file,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let mut bytes = Vec::new();
     file.take(MAX_SMALL_FILE)
         .read_to_end(&mut bytes)

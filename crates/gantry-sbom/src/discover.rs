@@ -51,7 +51,7 @@ fn unsafe_ignore_file(dir: &Path) -> Option<String> {
     // walker reads.
     let git = dir.join(".git");
     if std::fs::metadata(&git).is_ok_and(|m| !m.is_dir())
-        && let Err(e) = crate::fsread::check_regular(&git)
+        && let Err(e) = gantry_fs::check_regular(&git)
     {
         return Some(e.to_string());
     }
@@ -59,9 +59,7 @@ fn unsafe_ignore_file(dir: &Path) -> Option<String> {
         let path = dir.join(name);
         // Absent is fine; anything present must be a regular file.
         std::fs::symlink_metadata(&path).ok()?;
-        crate::fsread::check_regular(&path)
-            .err()
-            .map(|e| e.to_string())
+        gantry_fs::check_regular(&path).err().map(|e| e.to_string())
     })
 }
 

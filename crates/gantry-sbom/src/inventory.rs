@@ -168,7 +168,7 @@ fn read_one(root: &Path, path: &Path) -> (String, Result<Parsed, Warning>) {
         line: None,
         message,
     };
-    let text = match crate::fsread::read_text_bounded(path, MAX_FILE_BYTES) {
+    let text = match gantry_fs::read_text_bounded(path, MAX_FILE_BYTES) {
         Ok(text) => text,
         Err(e) => {
             let message = match e {

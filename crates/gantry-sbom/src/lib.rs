@@ -22,7 +22,6 @@
 pub mod cyclonedx;
 mod discover;
 pub mod formats;
-pub mod fsread;
 mod graph;
 mod inventory;
 mod model;
@@ -33,7 +32,7 @@ mod text;
 pub mod time;
 
 pub use discover::{DiscoverOptions, Discovered, SKIPPED_DIRS, discover, discover_all};
-pub use fsread::{ReadError, read_bounded, read_text_bounded};
+pub use gantry_fs::ReadError;
 pub use inventory::{
     INVENTORY_SCHEMA_VERSION, Inventory, InventoryDocument, MAX_FILE_BYTES, ScannedFile, inventory,
     parse_text, parse_text_in,

@@ -184,7 +184,7 @@ pub enum CheckError {
     #[error(transparent)]
     Inventory(#[from] gantry_sbom::Error),
     #[error(transparent)]
-    Read(#[from] gantry_sbom::ReadError),
+    Read(#[from] gantry_fs::ReadError),
     #[error(transparent)]
     Ignore(#[from] IgnoreError),
 }
@@ -217,7 +217,7 @@ fn read_input(
 ) -> Result<(InputKind, Vec<Component>, usize, Vec<Warning>), CheckError> {
     let path = &request.path;
     if is_sbom(path) {
-        let text = gantry_sbom::read_text_bounded(path, MAX_INPUT_BYTES)?;
+        let text = gantry_fs::read_text_bounded(path, MAX_INPUT_BYTES)?;
         let shown = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -254,7 +254,7 @@ pub fn check(db: &Database, request: &Request) -> Result<Outcome, CheckError> {
     };
     let ignores = match ignore_path {
         Some(file) => {
-            let text = gantry_sbom::read_text_bounded(&file, MAX_INPUT_BYTES)?;
+            let text = gantry_fs::read_text_bounded(&file, MAX_INPUT_BYTES)?;
             let list = IgnoreList::parse(&file.display().to_string(), &text)?;
             let applied = list.apply(&mut report, request.now);
             Some(Ignores { file, applied })

@@ -184,10 +184,10 @@ impl Database {
     /// Opens the database in `dir`.
     pub fn open(dir: &Path) -> Result<Database, DbError> {
         let path = Database::file_in(dir);
-        let bytes = match gantry_sbom::read_bounded(&path, MAX_DB_BYTES) {
+        let bytes = match gantry_fs::read_bounded(&path, MAX_DB_BYTES) {
             Ok(b) => b,
             Err(e) if e.is_not_found() => return Err(DbError::Missing { path }),
-            Err(gantry_sbom::ReadError::Io { source, .. }) => {
+            Err(gantry_fs::ReadError::Io { source, .. }) => {
                 return Err(DbError::Read { path, source });
             }
             Err(refused) => {

@@ -74,7 +74,7 @@ pub enum ImportError {
     #[error("{} holds no OSV records", path.display())]
     Empty { path: PathBuf },
     #[error(transparent)]
-    File(#[from] gantry_sbom::ReadError),
+    File(#[from] gantry_fs::ReadError),
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -241,10 +241,8 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
     }
     let name = path.to_string_lossy().to_string();
     let mut head = [0u8; 4];
-    let is_zip = gantry_sbom::fsread::open_regular(path)?
-        .read_exact(&mut head)
-        .is_ok()
-        && &head == b"PK\x03\x04";
+    let is_zip =
+        gantry_fs::open_regular(path)?.read_exact(&mut head).is_ok() && &head == b"PK\x03\x04";
     if is_zip || name.ends_with(".zip") {
         return read_zip(path, limits);
     }
@@ -309,8 +307,8 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
 
 /// A regular file's bytes, at most `limit`; over it is a limit error.
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ImportError> {
-    gantry_sbom::read_bounded(path, limit).map_err(|e| match e {
-        gantry_sbom::ReadError::TooLarge { limit, .. } => ImportError::Limit {
+    gantry_fs::read_bounded(path, limit).map_err(|e| match e {
+        gantry_fs::ReadError::TooLarge { limit, .. } => ImportError::Limit {
             path: path.to_path_buf(),
             message: format!("the file is larger than the {limit}-byte limit"),
         },
@@ -387,7 +385,7 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<SourceRecords, ImportErro
             line: None,
             message,
         };
-        let bytes = gantry_sbom::read_bounded(path, limits.max_entry_bytes)
+        let bytes = gantry_fs::read_bounded(path, limits.max_entry_bytes)
             .map_err(|e| warn(format!("not read: {e}")))?;
         parse_record(&name, &bytes)
     };
@@ -432,7 +430,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> 
         path: path.to_path_buf(),
         message,
     };
-    let file = gantry_sbom::fsread::open_regular(path)?;
+    let file = gantry_fs::open_regular(path)?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| archive_err(e.to_string()))?;
     if zip.len() > limits.max_entries {

@@ -5,7 +5,6 @@
 //! file (a FIFO, a device), larger than the limit, or not UTF-8 (with the
 //! byte offset of the first invalid byte).
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -48,28 +47,19 @@ impl FileError {
 }
 
 /// Reads `path` (at most `max_size` bytes) as the source file `name`.
-/// Anything but a regular file is refused before it is opened, so a FIFO
-/// cannot block the reader and a device cannot feed it forever.
+/// Anything but a regular file is refused (see [`gantry_fs::read_bounded`]),
+/// so a FIFO cannot block the reader and a device cannot feed it forever.
 pub fn read_source(
     path: &Path,
     name: impl Into<String>,
     max_size: usize,
 ) -> Result<Arc<SourceFile>, FileError> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(FileError::NotAFile);
-    }
-    let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(FileError::NotAFile);
-    }
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(max_size)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    file.take(limit).read_to_end(&mut bytes)?;
-    if bytes.len() > max_size {
-        return Err(FileError::TooLarge { limit: max_size });
-    }
+    let limit = u64::try_from(max_size).unwrap_or(u64::MAX);
+    let bytes = gantry_fs::read_bounded(path, limit).map_err(|e| match e {
+        gantry_fs::ReadError::Io { source, .. } => FileError::Io(source),
+        gantry_fs::ReadError::TooLarge { .. } => FileError::TooLarge { limit: max_size },
+        _ => FileError::NotAFile,
+    })?;
     let text = String::from_utf8(bytes).map_err(|err| FileError::NotUtf8 {
         offset: err.utf8_error().valid_up_to(),
     })?;
@@ -98,5 +88,12 @@ mod tests {
             Some(FileError::NotAFile)
         ));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn proc_files_are_not_read_as_workflows() {
+        let err = read_source(Path::new("/proc/self/status"), "status", 1 << 20).err();
+        assert!(matches!(err, Some(FileError::NotAFile)), "{err:?}");
     }
 }

@@ -7,7 +7,7 @@
 //! refused. Both `gantry validate` and the executor resolve through
 //! [`resolve_local`], so what validate accepts is what a run may open.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Why a local reference cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -43,84 +43,22 @@ pub fn is_local(uses: &str) -> bool {
 /// The path a local reference names under `root`, or `Ok(None)` when `uses`
 /// is not local (`owner/repo@ref`, `docker://...`). The path is normalised
 /// and checked to stay inside `root`, following the symbolic links that
-/// exist on the way.
+/// exist on the way (see [`gantry_fs::confine`]).
 pub fn resolve_local(root: &Path, uses: &str) -> Result<Option<PathBuf>, LocalRefError> {
     let Some(relative) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
         return Ok(None);
     };
-    let escapes = || LocalRefError::Escapes {
-        uses: uses.to_string(),
-    };
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for component in Path::new(relative).components() {
-        match component {
-            Component::Normal(part) => parts.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop().ok_or_else(escapes)?;
-            }
-            Component::RootDir | Component::Prefix(_) => return Err(escapes()),
-        }
-    }
-    let path: PathBuf = parts
-        .iter()
-        .fold(root.to_path_buf(), |p, part| p.join(part));
-    check_links(root, &parts, uses)?;
-    Ok(Some(path))
-}
-
-/// Follows each existing prefix of `root/parts...` that is a symbolic link
-/// and refuses one whose target lies outside `root`.
-fn check_links(root: &Path, parts: &[&std::ffi::OsStr], uses: &str) -> Result<(), LocalRefError> {
-    let Ok(real_root) = root.canonicalize() else {
-        // No root on disk: nothing below it exists to link anywhere.
-        return Ok(());
-    };
-    let mut at = root.to_path_buf();
-    for (i, part) in parts.iter().enumerate() {
-        at.push(part);
-        let Ok(meta) = at.symlink_metadata() else {
-            return Ok(());
-        };
-        if !meta.file_type().is_symlink() {
-            continue;
-        }
-        let link = || LocalRefError::LinkEscapes {
-            uses: uses.to_string(),
-            link: parts[..=i].iter().collect(),
-        };
-        match at.canonicalize() {
-            Ok(real) if real.starts_with(&real_root) => {}
-            Ok(_) => return Err(link()),
-            // A dangling link: refuse it when its target is outside.
-            Err(_) => {
-                let target = std::fs::read_link(&at).map_err(|_| link())?;
-                let target = at.parent().map_or(target.clone(), |dir| dir.join(&target));
-                if !lexically_inside(&real_root, &target) && !lexically_inside(root, &target) {
-                    return Err(link());
-                }
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn lexically_inside(root: &Path, path: &Path) -> bool {
-    let mut depth: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                if depth.pop().is_none() {
-                    return false;
-                }
-            }
-            Component::CurDir => {}
-            other => depth.push(other),
-        }
-    }
-    let normal: PathBuf = depth.iter().collect();
-    normal.starts_with(root)
+    gantry_fs::confine(root, Path::new(relative))
+        .map(Some)
+        .map_err(|e| match e {
+            gantry_fs::Escape::Link { link, .. } => LocalRefError::LinkEscapes {
+                uses: uses.to_string(),
+                link,
+            },
+            _ => LocalRefError::Escapes {
+                uses: uses.to_string(),
+            },
+        })
 }
 
 /// The repository that holds `file`: the nearest folder above it that

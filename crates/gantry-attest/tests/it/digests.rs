@@ -135,3 +135,15 @@ fn a_fifo_or_device_is_refused_not_read() {
         assert!(Policy::files_from_paths(dir.path(), &[path.to_path_buf()]).is_err());
     }
 }
+
+/// A `/proc` file (a "regular file" with no real size) is never read or
+/// digested as a subject or a predicate.
+#[cfg(target_os = "linux")]
+#[test]
+fn proc_files_are_refused_not_read() {
+    let path = std::path::Path::new("/proc/self/status");
+    let err = gantry_attest::digest::file_digests(path).unwrap_err();
+    assert!(err.to_string().contains("system file"), "{err}");
+    let err = gantry_attest::read_limited(path, 1 << 20).unwrap_err();
+    assert!(err.to_string().contains("system file"), "{err}");
+}

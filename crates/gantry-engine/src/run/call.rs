@@ -10,7 +10,7 @@ use gantry_expr::{Object, Value};
 use gantry_workflow::matrix;
 use gantry_workflow::model::{CallJob, CallSecrets, InputType, Trigger, Workflow};
 use gantry_workflow::yaml::NodeKind;
-use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
+use gantry_workflow::{ReadOptions, read_workflow};
 use indexmap::IndexMap;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -37,7 +37,7 @@ enum CallError {
     #[error("cannot read {}: {source}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: gantry_workflow::FileError,
     },
     #[error("{0} is not a valid workflow; run `gantry validate {0}`")]
     Invalid(String),
@@ -141,14 +141,12 @@ fn load(repo: &Path, uses: &str) -> Result<Arc<Workflow>, CallError> {
         Err(e) => return Err(CallError::LeavesRepository(e)),
     };
     let relative = uses.trim_start_matches("./").trim_start_matches("$/");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    let options = ReadOptions::default();
+    let source = match gantry_workflow::read_source(&path, relative, options.max_file_size) {
+        Ok(source) => source,
         Err(source) => return Err(CallError::Read { path, source }),
     };
-    let parsed = read_workflow(
-        SourceFile::new(relative.to_string(), text),
-        &ReadOptions::default(),
-    );
+    let parsed = read_workflow(source, &options);
     match parsed.value.filter(|_| !parsed.diagnostics.has_errors()) {
         Some(called) => Ok(Arc::new(called)),
         None => Err(CallError::Invalid(relative.to_string())),
@@ -254,4 +252,22 @@ fn outputs(
         }
     }
     outputs
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A FIFO in place of a called workflow is refused, not waited on.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_a_called_workflow_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let workflows = dir.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        nix::unistd::mkfifo(&workflows.join("called.yml"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let e = load(dir.path(), "./.github/workflows/called.yml").unwrap_err();
+        assert!(matches!(e, CallError::Read { .. }), "{e}");
+    }
 }

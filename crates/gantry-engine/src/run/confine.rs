@@ -3,7 +3,7 @@
 //! inside its folder (the workspace, the repository), both as written
 //! (`..`, absolute paths) and once symbolic links are followed.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// A path that leads out of its folder.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,73 +31,19 @@ pub(crate) fn inside(root: &Path, path: &str, place: &'static str) -> Result<Pat
     } else {
         given
     };
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in relative.components() {
-        match c {
-            Component::Normal(p) => parts.push(p),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop().ok_or_else(leaves)?;
-            }
-            Component::RootDir | Component::Prefix(_) => return Err(leaves()),
-        }
-    }
-    let joined: PathBuf = parts.iter().fold(root.to_path_buf(), |p, c| p.join(c));
-    // Links: the deepest part that exists must resolve inside the root.
-    let Ok(real_root) = root.canonicalize() else {
-        return Ok(joined);
-    };
-    let mut existing = joined.as_path();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            if !real.starts_with(&real_root) {
-                return Err(Outside::Link {
-                    path: path.to_string(),
-                    target: real.display().to_string(),
-                    place,
-                });
-            }
-            return Ok(joined);
-        }
-        match existing.parent() {
-            Some(parent) if parent.starts_with(root) => existing = parent,
-            _ => return Ok(joined),
-        }
-    }
+    gantry_fs::confine(root, relative).map_err(|e| match e {
+        gantry_fs::Escape::Link { target, .. } => Outside::Link {
+            path: path.to_string(),
+            target: target.display().to_string(),
+            place,
+        },
+        _ => leaves(),
+    })
 }
 
 /// The first symbolic link under `dir` (not followed) whose target is
 /// outside `root`, with its target. Links inside `root` are fine.
-pub(crate) fn link_out_of(root: &Path, dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    let real_root = root.canonicalize().ok()?;
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if meta.file_type().is_symlink() {
-            // A dangling link leads nowhere; a link to a link is resolved
-            // to its end.
-            let target = path
-                .canonicalize()
-                .or_else(|_| std::fs::read_link(&path))
-                .unwrap_or_default();
-            let target = if target.is_relative() {
-                path.parent().map_or(target.clone(), |p| p.join(&target))
-            } else {
-                target
-            };
-            if !target.starts_with(&real_root) {
-                return Some((path, target));
-            }
-        } else if meta.is_dir()
-            && let Ok(entries) = std::fs::read_dir(&path)
-        {
-            pending.extend(entries.flatten().map(|e| e.path()));
-        }
-    }
-    None
-}
+pub(crate) use gantry_fs::link_out_of;
 
 /// Whether an artifact name is one name, not a path: no separators, not
 /// `.` or `..`, not empty.
@@ -142,11 +88,9 @@ mod tests {
         assert!(inside(&root, "etc-link/not-there/x", "workspace").is_err());
         assert!(inside(&root, "a-link/b", "workspace").is_ok());
 
-        assert_eq!(
-            link_out_of(&root, &root),
-            Some((root.join("etc-link"), PathBuf::from("/etc")))
-        );
-        assert_eq!(link_out_of(&root, &root.join("a")), None);
+        std::os::unix::fs::symlink("../../gone", root.join("a/out")).unwrap();
+        let dangling = inside(&root, "a/out/x", "workspace").unwrap_err();
+        assert!(matches!(dangling, Outside::Link { .. }), "{dangling}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gantry_expr::{Object, Value};
 use gantry_workflow::model::{Action, Runs, Step};
-use gantry_workflow::{ReadOptions, SourceFile, read_action};
+use gantry_workflow::{ReadOptions, read_action};
 use indexmap::IndexMap;
 
 use super::Conclusion;
@@ -269,7 +269,7 @@ enum ActionFileError {
     #[error("cannot read {}: {source}", file.display())]
     Read {
         file: PathBuf,
-        source: std::io::Error,
+        source: gantry_workflow::FileError,
     },
     /// The file's first error, at `file:line:column`.
     #[error("{place}: {message}")]
@@ -286,14 +286,13 @@ fn load(dir: &Path) -> Result<Action, ActionFileError> {
             dir: dir.to_path_buf(),
         });
     };
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
+    let options = ReadOptions::default();
+    let name = file.display().to_string();
+    let source = match gantry_workflow::read_source(&file, name, options.max_file_size) {
+        Ok(source) => source,
         Err(source) => return Err(ActionFileError::Read { file, source }),
     };
-    let parsed = read_action(
-        SourceFile::new(file.display().to_string(), text),
-        &ReadOptions::default(),
-    );
+    let parsed = read_action(source, &options);
     let Some(action) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
         let first = parsed.diagnostics.diagnostics.iter().find(|d| d.is_error());
         let at = first
@@ -308,4 +307,20 @@ fn load(dir: &Path) -> Result<Action, ActionFileError> {
         });
     };
     Ok(action)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An `action.yml` that links to a `/proc` file is refused, not read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_action_file_linked_to_proc_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/proc/self/status", dir.path().join("action.yml")).unwrap();
+        let e = load(dir.path()).unwrap_err();
+        assert!(matches!(e, ActionFileError::Read { .. }), "{e}");
+    }
 }

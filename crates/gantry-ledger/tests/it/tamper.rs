@@ -119,3 +119,15 @@ fn a_fifo_in_place_of_a_data_file_is_an_error() {
         assert!(failed, "{name}");
     }
 }
+
+/// A ledger file that links to a `/proc` file is refused, not read.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_checkpoint_linked_to_a_proc_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 1);
+    ledger.checkpoint().unwrap();
+    std::os::unix::fs::symlink("/proc/self/status", dir.path().join("checkpoints/9.note")).unwrap();
+    let err = ledger.verify(&[]).unwrap_err();
+    assert!(err.to_string().contains("system file"), "{err}");
+}

@@ -92,7 +92,7 @@ impl Input<'_> {
     /// it is refused (outside the root, not a regular file, too large).
     pub(crate) fn sibling(&self, name: &str) -> Result<Option<String>, crate::ReadError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
-        match crate::fsread::read_inside(self.root, base, name, crate::MAX_FILE_BYTES) {
+        match gantry_fs::read_inside(self.root, base, name, crate::MAX_FILE_BYTES) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),

@@ -348,8 +348,8 @@ fn include(
     }
     let base = input.path.parent().unwrap_or(Path::new("."));
     let path = base.join(target);
-    let read = crate::fsread::resolve_inside(input.root, base, target)
-        .and_then(|p| crate::fsread::read_text_bounded(&p, crate::MAX_FILE_BYTES));
+    let read = gantry_fs::resolve_inside(input.root, base, target)
+        .and_then(|p| gantry_fs::read_text_bounded(&p, crate::MAX_FILE_BYTES));
     let text = match read {
         Ok(t) => t,
         Err(e) => {

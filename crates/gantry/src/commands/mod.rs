@@ -45,6 +45,10 @@ pub enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A file given on the command line that is refused: not a regular
+    /// file, a system file, larger than [`MAX_TEXT_BYTES`] or not UTF-8.
+    #[error(transparent)]
+    File(gantry_fs::ReadError),
     #[error("failed to write output: {0}")]
     Write(#[from] std::io::Error),
     #[error("{message}")]
@@ -156,10 +160,50 @@ pub fn read_workflows(
     Ok((workflows, invalid))
 }
 
-/// Reads a file as UTF-8 text.
+/// The most a file given on the command line (a workflow, a key, an
+/// envelope, a checkpoint) may hold.
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// Reads a file as UTF-8 text: a regular file (never a device, FIFO or
+/// `/proc` file) of at most [`MAX_TEXT_BYTES`].
 pub fn read_text(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
+    gantry_fs::read_text_bounded(path, MAX_TEXT_BYTES).map_err(|e| match e {
+        gantry_fs::ReadError::Io { path, source } => CliError::Read { path, source },
+        other => CliError::File(other),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn read_text_refuses_files_over_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        // Sparse: the size is there without writing 64 MiB.
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_TEXT_BYTES + 1).unwrap();
+        let e = read_text(&path).unwrap_err();
+        assert!(e.to_string().contains("is larger than"), "{e}");
+        file.set_len(3).unwrap();
+        assert_eq!(read_text(&path).unwrap(), "\0\0\0");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_text_refuses_devices_and_fifos() {
+        let dir = tempfile::tempdir().unwrap();
+        let zero = dir.path().join("envelope.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_text(&zero).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let fifo = dir.path().join("checkpoint");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let e = read_text(&fifo).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let missing = read_text(&dir.path().join("gone")).unwrap_err();
+        assert!(matches!(missing, CliError::Read { .. }), "{missing}");
+    }
 }

@@ -98,7 +98,7 @@ pub(crate) fn located_warning(
     message: &str,
     colored: bool,
 ) -> String {
-    let text = gantry_sbom::read_text_bounded(&base.join(file), gantry_sbom::MAX_FILE_BYTES)
+    let text = gantry_fs::read_text_bounded(&base.join(file), gantry_sbom::MAX_FILE_BYTES)
         .unwrap_or_default();
     let source = SourceFile::new(file, text);
     let span = line.filter(|l| *l >= 1).and_then(|l| {

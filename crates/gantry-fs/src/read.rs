@@ -2,14 +2,16 @@
 //! FIFO, socket or `/proc`/`/sys` file, never more than a limit, and (for
 //! includes and neighbours a lockfile names) never outside the scanned root.
 //!
-//! Every reader of user-supplied files in `gantry-sbom` and `gantry-vuln`
-//! goes through [`read_bounded`]: the file type is checked before opening,
+//! Every reader of user-supplied files goes through [`read_bounded`] (or
+//! [`open_regular`] for a streaming reader): the file type is checked before opening,
 //! the open does not block (a FIFO swapped in after the check cannot hang
 //! it), the opened descriptor is checked again, and reading stops one byte
 //! past the limit.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use crate::confine::{confine, lexically_inside};
 
 /// Folders whose files are never read: their "regular files" are kernel
 /// interfaces with no real size (`/proc/self/...`) or devices.
@@ -152,9 +154,10 @@ pub fn read_text_bounded(path: &Path, limit: u64) -> Result<String, ReadError> {
     Ok(text)
 }
 
-/// `target` (as a file names it: relative to `base`) as a path that, with
-/// every link followed, lies inside `root`. Absolute targets, `..` that
-/// climbs out and links that lead out are refused.
+/// `target` (as a file names it: relative to `base`, a folder under
+/// `root`) as a path that, with every link followed, lies inside `root`
+/// (see [`confine`]). Absolute targets, `..` that climbs out and links
+/// that lead out are refused.
 pub fn resolve_inside(root: &Path, base: &Path, target: &str) -> Result<PathBuf, ReadError> {
     let outside = || ReadError::Outside {
         target: target.to_string(),
@@ -170,34 +173,9 @@ pub fn resolve_inside(root: &Path, base: &Path, target: &str) -> Result<PathBuf,
     if !lexically_inside(root, &joined) {
         return Err(outside());
     }
-    let real_root = std::fs::canonicalize(root).map_err(io(root))?;
-    let real = std::fs::canonicalize(&joined).map_err(io(&joined))?;
-    if !real.starts_with(&real_root) {
-        return Err(outside());
-    }
+    let below = base.strip_prefix(root).map_err(|_| outside())?;
+    confine(root, &below.join(relative)).map_err(|_| outside())?;
     Ok(joined)
-}
-
-/// Whether `path` stays under `root` with `.` and `..` resolved as text.
-fn lexically_inside(root: &Path, path: &Path) -> bool {
-    use std::path::Component;
-    fn normal(p: &Path) -> Option<Vec<std::ffi::OsString>> {
-        let mut parts: Vec<std::ffi::OsString> = Vec::new();
-        for c in p.components() {
-            match c {
-                Component::ParentDir => {
-                    parts.pop()?;
-                }
-                Component::CurDir => {}
-                other => parts.push(other.as_os_str().to_os_string()),
-            }
-        }
-        Some(parts)
-    }
-    let (Some(root), Some(path)) = (normal(root), normal(path)) else {
-        return false;
-    };
-    path.starts_with(&root)
 }
 
 /// [`resolve_inside`] then [`read_text_bounded`].
