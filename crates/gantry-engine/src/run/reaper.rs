@@ -42,10 +42,47 @@ const ROUNDS: usize = 5;
 /// Becomes a child subreaper, once per process; it only fails on kernels
 /// without it (before 3.4), where the tracking id alone is used.
 pub(crate) fn become_subreaper() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let _ = nix::sys::prctl::set_child_subreaper(true);
-    });
+    subreaper();
+}
+
+/// Whether this process is a child subreaper (made one on first call).
+fn subreaper() -> bool {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    *DONE.get_or_init(|| nix::sys::prctl::set_child_subreaper(true).is_ok())
+}
+
+/// Whether every child of this process is a step still running. As a
+/// subreaper, gantry inherits every process a finished step left behind
+/// (its shell exits before gantry learns the step ended, and orphans are
+/// re-parented at that exit), so then nothing of a finished job survives
+/// and its end needs no scan of `/proc`. Read under the spawn lock, so a
+/// step being started is either listed or not yet a child. Anything
+/// unexpected (no subreaper, no `children` files, another child such as
+/// `git` or a zombie) answers false, and the full scan runs.
+fn only_running_steps_remain() -> bool {
+    if !subreaper() {
+        return false;
+    }
+    let leaders = leaders().lock().unwrap_or_else(|e| e.into_inner());
+    // The kernel's list can skip an entry while another child exits, so it
+    // is read twice and must agree; the run's end scans fully regardless.
+    let (Some(first), Some(second)) = (children(), children()) else {
+        return false;
+    };
+    first == second && first.iter().all(|pid| leaders.contains(pid))
+}
+
+/// The children of every thread of this process, sorted.
+fn children() -> Option<Vec<u32>> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let text = std::fs::read_to_string(task.path().join("children")).ok()?;
+        for pid in text.split_whitespace() {
+            all.push(pid.parse::<u32>().ok()?);
+        }
+    }
+    all.sort_unstable();
+    Some(all)
 }
 
 /// This process as an owner: its pid namespace, pid and start time.
@@ -131,6 +168,9 @@ impl JobTracking {
 
     /// Ends every process of the job; returns how many there were.
     pub(crate) fn end(&self) -> usize {
+        if only_running_steps_remain() {
+            return 0;
+        }
         end_matching(|id| id.starts_with(&self.prefix))
     }
 }
@@ -338,6 +378,21 @@ pub(crate) fn sweep_scripts(work_root: &Path) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_child_that_is_no_running_step_needs_the_full_scan() {
+        subreaper();
+        // Not started by `process`, so not a listed step: what a finished
+        // step leaves behind looks like this to gantry.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let fast = only_running_steps_remain();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!fast, "a leftover child must not skip the job's scan");
+    }
 
     #[test]
     fn ids_name_their_owner_and_run() {
