@@ -34,19 +34,24 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, AttestError> {
 
 /// The SHA-256 of a file's contents, in hex, read in blocks.
 pub fn sha256_file(path: &Path) -> Result<String, AttestError> {
-    let mut file = open_regular(path)?;
     let mut hasher = Sha256::new();
+    read_blocks(path, |block| hasher.update(block))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Hands a regular file's contents to `each`, 64 KiB at a time.
+fn read_blocks(path: &Path, mut each: impl FnMut(&[u8])) -> Result<(), AttestError> {
+    let mut file = open_regular(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = file
             .read(&mut buf)
             .map_err(|e| AttestError::read(path, e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buf[..n]);
+        each(&buf[..n]);
     }
-    Ok(hex(&hasher.finalize()))
 }
 
 /// The digest algorithms a subject may list that gantry can check.
@@ -84,20 +89,12 @@ impl FileDigests {
 
 /// Every digest of [`CHECKABLE`] of a file, in one pass over it.
 pub fn file_digests(path: &Path) -> Result<FileDigests, AttestError> {
-    let mut file = open_regular(path)?;
     let (mut a, mut b, mut c) = (Sha256::new(), Sha384::new(), Sha512::new());
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| AttestError::read(path, e))?;
-        if n == 0 {
-            break;
-        }
-        a.update(&buf[..n]);
-        b.update(&buf[..n]);
-        c.update(&buf[..n]);
-    }
+    read_blocks(path, |block| {
+        a.update(block);
+        b.update(block);
+        c.update(block);
+    })?;
     Ok(FileDigests {
         sha256: hex(&a.finalize()),
         sha384: hex(&b.finalize()),

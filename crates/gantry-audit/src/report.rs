@@ -210,16 +210,9 @@ pub struct FindingDocument<'a> {
     pub related: Vec<RelatedDocument<'a>>,
 }
 
-/// Where a finding is: 1-based lines and columns, and the byte range.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct FindingLocation {
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-    pub start_byte: usize,
-    pub end_byte: usize,
-}
+/// Where a finding is: 1-based lines and columns, and the byte range (the
+/// same shape as a diagnostic's location).
+pub type FindingLocation = gantry_workflow::DiagnosticLocation;
 
 /// The fix a finding carries, by its title.
 #[derive(Debug, Serialize)]
@@ -238,15 +231,7 @@ pub struct RelatedDocument<'a> {
 /// A span of `source` as 1-based start and end lines and columns and its
 /// byte range, as the JSON document and annotations give it.
 pub fn finding_location(source: &SourceFile, span: Span) -> FindingLocation {
-    let l = crate::report_location(source, span);
-    FindingLocation {
-        line: l.line,
-        column: l.column.unwrap_or(1),
-        end_line: l.end_line.unwrap_or(l.line),
-        end_column: l.end_column.unwrap_or(1),
-        start_byte: span.start,
-        end_byte: span.end,
-    }
+    FindingLocation::of(source, span)
 }
 
 impl<'a> FindingDocument<'a> {

@@ -100,18 +100,9 @@ impl FileDiagnostics {
             },
             code: diagnostic.code,
             message: &diagnostic.message,
-            location: diagnostic.span.map(|span| {
-                let start = self.source.position(span.start);
-                let end = self.source.position(span.end);
-                DiagnosticLocation {
-                    line: start.line,
-                    column: start.column,
-                    end_line: end.line,
-                    end_column: end.column,
-                    start_byte: span.start,
-                    end_byte: span.end,
-                }
-            }),
+            location: diagnostic
+                .span
+                .map(|span| DiagnosticLocation::of(&self.source, span)),
             label: diagnostic.label.as_deref(),
             hint: diagnostic.hint.as_deref(),
         }
@@ -142,6 +133,22 @@ pub struct DiagnosticLocation {
     pub end_column: usize,
     pub start_byte: usize,
     pub end_byte: usize,
+}
+
+impl DiagnosticLocation {
+    /// Where `span` is in `source`.
+    pub fn of(source: &crate::SourceFile, span: crate::Span) -> Self {
+        let start = source.position(span.start);
+        let end = source.position(span.end);
+        DiagnosticLocation {
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+            start_byte: span.start,
+            end_byte: span.end,
+        }
+    }
 }
 
 /// The known word closest to `word`, for "did you mean" hints.
