@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 static TEMPLATE: LazyLock<Vec<(PathBuf, Vec<u8>)>> = LazyLock::new(|| {
     let scratch = Scratch::new();
     let dir = scratch.path.join("ledger");
-    let ledger = Ledger::open(&dir).expect("a new ledger");
+    let ledger = Ledger::create_or_open(&dir).expect("a new ledger");
     let records: Vec<Vec<u8>> = (0..3)
         .map(|i| {
             EvidenceRecord {

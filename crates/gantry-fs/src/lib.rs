@@ -2,7 +2,7 @@
 //!
 //! - [`read_bounded`], [`read_text_bounded`], [`open_regular`] and
 //!   [`check_regular`]: only regular files (never a device, FIFO, socket or
-//!   `/proc`/`/sys`/`/dev` file), opened without blocking, and never more
+//!   `/proc`/`/sys` file), opened without blocking, and never more
 //!   than a limit.
 //! - [`confine`] and [`link_out_of`]: a path stays inside its root, both as
 //!   written (`..`, absolute paths) and once symbolic links are followed.

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use crate::confine::{confine, lexically_inside};
 
 /// Folders whose files are never read: their "regular files" are kernel
-/// interfaces with no real size (`/proc/self/...`) or devices.
-const SYSTEM_DIRS: &[&str] = &["/proc", "/sys", "/dev"];
+/// interfaces with no real size (`/proc/self/...`). Devices are refused by
+/// their type wherever they are, so the regular files of `/dev/shm` (a
+/// tmpfs) are read like any other.
+const SYSTEM_DIRS: &[&str] = &["/proc", "/sys"];
 
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +30,7 @@ pub enum ReadError {
     },
     #[error("{} is not a regular file (it is a {kind})", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
-    #[error("{} is a system file (under /proc, /sys or /dev)", path.display())]
+    #[error("{} is a system file (under /proc or /sys)", path.display())]
     SystemFile { path: PathBuf },
     #[error("{} is larger than {limit} bytes", path.display())]
     TooLarge { path: PathBuf, limit: u64 },
@@ -80,7 +82,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
 }
 
 /// Checks that `path` (after following links) is a regular file outside
-/// `/proc`, `/sys` and `/dev`, without opening it.
+/// `/proc` and `/sys`, without opening it.
 pub fn check_regular(path: &Path) -> Result<std::fs::Metadata, ReadError> {
     let meta = std::fs::metadata(path).map_err(io(path))?;
     if !meta.is_file() {
@@ -215,6 +217,21 @@ mod tests {
         let e = read_bounded(&link, 1 << 20).unwrap_err();
         assert!(matches!(e, ReadError::NotRegular { .. }), "{e}");
         assert!(e.to_string().contains("character device"), "{e}");
+    }
+
+    /// Regression: a ledger or home on tmpfs (`/dev/shm`) was refused as a
+    /// system file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn regular_files_on_dev_shm_are_read() {
+        if !Path::new("/dev/shm").is_dir() {
+            eprintln!("skipping: no /dev/shm on this machine");
+            return;
+        }
+        let dir = tempfile::tempdir_in("/dev/shm").unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        assert_eq!(read_bounded(&path, 16).unwrap(), b"x");
     }
 
     #[cfg(target_os = "linux")]
