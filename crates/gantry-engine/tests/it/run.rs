@@ -484,8 +484,12 @@ impl Drop for KillMarked {
     }
 }
 
-/// Starts a `setsid` child, a `nohup` child and a double-forked child.
-const ESCAPE: &str = "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & ( ( sleep 300 & ) & ) ;";
+/// Starts a `setsid` child, a `nohup` child and a double-forked child, and
+/// gives them a moment: a forked child that has not yet called `setsid()`
+/// is still in the step's process group, which the step's end kills, and
+/// then nothing escaped at all (a flake seen under load).
+const ESCAPE: &str =
+    "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & ( ( sleep 300 & ) & ) ; sleep 1;";
 
 #[tokio::test]
 async fn no_process_outlives_its_job() {
