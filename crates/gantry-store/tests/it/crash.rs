@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use gantry_store::{Conclusion, NewJob, NewRun, NewStep, RunId, Store};
+use gantry_store::{Conclusion, NewStep, RunId, Store};
 
 /// Set in the child process: the home folder to record into.
 const CHILD_HOME: &str = "GANTRY_STORE_TEST_CRASH_HOME";
@@ -14,24 +14,7 @@ const TEST_NAME: &str = "crash::a_killed_run_is_marked_crashed_and_a_live_one_is
 /// The child: begins a run, says so, and waits until its stdin closes.
 fn child(home: &Path) {
     let store = Store::open(home).unwrap();
-    let run = store
-        .begin_run(&NewRun {
-            workflow_path: "ci.yml".into(),
-            workflow_name: "CI".into(),
-            event: "push".into(),
-            ..NewRun::default()
-        })
-        .unwrap();
-    let job = store
-        .begin_job(
-            run,
-            &NewJob {
-                job_id: "build".into(),
-                name: "build".into(),
-                matrix_json: None,
-            },
-        )
-        .unwrap();
+    let (run, job) = crate::common::begin_run_and_job(&store, "build");
     store
         .begin_step(
             job,

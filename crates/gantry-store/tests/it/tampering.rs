@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::write_tree;
-use gantry_store::{NewJob, NewRun, NewStep, RunId, Store, StoreError};
+use gantry_store::{NewStep, RunId, Store, StoreError};
 
 fn sql(home: &Path, statement: &str) {
     let conn = rusqlite::Connection::open(home.join("gantry.db")).unwrap();
@@ -13,24 +13,7 @@ fn sql(home: &Path, statement: &str) {
 }
 
 fn run_with_a_step(store: &Store) -> RunId {
-    let run = store
-        .begin_run(&NewRun {
-            workflow_path: "ci.yml".into(),
-            workflow_name: "CI".into(),
-            event: "push".into(),
-            ..NewRun::default()
-        })
-        .unwrap();
-    let job = store
-        .begin_job(
-            run,
-            &NewJob {
-                job_id: "j".into(),
-                name: "j".into(),
-                matrix_json: None,
-            },
-        )
-        .unwrap();
+    let (run, job) = crate::common::begin_run_and_job(store, "j");
     store
         .begin_step(
             job,

@@ -4,30 +4,12 @@
 use std::sync::Arc;
 
 use gantry_store::{
-    CacheEvent, Conclusion, HistoryError, HistoryWrite, HistoryWriter, JobRowId, NewJob, NewRun,
-    NewStep, RunId, Store, StoreError,
+    CacheEvent, Conclusion, HistoryError, HistoryWrite, HistoryWriter, JobRowId, NewStep, RunId,
+    Store, StoreError,
 };
 
 fn begin(store: &Store) -> (RunId, JobRowId) {
-    let run = store
-        .begin_run(&NewRun {
-            workflow_path: "ci.yml".into(),
-            workflow_name: "CI".into(),
-            event: "push".into(),
-            ..NewRun::default()
-        })
-        .unwrap();
-    let job = store
-        .begin_job(
-            run,
-            &NewJob {
-                job_id: "build".into(),
-                name: "build".into(),
-                matrix_json: None,
-            },
-        )
-        .unwrap();
-    (run, job)
+    crate::common::begin_run_and_job(store, "build")
 }
 
 fn step(job: JobRowId, index: u32) -> HistoryWrite {

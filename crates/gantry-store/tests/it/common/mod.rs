@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use gantry_store::{Store, StoreOptions, Timestamp};
+use gantry_store::{JobRowId, NewJob, NewRun, RunId, Store, StoreOptions, Timestamp};
 
 /// A clock the test moves by hand.
 #[derive(Clone)]
@@ -89,4 +89,27 @@ pub fn files_under(root: &Path) -> Vec<String> {
 
 pub fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
+}
+
+/// Begins a push run of `ci.yml` with one job named `job`.
+pub fn begin_run_and_job(store: &Store, job: &str) -> (RunId, JobRowId) {
+    let run = store
+        .begin_run(&NewRun {
+            workflow_path: "ci.yml".into(),
+            workflow_name: "CI".into(),
+            event: "push".into(),
+            ..NewRun::default()
+        })
+        .unwrap();
+    let job = store
+        .begin_job(
+            run,
+            &NewJob {
+                job_id: job.into(),
+                name: job.into(),
+                matrix_json: None,
+            },
+        )
+        .unwrap();
+    (run, job)
 }
