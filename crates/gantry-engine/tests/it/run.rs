@@ -525,14 +525,23 @@ async fn no_process_outlives_its_job() {
     );
 }
 
+/// A step that runs even after a failure or cancellation and prints
+/// `left=N`, the number of processes still carrying `mark`.
+fn leftover_check(mark: &str) -> String {
+    format!(
+        "      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={mark} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n"
+    )
+}
+
 #[tokio::test]
 async fn a_step_timeout_ends_what_the_step_started() {
     let mark = KillMarked::new("step-timeout");
     let out = run_with(
         &[],
         &format!(
-            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: hangs\n        timeout-minutes: 0.01\n        run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
-            m = mark.0
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: hangs\n        timeout-minutes: 0.03\n        run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n{check}",
+            m = mark.0,
+            check = leftover_check(&mark.0),
         ),
         |_| {},
         None,
@@ -556,11 +565,12 @@ async fn cancelling_ends_what_the_steps_started() {
     let out = run_with(
         &[],
         &format!(
-            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n      - name: check\n        if: always()\n        run: 'n=$(grep -alzx LEFTOVER_MARK={m} /proc/[0-9]*/environ 2>/dev/null | wc -l || true); echo \"left=$n\"'\n",
-            m = mark.0
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{ESCAPE} sleep 30'\n        env:\n          LEFTOVER_MARK: {m}\n{check}",
+            m = mark.0,
+            check = leftover_check(&mark.0),
         ),
         |_| {},
-        Some(Duration::from_millis(700)),
+        Some(Duration::from_millis(1800)),
     )
     .await;
     assert_eq!(out.conclusion, Conclusion::Cancelled);
