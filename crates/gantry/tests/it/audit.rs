@@ -174,14 +174,8 @@ fn fix_applies_safe_edits_once_and_keeps_the_workflow_valid() {
     assert_eq!(gantry(dir.path(), &["validate"]).status.code(), Some(0));
 
     // What remains needs a human.
-    let json: serde_json::Value =
-        serde_json::from_slice(&gantry(dir.path(), &["audit", "--format", "json"]).stdout).unwrap();
-    let rules: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let found = finding_rules(dir.path());
+    let rules: Vec<&str> = found.iter().map(String::as_str).collect();
     assert!(
         !rules.contains(&"missing-timeout")
             && !rules.contains(&"credential-persistence")
@@ -194,19 +188,25 @@ fn fix_applies_safe_edits_once_and_keeps_the_workflow_valid() {
     );
 }
 
+/// The rule ids of what `gantry audit --format json` finds in `dir`.
+fn finding_rules(dir: &Path) -> Vec<String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&gantry(dir, &["audit", "--format", "json"]).stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn configuration_disables_rules_and_unknown_rules_are_errors() {
     let dir = scratch();
     std::fs::create_dir_all(dir.path().join(".gantry")).unwrap();
     std::fs::write(dir.path().join(".gantry/audit.yml"), "rules:\n  missing-timeout:\n    disable: true\n  unpinned-uses:\n    policies:\n      \"actions/*\": ref-pin\n").unwrap();
-    let json: serde_json::Value =
-        serde_json::from_slice(&gantry(dir.path(), &["audit", "--format", "json"]).stdout).unwrap();
-    let rules: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let found = finding_rules(dir.path());
+    let rules: Vec<&str> = found.iter().map(String::as_str).collect();
     assert!(
         !rules.contains(&"missing-timeout") && !rules.contains(&"unpinned-uses"),
         "{rules:?}"
