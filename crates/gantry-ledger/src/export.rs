@@ -44,6 +44,11 @@ pub struct ExportedEntry {
     pub envelope: String,
     pub entry: String,
     pub proof: String,
+    /// For an evidence chain record, the file holding it in the chain
+    /// format (`promotions/ID/request.json`, `validation.json`,
+    /// `approval.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// The extension line of an export's checkpoint:
@@ -226,6 +231,19 @@ pub fn export(ledger: &Ledger, service: &str, out: &Path) -> Result<Manifest, Le
             checkpoint: note.clone(),
         };
         write_new(out, &proof_rel, proof.to_text().as_bytes(), &mut files)?;
+        let record_rel = match crate::chain::ChainRecord::from_record(&record)
+            .map_err(|e| LedgerError::Corrupt(format!("entry {index}: {e}")))?
+        {
+            Some(chain) => {
+                let rel = base.with_extension("json");
+                let mut text = serde_json::to_vec_pretty(&chain)
+                    .map_err(|e| LedgerError::Record(e.to_string()))?;
+                text.push(b'\n');
+                write_new(out, &rel, &text, &mut files)?;
+                Some(rel_text(&rel))
+            }
+            None => None,
+        };
         entries.push(ExportedEntry {
             index,
             kind: record.kind.clone(),
@@ -235,6 +253,7 @@ pub fn export(ledger: &Ledger, service: &str, out: &Path) -> Result<Manifest, Le
             envelope: rel_text(&envelope_rel),
             entry: rel_text(&entry_rel),
             proof: rel_text(&proof_rel),
+            record: record_rel,
         });
     }
     let verifier = ledger.verifier()?;
@@ -398,6 +417,8 @@ pub fn verify_export(
             Err(e) => report.problem(format!("{rel}: {e}")),
         }
     }
+    let mut chain = crate::chain::ChainLinks::default();
+    let mut previous_index = None;
     for e in &manifest.entries {
         let checks = (|| -> Result<(), String> {
             let bytes = read(&e.entry).map_err(|x| x.to_string())?;
@@ -410,6 +431,44 @@ pub fn verify_export(
             }
             let record =
                 EvidenceRecord::from_canonical(&bytes).map_err(|x| format!("{}: {x}", e.entry))?;
+            if previous_index.is_some_and(|p| p >= e.index) {
+                return Err(format!(
+                    "manifest.json: entry {} is listed after entry {}: entries must be in log order",
+                    e.index,
+                    previous_index.unwrap_or_default()
+                ));
+            }
+            previous_index = Some(e.index);
+            chain
+                .observe(&record, &bytes)
+                .map_err(|x| format!("{}: {x}", e.entry))?;
+            let held = crate::chain::ChainRecord::from_record(&record)
+                .map_err(|x| format!("{}: {x}", e.entry))?;
+            match (&e.record, held) {
+                (None, None) => {}
+                (Some(rel), Some(held)) => {
+                    let written: crate::chain::ChainRecord =
+                        serde_json::from_slice(&read(rel).map_err(|x| x.to_string())?)
+                            .map_err(|x| format!("{rel}: not an evidence chain record: {x}"))?;
+                    if written != held {
+                        return Err(format!(
+                            "{rel}: differs from the chain record in the ledger entry"
+                        ));
+                    }
+                }
+                (Some(rel), None) => {
+                    return Err(format!(
+                        "manifest.json: entry {} lists {rel}, but it is not a chain record",
+                        e.index
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "manifest.json: entry {} is a chain record but names no record file",
+                        e.index
+                    ));
+                }
+            }
             if record.kind != e.kind
                 || record.predicate_type != e.predicate_type
                 || record.time != e.time

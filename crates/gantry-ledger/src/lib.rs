@@ -16,6 +16,7 @@
 //!
 //! The crate never prints.
 
+pub mod chain;
 pub mod checkpoint;
 pub mod committed;
 mod error;

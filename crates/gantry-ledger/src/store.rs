@@ -973,6 +973,7 @@ impl Ledger {
             );
         }
         let mut memory = tree::MemoryTree::new();
+        let mut chain = crate::chain::ChainLinks::default();
         let mut expected = 0u64;
         let mut damaged = 0usize;
         for i in 0..n {
@@ -1015,11 +1016,22 @@ impl Ledger {
                             Some(i),
                             "its bytes do not match the leaf hash recorded with them: the entry or its hash was changed",
                         );
-                    } else if let Err(e) = crate::record::EvidenceRecord::from_canonical(&buf)
-                        && damaged < MAX_REPORTED
-                    {
-                        damaged += 1;
-                        report.damage(ENTRIES, location, Some(i), e.to_string());
+                    } else {
+                        match crate::record::EvidenceRecord::from_canonical(&buf) {
+                            Err(e) if damaged < MAX_REPORTED => {
+                                damaged += 1;
+                                report.damage(ENTRIES, location, Some(i), e.to_string());
+                            }
+                            Err(_) => {}
+                            Ok(record) => {
+                                if let Err(why) = chain.observe(&record, &buf)
+                                    && damaged < MAX_REPORTED
+                                {
+                                    damaged += 1;
+                                    report.damage(ENTRIES, location, Some(i), why);
+                                }
+                            }
+                        }
                     }
                     leaf = Some(computed);
                     expected = at + FRAME_OVERHEAD + len;

@@ -7,6 +7,9 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+pub mod lock;
 pub mod outcome;
+pub mod package;
+pub mod state;
 
 pub use outcome::{GateResult, Outcome};

@@ -95,6 +95,11 @@ impl Home {
         self.root.join("ledger")
     }
 
+    /// `packages/`: promotion packages, each `<id>.json`, never rewritten.
+    pub fn packages(&self) -> PathBuf {
+        self.root.join("packages")
+    }
+
     /// `attestations/`: envelopes written by `run --attest`.
     pub fn attestations(&self) -> PathBuf {
         self.root.join("attestations")
