@@ -7,6 +7,7 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+pub mod approval;
 pub mod lock;
 pub mod outcome;
 pub mod package;
