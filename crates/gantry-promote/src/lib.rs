@@ -8,6 +8,7 @@
 //! binary (and later the server) renders.
 
 pub mod approval;
+pub mod history;
 pub mod lock;
 pub mod outcome;
 pub mod package;
