@@ -55,7 +55,9 @@ pub struct ApprovalReport {
 pub enum ApprovalError {
     #[error("`{name}` is not an approver in .gantry/promotion.yml{}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
     UnknownApprover { name: String, hint: Option<String> },
-    #[error("no approvers are listed in .gantry/promotion.yml (`approvers:` maps names to public key files)")]
+    #[error(
+        "no approvers are listed in .gantry/promotion.yml (`approvers:` maps names to public key files)"
+    )]
     NoApprovers,
     #[error("the key {given} is not {name}'s: .gantry/promotion.yml lists {expected} for {name}")]
     WrongKey {
@@ -101,7 +103,12 @@ pub struct CountedApproval {
 }
 
 /// The data of an approval record.
-fn approval_data(package: &str, approver: &str, key_id: &str, comment: &Option<String>) -> serde_json::Value {
+fn approval_data(
+    package: &str,
+    approver: &str,
+    key_id: &str,
+    comment: &Option<String>,
+) -> serde_json::Value {
     serde_json::json!({
         "package": package,
         "approver": approver,
@@ -173,11 +180,8 @@ pub fn approve(
             },
         };
         let statement = record.statement(&package.id);
-        let envelope = Envelope::sign(
-            IN_TOTO_PAYLOAD_TYPE,
-            statement.to_payload(),
-            &[request.key],
-        )?;
+        let envelope =
+            Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_payload(), &[request.key])?;
         let version = package.content.version_of(service).unwrap_or_default();
         let entry = record
             .into_record(&package.id, version, &envelope)
@@ -214,7 +218,9 @@ pub fn verified(
     {
         match check(entry, package, rules, &found.counted) {
             Ok(counted) => found.counted.push(counted),
-            Err(why) => found.rejected.push(format!("ledger entry {}: {why}", entry.index)),
+            Err(why) => found
+                .rejected
+                .push(format!("ledger entry {}: {why}", entry.index)),
         }
     }
     found
