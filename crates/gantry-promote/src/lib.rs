@@ -7,6 +7,16 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+pub mod catalog;
+pub mod config;
+mod located;
+pub mod order;
 pub mod outcome;
+pub mod window;
 
+pub use catalog::{
+    Catalog, CatalogError, ComplianceMode, Dependency, DependencyKind, Location, Service,
+};
+pub use config::{ConfigError, PromotionConfig};
+pub use order::{CycleError, promotion_order};
 pub use outcome::{GateResult, Outcome};
