@@ -12,6 +12,7 @@ pub mod config;
 mod located;
 pub mod order;
 pub mod outcome;
+pub mod services;
 pub mod window;
 
 pub use catalog::{

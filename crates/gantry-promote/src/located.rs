@@ -48,17 +48,17 @@ pub enum ProblemKind {
     Read { message: String },
     #[error("{message}")]
     Yaml { message: String },
-    #[error("`{what}` must be {expected}, not {found}")]
+    #[error("{} must be {expected}, not {found}", quote(.what))]
     WrongType {
         what: String,
         expected: &'static str,
         found: &'static str,
     },
-    #[error("unknown key `{key}` in `{place}`")]
+    #[error("unknown key `{key}` in {}", quote(.place))]
     UnknownKey { key: String, place: String },
-    #[error("`{place}` is missing the required key `{key}`")]
+    #[error("{} is missing the required key `{key}`", quote(.place))]
     MissingKey { key: String, place: String },
-    #[error("duplicate key `{key}` in `{place}` (first at {first})")]
+    #[error("duplicate key `{key}` in {} (first at {first})", quote(.place))]
     DuplicateKey {
         key: String,
         place: String,
@@ -157,6 +157,16 @@ pub struct Problem {
     pub hint: Option<String>,
     /// The file, for source snippets.
     pub text: Arc<SourceFile>,
+}
+
+/// A place in backticks (`service.spec`), or as it is when it is words
+/// ("the file", "an entry of dependencies.runtime").
+fn quote(place: &str) -> String {
+    if place.contains(' ') {
+        place.to_string()
+    } else {
+        format!("`{place}`")
+    }
 }
 
 fn hint_suffix(hint: &Option<String>) -> String {

@@ -54,8 +54,12 @@ impl fmt::Display for CycleError {
 /// `services` (each once), every one after the services among them it
 /// depends on, directly or through services not in the list; among those
 /// whose dependencies are placed, the smallest name first. A name the
-/// catalog does not hold has no dependencies.
+/// catalog does not hold has no dependencies. A cycle anywhere in the
+/// catalog is an error (a loaded catalog has none; one built by hand may).
 pub fn promotion_order(catalog: &Catalog, services: &[String]) -> Result<Vec<String>, CycleError> {
+    if let Some(cycle) = find_cycle(catalog) {
+        return Err(cycle);
+    }
     let wanted: BTreeSet<&str> = services.iter().map(String::as_str).collect();
     // For each wanted service, the wanted services it reaches.
     let mut waits_for: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -91,8 +95,8 @@ pub fn promotion_order(catalog: &Catalog, services: &[String]) -> Result<Vec<Str
         }
     }
     if order.len() < wanted.len() {
-        // Some wanted service waits on itself through a cycle.
-        return Err(find_cycle(catalog).unwrap_or(CycleError { edges: Vec::new() }));
+        // Only a cycle stalls the order, and there is none.
+        return Err(CycleError { edges: Vec::new() });
     }
     Ok(order)
 }
