@@ -8,10 +8,21 @@
 //! binary (and later the server) renders.
 
 pub mod approval;
+pub mod catalog;
+pub mod config;
 pub mod history;
+mod located;
 pub mod lock;
+pub mod order;
 pub mod outcome;
 pub mod package;
+pub mod services;
 pub mod state;
+pub mod window;
 
+pub use catalog::{
+    Catalog, CatalogError, ComplianceMode, Dependency, DependencyKind, Location, Service,
+};
+pub use config::{ConfigError, PromotionConfig};
+pub use order::{CycleError, promotion_order};
 pub use outcome::{GateResult, Outcome};

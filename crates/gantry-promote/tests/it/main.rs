@@ -1,0 +1,10 @@
+//! The integration tests of gantry-promote, linked as one binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod catalog;
+mod config;
+mod order;
+mod services;
