@@ -8,5 +8,6 @@
 //! binary (and later the server) renders.
 
 pub mod outcome;
+pub mod window;
 
 pub use outcome::{GateResult, Outcome};
