@@ -8,6 +8,7 @@
 //! binary (and later the server) renders.
 
 pub mod outcome;
+pub mod policy;
 pub mod window;
 
 pub use outcome::{GateResult, Outcome};
