@@ -16,6 +16,7 @@ pub mod lock;
 pub mod order;
 pub mod outcome;
 pub mod package;
+pub mod policy;
 pub mod services;
 pub mod state;
 pub mod window;
