@@ -240,23 +240,22 @@ impl PackageStore {
         let mut text = serde_json::to_vec_pretty(package)
             .map_err(|e| PackageError::Canonical(e.to_string()))?;
         text.push(b'\n');
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", package.id, std::process::id()));
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
-        let written = file
-            .write_all(&text)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io("write", &tmp, e));
-        let linked = written.and_then(|()| {
-            let target = self.path(&package.id);
-            match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                Err(e) => Err(io("write", &target, e)),
-            }
-        });
-        let _ = std::fs::remove_file(&tmp);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", package.id))
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(|e| io("create", &self.dir, e))?;
+        tmp.write_all(&text)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| io("write", tmp.path(), e))?;
+        let target = self.path(&package.id);
+        // A hard link never replaces what is there: of two creators, the
+        // first one's file stands. The temporary file goes when `tmp` drops.
+        let linked = match std::fs::hard_link(tmp.path(), &target) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io("write", &target, e)),
+        };
         let linked = linked?;
         if linked && let Ok(dir) = std::fs::File::open(&self.dir) {
             let _ = dir.sync_all();

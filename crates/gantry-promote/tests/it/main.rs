@@ -7,4 +7,5 @@ mod common;
 mod catalog;
 mod config;
 mod order;
+mod package;
 mod services;
