@@ -7,6 +7,7 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+pub mod evidence;
 pub mod outcome;
 pub mod policy;
 pub mod window;
