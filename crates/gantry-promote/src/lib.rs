@@ -7,11 +7,12 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+mod located;
 pub mod approval;
 pub mod catalog;
 pub mod config;
+pub mod evidence;
 pub mod history;
-mod located;
 pub mod lock;
 pub mod order;
 pub mod outcome;
