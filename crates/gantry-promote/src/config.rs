@@ -688,10 +688,21 @@ impl Reader<'_> {
                 text.to_string()
             }
             None if VALIDATORS.contains(&name) => name.to_string(),
+            // `{ type: policy, policy: compliance }` runs the policy check.
+            None if node
+                .entry("type")
+                .and_then(|(_, t)| t.as_str())
+                .is_some_and(|t| t == "policy") =>
+            {
+                "policy".to_string()
+            }
             None => {
-                let hint = suggest(name, VALIDATORS.iter().copied())
-                    .map(|h| format!("{h} (or add `validator:`)"))
-                    .or_else(|| Some(format!("validators: {}", VALIDATORS.join(", "))));
+                let hint = Some(
+                    match gantry_workflow::did_you_mean(name, VALIDATORS.iter().copied()) {
+                        Some(v) => format!("add `validator: {v}`?"),
+                        None => format!("add `validator:` with one of: {}", VALIDATORS.join(", ")),
+                    },
+                );
                 self.report(
                     key_node,
                     ProblemKind::MissingValidator {

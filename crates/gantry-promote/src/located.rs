@@ -146,7 +146,7 @@ impl ProblemKind {
 }
 
 /// One problem of a file: what, where, and how to fix it when known.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[error("{location}: {kind}{}", hint_suffix(.hint))]
 pub struct Problem {
     pub kind: ProblemKind,
@@ -166,6 +166,19 @@ fn quote(place: &str) -> String {
         place.to_string()
     } else {
         format!("`{place}`")
+    }
+}
+
+impl fmt::Debug for Problem {
+    // The file's text is left out: it can be long, and the location says
+    // where the problem is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Problem")
+            .field("kind", &self.kind)
+            .field("location", &self.location)
+            .field("span", &self.span)
+            .field("hint", &self.hint)
+            .finish_non_exhaustive()
     }
 }
 

@@ -110,7 +110,10 @@ fn a_cycle_in_a_hand_built_catalog_is_an_error_naming_it() {
 /// A random acyclic catalog: service `i` may depend only on services with
 /// a smaller index, and names are a permutation so index order is not name
 /// order.
-fn acyclic() -> impl Strategy<Value = (Vec<(String, Vec<(String, bool)>)>, Vec<usize>)> {
+/// Services with their dependencies and whether each is optional.
+type Services = Vec<(String, Vec<(String, bool)>)>;
+
+fn acyclic() -> impl Strategy<Value = (Services, Vec<usize>)> {
     (1usize..12).prop_flat_map(|n| {
         let names = Just((0..n).collect::<Vec<usize>>()).prop_shuffle();
         let edges =
