@@ -7,17 +7,18 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
-mod located;
 pub mod approval;
 pub mod catalog;
 pub mod config;
 pub mod evidence;
 pub mod history;
+mod located;
 pub mod lock;
 pub mod order;
 pub mod outcome;
 pub mod package;
 pub mod policy;
+pub mod promote;
 pub mod services;
 pub mod state;
 pub mod window;

@@ -22,7 +22,7 @@ use sha2::Digest as _;
 use crate::approval::{self, ApproverRules};
 use crate::catalog::{Catalog, CatalogError, ComplianceMode, Service};
 use crate::config::{Check, ConfigError, GateSpec, GateType, Level, PromotionConfig};
-use crate::evidence::{self, EvidenceIndex, IndexedRecord};
+use crate::evidence::{self, EvidenceIndex};
 use crate::outcome::{GateResult, Outcome};
 use crate::package::{Package, PackageError, PackageStore};
 use crate::policy::{Policies, PolicyError};
@@ -351,7 +351,7 @@ pub fn decide(
             from: &from,
             to,
             now,
-            records: evidence.records(name, version),
+            evidence: evidence.evidence(name, version),
             trusted: &trusted,
             moved: &moved,
         };
@@ -406,7 +406,7 @@ struct Context<'a> {
     from: &'a str,
     to: &'a str,
     now: jiff::Timestamp,
-    records: &'a [IndexedRecord],
+    evidence: evidence::Evidence<'a>,
     trusted: &'a [gantry_attest::keys::PublicKey],
     moved: &'a HashMap<String, String>,
 }
@@ -526,14 +526,14 @@ impl Context<'_> {
     fn gate(&self, gate: &GateSpec, level: Level, input: &serde_json::Value) -> Outcome {
         if level == Level::RequiredIfPresent
             && let Some(kind) = Self::kind_of(&gate.check)
-            && !self.records.iter().any(|r| r.kind == kind)
+            && !self.evidence.has_kind(kind)
         {
             return Outcome::skipped(format!(
                 "no {kind} evidence for {} {} (required only if present)",
                 self.service.name, self.version
             ));
         }
-        let records = self.records;
+        let records = &self.evidence;
         let trusted = self.trusted;
         match &gate.check {
             Check::AllTestsPassing => evidence::all_tests_passing(records, trusted),
@@ -744,7 +744,7 @@ impl Context<'_> {
                 "compliance_mode": self.service.compliance_mode.as_str(),
             },
             "transition": { "from": self.from, "to": self.to },
-            "evidence": evidence::summaries(self.records, self.trusted),
+            "evidence": evidence::summaries(&self.evidence, self.trusted),
             "approvals": approvals.counted,
             "dependencies": dependencies,
             "time": self.now.to_string(),
