@@ -96,18 +96,20 @@ done
 
 step "A package that ships the archives (a new id: its content changed)"
 "$gantry" package create --version 1.4.0 service-a service-b service-c \
-  --artifact service-a.tar.gz --artifact service-b.tar.gz --artifact service-c.tar.gz \
+  --artifact service-a=service-a.tar.gz --artifact service-b=service-b.tar.gz \
+  --artifact service-c=service-c.tar.gz --as alice \
   --format json >release.json
 release=$(sed -n 's/^    "id": "\([0-9a-f]*\)".*/\1/p' release.json | head -n 1)
 [ -n "$release" ] || { echo "walkthrough: no package id in release.json" >&2; exit 1; }
 "$gantry" promote "$release" --to compliance_ready
 
-step "Approvals: the creator may not approve; a wrong key is refused"
-expect 2 "$gantry" approve "$release" --as release-bot --key .gantry/keys/ci.key
-expect 2 "$gantry" approve "$release" --as alice --key .gantry/keys/mallory.key
-"$gantry" approve "$release" --as alice --key .gantry/keys/alice.key --comment "reviewed the SBOM diff"
+step "Approvals: alice made the package and may not approve it; a wrong key or a second approval by bob is refused"
+expect 2 "$gantry" approve "$release" --as alice --key .gantry/keys/alice.key
+expect 2 "$gantry" approve "$release" --as carol --key .gantry/keys/mallory.key
+"$gantry" approve "$release" --as bob --key .gantry/keys/bob.key --comment "reviewed the SBOM diff"
 expect 1 "$gantry" promote "$release" --to compliant --dry-run
-"$gantry" approve "$release" --as bob --key .gantry/keys/bob.key
+expect 2 "$gantry" approve "$release" --as bob --key .gantry/keys/bob.key
+"$gantry" approve "$release" --as carol --key .gantry/keys/carol.key
 
 step "Promote to compliant"
 "$gantry" promote "$release" --to compliant --format json >promotion.json

@@ -24,6 +24,7 @@ pub mod statement;
 pub mod time;
 pub mod verify;
 pub mod vsa;
+pub mod vulns;
 
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::AttestError;

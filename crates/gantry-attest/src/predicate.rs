@@ -65,8 +65,8 @@ pub const PREDICATES: &[KnownPredicate] = &[
     KnownPredicate {
         alias: "vulns",
         uri: VULNS,
-        description: "vulnerability scan results (in-toto vulns v0.1)",
-        read: read_json,
+        description: "vulnerability scan results (in-toto vulns v0.1, or `gantry scan --format json` converted)",
+        read: read_vulns,
         check: check_vulns,
     },
     KnownPredicate {
@@ -142,6 +142,14 @@ pub fn read_predicate(
 
 fn read_json(file_name: &str, bytes: &[u8]) -> Result<Value, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("{file_name} is not JSON: {e}"))
+}
+
+fn read_vulns(file_name: &str, bytes: &[u8]) -> Result<Value, String> {
+    let value = read_json(file_name, bytes)?;
+    if crate::vulns::is_gantry_scan(&value) {
+        return Ok(crate::vulns::from_gantry_scan(&value));
+    }
+    Ok(value)
 }
 
 fn read_test_result(file_name: &str, bytes: &[u8]) -> Result<Value, String> {

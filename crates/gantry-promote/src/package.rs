@@ -30,10 +30,13 @@ pub struct PackageService {
     pub version: String,
 }
 
-/// A file the package ships, by name and SHA-256.
+/// A file the package ships, by name and SHA-256, and the service it
+/// belongs to (none: every service of the package).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     pub name: String,
     pub sha256: String,
 }
@@ -68,6 +71,13 @@ impl PackageContent {
         let bytes = serde_json_canonicalizer::to_vec(self)
             .map_err(|e| PackageError::Canonical(e.to_string()))?;
         Ok(hex(&sha2::Sha256::digest(&bytes)))
+    }
+
+    /// The artifacts `service` ships: its own and the package's.
+    pub fn artifacts_of<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a Artifact> + 'a {
+        self.artifacts
+            .iter()
+            .filter(move |a| a.service.as_deref().is_none_or(|s| s == service))
     }
 
     /// The version of `service` in this package.
@@ -109,8 +119,9 @@ pub struct PackageRequest {
     pub version: String,
     /// DSSE envelope files.
     pub evidence: Vec<PathBuf>,
-    /// Files the package ships.
-    pub artifacts: Vec<PathBuf>,
+    /// Files the package ships: `(Some(service), path)` for one service's,
+    /// `(None, path)` for every service's.
+    pub artifacts: Vec<(Option<String>, PathBuf)>,
     pub created_by: String,
     /// RFC 3339.
     pub time: String,
@@ -140,6 +151,8 @@ pub enum PackageError {
     NoServices,
     #[error("unknown service `{name}`{}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
     UnknownService { name: String, hint: Option<String> },
+    #[error("artifact {} is for `{service}`, which is not a service of the package", path.display())]
+    ArtifactService { service: String, path: PathBuf },
     #[error("service `{0}` is named twice")]
     DuplicateService(String),
     #[error("version `{0}` may hold only letters, digits and - _ . + @")]
@@ -398,13 +411,22 @@ fn content_of(request: &PackageRequest, known: &[String]) -> Result<PackageConte
     }
     services.sort();
     let mut artifacts = Vec::new();
-    for path in &request.artifacts {
+    for (service, path) in &request.artifacts {
+        if let Some(service) = service
+            && !services.iter().any(|s| &s.name == service)
+        {
+            return Err(PackageError::ArtifactService {
+                service: service.clone(),
+                path: path.clone(),
+            });
+        }
         let sha256 =
             gantry_attest::digest::sha256_file(path).map_err(|source| PackageError::Evidence {
                 path: path.clone(),
                 source,
             })?;
         artifacts.push(Artifact {
+            service: service.clone(),
             name: gantry_attest::statement::subject_name(path),
             sha256,
         });

@@ -222,7 +222,12 @@ pub fn promote(
             match next_state(workspace, &history, &package) {
                 Some(next) => next,
                 None => {
-                    let last = current_state(workspace, &history, &package.content.services[0].name, &package.content.services[0].version);
+                    let last = current_state(
+                        workspace,
+                        &history,
+                        &package.content.services[0].name,
+                        &package.content.services[0].version,
+                    );
                     return Ok(nothing_to_do(&package, &last, request.dry_run));
                 }
             }
@@ -547,8 +552,7 @@ impl Context<'_> {
                 let artifacts: Vec<(String, String)> = self
                     .package
                     .content
-                    .artifacts
-                    .iter()
+                    .artifacts_of(&self.service.name)
                     .map(|a| (a.name.clone(), a.sha256.clone()))
                     .collect();
                 evidence::provenance_verified(records, trusted, &artifacts)
@@ -595,7 +599,8 @@ impl Context<'_> {
                 .as_deref()
                 .and_then(|s| config.rank(s))
                 .is_some_and(|r| r >= needed);
-            let shown = state.unwrap_or_else(|| format!("{} (never promoted)", config.initial().name));
+            let shown =
+                state.unwrap_or_else(|| format!("{} (never promoted)", config.initial().name));
             if ok {
                 continue;
             }
@@ -687,7 +692,10 @@ impl Context<'_> {
             .map(|p| p.since.clone())
             .unwrap_or_else(|| self.package.created_at.clone());
         let Ok(since) = since.parse::<jiff::Timestamp>() else {
-            return Outcome::fail(format!("the time {since} it entered {} is not RFC 3339", self.from));
+            return Outcome::fail(format!(
+                "the time {since} it entered {} is not RFC 3339",
+                self.from
+            ));
         };
         let soaked = self.now.duration_since(since);
         if soaked >= duration {

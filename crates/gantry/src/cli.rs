@@ -65,7 +65,66 @@ pub enum Command {
     /// The tamper-evident evidence log: append, checkpoint, prove, verify, export.
     #[command(after_long_help = LEDGER_EXAMPLES)]
     Ledger(crate::commands::LedgerArgs),
+    /// Make and show packages: services at a version, the unit a promotion moves.
+    #[command(after_long_help = PACKAGE_EXAMPLES)]
+    Package(crate::commands::PackageArgs),
+    /// List the packages.
+    Packages(crate::commands::PackagesArgs),
+    /// Sign an approval of a package with your key and record it in the ledger.
+    #[command(after_long_help = APPROVE_EXAMPLES)]
+    Approve(crate::commands::ApproveArgs),
+    /// Move a package's services, in dependency order, to the next
+    /// compliance state, when every gate passes.
+    #[command(after_long_help = PROMOTE_EXAMPLES)]
+    Promote(crate::commands::PromoteArgs),
+    /// The promotion history: every request, decision and approval.
+    #[command(after_long_help = PROMOTIONS_EXAMPLES)]
+    Promotions(crate::commands::PromotionsArgs),
 }
+
+const PACKAGE_EXAMPLES: &str = "\
+Examples:
+  gantry package create --version 1.4.0 service-a service-b service-c
+  gantry package create --version 1.4.0 service-a service-b@1.3.2 --artifact dist/a.tar.gz
+  gantry package create --version 1.4.0 service-a --evidence sbom.intoto.json --format json
+  gantry package show 3f2a9c1b                     by id or a unique prefix (8+ hex digits)
+  gantry packages
+
+A package's id is the SHA-256 of its canonical JSON (services, versions,
+artifacts and the digests of its evidence envelopes): the same content
+always gets the same id, and a package is never rewritten. Packages are
+kept in $GANTRY_HOME/packages; services come from .gantry/services/*.yml.";
+
+const APPROVE_EXAMPLES: &str = "\
+Examples:
+  gantry approve 3f2a9c1b --as alice --key alice.key
+  gantry approve 3f2a9c1b --as bob --key bob.key --comment \"reviewed the SBOM diff\"
+
+Approvers and their public keys are listed under `approvers:` in
+.gantry/promotion.yml; the key must be the approver's. An approver counts
+once, and with prevent_self_approval (the default) never for a package
+they created.";
+
+const PROMOTE_EXAMPLES: &str = "\
+Examples:
+  gantry promote 3f2a9c1b                          to the next state
+  gantry promote 3f2a9c1b --to compliant
+  gantry promote 3f2a9c1b --dry-run                every gate, nothing recorded
+  gantry promote 3f2a9c1b --dry-run --at 2026-12-11T17:00:00+01:00
+  gantry promote 3f2a9c1b --format json
+
+Services move in dependency order, all at once or not at all. Every gate
+of the target state (.gantry/promotion.yml; the default machine is
+sandbox → compliance_ready → compliant) is evaluated for every service
+over the ledger's evidence for that service and version. Each request
+and its gate results are recorded in the ledger's evidence chain.
+Exit status: 0 promoted (or nothing to do), 1 blocked or waiting, 2 bad input.";
+
+const PROMOTIONS_EXAMPLES: &str = "\
+Examples:
+  gantry promotions                                every package's promotion history
+  gantry promotions 3f2a9c1b                       one package: attempts, gates, approvals
+  gantry promotions 3f2a9c1b --format json         every chain record";
 
 const RUNS_EXAMPLES: &str = "\
 Examples:

@@ -9,6 +9,7 @@ mod key;
 mod ledger;
 mod logs;
 mod plan;
+mod promote;
 mod run;
 mod run_attest;
 mod runs;
@@ -29,6 +30,7 @@ pub use db::DbArgs;
 pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
 pub use logs::LogsArgs;
+pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
 pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
@@ -106,6 +108,11 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Attest(args) => attest::run(&root, args),
         Command::Verify(args) => verify::run(&root, args),
         Command::Ledger(args) => ledger::run(&root, state()?, args),
+        Command::Package(args) => promote::package(&root, state()?, args),
+        Command::Packages(args) => promote::packages(state()?, args),
+        Command::Approve(args) => promote::approve(&root, state()?, args),
+        Command::Promote(args) => promote::promote(&root, state()?, args),
+        Command::Promotions(args) => promote::promotions(state()?, args),
     }
 }
 

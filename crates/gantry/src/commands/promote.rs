@@ -32,6 +32,7 @@ pub struct PackageArgs {
 pub enum PackageCommand {
     /// Make an immutable package of services at a version (the same
     /// content always gets the same id).
+    #[command(disable_version_flag = true)]
     Create(CreateArgs),
     /// Show one package.
     Show(ShowArgs),
@@ -49,10 +50,11 @@ pub struct CreateArgs {
     /// of the package's id (repeatable).
     #[arg(long, value_name = "FILE")]
     pub evidence: Vec<PathBuf>,
-    /// A file the package ships; `provenance_verified` matches its SHA-256
-    /// against the provenance's subjects (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub artifact: Vec<PathBuf>,
+    /// A file the package ships, SERVICE=FILE for one service's;
+    /// `provenance_verified` matches its SHA-256 against the subjects of
+    /// that service's provenance (repeatable).
+    #[arg(long, value_name = "[SERVICE=]FILE")]
+    pub artifact: Vec<String>,
     /// Who creates it (`prevent_self_approval` refuses their approval)
     /// [default: $GANTRY_ACTOR, else $USER].
     #[arg(long = "as", value_name = "NAME")]
@@ -155,7 +157,7 @@ fn short(id: &str) -> &str {
 }
 
 fn workspace(root: &Path) -> Result<Workspace, CliError> {
-    Workspace::load(root).map_err(super::services::promote_error)
+    Workspace::load(root).map_err(error)
 }
 
 pub fn package(root: &Path, home: &Home, args: PackageArgs) -> Result<Outcome, CliError> {
@@ -168,7 +170,16 @@ pub fn package(root: &Path, home: &Home, args: PackageArgs) -> Result<Outcome, C
                 services: a.services,
                 version: a.version,
                 evidence: a.evidence.iter().map(|p| resolve(root, p)).collect(),
-                artifacts: a.artifact.iter().map(|p| resolve(root, p)).collect(),
+                artifacts: a
+                    .artifact
+                    .iter()
+                    .map(|given| match given.split_once('=') {
+                        Some((service, path)) if !service.contains('/') => {
+                            (Some(service.to_string()), resolve(root, Path::new(path)))
+                        }
+                        _ => (None, resolve(root, Path::new(given))),
+                    })
+                    .collect(),
                 created_by: actor(a.created_by),
                 time: now().to_string(),
             };
@@ -216,7 +227,14 @@ fn write_package(
         writeln!(out, "  service   {} {}", s.name, s.version)?;
     }
     for a in &package.content.artifacts {
-        writeln!(out, "  artifact  {} sha256:{}", a.name, a.sha256)?;
+        match &a.service {
+            Some(service) => writeln!(
+                out,
+                "  artifact  {} sha256:{} ({service})",
+                a.name, a.sha256
+            )?,
+            None => writeln!(out, "  artifact  {} sha256:{}", a.name, a.sha256)?,
+        }
     }
     for e in &package.content.evidence {
         writeln!(out, "  evidence  sha256:{} {}", e.sha256, e.predicate_type)?;
@@ -411,7 +429,10 @@ pub fn promotions(home: &Home, args: PromotionsArgs) -> Result<Outcome, CliError
                 Format::Human => {
                     let mut out = std::io::stdout().lock();
                     if report.promotions.is_empty() {
-                        writeln!(out, "no promotions yet; `gantry promote PACKAGE` starts one")?;
+                        writeln!(
+                            out,
+                            "no promotions yet; `gantry promote PACKAGE` starts one"
+                        )?;
                     }
                     for p in &report.promotions {
                         let last = p.attempts.last();
