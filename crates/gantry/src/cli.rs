@@ -65,7 +65,36 @@ pub enum Command {
     /// The tamper-evident evidence log: append, checkpoint, prove, verify, export.
     #[command(after_long_help = LEDGER_EXAMPLES)]
     Ledger(crate::commands::LedgerArgs),
+    /// Show the service catalog: dependencies, states and the promotion order.
+    #[command(after_long_help = SERVICES_EXAMPLES)]
+    Services(crate::commands::ServicesArgs),
 }
+
+const SERVICES_EXAMPLES: &str = "\
+Examples:
+  gantry services                          every service, its dependencies, versions per state
+  gantry services --format json            the same as one JSON document (version 1)
+  gantry services --format dot | dot -Tsvg > services.svg
+  gantry services --format mermaid         the dependency graph as a Mermaid flowchart
+  gantry -C path/to/repo services
+
+One file per service in .gantry/services/*.yml:
+  service:
+    name: service-a
+    spec:
+      api_version: v1
+      compliance_mode: compliant           # sandbox | compliant
+      dependencies:
+        runtime: [service-b]
+        data: []
+        security: [{ name: service-c, optional: true }]
+
+The states come from .gantry/promotion.yml (without one: sandbox,
+compliance_ready, compliant). Dependencies, optional ones included, are
+promoted first; ties go by name. Every problem of the catalog is shown with
+its file, line and column.
+
+Exit status: 0 when the catalog is valid, 2 when it has a problem or a cycle.";
 
 const RUNS_EXAMPLES: &str = "\
 Examples:

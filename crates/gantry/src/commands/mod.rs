@@ -14,6 +14,7 @@ mod run_attest;
 mod runs;
 mod sbom;
 mod scan;
+mod services;
 mod validate;
 mod verify;
 
@@ -33,6 +34,7 @@ pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
+pub use services::ServicesArgs;
 pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command};
@@ -106,6 +108,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Attest(args) => attest::run(&root, args),
         Command::Verify(args) => verify::run(&root, args),
         Command::Ledger(args) => ledger::run(&root, state()?, args),
+        Command::Services(args) => services::run(&root, args),
     }
 }
 
