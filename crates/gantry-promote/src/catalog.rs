@@ -216,14 +216,21 @@ impl Catalog {
         mut problems: Vec<Problem>,
     ) -> Result<Catalog, CatalogError> {
         let mut services: Vec<Read> = Vec::new();
+        // Every name written, also in files with other problems, so that a
+        // dependency on such a service is not reported as unknown.
+        let mut names: Vec<String> = Vec::new();
         for file in files {
             let mut doc = Doc::new(file.clone());
-            let service = read_service(&mut doc);
+            let mut name = None;
+            let service = read_service(&mut doc, &mut name);
             problems.append(&mut doc.problems);
+            names.extend(name);
             if let Some(service) = service {
                 services.push(service);
             }
         }
+        names.sort();
+        names.dedup();
         // Duplicate names: the first file (in name order) keeps it.
         let mut kept: Vec<Read> = Vec::new();
         for read in services {
@@ -242,7 +249,6 @@ impl Catalog {
             }
             kept.push(read);
         }
-        let names: Vec<String> = kept.iter().map(|k| k.service.name.clone()).collect();
         for Read {
             service,
             file,
@@ -364,13 +370,15 @@ struct Read {
     dependency_spans: Vec<Span>,
 }
 
-fn read_service(doc: &mut Doc) -> Option<Read> {
+/// The service of a file; `name` is set as soon as the name is read.
+fn read_service(doc: &mut Doc, name_read: &mut Option<String>) -> Option<Read> {
     let root = doc.parse()?;
     let top = doc.mapping(&root, "the file", &["service"], &["service"])?;
     let service = top.get("service")?;
     let fields = doc.mapping(service, "service", SERVICE_KEYS, SERVICE_KEYS)?;
     let name_node = fields.get("name");
     let name = name_node.and_then(|n| read_name(doc, n, "service.name", "service name"));
+    name_read.clone_from(&name);
     let spec = fields
         .get("spec")
         .and_then(|spec| doc.mapping(spec, "service.spec", SPEC_KEYS, &SPEC_KEYS[..2]));

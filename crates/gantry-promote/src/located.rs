@@ -189,7 +189,9 @@ fn hint_suffix(hint: &Option<String>) -> String {
 impl Problem {
     /// The problem as a diagnostic, to render with its source line.
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut d = Diagnostic::error(self.kind.code(), self.span, self.kind.to_string());
+        // A file that could not be read has no text to point into.
+        let span = (!self.text.text().is_empty()).then_some(self.span);
+        let mut d = Diagnostic::error(self.kind.code(), span, self.kind.to_string());
         if let Some(hint) = &self.hint {
             d = d.with_hint(hint.clone());
         }
@@ -339,7 +341,7 @@ impl Doc {
         for key in required {
             if !entries.iter().any(|(k, _, _)| k == key) {
                 self.report(
-                    node.span,
+                    Span::point(node.span.start),
                     ProblemKind::MissingKey {
                         key: key.to_string(),
                         place: place.to_string(),

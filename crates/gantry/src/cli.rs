@@ -65,6 +65,9 @@ pub enum Command {
     /// The tamper-evident evidence log: append, checkpoint, prove, verify, export.
     #[command(after_long_help = LEDGER_EXAMPLES)]
     Ledger(crate::commands::LedgerArgs),
+    /// Show the service catalog: dependencies, states and the promotion order.
+    #[command(after_long_help = SERVICES_EXAMPLES)]
+    Services(crate::commands::ServicesArgs),
     /// Make and show packages: services at a version, the unit a promotion moves.
     #[command(after_long_help = PACKAGE_EXAMPLES)]
     Package(crate::commands::PackageArgs),
@@ -125,6 +128,32 @@ Examples:
   gantry promotions                                every package's promotion history
   gantry promotions 3f2a9c1b                       one package: attempts, gates, approvals
   gantry promotions 3f2a9c1b --format json         every chain record";
+
+const SERVICES_EXAMPLES: &str = "\
+Examples:
+  gantry services                          every service, its dependencies, versions per state
+  gantry services --format json            the same as one JSON document (version 1)
+  gantry services --format dot | dot -Tsvg > services.svg
+  gantry services --format mermaid         the dependency graph as a Mermaid flowchart
+  gantry -C path/to/repo services
+
+One file per service in .gantry/services/*.yml:
+  service:
+    name: service-a
+    spec:
+      api_version: v1
+      compliance_mode: compliant           # sandbox | compliant
+      dependencies:
+        runtime: [service-b]
+        data: []
+        security: [{ name: service-c, optional: true }]
+
+The states come from .gantry/promotion.yml (without one: sandbox,
+compliance_ready, compliant). Dependencies, optional ones included, are
+promoted first; ties go by name. Every problem of the catalog is shown with
+its file, line and column.
+
+Exit status: 0 when the catalog is valid, 2 when it has a problem or a cycle.";
 
 const RUNS_EXAMPLES: &str = "\
 Examples:

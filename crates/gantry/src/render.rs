@@ -86,3 +86,18 @@ pub fn error(err: &crate::commands::CliError) {
         handler(color(std::io::stderr().is_terminal())).render_report(&mut out, report.as_ref());
     eprint!("{out}");
 }
+
+/// Renders every problem of a promotion file (a service, promotion.yml)
+/// with its source line, and a closing count.
+pub fn problems_human(problems: &gantry_promote::catalog::Problems, colored: bool) -> String {
+    let mut out = String::new();
+    for p in &problems.0 {
+        out.push_str(&diagnostic_human(&p.text, &p.to_diagnostic(), colored));
+    }
+    let n = problems.0.len();
+    out.push_str(&format!(
+        "{n} problem{} found\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}

@@ -375,3 +375,26 @@ fn a_services_folder_linked_out_of_the_repository_is_refused() {
         Err(CatalogError::Escape { .. })
     ));
 }
+
+#[test]
+fn a_dependency_on_a_service_with_its_own_problem_is_not_unknown() {
+    // service-b's file has a typo; service-a's dependency on it is fine, so
+    // only the typo is reported.
+    let dir = repo(&[
+        (
+            ".gantry/services/a.yml",
+            &service("service-a", "compliant", &["runtime: [service-b]"]),
+        ),
+        (
+            ".gantry/services/b.yml",
+            "service:\n  name: service-b\n  spec:\n    api_version: v1\n    compliance_mod: sandbox\n",
+        ),
+    ]);
+    assert_eq!(
+        catalog_problems(dir.path()),
+        [
+            ".gantry/services/b.yml:4:5: `service.spec` is missing the required key `compliance_mode`",
+            ".gantry/services/b.yml:5:5: unknown key `compliance_mod` in `service.spec` (did you mean `compliance_mode`?)",
+        ]
+    );
+}

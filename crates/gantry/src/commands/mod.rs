@@ -15,6 +15,7 @@ mod run_attest;
 mod runs;
 mod sbom;
 mod scan;
+mod services;
 mod validate;
 mod verify;
 
@@ -35,6 +36,7 @@ pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
+pub use services::ServicesArgs;
 pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command};
@@ -113,6 +115,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Approve(args) => promote::approve(&root, state()?, args),
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
+        Command::Services(args) => services::run(&root, state()?, args),
     }
 }
 

@@ -10,7 +10,8 @@ use gantry_ledger::Ledger;
 use gantry_promote::approval::{self, ApproveRequest};
 use gantry_promote::package::{PackageRequest, PackageStore};
 use gantry_promote::promote::{
-    self, Decision, PromoteRequest, PromotionReport, ServiceDecision, Stores, Workspace,
+    self, Decision, PromoteError, PromoteRequest, PromotionReport, ServiceDecision, Stores,
+    Workspace,
 };
 use gantry_promote::state::History;
 use gantry_promote::{GateResult, history};
@@ -156,15 +157,35 @@ fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
-fn workspace(root: &Path) -> Result<Workspace, CliError> {
-    Workspace::load(root).map_err(error)
+/// The repository's promotion workspace, or the outcome of refusing it
+/// (its problems printed with their source lines).
+fn workspace(root: &Path) -> Result<Result<Workspace, Outcome>, CliError> {
+    match Workspace::load(root) {
+        Ok(workspace) => Ok(Ok(workspace)),
+        Err(PromoteError::Catalog(e)) => super::services::refused_catalog(&e).map(Err),
+        Err(PromoteError::Config(e)) => super::services::refused_config(&e).map(Err),
+        Err(e) => Err(error(e)),
+    }
+}
+
+/// The promotion state the ledger records (none without a ledger).
+pub(super) fn recorded_state(home: &Home) -> Result<History, CliError> {
+    let dir = home.ledger();
+    if !dir.exists() {
+        return Ok(History::default());
+    }
+    let ledger = Ledger::open(&dir).map_err(error)?;
+    History::build(&ledger.snapshot().map_err(error)?).map_err(error)
 }
 
 pub fn package(root: &Path, home: &Home, args: PackageArgs) -> Result<Outcome, CliError> {
     let store = PackageStore::new(home.packages());
     match args.command {
         PackageCommand::Create(a) => {
-            let workspace = workspace(root)?;
+            let workspace = match workspace(root)? {
+                Ok(workspace) => workspace,
+                Err(refused) => return Ok(refused),
+            };
             let known: Vec<String> = workspace.catalog.names().map(str::to_string).collect();
             let request = PackageRequest {
                 services: a.services,
@@ -280,7 +301,10 @@ fn ledger(home: &Home) -> Result<Ledger, CliError> {
 }
 
 pub fn approve(root: &Path, home: &Home, args: ApproveArgs) -> Result<Outcome, CliError> {
-    let workspace = workspace(root)?;
+    let workspace = match workspace(root)? {
+        Ok(workspace) => workspace,
+        Err(refused) => return Ok(refused),
+    };
     let package = PackageStore::new(home.packages())
         .get(&args.package)
         .map_err(error)?;
@@ -319,7 +343,10 @@ pub fn approve(root: &Path, home: &Home, args: ApproveArgs) -> Result<Outcome, C
 }
 
 pub fn promote(root: &Path, home: &Home, args: PromoteArgs) -> Result<Outcome, CliError> {
-    let workspace = workspace(root)?;
+    let workspace = match workspace(root)? {
+        Ok(workspace) => workspace,
+        Err(refused) => return Ok(refused),
+    };
     let packages = PackageStore::new(home.packages());
     let ledger = ledger(home)?;
     let locks = home.locks();
@@ -414,13 +441,7 @@ fn write_promotion(out: &mut impl Write, report: &PromotionReport) -> Result<(),
 }
 
 pub fn promotions(home: &Home, args: PromotionsArgs) -> Result<Outcome, CliError> {
-    let dir = home.ledger();
-    let history = if dir.exists() {
-        let ledger = Ledger::open(&dir).map_err(error)?;
-        History::build(&ledger.snapshot().map_err(error)?).map_err(error)?
-    } else {
-        History::default()
-    };
+    let history = recorded_state(home)?;
     match args.id {
         None => {
             let report = history::list(&history);

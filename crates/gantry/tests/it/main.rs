@@ -14,3 +14,4 @@ mod history;
 mod parallel;
 mod run;
 mod sbom_scan;
+mod services;
