@@ -469,6 +469,24 @@ const STATE_KEYS: &[&str] = &["allowed_transitions", "requirements"];
 const REQUIREMENT_KEYS: &[&str] = &["gate", "level"];
 
 /// The settings a validator takes, besides `type` and `validator`.
+/// The string keys of a mapping, in order; nothing for anything else.
+fn keys_of(node: &Node) -> Vec<String> {
+    match &node.kind {
+        NodeKind::Map(pairs) => {
+            let mut keys: Vec<String> = Vec::new();
+            for (k, _) in pairs {
+                if let Some(k) = k.as_str()
+                    && !keys.iter().any(|x| x == k)
+                {
+                    keys.push(k.to_string());
+                }
+            }
+            keys
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn settings_of(validator: &str) -> &'static [&'static str] {
     match validator {
         "sast_clean" | "audit_clean" | "no_critical_vulns" => &["severity"],
@@ -497,6 +515,11 @@ impl Reader<'_> {
             return Some(PromotionConfig::seed_default());
         }
         let top = self.doc.mapping(&root, "promotion.yml", TOP_KEYS, &[])?;
+        // Names are checked against what is declared, also when a
+        // declaration has its own problem, so that one mistake is one
+        // problem.
+        let approver_names = top.get("approvers").map(keys_of).unwrap_or_default();
+        let gate_names = top.get("gates").map(keys_of).unwrap_or_default();
         let approvers = top
             .get("approvers")
             .map(|n| self.approvers(n))
@@ -505,13 +528,13 @@ impl Reader<'_> {
             None => 1,
             Some(n) => {
                 let count = self.doc.count(n, "approvals_required", 1).unwrap_or(1);
-                if !approvers.is_empty() && count > approvers.len() {
+                if !approver_names.is_empty() && count > approver_names.len() {
                     self.report(
                         n,
                         ProblemKind::TooFewApprovers {
                             place: "approvals_required".into(),
                             required: count,
-                            available: approvers.len(),
+                            available: approver_names.len(),
                         },
                         None,
                     );
@@ -523,14 +546,13 @@ impl Reader<'_> {
             .get("prevent_self_approval")
             .and_then(|n| self.doc.boolean(n, "prevent_self_approval"))
             .unwrap_or(true);
-        let approver_names: Vec<String> = approvers.keys().cloned().collect();
         let gates = top
             .get("gates")
             .map(|n| self.gates(n, approvals_required, &approver_names))
             .unwrap_or_default();
         let states = match top.get("states") {
             None => seed_states(),
-            Some(n) => self.states(n, &gates),
+            Some(n) => self.states(n, &gate_names),
         };
         let trusted_keys = top
             .get("trusted_keys")
@@ -1015,7 +1037,7 @@ impl Reader<'_> {
         })
     }
 
-    fn states(&mut self, node: &Node, gates: &IndexMap<String, GateSpec>) -> Vec<StateSpec> {
+    fn states(&mut self, node: &Node, gates: &[String]) -> Vec<StateSpec> {
         let Some(fields) = self.doc.named_mapping(node, "states") else {
             return Vec::new();
         };
@@ -1024,7 +1046,7 @@ impl Reader<'_> {
             self.report(node, ProblemKind::NoStates, None);
             return Vec::new();
         }
-        let mut gate_names: Vec<&str> = gates.keys().map(String::as_str).collect();
+        let mut gate_names: Vec<&str> = gates.iter().map(String::as_str).collect();
         for v in VALIDATORS {
             if !gate_names.contains(v) && default_check(v, 1, &[]).is_some() {
                 gate_names.push(v);

@@ -534,3 +534,22 @@ fn syntax_errors_and_unreadable_files_are_errors() {
         Err(ConfigError::Read { .. })
     ));
 }
+
+#[test]
+fn a_name_whose_declaration_has_a_problem_is_not_also_unknown() {
+    // The soak gate has a bad duration and bob's key is missing: the
+    // requirement naming soak and the gate naming bob are not reported too.
+    let found = problems(
+        "states:\n  a:\n    requirements: [soak, approved_promotion]\ngates:\n  soak: { validator: soak_time, duration: forever }\n  approved_promotion: { approvers: [alice, bob] }\napprovers:\n  alice: a.pub\n  bob: b.pub\n",
+        &["a.pub"],
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with(".gantry/promotion.yml:5:43: invalid duration `forever`"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with(".gantry/promotion.yml:9:8: failed to read the public key `b.pub`"),
+        "{found:?}"
+    );
+}
