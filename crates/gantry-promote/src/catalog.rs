@@ -20,7 +20,8 @@
 //! missing keys, bad `compliance_mode`, invalid names, duplicate services
 //! and list entries, unknown and self dependencies). Only a catalog free
 //! of those is checked for cycles, so a cycle is always between known
-//! services.
+//! services. A service may name the same dependency in two lists (runtime
+//! and data, say); within one list a name is written once.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -469,6 +469,24 @@ const STATE_KEYS: &[&str] = &["allowed_transitions", "requirements"];
 const REQUIREMENT_KEYS: &[&str] = &["gate", "level"];
 
 /// The settings a validator takes, besides `type` and `validator`.
+/// The string keys of a mapping, in order; nothing for anything else.
+fn keys_of(node: &Node) -> Vec<String> {
+    match &node.kind {
+        NodeKind::Map(pairs) => {
+            let mut keys: Vec<String> = Vec::new();
+            for (k, _) in pairs {
+                if let Some(k) = k.as_str()
+                    && !keys.iter().any(|x| x == k)
+                {
+                    keys.push(k.to_string());
+                }
+            }
+            keys
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn settings_of(validator: &str) -> &'static [&'static str] {
     match validator {
         "sast_clean" | "audit_clean" | "no_critical_vulns" => &["severity"],
@@ -479,6 +497,22 @@ fn settings_of(validator: &str) -> &'static [&'static str] {
         "policy" => &["policy"],
         _ => &[],
     }
+}
+
+/// The evidence kinds gantry records, for "did you mean".
+const KNOWN_KINDS: &[&str] = &["sbom", "vulns", "provenance", "test-result", "audit", "vsa"];
+
+/// What a gate's check is read from.
+struct GateFields<'f, 'n> {
+    /// `gates.NAME`, for messages.
+    place: &'f str,
+    /// The gate's name in the file.
+    key_node: &'f Node,
+    fields: &'f Fields<'n>,
+    /// The top-level default of `approved_promotion`.
+    approvals_required: usize,
+    /// Every approver declared.
+    approvers: &'f [String],
 }
 
 struct Reader<'a> {
@@ -497,6 +531,11 @@ impl Reader<'_> {
             return Some(PromotionConfig::seed_default());
         }
         let top = self.doc.mapping(&root, "promotion.yml", TOP_KEYS, &[])?;
+        // Names are checked against what is declared, also when a
+        // declaration has its own problem, so that one mistake is one
+        // problem.
+        let approver_names = top.get("approvers").map(keys_of).unwrap_or_default();
+        let gate_names = top.get("gates").map(keys_of).unwrap_or_default();
         let approvers = top
             .get("approvers")
             .map(|n| self.approvers(n))
@@ -505,13 +544,13 @@ impl Reader<'_> {
             None => 1,
             Some(n) => {
                 let count = self.doc.count(n, "approvals_required", 1).unwrap_or(1);
-                if !approvers.is_empty() && count > approvers.len() {
+                if !approver_names.is_empty() && count > approver_names.len() {
                     self.report(
                         n,
                         ProblemKind::TooFewApprovers {
                             place: "approvals_required".into(),
                             required: count,
-                            available: approvers.len(),
+                            available: approver_names.len(),
                         },
                         None,
                     );
@@ -523,14 +562,13 @@ impl Reader<'_> {
             .get("prevent_self_approval")
             .and_then(|n| self.doc.boolean(n, "prevent_self_approval"))
             .unwrap_or(true);
-        let approver_names: Vec<String> = approvers.keys().cloned().collect();
         let gates = top
             .get("gates")
             .map(|n| self.gates(n, approvals_required, &approver_names))
             .unwrap_or_default();
         let states = match top.get("states") {
             None => seed_states(),
-            Some(n) => self.states(n, &gates),
+            Some(n) => self.states(n, &gate_names),
         };
         let trusted_keys = top
             .get("trusted_keys")
@@ -746,12 +784,14 @@ impl Reader<'_> {
         let check = match fields {
             None => default_check(&validator, approvals_required, approvers)?,
             Some(fields) => self.check(
-                &place,
-                key_node,
+                &GateFields {
+                    place: &place,
+                    key_node,
+                    fields: &fields,
+                    approvals_required,
+                    approvers,
+                },
                 &validator,
-                &fields,
-                approvals_required,
-                approvers,
             )?,
         };
         Some(GateSpec {
@@ -823,199 +863,185 @@ impl Reader<'_> {
         ok.then_some(out)
     }
 
-    fn check(
-        &mut self,
-        place: &str,
-        key_node: &Node,
-        validator: &str,
-        fields: &Fields<'_>,
-        approvals_required: usize,
-        all_approvers: &[String],
-    ) -> Option<Check> {
+    fn check(&mut self, g: &GateFields<'_, '_>, validator: &str) -> Option<Check> {
         Some(match validator {
             "sast_clean" => Check::SastClean {
-                severity: self.severity(fields, place, "high", AUDIT_SEVERITIES)?,
+                severity: self.severity(g.fields, g.place, "high", AUDIT_SEVERITIES)?,
             },
             "audit_clean" => Check::AuditClean {
-                severity: self.severity(fields, place, "high", AUDIT_SEVERITIES)?,
+                severity: self.severity(g.fields, g.place, "high", AUDIT_SEVERITIES)?,
             },
             "no_critical_vulns" => Check::NoCriticalVulns {
-                severity: self.severity(fields, place, "critical", VULN_SEVERITIES)?,
+                severity: self.severity(g.fields, g.place, "critical", VULN_SEVERITIES)?,
             },
-            "evidence_collected" => {
-                let kinds = match fields.get("kinds") {
-                    None => DEFAULT_EVIDENCE_KINDS
-                        .iter()
-                        .map(|k| k.to_string())
-                        .collect(),
-                    Some(n) => {
-                        let what = format!("{place}.kinds");
-                        let kinds = self.strings(n, &what)?;
-                        let mut ok = true;
-                        for (kind, node) in &kinds {
-                            if !valid_kind(kind) {
-                                ok = false;
-                                self.report(
-                                    node,
-                                    ProblemKind::InvalidValue {
-                                        what: "evidence kind".into(),
-                                        value: kind.clone(),
-                                        expected: "lower-case letters, digits and dashes".into(),
-                                    },
-                                    suggest(
-                                        kind,
-                                        [
-                                            "sbom",
-                                            "vulns",
-                                            "provenance",
-                                            "test-result",
-                                            "audit",
-                                            "vsa",
-                                        ],
-                                    ),
-                                );
-                            }
-                        }
-                        if !ok {
-                            return None;
-                        }
-                        kinds.into_iter().map(|(k, _)| k).collect()
-                    }
-                };
-                Check::EvidenceCollected { kinds }
-            }
-            "approved_promotion" => {
-                let listed = match fields.get("approvers") {
-                    None => None,
-                    Some(n) => {
-                        let what = format!("{place}.approvers");
-                        let names = self.strings(n, &what)?;
-                        let mut ok = true;
-                        for (name, node) in &names {
-                            if !all_approvers.contains(name) {
-                                ok = false;
-                                let hint = suggest(name, all_approvers.iter().map(String::as_str))
-                                    .or_else(|| Some("approvers are listed under `approvers:` with their public keys".into()));
-                                self.report(
-                                    node,
-                                    ProblemKind::UnknownApprover {
-                                        name: name.clone(),
-                                        place: what.clone(),
-                                    },
-                                    hint,
-                                );
-                            }
-                        }
-                        if !ok {
-                            return None;
-                        }
-                        Some(names.into_iter().map(|(n, _)| n).collect::<Vec<_>>())
-                    }
-                };
-                let required = match fields.get("approvals_required") {
-                    None => approvals_required,
-                    Some(n) => self
-                        .doc
-                        .count(n, &format!("{place}.approvals_required"), 1)?,
-                };
-                let explicit = listed.is_some();
-                let approvers = listed.unwrap_or_else(|| all_approvers.to_vec());
-                if (explicit || !approvers.is_empty()) && required > approvers.len() {
-                    let at = fields.get("approvals_required").unwrap_or(key_node);
-                    self.report(
-                        at,
-                        ProblemKind::TooFewApprovers {
-                            place: place.to_string(),
-                            required,
-                            available: approvers.len(),
-                        },
-                        None,
-                    );
-                    return None;
-                }
-                Check::ApprovedPromotion {
-                    required,
-                    approvers,
-                }
-            }
-            "soak_time" => {
-                let duration = match fields.get("duration") {
-                    None => DEFAULT_SOAK,
-                    Some(n) => {
-                        let text = self.doc.string(n, &format!("{place}.duration"))?;
-                        match parse_duration(text) {
-                            Ok(d) => d,
-                            Err(reason) => {
-                                self.report(
-                                    n,
-                                    ProblemKind::Duration {
-                                        value: text.to_string(),
-                                        reason,
-                                    },
-                                    Some("write it like 24h, 90m, 2d or 1h30m".into()),
-                                );
-                                return None;
-                            }
-                        }
-                    }
-                };
-                Check::SoakTime { duration }
-            }
-            "window" => {
-                let tz_node = fields.get("timezone")?;
-                let tz = self
-                    .doc
-                    .string(tz_node, &format!("{place}.timezone"))?
-                    .to_string();
-                let mut list = |key: &str| -> Option<Vec<String>> {
-                    match fields.get(key) {
-                        None => Some(Vec::new()),
-                        Some(n) => self
-                            .strings(n, &format!("{place}.{key}"))
-                            .map(|v| v.into_iter().map(|(s, _)| s).collect()),
-                    }
-                };
-                let allow = list("allow");
-                let deny = list("deny");
-                let (allow, deny) = (allow?, deny?);
-                match Window::parse(&tz, &allow, &deny) {
-                    Ok(window) => Check::Window(window),
-                    Err(e) => {
-                        self.report(
-                            key_node,
-                            ProblemKind::Window {
-                                reason: e.to_string(),
-                            },
-                            None,
-                        );
-                        return None;
-                    }
-                }
-            }
-            "policy" => {
-                let n = fields.get("policy")?;
-                let policy = self.doc.string(n, &format!("{place}.policy"))?;
-                if !valid_segment(policy) || policy.ends_with(".rego") {
-                    self.report(
-                        n,
-                        ProblemKind::InvalidValue {
-                            what: format!("`{place}.policy`"),
-                            value: policy.to_string(),
-                            expected: "the stem of a file in .gantry/policies/ (`compliance` for compliance.rego)".into(),
-                        },
-                        None,
-                    );
-                    return None;
-                }
-                Check::Policy {
-                    policy: policy.to_string(),
-                }
-            }
-            other => default_check(other, approvals_required, all_approvers)?,
+            "evidence_collected" => self.evidence_collected(g)?,
+            "approved_promotion" => self.approved_promotion(g)?,
+            "soak_time" => self.soak_time(g)?,
+            "window" => self.window(g)?,
+            "policy" => self.policy(g)?,
+            other => default_check(other, g.approvals_required, g.approvers)?,
         })
     }
 
-    fn states(&mut self, node: &Node, gates: &IndexMap<String, GateSpec>) -> Vec<StateSpec> {
+    fn evidence_collected(&mut self, g: &GateFields<'_, '_>) -> Option<Check> {
+        let Some(n) = g.fields.get("kinds") else {
+            return default_check("evidence_collected", 1, &[]);
+        };
+        let kinds = self.strings(n, &format!("{}.kinds", g.place))?;
+        let mut ok = true;
+        for (kind, node) in &kinds {
+            if !valid_kind(kind) {
+                ok = false;
+                self.report(
+                    node,
+                    ProblemKind::InvalidValue {
+                        what: "evidence kind".into(),
+                        value: kind.clone(),
+                        expected: "lower-case letters, digits and dashes".into(),
+                    },
+                    suggest(kind, KNOWN_KINDS.iter().copied()),
+                );
+            }
+        }
+        ok.then(|| Check::EvidenceCollected {
+            kinds: kinds.into_iter().map(|(k, _)| k).collect(),
+        })
+    }
+
+    fn approved_promotion(&mut self, g: &GateFields<'_, '_>) -> Option<Check> {
+        let listed = match g.fields.get("approvers") {
+            None => None,
+            Some(n) => {
+                let what = format!("{}.approvers", g.place);
+                let names = self.strings(n, &what)?;
+                let mut ok = true;
+                for (name, node) in &names {
+                    if !g.approvers.contains(name) {
+                        ok = false;
+                        let hint = suggest(name, g.approvers.iter().map(String::as_str)).or_else(
+                            || Some("approvers are listed under `approvers:` with their public keys".into()),
+                        );
+                        self.report(
+                            node,
+                            ProblemKind::UnknownApprover {
+                                name: name.clone(),
+                                place: what.clone(),
+                            },
+                            hint,
+                        );
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Some(names.into_iter().map(|(n, _)| n).collect::<Vec<_>>())
+            }
+        };
+        let required = match g.fields.get("approvals_required") {
+            None => g.approvals_required,
+            Some(n) => self
+                .doc
+                .count(n, &format!("{}.approvals_required", g.place), 1)?,
+        };
+        let explicit = listed.is_some();
+        let approvers = listed.unwrap_or_else(|| g.approvers.to_vec());
+        if (explicit || !approvers.is_empty()) && required > approvers.len() {
+            let at = g.fields.get("approvals_required").unwrap_or(g.key_node);
+            self.report(
+                at,
+                ProblemKind::TooFewApprovers {
+                    place: g.place.to_string(),
+                    required,
+                    available: approvers.len(),
+                },
+                None,
+            );
+            return None;
+        }
+        Some(Check::ApprovedPromotion {
+            required,
+            approvers,
+        })
+    }
+
+    fn soak_time(&mut self, g: &GateFields<'_, '_>) -> Option<Check> {
+        let Some(n) = g.fields.get("duration") else {
+            return Some(Check::SoakTime {
+                duration: DEFAULT_SOAK,
+            });
+        };
+        let text = self.doc.string(n, &format!("{}.duration", g.place))?;
+        match parse_duration(text) {
+            Ok(duration) => Some(Check::SoakTime { duration }),
+            Err(reason) => {
+                self.report(
+                    n,
+                    ProblemKind::Duration {
+                        value: text.to_string(),
+                        reason,
+                    },
+                    Some("write it like 24h, 90m, 2d or 1h30m".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn window(&mut self, g: &GateFields<'_, '_>) -> Option<Check> {
+        let tz_node = g.fields.get("timezone")?;
+        let tz = self
+            .doc
+            .string(tz_node, &format!("{}.timezone", g.place))?
+            .to_string();
+        let mut list = |key: &str| -> Option<Vec<String>> {
+            match g.fields.get(key) {
+                None => Some(Vec::new()),
+                Some(n) => self
+                    .strings(n, &format!("{}.{key}", g.place))
+                    .map(|v| v.into_iter().map(|(s, _)| s).collect()),
+            }
+        };
+        let allow = list("allow");
+        let deny = list("deny");
+        let (allow, deny) = (allow?, deny?);
+        match Window::parse(&tz, &allow, &deny) {
+            Ok(window) => Some(Check::Window(window)),
+            Err(e) => {
+                self.report(
+                    g.key_node,
+                    ProblemKind::Window {
+                        reason: e.to_string(),
+                    },
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, g: &GateFields<'_, '_>) -> Option<Check> {
+        let n = g.fields.get("policy")?;
+        let policy = self.doc.string(n, &format!("{}.policy", g.place))?;
+        if !valid_segment(policy) || policy.ends_with(".rego") {
+            self.report(
+                n,
+                ProblemKind::InvalidValue {
+                    what: format!("`{}.policy`", g.place),
+                    value: policy.to_string(),
+                    expected:
+                        "the stem of a file in .gantry/policies/ (`compliance` for compliance.rego)"
+                            .into(),
+                },
+                None,
+            );
+            return None;
+        }
+        Some(Check::Policy {
+            policy: policy.to_string(),
+        })
+    }
+
+    fn states(&mut self, node: &Node, gates: &[String]) -> Vec<StateSpec> {
         let Some(fields) = self.doc.named_mapping(node, "states") else {
             return Vec::new();
         };
@@ -1024,7 +1050,7 @@ impl Reader<'_> {
             self.report(node, ProblemKind::NoStates, None);
             return Vec::new();
         }
-        let mut gate_names: Vec<&str> = gates.keys().map(String::as_str).collect();
+        let mut gate_names: Vec<&str> = gates.iter().map(String::as_str).collect();
         for v in VALIDATORS {
             if !gate_names.contains(v) && default_check(v, 1, &[]).is_some() {
                 gate_names.push(v);

@@ -398,3 +398,54 @@ fn a_dependency_on_a_service_with_its_own_problem_is_not_unknown() {
         ]
     );
 }
+
+mod never_panics {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use gantry_promote::catalog::{Catalog, CatalogError};
+    use gantry_workflow::SourceFile;
+
+    /// Text made of the pieces service files are made of, in any order.
+    fn yamlish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("service:\n".to_string()),
+            Just("  name: a\n".to_string()),
+            Just("  spec:\n".to_string()),
+            Just("    api_version: v1\n".to_string()),
+            Just("    compliance_mode: sandbox\n".to_string()),
+            Just("    dependencies:\n".to_string()),
+            Just("      runtime: [a, b]\n".to_string()),
+            Just("      security:\n        - { name: b, optional: maybe }\n".to_string()),
+            Just("- ".to_string()),
+            Just("{".to_string()),
+            Just("&x ".to_string()),
+            Just("*x\n".to_string()),
+            "[a-z:#\\- \n\\[\\]{}]{0,12}",
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn reading_any_service_text_reports_inside_the_file(a in yamlish(), b in yamlish()) {
+            let files = [
+                SourceFile::new(".gantry/services/a.yml", a),
+                SourceFile::new(".gantry/services/b.yml", b),
+            ];
+            match Catalog::parse(&files) {
+                Ok(_) | Err(CatalogError::Cycle(_)) => {}
+                Err(CatalogError::Invalid(problems)) => {
+                    prop_assert!(!problems.0.is_empty());
+                    for p in &problems.0 {
+                        let file: &Arc<SourceFile> = &p.text;
+                        prop_assert!(p.span.end <= file.text().len());
+                        prop_assert!(p.location.line >= 1 && p.location.column >= 1);
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}

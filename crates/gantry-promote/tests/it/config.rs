@@ -534,3 +534,64 @@ fn syntax_errors_and_unreadable_files_are_errors() {
         Err(ConfigError::Read { .. })
     ));
 }
+
+#[test]
+fn a_name_whose_declaration_has_a_problem_is_not_also_unknown() {
+    // The soak gate has a bad duration and bob's key is missing: the
+    // requirement naming soak and the gate naming bob are not reported too.
+    let found = problems(
+        "states:\n  a:\n    requirements: [soak, approved_promotion]\ngates:\n  soak: { validator: soak_time, duration: forever }\n  approved_promotion: { approvers: [alice, bob] }\napprovers:\n  alice: a.pub\n  bob: b.pub\n",
+        &["a.pub"],
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with(".gantry/promotion.yml:5:43: invalid duration `forever`"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with(".gantry/promotion.yml:9:8: failed to read the public key `b.pub`"),
+        "{found:?}"
+    );
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use gantry_promote::config::{ConfigError, PromotionConfig};
+    use gantry_workflow::SourceFile;
+
+    fn yamlish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("states:\n".to_string()),
+            Just("  a:\n    allowed_transitions: [b]\n".to_string()),
+            Just("  b:\n    requirements: [soak, { gate: x, level: y }]\n".to_string()),
+            Just("gates:\n".to_string()),
+            Just("  soak: { validator: soak_time, duration: 1h }\n".to_string()),
+            Just("  w: { validator: window, timezone: UTC, deny: [x] }\n".to_string()),
+            Just("  approved_promotion: { approvals_required: 3 }\n".to_string()),
+            Just("approvers: { alice: a.pub }\n".to_string()),
+            Just("approvals_required: 2\n".to_string()),
+            Just("trusted_keys: [../x]\n".to_string()),
+            "[a-z:#\\- \n\\[\\]{}0-9]{0,12}",
+        ];
+        proptest::collection::vec(piece, 0..10).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn reading_any_configuration_text_reports_inside_the_file(text in yamlish()) {
+            let dir = tempfile::tempdir().unwrap();
+            let source = SourceFile::new(".gantry/promotion.yml", text);
+            match PromotionConfig::parse(&source, dir.path()) {
+                Ok(config) => prop_assert!(!config.states.is_empty()),
+                Err(ConfigError::Invalid(problems)) => {
+                    prop_assert!(!problems.0.is_empty());
+                    for p in &problems.0 {
+                        prop_assert!(p.span.end <= source.text().len());
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}
