@@ -123,7 +123,7 @@ fn main() {
             .collect(),
     );
     println!(
-        "reading the entries alone: {:.1} ms",
+        "reading the {size} entries through Snapshot::entry (the floor): {:.1} ms (median of 7)",
         read.as_secs_f64() * 1e3
     );
     let trusted = vec![key.public_key().clone()];
