@@ -1,12 +1,16 @@
 //! The evidence of each service version in the ledger, and the built-in
 //! checks over it.
 //!
-//! [`EvidenceIndex::build`] reads a ledger [`Snapshot`] once: entries whose
-//! bytes hold no `"service":"` (canonical JSON writes it exactly so) are
-//! skipped without parsing, the others are parsed once and grouped by
-//! the `service` and `version` they were appended with (`gantry ledger
-//! append --service S --service-version V`). Entries that are not
-//! evidence records are skipped; they never count.
+//! [`EvidenceIndex::build`] reads a ledger [`Snapshot`] once and groups the
+//! records by the `service` and `version` they were appended with
+//! (`gantry ledger append --service S --service-version V`). An entry is
+//! the canonical JSON of an [`gantry_ledger::EvidenceRecord`], whose keys
+//! are sorted: the envelope comes first and everything else after its
+//! last `},"kind":"`. So only that short tail is searched for
+//! `"service":"` and parsed; the envelope's bytes are kept as they are,
+//! parsed only when a check reads it ([`IndexedRecord::envelope`]) and
+//! verified from those exact bytes. Entries that are not evidence records
+//! are skipped; they never count.
 //!
 //! A record counts only when it is *verified*: its DSSE envelope is signed
 //! by one of the trusted keys (`trusted_keys` of `.gantry/promotion.yml`),
@@ -23,6 +27,7 @@
 //! for any other predicate type.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use gantry_attest::keys::PublicKey;
@@ -39,6 +44,12 @@ use crate::outcome::Outcome;
 const SHOWN: usize = 5;
 /// What canonical JSON writes before a record's service.
 const SERVICE_KEY: &[u8] = b"\"service\":\"";
+/// How a canonical evidence record starts.
+const ENVELOPE_KEY: &[u8] = b"{\"envelope\":";
+/// What ends the envelope of a canonical evidence record: its last
+/// occurrence (nothing after the top-level `kind` holds an object
+/// followed by a `kind` key, and no string can hold an unescaped quote).
+const KIND_AFTER_ENVELOPE: &[u8] = b"},\"kind\":\"";
 
 /// Why the index could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +63,7 @@ pub enum EvidenceError {
 }
 
 /// One evidence record of a service version.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IndexedRecord {
     /// The ledger entry index.
     pub index: u64,
@@ -61,8 +72,10 @@ pub struct IndexedRecord {
     pub predicate_type: String,
     /// When it was recorded, RFC 3339.
     pub time: String,
-    /// The DSSE envelope as recorded.
-    pub envelope: Value,
+    /// The entry's bytes; the envelope is `entry[envelope]`.
+    entry: Vec<u8>,
+    envelope: Range<usize>,
+    parsed: OnceLock<Value>,
     checked: OnceLock<Checked>,
 }
 
@@ -81,7 +94,31 @@ pub struct Verified {
     pub statement: Statement,
 }
 
+impl std::fmt::Debug for IndexedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexedRecord")
+            .field("index", &self.index)
+            .field("kind", &self.kind)
+            .field("predicate_type", &self.predicate_type)
+            .field("time", &self.time)
+            .field("envelope_bytes", &self.envelope.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl IndexedRecord {
+    /// The DSSE envelope's JSON bytes, as recorded.
+    pub fn envelope_bytes(&self) -> &[u8] {
+        self.entry.get(self.envelope.clone()).unwrap_or_default()
+    }
+
+    /// The DSSE envelope as recorded (parsed on first use; `null` when its
+    /// bytes are not JSON).
+    pub fn envelope(&self) -> &Value {
+        self.parsed
+            .get_or_init(|| serde_json::from_slice(self.envelope_bytes()).unwrap_or(Value::Null))
+    }
+
     /// Verifies the envelope against `trusted` (once per key set): the
     /// signers and the statement, or why it does not count.
     pub fn verified(&self, trusted: &[PublicKey]) -> Result<Verified, String> {
@@ -100,17 +137,17 @@ impl IndexedRecord {
     }
 
     fn verify_now(&self, trusted: &[PublicKey]) -> Result<Verified, String> {
-        let bytes = serde_json::to_vec(&self.envelope).map_err(|e| e.to_string())?;
+        let bytes = self.envelope_bytes();
         let policy = Policy {
             keys: trusted.to_vec(),
             threshold: 1,
             predicate_type: Some(self.predicate_type.clone()),
             files: Vec::new(),
         };
-        let report = verify(&bytes, &policy);
+        let report = verify(bytes, &policy);
         if let Some(failed) = report.checks.iter().find(|c| !c.passed) {
             let why = match failed.check {
-                "signatures" => unsigned_why(&bytes, trusted),
+                "signatures" => unsigned_why(bytes, trusted),
                 other => format!("fails its {other} check: {}", failed.detail),
             };
             return Err(format!("{} record #{} {why}", self.kind, self.index));
@@ -155,13 +192,12 @@ fn unsigned_why(bytes: &[u8], trusted: &[PublicKey]) -> String {
     why.join(" and ")
 }
 
-/// The fields of an entry the index needs; the rest is skipped.
+/// The fields after the envelope the index needs; the rest is skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EntryFields {
     kind: String,
     predicate_type: String,
-    envelope: Value,
     time: String,
     #[serde(default)]
     service: Option<String>,
@@ -183,17 +219,30 @@ impl EvidenceIndex {
             let (bytes, _) = snapshot
                 .entry(i)
                 .map_err(|source| EvidenceError::Entry { index: i, source })?;
-            index.add(i, &bytes);
+            index.add(i, bytes);
         }
         Ok(index)
     }
 
     /// Adds entry `index` when it is evidence of a service version.
-    fn add(&mut self, index: u64, bytes: &[u8]) {
-        if !contains(bytes, SERVICE_KEY) {
+    fn add(&mut self, index: u64, entry: Vec<u8>) {
+        if !entry.starts_with(ENVELOPE_KEY) {
             return;
         }
-        let Ok(fields) = serde_json::from_slice::<EntryFields>(bytes) else {
+        let Some(end) = rfind(&entry, KIND_AFTER_ENVELOPE) else {
+            return;
+        };
+        // `{` + `"kind":"…",…}`: the record without its envelope.
+        let Some(rest) = entry.get(end + 2..) else {
+            return;
+        };
+        if !contains(rest, SERVICE_KEY) {
+            return;
+        }
+        let mut tail = Vec::with_capacity(rest.len() + 1);
+        tail.push(b'{');
+        tail.extend_from_slice(rest);
+        let Ok(fields) = serde_json::from_slice::<EntryFields>(&tail) else {
             return;
         };
         let (Some(service), Some(version)) = (fields.service, fields.version) else {
@@ -213,7 +262,9 @@ impl EvidenceIndex {
                 kind,
                 predicate_type: fields.predicate_type,
                 time: fields.time,
-                envelope: fields.envelope,
+                envelope: ENVELOPE_KEY.len()..end + 1,
+                entry,
+                parsed: OnceLock::new(),
                 checked: OnceLock::new(),
             });
     }
@@ -331,7 +382,7 @@ fn signers(v: &Verified) -> String {
 }
 
 /// The test-result gate: the newest verified test result has `result`
-/// PASSED (WARNED passes too, with the warnings named) and no failed tests.
+/// PASSED or WARNED (the reason counts the warnings) and no failed tests.
 pub fn all_tests_passing(evidence: &Evidence<'_>, trusted: &[PublicKey]) -> Outcome {
     if trusted.is_empty() {
         return Outcome::fail(NO_TRUSTED_KEYS);
@@ -825,6 +876,14 @@ fn summary(kind: &str, statement: &Statement) -> Value {
     }
 }
 
+/// Where the last `needle` in `haystack` starts.
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let last = haystack.len().checked_sub(needle.len())?;
+    (0..=last)
+        .rev()
+        .find(|&i| haystack[i..].starts_with(needle))
+}
+
 /// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
@@ -1309,10 +1368,43 @@ mod tests {
     }
 
     #[test]
+    fn envelope_bytes_are_exactly_the_recorded_envelope() {
+        let f = Fixture::new();
+        // An envelope with an extra object holding `kind`, as DSSE allows.
+        let e = Fixture::envelope(
+            TEST_RESULT,
+            tests("PASSED", &[]),
+            &[("dist/app", APP_SHA)],
+            &key(1),
+        );
+        let mut v: Value = serde_json::from_str(&e).unwrap();
+        v["extra"] = json!({"kind": "x", "service": "other"});
+        let i = f.add("service-a", "1.2.0", &v.to_string());
+        let index = f.index();
+        let r = &index.records("service-a", "1.2.0")[0];
+        assert_eq!(r.index, i);
+        assert_eq!(r.envelope(), &v);
+        let (entry, _) = f.ledger.snapshot().unwrap().entry(i).unwrap();
+        let record = gantry_ledger::EvidenceRecord::from_canonical(&entry).unwrap();
+        assert_eq!(
+            r.envelope_bytes(),
+            serde_json_canonicalizer::to_vec(&record.envelope).unwrap()
+        );
+        assert_eq!(
+            all_tests_passing(&index.evidence("service-a", "1.2.0"), &trusted()).result,
+            GateResult::Pass
+        );
+        assert!(index.records("other", "1.2.0").is_empty());
+    }
+
+    #[test]
     fn byte_search_finds_the_service_key_anywhere() {
         assert!(contains(br#"{"a":1,"service":"x"}"#, SERVICE_KEY));
         assert!(!contains(br#"{"a":1,"service":1}"#, SERVICE_KEY));
         assert!(!contains(b"", SERVICE_KEY));
         assert!(contains(br#""""service":""#, SERVICE_KEY));
+        assert_eq!(rfind(b"abcabc", b"bc"), Some(4));
+        assert_eq!(rfind(b"ab", b"abc"), None);
+        assert_eq!(rfind(b"xabc", b"abc"), Some(1));
     }
 }

@@ -42,9 +42,12 @@
 //! ```
 //!
 //! `evidence` is [`crate::evidence::summaries`]: each record of the service
-//! and version, whether it is signed by a trusted key, and a summary of its
-//! predicate (test counts, audit findings by severity, vulnerabilities by
-//! severity, provenance subjects).
+//! and version, oldest first, with its ledger `index`, whether it verifies
+//! against the trusted keys (and, when not, the `reason`), the key ids that
+//! signed it, and a summary of its predicate: `{result, passed, warned,
+//! failed}` for test results, `{findings, by_severity}` for audits,
+//! `{vulnerabilities, by_severity}` for vulns, `{build_type, builder,
+//! subjects: [{name, sha256}]}` for provenance, `{components}` for SBOMs.
 //!
 //! ```rego
 //! package compliance

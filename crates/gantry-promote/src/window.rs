@@ -51,7 +51,7 @@ const WEEK_SECS: i64 = 7 * DAY_SECS;
 const MAX_STEPS: usize = 256;
 
 /// Allow and deny schedules in one time zone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Window {
     pub timezone: TimeZone,
     /// The IANA name, as written.
@@ -615,6 +615,21 @@ mod tests {
         assert!(o.reason.ends_with("until 2026-10-25T02:30+01:00"), "{o:?}");
         // 02:40 CEST (00:40Z) is outside.
         assert_eq!(w.check(at("2026-10-25T00:40:00Z")).result, GateResult::Pass);
+    }
+
+    #[test]
+    fn deny_spans_covering_the_whole_week_never_open() {
+        let w = window(
+            "UTC",
+            &[],
+            &["Mon 00:00 - Thu 00:00", "Wed 00:00 - Mon 00:00"],
+        );
+        let o = w.check(at("2026-12-06T22:00:00Z"));
+        assert_eq!(o.result, GateResult::Fail, "{o:?}");
+        assert_eq!(
+            o.reason,
+            "in deny window Wed 00:00 - Mon 00:00 (UTC), and no allowed time comes after it"
+        );
     }
 
     #[test]
