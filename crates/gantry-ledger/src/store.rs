@@ -10,8 +10,8 @@
 //! checkpoints/ every signed checkpoint, <size>.note; checkpoint is the latest
 //! ```
 //!
-//! An append writes the frames and syncs `entries`, then the hashes and
-//! syncs `hashes`, then the offsets and syncs `index`, then overwrites the
+//! An append writes the frames to `entries`, the hashes to `hashes` and
+//! the offsets to `index` and syncs the three at once, then overwrites the
 //! older slot of `committed` with the next record and syncs it, and only
 //! then returns: an entry is acknowledged when the newest valid slot
 //! counts it. Bytes past what it counts belong to an append that never
@@ -241,6 +241,41 @@ impl Files {
             len_of(&self.index, &self.path(INDEX))?,
             len_of(&self.hashes, &self.path(HASHES))?,
         ))
+    }
+
+    /// Makes the three data files durable, syncing them at the same time:
+    /// their order does not matter, only that all three are durable before
+    /// the commit slot is written, and a journalling file system commits
+    /// concurrent syncs together. Where no thread can be started they are
+    /// synced one after another.
+    fn sync_data(&self) -> Result<(), LedgerError> {
+        let sync = |file: &File, name: &'static str| {
+            file.sync_data()
+                .map_err(|e| LedgerError::io("sync", &self.path(name), e))
+        };
+        std::thread::scope(|scope| {
+            let others = [(&self.hashes, HASHES), (&self.index, INDEX)].map(|(file, name)| {
+                let thread = std::thread::Builder::new()
+                    .spawn_scoped(scope, move || sync(file, name))
+                    .ok();
+                (file, name, thread)
+            });
+            let mut result = sync(&self.entries, ENTRIES);
+            for (file, name, thread) in others {
+                let synced = match thread {
+                    Some(t) => t.join().unwrap_or_else(|_| {
+                        Err(LedgerError::io(
+                            "sync",
+                            &self.path(name),
+                            std::io::Error::other("the syncing thread panicked"),
+                        ))
+                    }),
+                    None => sync(file, name),
+                };
+                result = result.and(synced);
+            }
+            result
+        })
     }
 
     fn truncate(&self, file: &File, name: &str, len: u64) -> Result<(), LedgerError> {
@@ -753,14 +788,6 @@ impl Ledger {
             offsets.extend_from_slice(&pos.to_be_bytes());
             pos += FRAME_OVERHEAD + e.len() as u64;
         }
-        files
-            .entries
-            .write_all_at(&buf, start)
-            .map_err(|e| LedgerError::io("write", &files.path(ENTRIES), e))?;
-        files
-            .entries
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(ENTRIES), e))?;
         let mut overlay = Overlay {
             files: &files,
             on_disk: stored_count(n),
@@ -772,22 +799,16 @@ impl Ledger {
         }
         let size = n + leaves.len() as u64;
         let root = tree::root(&overlay, size)?;
-        files
-            .hashes
-            .write_all_at(&overlay.pending.concat(), stored_count(n) * 32)
-            .map_err(|e| LedgerError::io("write", &files.path(HASHES), e))?;
-        files
-            .hashes
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(HASHES), e))?;
-        files
-            .index
-            .write_all_at(&offsets, n * 8)
-            .map_err(|e| LedgerError::io("write", &files.path(INDEX), e))?;
-        files
-            .index
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(INDEX), e))?;
+        let hashes = overlay.pending.concat();
+        for (file, name, bytes, at) in [
+            (&files.entries, ENTRIES, &buf, start),
+            (&files.hashes, HASHES, &hashes, stored_count(n) * 32),
+            (&files.index, INDEX, &offsets, n * 8),
+        ] {
+            file.write_all_at(bytes, at)
+                .map_err(|e| LedgerError::io("write", &files.path(name), e))?;
+        }
+        files.sync_data()?;
         let next = Committed {
             size,
             entries_bytes: pos,
