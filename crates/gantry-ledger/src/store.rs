@@ -4,17 +4,20 @@
 //! entries      frames: u32 big-endian length, the entry bytes, their RFC 6962 leaf hash
 //! hashes       every complete subtree hash, 32 bytes each, in post-order (tree.rs)
 //! index        u64 big-endian offset of each frame
-//! committed    the acknowledged size, its bytes of `entries` and its root (committed.rs)
+//! committed    two slots, each the acknowledged size, its bytes of `entries`, its root (committed.rs)
 //! lock         held exclusively by an appender or `repair`, shared by readers
 //! log.key      the log's Ed25519 signed-note key (mode 0600); log.pub its verifier key
 //! checkpoints/ every signed checkpoint, <size>.note; checkpoint is the latest
 //! ```
 //!
-//! An append writes the frames and syncs `entries`, then the hashes and
-//! syncs `hashes`, then the offsets and syncs `index`, then replaces
-//! `committed` atomically, and only then returns: an entry is acknowledged
-//! when `committed` counts it. Bytes past what `committed` counts belong
-//! to an append that never returned (a torn tail).
+//! An append writes the frames to `entries`, the hashes to `hashes` and
+//! the offsets to `index` and syncs the three at once, then overwrites the
+//! older slot of `committed` with the next record and syncs it, and only
+//! then returns: an entry is acknowledged when the newest valid slot
+//! counts it. Bytes past what it counts belong to an append that never
+//! returned (a torn tail); so does a newest slot left unreadable by a crash
+//! while it was written, when the other slot is valid and consistent and
+//! the data past it is exactly what that append wrote before its slot.
 //!
 //! Nothing here repairs behind the caller's back: opening, reading and
 //! [`Ledger::verify`] never write. A torn tail is reported by `verify`,
@@ -32,7 +35,7 @@ use serde::Serialize;
 
 use crate::LedgerError;
 use crate::checkpoint::Checkpoint;
-use crate::committed::Committed;
+use crate::committed::{CommitFile, Committed, CommittedError, SLOT_BYTES, Slot, SlotState};
 use crate::hash::{Hash, empty_root, leaf_hash, to_hex};
 use crate::note::{NoteSigner, NoteVerifier};
 use crate::tree::{self, NodeSource, hashes_for_append, stored_count, stored_index};
@@ -238,6 +241,41 @@ impl Files {
             len_of(&self.index, &self.path(INDEX))?,
             len_of(&self.hashes, &self.path(HASHES))?,
         ))
+    }
+
+    /// Makes the three data files durable, syncing them at the same time:
+    /// their order does not matter, only that all three are durable before
+    /// the commit slot is written, and a journalling file system commits
+    /// concurrent syncs together. Where no thread can be started they are
+    /// synced one after another.
+    fn sync_data(&self) -> Result<(), LedgerError> {
+        let sync = |file: &File, name: &'static str| {
+            file.sync_data()
+                .map_err(|e| LedgerError::io("sync", &self.path(name), e))
+        };
+        std::thread::scope(|scope| {
+            let others = [(&self.hashes, HASHES), (&self.index, INDEX)].map(|(file, name)| {
+                let thread = std::thread::Builder::new()
+                    .spawn_scoped(scope, move || sync(file, name))
+                    .ok();
+                (file, name, thread)
+            });
+            let mut result = sync(&self.entries, ENTRIES);
+            for (file, name, thread) in others {
+                let synced = match thread {
+                    Some(t) => t.join().unwrap_or_else(|_| {
+                        Err(LedgerError::io(
+                            "sync",
+                            &self.path(name),
+                            std::io::Error::other("the syncing thread panicked"),
+                        ))
+                    }),
+                    None => sync(file, name),
+                };
+                result = result.and(synced);
+            }
+            result
+        })
     }
 
     fn truncate(&self, file: &File, name: &str, len: u64) -> Result<(), LedgerError> {
@@ -475,6 +513,9 @@ pub struct RepairReport {
     /// Whether a missing commit record was written (a ledger from before
     /// it existed).
     pub wrote_commit_record: bool,
+    /// Whether a commit slot torn by the interrupted append was rewritten
+    /// with the acknowledged extent.
+    pub rewrote_torn_slot: bool,
 }
 
 /// Most problems of one kind reported before the rest are summarised.
@@ -601,7 +642,7 @@ impl Ledger {
                 entries_bytes: 0,
                 root: empty_root(),
             };
-            write_atomic(&dir.join(COMMITTED), empty.to_text().as_bytes(), 0o644)?;
+            write_atomic(&dir.join(COMMITTED), &CommitFile::fresh(empty), 0o644)?;
         }
         Ok(())
     }
@@ -648,27 +689,58 @@ impl Ledger {
         Ok((signer, verifier))
     }
 
-    /// The commit record, if there is one.
-    fn read_committed(&self) -> Result<Option<Committed>, LedgerError> {
+    /// The commit record file, if there is one.
+    fn read_commit_file(&self) -> Result<Option<CommitFile>, LedgerError> {
         let path = self.dir.join(COMMITTED);
         let Some(bytes) = read_optional(&path)? else {
             return Ok(None);
         };
-        let text = String::from_utf8(bytes).map_err(|_| LedgerError::DamagedCommitted {
-            path: path.clone(),
-            source: crate::committed::CommittedError::NotCanonical,
-        })?;
-        Committed::from_text(&text)
+        CommitFile::from_bytes(&bytes)
             .map(Some)
             .map_err(|source| LedgerError::DamagedCommitted { path, source })
     }
 
-    /// The acknowledged extent of the log.
-    pub fn committed(&self) -> Result<Committed, LedgerError> {
-        self.read_committed()?
+    /// The commit record file; its absence is an error.
+    fn commit_file(&self) -> Result<CommitFile, LedgerError> {
+        self.read_commit_file()?
             .ok_or_else(|| LedgerError::MissingCommitted {
                 path: self.dir.join(COMMITTED),
             })
+    }
+
+    fn damaged_committed(&self, source: CommittedError) -> LedgerError {
+        LedgerError::DamagedCommitted {
+            path: self.dir.join(COMMITTED),
+            source,
+        }
+    }
+
+    /// The acknowledged extent of the log.
+    pub fn committed(&self) -> Result<Committed, LedgerError> {
+        self.commit_file()?
+            .newest()
+            .map_err(|e| self.damaged_committed(e))
+    }
+
+    /// Writes the record after the newest over the older slot and syncs
+    /// it. A v1 text record is first replaced atomically by a slot file.
+    fn write_commit(&self, file: CommitFile, next: Committed) -> Result<(), LedgerError> {
+        let path = self.dir.join(COMMITTED);
+        let file = match file {
+            CommitFile::Legacy(current) => {
+                let bytes = CommitFile::fresh(current);
+                write_atomic(&path, &bytes, 0o644)?;
+                CommitFile::from_bytes(&bytes).map_err(|e| self.damaged_committed(e))?
+            }
+            slots => slots,
+        };
+        let (offset, bytes) = file
+            .next(next)
+            .ok_or_else(|| self.damaged_committed(CommittedError::SequenceExhausted))?;
+        let f = open_rw(&path)?;
+        f.write_all_at(&bytes, offset)
+            .map_err(|e| LedgerError::io("write", &path, e))?;
+        f.sync_data().map_err(|e| LedgerError::io("sync", &path, e))
     }
 
     /// Appends one entry; returns its index once it is acknowledged.
@@ -688,11 +760,17 @@ impl Ledger {
             }
         }
         let _guard = self.lock_exclusive()?;
-        let committed = self.committed()?;
+        let file = self.commit_file()?;
+        let committed = file.newest().map_err(|e| self.damaged_committed(e))?;
         let files = Files::open(&self.dir, true)?;
         let n = committed.size;
         let start = committed.entries_bytes;
         check_extent(&files, &committed, true)?;
+        // Never write over a damaged older slot: that would hide it.
+        file.check_older().map_err(|e| self.damaged_committed(e))?;
+        if entries.is_empty() {
+            return Ok(n);
+        }
         let mut pos = start;
         let mut buf = Vec::new();
         let mut leaves = Vec::with_capacity(entries.len());
@@ -710,14 +788,6 @@ impl Ledger {
             offsets.extend_from_slice(&pos.to_be_bytes());
             pos += FRAME_OVERHEAD + e.len() as u64;
         }
-        files
-            .entries
-            .write_all_at(&buf, start)
-            .map_err(|e| LedgerError::io("write", &files.path(ENTRIES), e))?;
-        files
-            .entries
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(ENTRIES), e))?;
         let mut overlay = Overlay {
             files: &files,
             on_disk: stored_count(n),
@@ -729,28 +799,22 @@ impl Ledger {
         }
         let size = n + leaves.len() as u64;
         let root = tree::root(&overlay, size)?;
-        files
-            .hashes
-            .write_all_at(&overlay.pending.concat(), stored_count(n) * 32)
-            .map_err(|e| LedgerError::io("write", &files.path(HASHES), e))?;
-        files
-            .hashes
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(HASHES), e))?;
-        files
-            .index
-            .write_all_at(&offsets, n * 8)
-            .map_err(|e| LedgerError::io("write", &files.path(INDEX), e))?;
-        files
-            .index
-            .sync_data()
-            .map_err(|e| LedgerError::io("sync", &files.path(INDEX), e))?;
+        let hashes = overlay.pending.concat();
+        for (file, name, bytes, at) in [
+            (&files.entries, ENTRIES, &buf, start),
+            (&files.hashes, HASHES, &hashes, stored_count(n) * 32),
+            (&files.index, INDEX, &offsets, n * 8),
+        ] {
+            file.write_all_at(bytes, at)
+                .map_err(|e| LedgerError::io("write", &files.path(name), e))?;
+        }
+        files.sync_data()?;
         let next = Committed {
             size,
             entries_bytes: pos,
             root,
         };
-        write_atomic(&self.dir.join(COMMITTED), next.to_text().as_bytes(), 0o644)?;
+        self.write_commit(file, next)?;
         Ok(n)
     }
 
@@ -828,7 +892,7 @@ impl Ledger {
     /// counts every indexed entry, as the index was its commit record.
     pub fn repair(&self) -> Result<RepairReport, LedgerError> {
         let _guard = self.lock_exclusive()?;
-        if self.read_committed()?.is_none() {
+        if self.read_commit_file()?.is_none() {
             return self.adopt_index();
         }
         let committed = self.committed()?;
@@ -850,6 +914,17 @@ impl Ledger {
                 Some(entry) => LedgerError::RepairRefused { entry, reason },
                 None => LedgerError::RepairDamaged { reason },
             });
+        }
+        // A slot torn by the interrupted append is rewritten first, with the
+        // acknowledged extent: stopped before the data is cut back, the
+        // ledger is left with a plain torn tail, which a second repair
+        // removes.
+        let torn_slot = report
+            .problems
+            .iter()
+            .any(|p| p.file == COMMITTED && p.kind == ProblemKind::UnacknowledgedTail);
+        if torn_slot {
+            self.write_commit(self.commit_file()?, committed)?;
         }
         let files = Files::open(&self.dir, true)?;
         let (entries_len, index_len, hashes_len) = files.lens()?;
@@ -890,6 +965,7 @@ impl Ledger {
             unacknowledged_frames: frames,
             removed,
             wrote_commit_record: false,
+            rewrote_torn_slot: torn_slot,
         })
     }
 
@@ -920,20 +996,21 @@ impl Ledger {
             entries_bytes: entries_len,
             root,
         };
-        write_atomic(&path, committed.to_text().as_bytes(), 0o644)?;
+        write_atomic(&path, &CommitFile::fresh(committed), 0o644)?;
         Ok(RepairReport {
             version: REPORT_VERSION,
             entries: committed.size,
             unacknowledged_frames: 0,
             removed: Vec::new(),
             wrote_commit_record: true,
+            rewrote_torn_slot: false,
         })
     }
 
     fn verify_unlocked(&self, extra: &[(String, String)]) -> Result<VerifyReport, LedgerError> {
         let mut report = VerifyReport::default();
-        let committed = match self.read_committed() {
-            Ok(Some(c)) => Some(c),
+        let file = match self.read_commit_file() {
+            Ok(Some(f)) => Some(f),
             Ok(None) => {
                 report.damage(COMMITTED, "", None, "the commit record is missing");
                 None
@@ -944,6 +1021,26 @@ impl Ledger {
             }
             Err(e) => return Err(e),
         };
+        let committed = match file.as_ref().map(CommitFile::newest) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                report.damage(COMMITTED, "", None, e.to_string());
+                None
+            }
+            None => None,
+        };
+        let newest = file.as_ref().and_then(CommitFile::newest_slot);
+        // The older slot's extent, to check it against the entries.
+        let older_size = match (&file, newest) {
+            (Some(CommitFile::Slots { slots, .. }), Some(newest)) => {
+                match slots[1 - newest.index()] {
+                    SlotState::Valid(older) => Some(older.committed.size),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let mut older_start = None;
         let files = match Files::open(&self.dir, false) {
             Ok(f) => f,
             Err(LedgerError::Io { path, source, .. })
@@ -977,6 +1074,9 @@ impl Ledger {
         let mut expected = 0u64;
         let mut damaged = 0usize;
         for i in 0..n {
+            if older_size == Some(i) {
+                older_start = Some(expected);
+            }
             let off = if i < records {
                 files.offset(i)?
             } else {
@@ -1085,6 +1185,21 @@ impl Ledger {
                 "bytes after the last entry, and no commit record to tell whether they were acknowledged",
             ),
             None => {}
+        }
+        if older_size == Some(n) {
+            older_start = Some(expected);
+        }
+        if let (Some(file), Some(newest)) = (&file, newest) {
+            let lens = (entries_len, index_len, hashes_len);
+            check_older_slot(
+                &mut report,
+                &files,
+                &memory,
+                file,
+                newest,
+                older_start,
+                lens,
+            )?;
         }
         if index_len > n * 8 {
             report.tail(INDEX, n * 8, index_len);
@@ -1352,6 +1467,139 @@ impl Ledger {
         }
         Ok(())
     }
+}
+
+/// Checks the slot that is not the newest against the entries: a valid
+/// older record must be the previous one and agree with the entries; an
+/// unreadable one is a torn tail only when it is what an append that
+/// crashed while writing it leaves (see [`torn_slot`]), else damage.
+fn check_older_slot(
+    report: &mut VerifyReport,
+    files: &Files,
+    memory: &tree::MemoryTree,
+    file: &CommitFile,
+    newest: Slot,
+    older_start: Option<u64>,
+    lens: (u64, u64, u64),
+) -> Result<(), LedgerError> {
+    let CommitFile::Slots { slots, bytes } = file else {
+        return Ok(());
+    };
+    let slot = 1 - newest.index();
+    let range = slot * SLOT_BYTES..(slot + 1) * SLOT_BYTES;
+    let location = format!("slot {slot} (bytes {}..{})", range.start, range.end);
+    match slots[slot] {
+        SlotState::Valid(older) => {
+            if let Err(e) = file.check_older() {
+                report.damage(COMMITTED, location, None, e.to_string());
+            } else if older_start != Some(older.committed.entries_bytes)
+                || tree::root(memory, older.committed.size)? != older.committed.root
+            {
+                report.damage(
+                    COMMITTED,
+                    location,
+                    Some(older.committed.size),
+                    format!(
+                        "the older record (sequence {}, {} entries) disagrees with the entries: its byte count or root differs",
+                        older.seq, older.committed.size
+                    ),
+                );
+            }
+        }
+        SlotState::Empty => {
+            if let Err(e) = file.check_older() {
+                report.damage(COMMITTED, location, None, e.to_string());
+            }
+        }
+        SlotState::Invalid(fault) => {
+            match torn_slot(files, memory, newest, lens, &bytes[range])? {
+                Ok(()) => report.push(
+                    ProblemKind::UnacknowledgedTail,
+                    COMMITTED,
+                    location,
+                    None,
+                    format!(
+                        "{fault}: torn by an append that never returned (the other slot is valid, and what lies past it is that append's whole data); `gantry ledger repair` rewrites it"
+                    ),
+                ),
+                Err(why) => report.damage(COMMITTED, location, None, format!("{fault}, and {why}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an unreadable slot next to the valid `newest` is one torn by a
+/// crash while an append wrote it. That append had made its data durable
+/// first, so the data files must hold exactly its whole frames, index
+/// records and hashes past `newest`, and the slot's bytes must each be
+/// either the record it was writing or what the slot held before
+/// ([`crate::committed::torn_write_of`]). The inner `Err` says why not.
+fn torn_slot(
+    files: &Files,
+    memory: &tree::MemoryTree,
+    newest: Slot,
+    (entries_len, index_len, hashes_len): (u64, u64, u64),
+    bytes: &[u8],
+) -> Result<Result<(), String>, LedgerError> {
+    let c = newest.committed;
+    if memory.size() != c.size || memory.root() != c.root {
+        return Ok(Err("the other slot disagrees with the entries".into()));
+    }
+    let mut pos = c.entries_bytes;
+    if entries_len <= pos {
+        return Ok(Err(
+            "no append was in progress: nothing lies past the acknowledged entries".into(),
+        ));
+    }
+    let mut grown = memory.clone();
+    let mut offsets = Vec::new();
+    while pos < entries_len {
+        let Some((entry, leaf)) = files.frame(pos, entries_len)? else {
+            return Ok(Err(format!(
+                "no append reached its commit record: the bytes past the acknowledged entries are not whole frames (byte {pos})"
+            )));
+        };
+        offsets.push(pos);
+        grown.push(leaf);
+        pos += FRAME_OVERHEAD + entry.len() as u64;
+    }
+    let size = grown.size();
+    let not_whole = "no append reached its commit record: the index and hashes past the acknowledged entries are not exactly those of the frames after them";
+    if index_len != size * 8 || hashes_len != stored_count(size) * 32 {
+        return Ok(Err(not_whole.into()));
+    }
+    for (k, offset) in offsets.iter().enumerate() {
+        if files.offset(c.size + k as u64)? != *offset {
+            return Ok(Err(not_whole.into()));
+        }
+    }
+    for i in stored_count(c.size)..stored_count(size) {
+        let want = usize::try_from(i).ok().and_then(|i| grown.stored().get(i));
+        if want != Some(&files.stored_hash(i)?) {
+            return Ok(Err(not_whole.into()));
+        }
+    }
+    let Some(seq) = newest.seq.checked_add(1) else {
+        return Ok(Err(
+            "the other slot's sequence number is at its largest".into()
+        ));
+    };
+    let new = Slot {
+        seq,
+        committed: Committed {
+            size,
+            entries_bytes: entries_len,
+            root: grown.root(),
+        },
+    };
+    Ok(
+        crate::committed::torn_write_of(bytes, &new, c.size).map_err(|at| {
+            format!(
+                "it is not what an append interrupted while writing it leaves: byte {at} is neither the record it wrote nor what the slot held before"
+            )
+        }),
+    )
 }
 
 /// Checks that the data files hold at least what `committed` counts and,

@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use gantry_ledger::Ledger;
+use gantry_ledger::committed::{CommitFile, Committed, SLOT_BYTES};
 use gantry_ledger::record::{EvidenceRecord, RecordSubject};
 
 /// A small, valid evidence record tagged `tag` (its subject's name).
@@ -86,4 +87,19 @@ pub(crate) fn frame(entry: &[u8]) -> Vec<u8> {
     frame.extend_from_slice(entry);
     frame.extend_from_slice(&gantry_ledger::hash::leaf_hash(entry));
     frame
+}
+
+/// Rewrites the newest commit slot in place with `change` applied to its
+/// record and a matching checksum: a forged record, not a torn one.
+pub(crate) fn rewrite_newest_slot(dir: &Path, change: impl FnOnce(&mut Committed)) {
+    let path = dir.join("committed");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut slot = CommitFile::from_bytes(&bytes)
+        .unwrap()
+        .newest_slot()
+        .unwrap();
+    change(&mut slot.committed);
+    let at = slot.index() * SLOT_BYTES;
+    bytes[at..at + SLOT_BYTES].copy_from_slice(&slot.to_bytes());
+    std::fs::write(&path, bytes).unwrap();
 }
