@@ -55,11 +55,8 @@ const KIND_AFTER_ENVELOPE: &[u8] = b"},\"kind\":\"";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvidenceError {
-    #[error("failed to read ledger entry {index}: {source}")]
-    Entry {
-        index: u64,
-        source: gantry_ledger::LedgerError,
-    },
+    #[error("failed to read the ledger: {0}")]
+    Ledger(#[from] gantry_ledger::LedgerError),
 }
 
 /// One evidence record of a service version.
@@ -215,21 +212,19 @@ impl EvidenceIndex {
     /// Reads every entry of `snapshot` once.
     pub fn build(snapshot: &Snapshot) -> Result<EvidenceIndex, EvidenceError> {
         let mut index = EvidenceIndex::default();
-        for i in 0..snapshot.size() {
-            let (bytes, _) = snapshot
-                .entry(i)
-                .map_err(|source| EvidenceError::Entry { index: i, source })?;
+        snapshot.for_each_entry(|i, bytes| {
             index.add(i, bytes);
-        }
+            Ok::<(), EvidenceError>(())
+        })?;
         Ok(index)
     }
 
     /// Adds entry `index` when it is evidence of a service version.
-    fn add(&mut self, index: u64, entry: Vec<u8>) {
+    pub fn add(&mut self, index: u64, entry: &[u8]) {
         if !entry.starts_with(ENVELOPE_KEY) {
             return;
         }
-        let Some(end) = rfind(&entry, KIND_AFTER_ENVELOPE) else {
+        let Some(end) = rfind(entry, KIND_AFTER_ENVELOPE) else {
             return;
         };
         // `{` + `"kind":"…",…}`: the record without its envelope.
@@ -263,7 +258,7 @@ impl EvidenceIndex {
                 predicate_type: fields.predicate_type,
                 time: fields.time,
                 envelope: ENVELOPE_KEY.len()..end + 1,
-                entry,
+                entry: entry.to_vec(),
                 parsed: OnceLock::new(),
                 checked: OnceLock::new(),
             });

@@ -242,9 +242,7 @@ pub fn promote(
     }
     let touched: Vec<String> = touched.into_iter().collect();
     let _locks = crate::lock::lock_services(stores.locks, &touched, on_wait)?;
-    let snapshot = stores.ledger.snapshot()?;
-    let history = History::build(&snapshot)?;
-    let evidence = EvidenceIndex::build(&snapshot)?;
+    let (history, evidence) = read_ledger(&stores.ledger.snapshot()?)?;
     let mut report = decide(workspace, &history, &evidence, &package, &to, request.now)?;
     report.dry_run = request.dry_run;
     if report
@@ -261,6 +259,19 @@ pub fn promote(
         report.recorded = record(stores.ledger, &history, &package, &report, request)?;
     }
     Ok(report)
+}
+
+/// The recorded state and the evidence index, in one pass over the ledger.
+pub fn read_ledger(
+    snapshot: &gantry_ledger::Snapshot,
+) -> Result<(History, EvidenceIndex), PromoteError> {
+    let mut history = History::new(snapshot.size());
+    let mut evidence = EvidenceIndex::default();
+    snapshot.for_each_entry(|index, bytes| {
+        evidence.add(index, bytes);
+        history.add(index, bytes).map_err(PromoteError::from)
+    })?;
+    Ok((history, evidence))
 }
 
 fn nothing_to_do(package: &Package, state: &str, dry_run: bool) -> PromotionReport {

@@ -61,40 +61,46 @@ impl History {
     /// Reads every chain record of the snapshot, in log order. Entries that
     /// are not chain records are skipped without being parsed.
     pub fn build(snapshot: &Snapshot) -> Result<History, StateError> {
-        let mut history = History {
-            size: snapshot.size(),
-            ..History::default()
-        };
-        // The records are canonical JSON, so a chain record always holds
-        // the predicate URI verbatim: others are skipped unparsed.
-        let finder = memchr::memmem::Finder::new(CHAIN_PREDICATE.as_bytes());
-        for index in 0..snapshot.size() {
-            let (bytes, _) = snapshot.entry(index)?;
-            if finder.find(&bytes).is_none() {
-                continue;
-            }
-            let record =
-                EvidenceRecord::from_canonical(&bytes).map_err(|e| StateError::Record {
-                    index,
-                    reason: e.to_string(),
-                })?;
-            let Some(chain) =
-                ChainRecord::from_record(&record).map_err(|e| StateError::Record {
-                    index,
-                    reason: e.to_string(),
-                })?
-            else {
-                continue;
-            };
-            history.links.advance(&chain.service, &bytes);
-            history.push(ChainEntry {
-                index,
-                version: record.version.clone().unwrap_or_default(),
-                record: chain,
-                envelope: record.envelope,
-            });
-        }
+        let mut history = History::new(snapshot.size());
+        snapshot.for_each_entry(|index, bytes| history.add(index, bytes))?;
         Ok(history)
+    }
+
+    /// An empty history of a ledger of `size` entries, to [`History::add`]
+    /// them to.
+    pub fn new(size: u64) -> History {
+        History {
+            size,
+            ..History::default()
+        }
+    }
+
+    /// Adds entry `index` when it is a chain record. The records are
+    /// canonical JSON, so a chain record always holds the predicate URI
+    /// verbatim: other entries are skipped unparsed.
+    pub fn add(&mut self, index: u64, bytes: &[u8]) -> Result<(), StateError> {
+        if memchr::memmem::find(bytes, CHAIN_PREDICATE.as_bytes()).is_none() {
+            return Ok(());
+        }
+        let record = EvidenceRecord::from_canonical(bytes).map_err(|e| StateError::Record {
+            index,
+            reason: e.to_string(),
+        })?;
+        let Some(chain) = ChainRecord::from_record(&record).map_err(|e| StateError::Record {
+            index,
+            reason: e.to_string(),
+        })?
+        else {
+            return Ok(());
+        };
+        self.links.advance(&chain.service, bytes);
+        self.push(ChainEntry {
+            index,
+            version: record.version.clone().unwrap_or_default(),
+            record: chain,
+            envelope: record.envelope,
+        });
+        Ok(())
     }
 
     fn push(&mut self, entry: ChainEntry) {

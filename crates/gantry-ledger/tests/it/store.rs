@@ -250,3 +250,52 @@ fn the_key_is_generated_only_when_the_ledger_is_created() {
     let err = Ledger::create_or_open(dir.path()).unwrap_err();
     assert!(matches!(err, LedgerError::MissingCommitted { .. }), "{err}");
 }
+
+#[test]
+fn reading_every_entry_in_order_gives_what_reading_each_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // Entries of very different sizes, so that frames straddle the reader's
+    // blocks.
+    let ledger = Ledger::create_or_open(dir.path()).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..40usize {
+        let mut entry = record(&format!("entry-{i}"));
+        if i % 7 == 3 {
+            entry = record(&"x".repeat(300_000 + i));
+        }
+        ledger.append(&entry).unwrap();
+        expected.push(entry);
+    }
+    let snapshot = ledger.snapshot().unwrap();
+    let mut seen = Vec::new();
+    snapshot
+        .for_each_entry(|i, bytes| {
+            assert_eq!(bytes, snapshot.entry(i).unwrap().0.as_slice());
+            seen.push(bytes.to_vec());
+            Ok::<(), LedgerError>(())
+        })
+        .unwrap();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn reading_every_entry_stops_at_a_changed_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 5);
+    let path = dir.path().join("entries");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let mut count = 0;
+    let e = ledger
+        .snapshot()
+        .unwrap()
+        .for_each_entry(|_, _| {
+            count += 1;
+            Ok::<(), LedgerError>(())
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("is damaged"), "{e}");
+    assert!(count < 5);
+}

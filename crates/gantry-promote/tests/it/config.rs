@@ -403,7 +403,9 @@ fn bad_gate_settings_are_located() {
             "gates:\n  freeze: { validator: window, timezone: Mars/Olympus }\n",
             &[]
         ),
-        [".gantry/promotion.yml:2:3: invalid window: unknown time zone `Mars/Olympus`: failed to find time zone `Mars/Olympus` in time zone database (use an IANA name such as `Europe/Berlin` or `UTC`)"]
+        [
+            ".gantry/promotion.yml:2:3: invalid window: unknown time zone `Mars/Olympus`: failed to find time zone `Mars/Olympus` in time zone database (use an IANA name such as `Europe/Berlin` or `UTC`)"
+        ]
     );
     assert_eq!(
         problems("gates:\n  freeze: { validator: window }\n", &[]),
