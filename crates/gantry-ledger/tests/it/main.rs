@@ -2,6 +2,7 @@
 //! (uv's `tests/it/` layout); shared helpers live in `common`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chain;
 mod common;
 mod export;
 mod properties;
