@@ -347,7 +347,7 @@ pub fn decide(
     let order = crate::order::promotion_order(&workspace.catalog, &names)?;
     let trusted = workspace.trusted();
     // Where each service of the package would be after this promotion.
-    let mut moved: HashMap<String, String> = HashMap::new();
+    let mut earlier: HashMap<String, ServiceDecision> = HashMap::new();
     let mut services = Vec::with_capacity(order.len());
     for name in &order {
         let Some(service) = workspace.catalog.get(name) else {
@@ -369,15 +369,10 @@ pub fn decide(
             now,
             evidence: evidence.evidence(name, version),
             trusted: &trusted,
-            moved: &moved,
+            earlier: &earlier,
         };
         let report = context.evaluate()?;
-        if matches!(
-            report.decision,
-            ServiceDecision::Ready | ServiceDecision::Unchanged
-        ) {
-            moved.insert(name.clone(), to.to_string());
-        }
+        earlier.insert(name.clone(), report.decision);
         services.push(report);
     }
     let decision = if services
@@ -424,7 +419,8 @@ struct Context<'a> {
     now: jiff::Timestamp,
     evidence: evidence::Evidence<'a>,
     trusted: &'a [gantry_attest::keys::PublicKey],
-    moved: &'a HashMap<String, String>,
+    /// The decisions about the services earlier in this promotion.
+    earlier: &'a HashMap<String, ServiceDecision>,
 }
 
 impl Context<'_> {
@@ -582,12 +578,15 @@ impl Context<'_> {
         }
     }
 
-    /// Where dependency `name` stands for this promotion: its state after
-    /// the services earlier in this promotion moved, else the most
-    /// advanced recorded state of any of its versions.
+    /// Where dependency `name` stands for this promotion: the target when
+    /// it moves earlier in this promotion, else the most advanced recorded
+    /// state of any of its versions.
     fn dependency_state(&self, name: &str) -> Option<String> {
-        if let Some(state) = self.moved.get(name) {
-            return Some(state.clone());
+        if matches!(
+            self.earlier.get(name),
+            Some(ServiceDecision::Ready | ServiceDecision::Unchanged)
+        ) {
+            return Some(self.to.to_string());
         }
         let config = &self.workspace.config;
         self.history
@@ -603,8 +602,21 @@ impl Context<'_> {
             return Outcome::fail(format!("unknown state {}", self.to));
         };
         let mut missing = Vec::new();
+        let mut waiting = Vec::new();
         let mut notes = Vec::new();
         for dep in &self.service.dependencies {
+            // A dependency moving in this same promotion decides with it.
+            match self.earlier.get(&dep.name) {
+                Some(ServiceDecision::Blocked) if !dep.optional => {
+                    missing.push(format!("{} is blocked in this promotion", dep.name));
+                    continue;
+                }
+                Some(ServiceDecision::Pending) if !dep.optional => {
+                    waiting.push(format!("{} is waiting in this promotion", dep.name));
+                    continue;
+                }
+                _ => {}
+            }
             let state = self.dependency_state(&dep.name);
             let ok = state
                 .as_deref()
@@ -632,6 +644,12 @@ impl Context<'_> {
                 } else {
                     format!("; also {}", notes.join(", "))
                 }
+            ));
+        }
+        if !waiting.is_empty() {
+            return Outcome::pending(format!(
+                "dependencies not yet {what}: {}",
+                waiting.join(", ")
             ));
         }
         if self.service.dependencies.is_empty() {

@@ -8,4 +8,5 @@ mod catalog;
 mod config;
 mod order;
 mod package;
+mod promote;
 mod services;
