@@ -343,7 +343,7 @@ impl Evidence<'_> {
                 "`gantry audit --format json > audit.json`, `gantry attest -t audit -p audit.json -s ARTIFACT -k KEY -o audit.dsse.json`"
             }
             "vulns" => {
-                "`gantry attest -t vulns -p vulns.json -s ARTIFACT -k KEY -o vulns.dsse.json` (an in-toto vulns predicate)"
+                "`gantry scan --format json > vulns.json`, `gantry attest -t vulns -p vulns.json -s ARTIFACT -k KEY -o vulns.dsse.json`"
             }
             "sbom" => {
                 "`gantry sbom -o sbom.json`, `gantry attest -t cyclonedx -p sbom.json -s ARTIFACT -k KEY -o sbom.dsse.json`"
