@@ -50,6 +50,10 @@ impl Fixture {
     /// service-a → service-b → service-c, each `compliant` unless named in
     /// `sandboxed`.
     fn new(sandboxed: &[&str]) -> Fixture {
+        Fixture::with_config(sandboxed, CONFIG)
+    }
+
+    fn with_config(sandboxed: &[&str], config: &str) -> Fixture {
         let root = tempfile::tempdir().unwrap();
         let mode = |name: &str| {
             if sandboxed.contains(&name) {
@@ -69,7 +73,7 @@ impl Fixture {
                 &service(name, mode(name), deps),
             );
         }
-        write(root.path(), ".gantry/promotion.yml", CONFIG);
+        write(root.path(), ".gantry/promotion.yml", config);
         let key = || PrivateKey::generate(Algorithm::Ed25519).unwrap();
         let ci = key();
         write(
@@ -167,6 +171,16 @@ impl Fixture {
         to: Option<&str>,
         dry_run: bool,
     ) -> Result<PromotionReport, PromoteError> {
+        self.promote_at(package, to, dry_run, "2026-12-09T12:00:00Z")
+    }
+
+    fn promote_at(
+        &self,
+        package: &Package,
+        to: Option<&str>,
+        dry_run: bool,
+        now: &str,
+    ) -> Result<PromotionReport, PromoteError> {
         let ledger = self.ledger();
         let packages = self.packages();
         let locks = self.locks();
@@ -180,7 +194,7 @@ impl Fixture {
             to: to.map(str::to_string),
             dry_run,
             requested_by: "ci".into(),
-            now: "2026-12-09T12:00:00Z".parse().unwrap(),
+            now: now.parse().unwrap(),
         };
         promote::promote(&self.workspace(), stores, &request, |_| {})
     }
@@ -454,4 +468,59 @@ fn a_dry_run_records_nothing() {
     assert!(report.recorded.is_empty());
     assert_eq!(f.ledger().snapshot().unwrap().size(), before);
     assert_eq!(f.state("service-c"), None);
+}
+
+#[test]
+fn levels_and_soak_time_decide_as_configured() {
+    let config = "\
+states:
+  sandbox:
+    allowed_transitions: [compliance_ready]
+  compliance_ready:
+    allowed_transitions: [sandbox]
+    requirements:
+      - { gate: all_tests_passing, level: required_if_present }
+      - { gate: sast_clean, level: recommended }
+      - soak
+gates:
+  soak: { validator: soak_time, duration: 2d }
+trusted_keys: [keys/ci.pub]
+";
+    let f = Fixture::with_config(&[], config);
+    let package = f.package("ci");
+    // Created 2026-12-06T10:00Z: one day later the soak is still pending;
+    // no test results at all is skipped; no audit only warns.
+    let early = f
+        .promote_at(&package, None, true, "2026-12-07T10:00:00Z")
+        .unwrap();
+    assert_eq!(early.decision, Decision::Pending, "{early:#?}");
+    let soak = gate(&early, "service-c", "soak");
+    assert_eq!(soak.result, GateResult::Pending);
+    assert!(
+        soak.reason.contains("passes at 2026-12-08T10:00:00Z"),
+        "{}",
+        soak.reason
+    );
+    assert_eq!(
+        gate(&early, "service-c", "all_tests_passing").result,
+        GateResult::Skipped
+    );
+    assert_eq!(
+        gate(&early, "service-c", "sast_clean").result,
+        GateResult::Fail
+    );
+    let later = f
+        .promote_at(&package, None, true, "2026-12-08T10:00:00Z")
+        .unwrap();
+    assert_eq!(later.decision, Decision::Promoted, "{later:#?}");
+    // A failing test result, once present, is required.
+    f.tests("service-b", true, &f.ci);
+    let failing = f
+        .promote_at(&package, None, true, "2026-12-08T10:00:00Z")
+        .unwrap();
+    assert_eq!(failing.decision, Decision::Blocked);
+    assert_eq!(
+        gate(&failing, "service-b", "all_tests_passing").result,
+        GateResult::Fail
+    );
 }
