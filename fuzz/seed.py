@@ -122,6 +122,17 @@ def seed_configs():
     put("ignore_yml", "empty", "")
 
 
+def seed_promote():
+    example = ROOT / "examples" / "services" / ".gantry"
+    for p in files(example / "services", "*.yml"):
+        put("promote_yml", p.stem, p.read_bytes())
+    put("promote_yml", "promotion", (example / "promotion.yml").read_bytes())
+    for p in files(example / "policies", "*.rego"):
+        put("rego_policy", p.stem, p.read_bytes())
+    put("rego_policy", "deny", "package fuzz\nimport rego.v1\n"
+        "deny contains msg if { input.service.name == \"service-a\"; msg := \"no\" }\n")
+
+
 def seed_sbom():
     gantry = ROOT / "target" / "debug" / "gantry"
     monorepo = ROOT / "crates" / "gantry-sbom" / "tests" / "fixtures" / "monorepo"
@@ -280,6 +291,7 @@ def main():
     seed_workflows()
     seed_expressions()
     seed_configs()
+    seed_promote()
     seed_sbom()
     seed_osv()
     seed_attest()

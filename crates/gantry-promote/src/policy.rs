@@ -15,7 +15,9 @@
 //!
 //! A file is read through `gantry_fs` (no FIFOs or devices, at most
 //! [`MAX_POLICY_BYTES`]); regorus' own policy length limits apply when
-//! parsing (1 MiB, 20,000 lines, 1,024 columns); an evaluation is stopped
+//! parsing (1 MiB, 20,000 lines, 1,024 columns); text whose brackets nest
+//! deeper than [`MAX_NESTING`] is refused before parsing (the parser is
+//! exponential in some such input and has no timer); an evaluation is stopped
 //! after [`EVAL_TIME_LIMIT`] by regorus' cooperative execution timer, and a
 //! panic inside the evaluator is caught and fails the gate. regorus'
 //! memory budgets need its mimalloc allocator feature, which gantry does
@@ -79,6 +81,57 @@ use crate::outcome::Outcome;
 pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// How long one evaluation may run.
 pub const EVAL_TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// How deeply brackets, braces and parentheses may nest in a policy.
+/// regorus' parser takes time exponential in the nesting of some broken
+/// expressions (20 levels take seconds), and parsing has no timer, so
+/// deeper text is refused before it reaches the parser. Real policies nest
+/// a handful of levels.
+pub const MAX_NESTING: usize = 16;
+
+/// The deepest nesting of `[`, `{` and `(` in Rego source, outside string
+/// literals and comments.
+fn nesting(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            '[' | '{' | '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 /// Where policies live, under the repository root.
 pub const POLICIES_DIR: &str = ".gantry/policies";
 
@@ -264,6 +317,13 @@ fn load_one(root: &Path, shown: &str) -> Loaded {
 
 /// Parses one policy into its own engine.
 fn compile(file: String, text: String) -> Loaded {
+    let depth = nesting(&text);
+    if depth > MAX_NESTING {
+        return Loaded::Broken {
+            file,
+            reason: format!("brackets nest {depth} levels deep; at most {MAX_NESTING} are read"),
+        };
+    }
     let mut engine = regorus::Engine::new();
     engine.set_strict_builtin_errors(true);
     engine.set_execution_timer_config(ExecutionTimerConfig {
@@ -359,6 +419,37 @@ fn deny_messages(value: &regorus::Value) -> Result<Vec<String>, String> {
             )),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn brackets_are_counted_outside_strings_and_comments() {
+        assert_eq!(nesting("a[b{c(d)}]"), 3);
+        assert_eq!(nesting("x := \"[[[[\" # {{{{\ny := `((((` "), 0);
+        assert_eq!(nesting("s := \"a\\\"[\" [1]"), 1);
+    }
+
+    #[test]
+    fn deeply_nested_text_is_refused_before_parsing() {
+        // Found by fuzzing: 47 open brackets in a broken expression kept
+        // the parser busy for minutes.
+        let text = format!(
+            "package fuzz\nimport rego.v1\ndeny contains msg if {{ inpu{}t.x == 1 }}\n",
+            "[".repeat(47)
+        );
+        let policies = Policies::from_sources([("fuzz", text.as_str())]);
+        let outcome = policies.evaluate("fuzz", &serde_json::json!({}));
+        assert_eq!(outcome.result, crate::GateResult::Fail);
+        assert!(
+            outcome.reason.contains("nest 48 levels deep"),
+            "{}",
+            outcome.reason
+        );
+    }
 }
 
 #[cfg(test)]
