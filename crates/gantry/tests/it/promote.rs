@@ -332,6 +332,40 @@ fn the_example_walkthrough_runs_unattended_and_promotes_the_release() {
     assert!(approvers.contains(&"bob") && approvers.contains(&"carol"));
     assert!(!approvers.contains(&"alice"), "{approvers:?}");
 
+    // Every attempt names each service once, however close together the
+    // attempts were: the first package was refused, then promoted.
+    for promotion in promotions["promotions"].as_array().unwrap() {
+        for attempt in promotion["attempts"].as_array().unwrap() {
+            let mut names: Vec<&str> = attempt["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["service"].as_str().unwrap())
+                .collect();
+            names.sort_unstable();
+            assert_eq!(
+                names,
+                ["service-a", "service-b", "service-c"],
+                "{attempt:#}"
+            );
+        }
+    }
+    let first = &promotions["promotions"][0]["attempts"];
+    let decisions: Vec<(&str, &str)> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["to"].as_str().unwrap(), a["decision"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("compliance_ready", "blocked"),
+            ("compliance_ready", "promoted"),
+            ("compliant", "blocked")
+        ]
+    );
+
     // Every service's 1.4.0 is compliant now.
     let services = gantry(&["services", "--format", "json"]);
     for service in services["services"].as_array().unwrap() {
