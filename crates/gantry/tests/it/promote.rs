@@ -458,7 +458,7 @@ fn held(file: &Path) -> bool {
         .arg(file)
         .arg("true")
         .status()
-        .unwrap()
+        .expect("the flock program (util-linux) runs")
         .success()
 }
 
@@ -479,7 +479,7 @@ fn a_lock_held_by_a_killed_process_is_recovered() {
             .args(["sleep", "60"])
             .process_group(0)
             .spawn()
-            .unwrap()
+            .expect("the flock program (util-linux) runs")
     };
     let start = Instant::now();
     while !held(&lock) {
