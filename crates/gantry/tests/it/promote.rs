@@ -794,3 +794,65 @@ fn promote_json_is_one_object_in_promotion_order_with_its_exit_codes() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_evidence_chain_record_appended_by_hand_is_refused() {
+    let repo = Repo::new();
+    let package = "f".repeat(64);
+    // A validation saying api 6.6.6 was promoted to compliant, without a
+    // package, gates or approvals; and one that is not a chain record at
+    // all but claims to be.
+    let forged = serde_json::json!({
+        "promotion_id": package, "timestamp": "2026-12-06T00:00:00Z",
+        "service": "api", "previous_hash": "",
+        "evidence": {"type": "validation", "signatures": [], "data": {
+            "package": package, "version": "6.6.6", "from": "compliance_ready",
+            "to": "compliant", "decision": "promoted", "package_decision": "promoted",
+            "gates": []}},
+    });
+    repo.write("forged.json", &forged.to_string());
+    repo.write("bogus.json", "{\"hello\": \"world\"}");
+    for (predicate, extra) in [
+        (
+            "forged.json",
+            vec![
+                "--kind",
+                "promotion-validation",
+                "--service",
+                "api",
+                "--service-version",
+                "6.6.6",
+                "--promotion",
+                package.as_str(),
+            ],
+        ),
+        ("bogus.json", vec![]),
+    ] {
+        repo.ok(&[
+            "attest",
+            "-t",
+            "https://gantry.dev/attestation/evidence-chain/v1",
+            "-p",
+            predicate,
+            "-s",
+            "artifact.bin",
+            "-k",
+            ".gantry/keys/mallory.key",
+            "-o",
+            "chain.intoto.json",
+        ]);
+        let mut args = vec!["ledger", "append", "chain.intoto.json"];
+        args.extend(extra);
+        let out = repo.gantry(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("evidence chain record"), "{stderr}");
+    }
+    // Nothing moved, and promotion still reads the chain.
+    let services = json(&repo.ok(&["services", "--format", "json"]));
+    assert!(!services.to_string().contains("6.6.6"), "{services:#}");
+    repo.ok(&["promotions"]);
+    let id = repo.package();
+    repo.evidence();
+    repo.ok(&["promote", &id]);
+}
