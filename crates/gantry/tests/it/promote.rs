@@ -490,7 +490,7 @@ fn a_lock_held_by_a_killed_process_is_recovered() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // A promotion now waits for the holder, and says so.
-    let waiting = repo
+    let mut waiting = repo
         .command(&[
             "promote",
             &id,
@@ -503,7 +503,26 @@ fn a_lock_held_by_a_killed_process_is_recovered() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = waiting.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
+    let told = loop {
+        match said.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.contains("waiting: another promotion holds api") => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
     let killed = Command::new("kill")
         .args(["-KILL", "--", &format!("-{}", holder.id())])
         .status()
@@ -511,15 +530,12 @@ fn a_lock_held_by_a_killed_process_is_recovered() {
     assert!(killed.success());
     holder.wait().unwrap();
     let out = wait_bounded(waiting, Duration::from_secs(30), "gantry promote");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = reader.join().unwrap();
+    assert!(told, "the promotion never said it waits for api:\n{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let report = json(&out);
     assert_eq!(report["decision"], "promoted");
     assert_eq!(report["recorded"].as_array().unwrap().len(), 6);
-    assert!(
-        text(&out.stderr).contains("waiting: another promotion holds api"),
-        "{}",
-        text(&out.stderr)
-    );
     assert!(!held(&lock));
 }
 
