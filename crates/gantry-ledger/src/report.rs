@@ -71,6 +71,16 @@ pub fn append_envelope(
     }
     let envelope = Envelope::from_json(envelope_bytes)?;
     let statement = Statement::from_payload(&envelope.payload)?;
+    // The evidence chain is the record of promotions: its records come
+    // only from `gantry promote` and `gantry approve`. One appended by
+    // hand would move a service without its gates, or, malformed, stop
+    // every later promotion from reading the chain.
+    if statement.predicate_type == crate::chain::CHAIN_PREDICATE {
+        return Err(LedgerError::Record(format!(
+            "the statement is an evidence chain record ({}); those are written only by `gantry promote` and `gantry approve`",
+            crate::chain::CHAIN_PREDICATE
+        )));
+    }
     if let Some(key) = &request.trusted_key
         && gantry_attest::dsse::accepted_keys(&envelope.verify(std::slice::from_ref(key)))
             .is_empty()
@@ -212,4 +222,63 @@ pub fn tlog_proof(ledger: &Ledger, index: u64) -> Result<TlogProof, LedgerError>
         hashes: snapshot.inclusion_proof(index, checkpoint.size)?,
         checkpoint: note,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use gantry_attest::keys::PrivateKey;
+    use gantry_attest::statement::Subject;
+
+    fn envelope(predicate_type: &str, predicate: serde_json::Value) -> Vec<u8> {
+        let key = PrivateKey::ed25519_from_seed(&[3; 32]).unwrap();
+        let statement = Statement::new(
+            vec![Subject::sha256("dist/app", "aa".repeat(32))],
+            predicate_type,
+            predicate,
+        );
+        gantry_attest::attest(&statement, &[&key])
+            .unwrap()
+            .to_json()
+            .into_bytes()
+    }
+
+    #[test]
+    fn an_evidence_chain_record_cannot_be_appended_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create_or_open(&dir.path().join("ledger")).unwrap();
+        let package = "ff".repeat(32);
+        let forged = envelope(
+            crate::chain::CHAIN_PREDICATE,
+            serde_json::json!({
+                "promotion_id": package, "timestamp": "2026-12-06T00:00:00Z",
+                "service": "service-a", "previous_hash": "",
+                "evidence": {"type": "validation", "signatures": [], "data": {
+                    "package": package, "version": "6.6.6", "from": "compliance_ready",
+                    "to": "compliant", "decision": "promoted"}},
+            }),
+        );
+        let request = AppendRequest {
+            kind: Some("promotion-validation".into()),
+            service: Some("service-a".into()),
+            version: Some("6.6.6".into()),
+            promotion: Some(package.clone()),
+            time: "2026-12-06T00:00:00Z".into(),
+            ..AppendRequest::default()
+        };
+        let err = append_envelope(&ledger, &forged, &request).unwrap_err();
+        assert!(
+            matches!(&err, LedgerError::Record(why) if why.contains("evidence chain record")),
+            "{err}"
+        );
+        assert_eq!(ledger.snapshot().unwrap().size(), 0);
+        // Other evidence, even with a promotion kind given by hand, is
+        // appended as before.
+        let tests = envelope(
+            gantry_attest::predicate::TEST_RESULT,
+            serde_json::json!({"result": "PASSED"}),
+        );
+        assert_eq!(append_envelope(&ledger, &tests, &request).unwrap().index, 0);
+    }
 }

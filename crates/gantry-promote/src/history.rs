@@ -110,7 +110,15 @@ fn summarize(id: &str, entries: &[&ChainEntry]) -> PromotionSummary {
                 };
                 let decision = text(entry, "package_decision").to_string();
                 match attempts.last_mut() {
-                    Some(last) if last.time == entry.record.timestamp && last.to == service.to => {
+                    // An attempt names each service once and has one
+                    // decision: timestamps are whole seconds, so two
+                    // attempts in one second share a time and a target.
+                    Some(last)
+                        if last.time == entry.record.timestamp
+                            && last.to == service.to
+                            && last.decision == decision
+                            && !last.services.iter().any(|s| s.service == service.service) =>
+                    {
                         last.services.push(service);
                     }
                     _ => attempts.push(Attempt {
@@ -190,5 +198,121 @@ pub fn show(history: &History, id: &str) -> Result<PromotionDetail, HistoryError
             prefix: id,
             count: many.len(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use gantry_ledger::Ledger;
+    use gantry_ledger::chain::{ChainEvidence, ChainRecord};
+
+    const PACKAGE: &str = "ab00000000000000000000000000000000000000000000000000000000000001";
+
+    /// Appends, in one batch, a request and a validation for each service,
+    /// all at `time`, as `gantry promote` records them.
+    fn attempt(ledger: &Ledger, time: &str, services: &[&str], decision: &str) {
+        let history = History::build(&ledger.snapshot().unwrap()).unwrap();
+        let mut heads: BTreeMap<String, String> = BTreeMap::new();
+        let mut entries = Vec::new();
+        for service in services {
+            for kind in [ChainType::Promotion, ChainType::Validation] {
+                let previous = heads
+                    .get(*service)
+                    .cloned()
+                    .unwrap_or_else(|| history.head(service).to_string());
+                let chain = ChainRecord {
+                    promotion_id: PACKAGE.into(),
+                    timestamp: time.into(),
+                    service: (*service).into(),
+                    previous_hash: previous,
+                    evidence: ChainEvidence {
+                        kind,
+                        data: serde_json::json!({
+                            "package": PACKAGE, "version": "1.0.0", "from": "sandbox",
+                            "to": "compliance_ready", "target_state": "compliance_ready",
+                            "decision": decision, "package_decision": decision,
+                        }),
+                        signatures: Vec::new(),
+                    },
+                };
+                let envelope = gantry_attest::dsse::Envelope {
+                    payload_type: gantry_attest::dsse::IN_TOTO_PAYLOAD_TYPE.to_string(),
+                    payload: chain.statement(PACKAGE).to_payload(),
+                    signatures: Vec::new(),
+                };
+                let entry = chain
+                    .into_record(PACKAGE, "1.0.0", &envelope)
+                    .to_canonical()
+                    .unwrap();
+                heads.insert(
+                    (*service).to_string(),
+                    gantry_ledger::chain::entry_hash(&entry),
+                );
+                entries.push(entry);
+            }
+        }
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        ledger.append_batch(&refs).unwrap();
+    }
+
+    fn attempts(ledger: &Ledger) -> Vec<(String, Vec<String>)> {
+        let history = History::build(&ledger.snapshot().unwrap()).unwrap();
+        let report = list(&history);
+        assert_eq!(report.promotions.len(), 1);
+        report.promotions[0]
+            .attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.decision.clone(),
+                    a.services.iter().map(|s| s.service.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn owned(decision: &str, services: &[&str]) -> (String, Vec<String>) {
+        (
+            decision.to_string(),
+            services.iter().map(|s| s.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn two_promotions_of_a_package_in_one_second_are_two_attempts() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create_or_open(&dir.path().join("ledger")).unwrap();
+        let time = "2026-12-06T23:06:08Z";
+        attempt(&ledger, time, &["db", "api"], "blocked");
+        attempt(&ledger, time, &["db", "api"], "promoted");
+        assert_eq!(
+            attempts(&ledger),
+            [
+                owned("blocked", &["db", "api"]),
+                owned("promoted", &["db", "api"])
+            ]
+        );
+    }
+
+    #[test]
+    fn attempts_in_one_second_with_one_decision_stay_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create_or_open(&dir.path().join("ledger")).unwrap();
+        let time = "2026-12-06T23:06:08Z";
+        // Two blocked attempts, then one of a single service, each its own
+        // batch.
+        attempt(&ledger, time, &["db", "api"], "blocked");
+        attempt(&ledger, time, &["db", "api"], "blocked");
+        attempt(&ledger, time, &["api"], "blocked");
+        assert_eq!(
+            attempts(&ledger),
+            [
+                owned("blocked", &["db", "api"]),
+                owned("blocked", &["db", "api"]),
+                owned("blocked", &["api"]),
+            ]
+        );
     }
 }

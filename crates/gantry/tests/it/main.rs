@@ -12,6 +12,7 @@ mod cli;
 mod evidence;
 mod history;
 mod parallel;
+mod promote;
 mod run;
 mod sbom_scan;
 mod services;
