@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::EnvelopeError;
 use crate::keys::{PrivateKey, PublicKey};
 use crate::{AttestError, b64};
 
@@ -99,19 +100,16 @@ impl Envelope {
     /// Reads the JSON envelope. Unknown fields are ignored as the
     /// specification allows; base64 may be standard or URL-safe.
     pub fn from_json(bytes: &[u8]) -> Result<Envelope, AttestError> {
-        let wire: WireEnvelope = serde_json::from_slice(bytes)
-            .map_err(|e| AttestError::Envelope(format!("not a DSSE JSON envelope: {e}")))?;
-        let payload = b64::decode(&wire.payload)
-            .map_err(|e| AttestError::Envelope(format!("`payload` is not base64: {e}")))?;
+        let wire: WireEnvelope = serde_json::from_slice(bytes).map_err(EnvelopeError::NotJson)?;
+        let payload = b64::decode(&wire.payload).map_err(EnvelopeError::Payload)?;
         let signatures = wire
             .signatures
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
                 Ok(Signature {
-                    sig: b64::decode(&s.sig).map_err(|e| {
-                        AttestError::Envelope(format!("`signatures[{i}].sig` is not base64: {e}"))
-                    })?,
+                    sig: b64::decode(&s.sig)
+                        .map_err(|source| EnvelopeError::Signature { index: i, source })?,
                     keyid: s.keyid,
                 })
             })

@@ -2,6 +2,56 @@
 
 use std::path::PathBuf;
 
+/// Why a DSSE envelope could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    #[error("not a DSSE JSON envelope: {0}")]
+    NotJson(serde_json::Error),
+    #[error("`payload` is not base64: {0}")]
+    Payload(crate::b64::DecodeError),
+    #[error("`signatures[{index}].sig` is not base64: {source}")]
+    Signature {
+        index: usize,
+        source: crate::b64::DecodeError,
+    },
+}
+
+/// What a predicate of a known type lacks, or why its file could not be
+/// read as one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PredicateError {
+    /// A required field is absent or of another JSON type.
+    #[error("missing `{field}` {kind}")]
+    Missing {
+        field: &'static str,
+        /// `string`, `object`, `array`.
+        kind: &'static str,
+    },
+    /// A field holds a value the type does not allow.
+    #[error("`{field}` must be {want}")]
+    Invalid {
+        field: &'static str,
+        want: &'static str,
+    },
+    #[error(
+        "neither `gantry audit --format json` output (`findings`, `summary`) nor a SARIF 2.1.0 log"
+    )]
+    NotAudit,
+    #[error("not a URI nor a known alias ({})", aliases.join(", "))]
+    UnknownType { aliases: Vec<&'static str> },
+    #[error("{file} is not JSON: {source}")]
+    NotJson {
+        file: String,
+        source: serde_json::Error,
+    },
+    #[error("{file} is not UTF-8")]
+    NotUtf8 { file: String },
+    #[error(transparent)]
+    Junit(#[from] crate::junit::JunitError),
+}
+
 /// Why a key, an envelope or a statement could not be made or read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -22,13 +72,13 @@ pub enum AttestError {
     #[error("failed to sign: {0}")]
     Sign(String),
     #[error("invalid envelope: {0}")]
-    Envelope(String),
+    Envelope(#[from] EnvelopeError),
     #[error("invalid statement: {0}")]
     Statement(String),
-    #[error("invalid predicate for {predicate_type}: {message}")]
+    #[error("invalid predicate for {predicate_type}: {source}")]
     Predicate {
         predicate_type: String,
-        message: String,
+        source: PredicateError,
     },
     #[error("failed to write {}: {source}", path.display())]
     Write {
@@ -67,10 +117,10 @@ impl AttestError {
         }
     }
 
-    pub(crate) fn predicate(predicate_type: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn predicate(predicate_type: &str, source: PredicateError) -> Self {
         AttestError::Predicate {
             predicate_type: predicate_type.to_string(),
-            message: message.into(),
+            source,
         }
     }
 }

@@ -5,8 +5,24 @@ use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::PredicateError;
+
 /// Most test cases a report may hold.
 const MAX_CASES: usize = 1_000_000;
+
+/// Why a JUnit XML report could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JunitError {
+    #[error("more than {MAX_CASES} test cases")]
+    TooManyCases,
+    #[error("not well-formed XML near byte {at}: {source}")]
+    Xml { at: u64, source: quick_xml::Error },
+    #[error("the root element is not <testsuites> or <testsuite>")]
+    Root,
+    #[error("no <testsuites> or <testsuite> element")]
+    NoRoot,
+}
 
 #[derive(Default)]
 struct Tally {
@@ -22,10 +38,10 @@ impl Tally {
         self.passed.len() + self.failed.len() + self.warned.len()
     }
 
-    fn start_case(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+    fn start_case(&mut self, e: &BytesStart<'_>) -> Result<(), JunitError> {
         self.finish_case();
         if self.count() >= MAX_CASES {
-            return Err(format!("more than {MAX_CASES} test cases"));
+            return Err(JunitError::TooManyCases);
         }
         let mut name = String::new();
         let mut class = String::new();
@@ -75,17 +91,15 @@ impl Tally {
 /// Reads a JUnit XML report (`<testsuites>` or `<testsuite>`) into the
 /// test-result v0.1 predicate: `result` is FAILED when any case failed or
 /// errored, WARNED when some were skipped, else PASSED.
-pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, String> {
+pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, JunitError> {
     let mut reader = Reader::from_str(xml);
     let mut tally = Tally::default();
     let mut depth = 0usize;
     let mut seen_root = false;
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "not well-formed XML near byte {}: {e}",
-                reader.buffer_position()
-            )
+        let event = reader.read_event().map_err(|source| JunitError::Xml {
+            at: reader.buffer_position(),
+            source,
         })?;
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
@@ -104,7 +118,7 @@ pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, Str
         let name = local.as_ref();
         if depth == 0 {
             if name != b"testsuites" && name != b"testsuite" {
-                return Err("the root element is not <testsuites> or <testsuite>".into());
+                return Err(JunitError::Root);
             }
             seen_root = true;
         }
@@ -122,7 +136,7 @@ pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, Str
     }
     tally.finish_case();
     if !seen_root {
-        return Err("no <testsuites> or <testsuite> element".into());
+        return Err(JunitError::NoRoot);
     }
     let result = if !tally.failed.is_empty() {
         "FAILED"
@@ -161,16 +175,24 @@ pub struct Configuration<'a> {
 }
 
 /// Checks the fields of the test-result v0.1 predicate.
-pub fn check_test_result(p: &Value) -> Result<(), String> {
+pub fn check_test_result(p: &Value) -> Result<(), PredicateError> {
     match p.get("result").and_then(Value::as_str) {
         Some("PASSED" | "WARNED" | "FAILED") => {}
-        _ => return Err("`result` must be PASSED, WARNED or FAILED".into()),
+        _ => {
+            return Err(PredicateError::Invalid {
+                field: "result",
+                want: "PASSED, WARNED or FAILED",
+            });
+        }
     }
-    for key in ["passedTests", "warnedTests", "failedTests", "configuration"] {
-        if let Some(v) = p.get(key)
+    for field in ["passedTests", "warnedTests", "failedTests", "configuration"] {
+        if let Some(v) = p.get(field)
             && !v.is_array()
         {
-            return Err(format!("`{key}` must be an array"));
+            return Err(PredicateError::Invalid {
+                field,
+                want: "an array",
+            });
         }
     }
     Ok(())

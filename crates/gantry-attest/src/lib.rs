@@ -26,7 +26,7 @@ pub mod verify;
 pub mod vsa;
 
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
-pub use error::AttestError;
+pub use error::{AttestError, EnvelopeError, PredicateError};
 pub use keys::{Algorithm, PrivateKey, PublicKey};
 pub use statement::{Statement, Subject};
 

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::AttestError;
+use crate::error::PredicateError;
 
 /// CycloneDX BOM (what `gantry sbom` writes).
 pub const CYCLONEDX: &str = "https://cyclonedx.org/bom";
@@ -20,7 +21,7 @@ pub const TEST_RESULT: &str = "https://in-toto.io/attestation/test-result/v0.1";
 pub const AUDIT: &str = "https://gantry.dev/attestation/audit/v1";
 
 /// How a predicate file is read.
-type Reader = fn(&str, &[u8]) -> Result<Value, String>;
+type Reader = fn(&str, &[u8]) -> Result<Value, PredicateError>;
 
 /// A predicate type gantry knows.
 #[derive(Debug, Clone, Copy)]
@@ -29,12 +30,12 @@ pub struct KnownPredicate {
     pub uri: &'static str,
     pub description: &'static str,
     read: Reader,
-    check: fn(&Value) -> Result<(), String>,
+    check: fn(&Value) -> Result<(), PredicateError>,
 }
 
 impl KnownPredicate {
     /// Checks a predicate's shape.
-    pub fn check(&self, predicate: &Value) -> Result<(), String> {
+    pub fn check(&self, predicate: &Value) -> Result<(), PredicateError> {
         (self.check)(predicate)
     }
 }
@@ -125,14 +126,9 @@ pub fn read_predicate(
             if !uri.contains(':') {
                 return Err(AttestError::predicate(
                     uri,
-                    format!(
-                        "not a URI nor a known alias ({})",
-                        PREDICATES
-                            .iter()
-                            .map(|p| p.alias)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    PredicateError::UnknownType {
+                        aliases: PREDICATES.iter().map(|p| p.alias).collect(),
+                    },
                 ));
             }
             read_json(file_name, bytes).map_err(|m| AttestError::predicate(uri, m))
@@ -140,53 +136,76 @@ pub fn read_predicate(
     }
 }
 
-fn read_json(file_name: &str, bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(bytes).map_err(|e| format!("{file_name} is not JSON: {e}"))
+fn read_json(file_name: &str, bytes: &[u8]) -> Result<Value, PredicateError> {
+    serde_json::from_slice(bytes).map_err(|source| PredicateError::NotJson {
+        file: file_name.to_string(),
+        source,
+    })
 }
 
-fn read_test_result(file_name: &str, bytes: &[u8]) -> Result<Value, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| format!("{file_name} is not UTF-8"))?;
+fn read_test_result(file_name: &str, bytes: &[u8]) -> Result<Value, PredicateError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| PredicateError::NotUtf8 {
+        file: file_name.to_string(),
+    })?;
     if text.trim_start().starts_with('<') {
-        crate::junit::test_result_from_junit(text, file_name)
+        Ok(crate::junit::test_result_from_junit(text, file_name)?)
     } else {
         read_json(file_name, bytes)
     }
 }
 
-fn check_cyclonedx(p: &Value) -> Result<(), String> {
+fn check_cyclonedx(p: &Value) -> Result<(), PredicateError> {
     if p.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
-        return Err("`bomFormat` is not \"CycloneDX\"".into());
+        return Err(PredicateError::Invalid {
+            field: "bomFormat",
+            want: "\"CycloneDX\"",
+        });
     }
     if !p.get("specVersion").is_some_and(Value::is_string) {
-        return Err("missing `specVersion`".into());
+        return Err(PredicateError::Missing {
+            field: "specVersion",
+            kind: "string",
+        });
     }
     Ok(())
 }
 
-fn check_spdx(p: &Value) -> Result<(), String> {
+fn check_spdx(p: &Value) -> Result<(), PredicateError> {
     match p.get("spdxVersion").and_then(Value::as_str) {
         Some(v) if v.starts_with("SPDX-") => Ok(()),
-        _ => Err("`spdxVersion` is missing or not `SPDX-x.y`".into()),
+        _ => Err(PredicateError::Invalid {
+            field: "spdxVersion",
+            want: "`SPDX-x.y`",
+        }),
     }
 }
 
-fn check_vulns(p: &Value) -> Result<(), String> {
+fn check_vulns(p: &Value) -> Result<(), PredicateError> {
     let scanner = p
         .get("scanner")
         .filter(|s| s.is_object())
-        .ok_or("missing `scanner` object")?;
+        .ok_or(PredicateError::Missing {
+            field: "scanner",
+            kind: "object",
+        })?;
     if !scanner.get("uri").is_some_and(Value::is_string) {
-        return Err("missing `scanner.uri` string".into());
+        return Err(PredicateError::Missing {
+            field: "scanner.uri",
+            kind: "string",
+        });
     }
     if let Some(r) = scanner.get("result")
         && !r.is_array()
     {
-        return Err("`scanner.result` must be an array".into());
+        return Err(PredicateError::Invalid {
+            field: "scanner.result",
+            want: "an array",
+        });
     }
     Ok(())
 }
 
-fn check_audit(p: &Value) -> Result<(), String> {
+fn check_audit(p: &Value) -> Result<(), PredicateError> {
     if p.get("findings").is_some_and(Value::is_array)
         && p.get("summary").is_some_and(Value::is_object)
     {
@@ -197,10 +216,7 @@ fn check_audit(p: &Value) -> Result<(), String> {
     {
         return Ok(());
     }
-    Err(
-        "neither `gantry audit --format json` output (`findings`, `summary`) nor a SARIF 2.1.0 log"
-            .into(),
-    )
+    Err(PredicateError::NotAudit)
 }
 
 #[cfg(test)]

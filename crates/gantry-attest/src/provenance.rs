@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::error::PredicateError;
 use crate::statement::{Statement, Subject};
 use crate::time::rfc3339;
 
@@ -179,41 +180,64 @@ pub fn statements_for_run(facts: &RunFacts, artifacts: &[Artifact]) -> Vec<State
 }
 
 /// Checks the shape SLSA Provenance v1 requires.
-pub fn check_predicate(predicate: &Value) -> Result<(), String> {
+pub fn check_predicate(predicate: &Value) -> Result<(), PredicateError> {
+    use PredicateError::{Invalid, Missing};
     let def = predicate
         .get("buildDefinition")
         .filter(|v| v.is_object())
-        .ok_or("missing `buildDefinition` object")?;
+        .ok_or(Missing {
+            field: "buildDefinition",
+            kind: "object",
+        })?;
     if !def.get("buildType").is_some_and(Value::is_string) {
-        return Err("missing `buildDefinition.buildType` string".into());
+        return Err(Missing {
+            field: "buildDefinition.buildType",
+            kind: "string",
+        });
     }
     if !def.get("externalParameters").is_some_and(Value::is_object) {
-        return Err("missing `buildDefinition.externalParameters` object".into());
+        return Err(Missing {
+            field: "buildDefinition.externalParameters",
+            kind: "object",
+        });
     }
     if let Some(deps) = def.get("resolvedDependencies")
         && !deps.is_array()
     {
-        return Err("`buildDefinition.resolvedDependencies` must be an array".into());
+        return Err(Invalid {
+            field: "buildDefinition.resolvedDependencies",
+            want: "an array",
+        });
     }
     let run = predicate
         .get("runDetails")
         .filter(|v| v.is_object())
-        .ok_or("missing `runDetails` object")?;
+        .ok_or(Missing {
+            field: "runDetails",
+            kind: "object",
+        })?;
     if !run
         .get("builder")
         .and_then(|b| b.get("id"))
         .is_some_and(Value::is_string)
     {
-        return Err("missing `runDetails.builder.id` string".into());
+        return Err(Missing {
+            field: "runDetails.builder.id",
+            kind: "string",
+        });
     }
     if let Some(meta) = run.get("metadata") {
-        for key in ["startedOn", "finishedOn"] {
+        for (key, field) in [
+            ("startedOn", "runDetails.metadata.startedOn"),
+            ("finishedOn", "runDetails.metadata.finishedOn"),
+        ] {
             if let Some(t) = meta.get(key) {
                 let ok = t.as_str().and_then(crate::time::parse_rfc3339).is_some();
                 if !ok {
-                    return Err(format!(
-                        "`runDetails.metadata.{key}` is not an RFC 3339 time"
-                    ));
+                    return Err(Invalid {
+                        field,
+                        want: "an RFC 3339 time",
+                    });
                 }
             }
         }
@@ -287,7 +311,24 @@ mod tests {
     fn malformed_predicates_are_named() {
         let mut p = provenance_predicate(&facts());
         p["runDetails"]["builder"] = json!({});
-        assert!(check_predicate(&p).unwrap_err().contains("builder.id"));
+        let err = check_predicate(&p).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PredicateError::Missing {
+                    field: "runDetails.builder.id",
+                    kind: "string"
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(err.to_string(), "missing `runDetails.builder.id` string");
+        p["runDetails"]["builder"] = json!({"id": "b"});
+        p["runDetails"]["metadata"]["startedOn"] = json!("yesterday");
+        assert_eq!(
+            check_predicate(&p).unwrap_err().to_string(),
+            "`runDetails.metadata.startedOn` must be an RFC 3339 time"
+        );
         assert!(check_predicate(&json!([])).is_err());
     }
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::PredicateError;
 use crate::time::rfc3339;
 
 /// The predicate type of a VSA.
@@ -122,27 +123,53 @@ pub fn vsa_predicate(s: &Summary) -> Value {
 }
 
 /// Checks the fields a VSA v1 requires.
-pub fn check_predicate(p: &Value) -> Result<(), String> {
+pub fn check_predicate(p: &Value) -> Result<(), PredicateError> {
+    use PredicateError::{Invalid, Missing};
     if !p
         .get("verifier")
         .and_then(|v| v.get("id"))
         .is_some_and(Value::is_string)
     {
-        return Err("missing `verifier.id` string".into());
+        return Err(Missing {
+            field: "verifier.id",
+            kind: "string",
+        });
     }
-    let time = p.get("timeVerified").and_then(Value::as_str);
-    if time.and_then(crate::time::parse_rfc3339).is_none() {
-        return Err("missing or malformed `timeVerified` (RFC 3339)".into());
+    match p.get("timeVerified").and_then(Value::as_str) {
+        None => {
+            return Err(Missing {
+                field: "timeVerified",
+                kind: "string",
+            });
+        }
+        Some(t) if crate::time::parse_rfc3339(t).is_none() => {
+            return Err(Invalid {
+                field: "timeVerified",
+                want: "an RFC 3339 time",
+            });
+        }
+        Some(_) => {}
     }
     if !p.get("resourceUri").is_some_and(Value::is_string) {
-        return Err("missing `resourceUri` string".into());
+        return Err(Missing {
+            field: "resourceUri",
+            kind: "string",
+        });
     }
     match p.get("verificationResult").and_then(Value::as_str) {
         Some("PASSED" | "FAILED") => {}
-        _ => return Err("`verificationResult` must be PASSED or FAILED".into()),
+        _ => {
+            return Err(Invalid {
+                field: "verificationResult",
+                want: "PASSED or FAILED",
+            });
+        }
     }
     if !p.get("verifiedLevels").is_some_and(Value::is_array) {
-        return Err("missing `verifiedLevels` array".into());
+        return Err(Missing {
+            field: "verifiedLevels",
+            kind: "array",
+        });
     }
     Ok(())
 }
@@ -151,6 +178,7 @@ pub fn check_predicate(p: &Value) -> Result<(), String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn summary_has_the_required_fields() {
@@ -166,7 +194,13 @@ mod tests {
             verified_levels: vec!["SLSA_BUILD_LEVEL_1".into()],
         };
         let p = vsa_predicate(&s);
-        assert_eq!(check_predicate(&p), Ok(()));
+        check_predicate(&p).unwrap();
+        let mut bad = p.clone();
+        bad["timeVerified"] = json!("soon");
+        assert_eq!(
+            check_predicate(&bad).unwrap_err().to_string(),
+            "`timeVerified` must be an RFC 3339 time"
+        );
         assert_eq!(p["verificationResult"], "PASSED");
         assert_eq!(p["timeVerified"], "1970-01-01T00:00:00Z");
     }

@@ -279,7 +279,7 @@ fn read_file(
                 last_package = Some(c.name.clone());
                 components.push(c);
             }
-            Err(message) => out.warn(input, Some(line_no), message),
+            Err(e) => out.warn(input, Some(line_no), e.to_string()),
         }
     }
 }
@@ -410,7 +410,21 @@ struct Requirement {
 }
 
 /// One PEP 508 requirement line with pip's per-line options.
-fn parse_requirement(line: &str) -> Result<Requirement, String> {
+/// Why a requirement line could not be read (a warning: the line is
+/// skipped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum RequirementError {
+    #[error("cannot tell the package name of `{0}`")]
+    NoName(String),
+    #[error("cannot read requirement `{0}`")]
+    Unreadable(String),
+    #[error("unclosed extras in `{0}`")]
+    UnclosedExtras(String),
+    #[error("cannot read version specifier `{spec}` of {name}")]
+    Specifier { spec: String, name: String },
+}
+
+fn parse_requirement(line: &str) -> Result<Requirement, RequirementError> {
     // Per-requirement options come after the requirement.
     let mut hashes = Vec::new();
     let mut body = String::new();
@@ -448,7 +462,7 @@ fn parse_requirement(line: &str) -> Result<Requirement, String> {
     {
         let name = egg_name(req)
             .map(|n| wheel_name(&n))
-            .ok_or_else(|| format!("cannot tell the package name of `{req}`"))?;
+            .ok_or_else(|| RequirementError::NoName(req.to_string()))?;
         return Ok(Requirement {
             name: pep503(&name),
             extras: Vec::new(),
@@ -464,14 +478,14 @@ fn parse_requirement(line: &str) -> Result<Requirement, String> {
         .unwrap_or(req.len());
     let name = &req[..end];
     if name.is_empty() {
-        return Err(format!("cannot read requirement `{line}`"));
+        return Err(RequirementError::Unreadable(line.to_string()));
     }
     let mut rest = req[end..].trim_start();
     let mut extras = Vec::new();
     if let Some(after) = rest.strip_prefix('[') {
         let close = after
             .find(']')
-            .ok_or_else(|| format!("unclosed extras in `{req}`"))?;
+            .ok_or_else(|| RequirementError::UnclosedExtras(req.to_string()))?;
         extras = after[..close]
             .split(',')
             .map(|e| pep503(e.trim()))
@@ -498,7 +512,10 @@ fn parse_requirement(line: &str) -> Result<Requirement, String> {
         .trim();
     let pinned = pin_of(spec);
     if !spec.is_empty() && pinned.is_none() && !spec.starts_with(['<', '>', '=', '!', '~']) {
-        return Err(format!("cannot read version specifier `{spec}` of {name}"));
+        return Err(RequirementError::Specifier {
+            spec: spec.to_string(),
+            name: name.to_string(),
+        });
     }
     Ok(Requirement {
         name: pep503(name),
@@ -562,7 +579,23 @@ mod tests {
         let bare =
             parse_requirement("https://example.com/dl/six-1.16.0-py2.py3-none-any.whl").unwrap();
         assert_eq!(bare.name, "six");
-        assert!(parse_requirement("requests ^^ 2").is_err());
+        assert_eq!(
+            parse_requirement("requests ^^ 2").unwrap_err(),
+            RequirementError::Specifier {
+                spec: "^^ 2".into(),
+                name: "requests".into()
+            }
+        );
+        let err = parse_requirement("requests[socks >=2").unwrap_err();
+        assert_eq!(err.to_string(), "unclosed extras in `requests[socks >=2`");
+        assert!(matches!(
+            parse_requirement("== 1.0"),
+            Err(RequirementError::Unreadable(_))
+        ));
+        assert!(matches!(
+            parse_requirement("./"),
+            Err(RequirementError::NoName(_))
+        ));
     }
 
     #[test]
