@@ -733,6 +733,22 @@ impl Ledger {
         check_extent(&files, &committed, true)?;
         // Never write over a damaged older slot: that would hide it.
         file.check_older().map_err(|e| self.damaged_committed(e))?;
+        if let Some((slot, older)) = file.older_slot() {
+            let o = older.committed;
+            let start = if o.size == n {
+                committed.entries_bytes
+            } else {
+                files.offset(o.size)?
+            };
+            let stored = Overlay {
+                files: &files,
+                on_disk: stored_count(n),
+                pending: Vec::new(),
+            };
+            if start != o.entries_bytes || tree::root(&stored, o.size)? != o.root {
+                return Err(self.damaged_committed(CommittedError::OlderDisagrees { slot }));
+            }
+        }
         if entries.is_empty() {
             return Ok(n);
         }
@@ -1457,10 +1473,15 @@ fn check_older_slot(
     let location = format!("slot {slot} (bytes {}..{})", range.start, range.end);
     match slots[slot] {
         SlotState::Valid(older) => {
+            // When the newest record already disagrees with the entries,
+            // the older one disagreeing too says nothing more.
+            let newest_agrees =
+                memory.size() == newest.committed.size && memory.root() == newest.committed.root;
             if let Err(e) = file.check_older() {
                 report.damage(COMMITTED, location, None, e.to_string());
-            } else if older_start != Some(older.committed.entries_bytes)
-                || tree::root(memory, older.committed.size)? != older.committed.root
+            } else if newest_agrees
+                && (older_start != Some(older.committed.entries_bytes)
+                    || tree::root(memory, older.committed.size)? != older.committed.root)
             {
                 report.damage(
                     COMMITTED,
