@@ -1026,15 +1026,10 @@ impl Ledger {
         };
         let newest = file.as_ref().and_then(CommitFile::newest_slot);
         // The older slot's extent, to check it against the entries.
-        let older_size = match (&file, newest) {
-            (Some(CommitFile::Slots { slots, .. }), Some(newest)) => {
-                match slots[1 - newest.index()] {
-                    SlotState::Valid(older) => Some(older.committed.size),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
+        let older_size = file
+            .as_ref()
+            .and_then(CommitFile::older_slot)
+            .map(|(_, older)| older.committed.size);
         let mut older_start = None;
         let files = match Files::open(&self.dir, false) {
             Ok(f) => f,
