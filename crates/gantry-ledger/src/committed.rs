@@ -89,6 +89,10 @@ pub enum CommittedError {
     EmptyAfterFirst { slot: usize, newest: u64 },
     #[error("the older record in slot {slot} counts more than the newer one")]
     OlderBeyondNewer { slot: usize },
+    #[error(
+        "the older record in slot {slot} disagrees with the entries it counts (their byte count or root)"
+    )]
+    OlderDisagrees { slot: usize },
     #[error("the sequence number is at its largest; no further record can follow it")]
     SequenceExhausted,
 }
@@ -328,6 +332,18 @@ impl CommitFile {
                 newest: newest.seq,
             }),
             SlotState::Invalid(fault) => Err(CommittedError::OtherSlot { slot, fault }),
+        }
+    }
+
+    /// The older slot's record and its slot, when it holds one.
+    pub fn older_slot(&self) -> Option<(usize, Slot)> {
+        let CommitFile::Slots { slots, .. } = self else {
+            return None;
+        };
+        let slot = 1 - self.newest_slot()?.index();
+        match slots[slot] {
+            SlotState::Valid(older) => Some((slot, older)),
+            _ => None,
         }
     }
 

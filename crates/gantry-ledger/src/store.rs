@@ -826,6 +826,22 @@ impl Ledger {
         check_extent(&files, &committed, true)?;
         // Never write over a damaged older slot: that would hide it.
         file.check_older().map_err(|e| self.damaged_committed(e))?;
+        if let Some((slot, older)) = file.older_slot() {
+            let o = older.committed;
+            let start = if o.size == n {
+                committed.entries_bytes
+            } else {
+                files.offset(o.size)?
+            };
+            let stored = Overlay {
+                files: &files,
+                on_disk: stored_count(n),
+                pending: Vec::new(),
+            };
+            if start != o.entries_bytes || tree::root(&stored, o.size)? != o.root {
+                return Err(self.damaged_committed(CommittedError::OlderDisagrees { slot }));
+            }
+        }
         if entries.is_empty() {
             return Ok(n);
         }
@@ -1089,15 +1105,10 @@ impl Ledger {
         };
         let newest = file.as_ref().and_then(CommitFile::newest_slot);
         // The older slot's extent, to check it against the entries.
-        let older_size = match (&file, newest) {
-            (Some(CommitFile::Slots { slots, .. }), Some(newest)) => {
-                match slots[1 - newest.index()] {
-                    SlotState::Valid(older) => Some(older.committed.size),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
+        let older_size = file
+            .as_ref()
+            .and_then(CommitFile::older_slot)
+            .map(|(_, older)| older.committed.size);
         let mut older_start = None;
         let files = match Files::open(&self.dir, false) {
             Ok(f) => f,
@@ -1548,10 +1559,15 @@ fn check_older_slot(
     let location = format!("slot {slot} (bytes {}..{})", range.start, range.end);
     match slots[slot] {
         SlotState::Valid(older) => {
+            // When the newest record already disagrees with the entries,
+            // the older one disagreeing too says nothing more.
+            let newest_agrees =
+                memory.size() == newest.committed.size && memory.root() == newest.committed.root;
             if let Err(e) = file.check_older() {
                 report.damage(COMMITTED, location, None, e.to_string());
-            } else if older_start != Some(older.committed.entries_bytes)
-                || tree::root(memory, older.committed.size)? != older.committed.root
+            } else if newest_agrees
+                && (older_start != Some(older.committed.entries_bytes)
+                    || tree::root(memory, older.committed.size)? != older.committed.root)
             {
                 report.damage(
                     COMMITTED,

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use gantry_ledger::committed::SLOT_BYTES;
+use gantry_ledger::committed::{CommitFile, SLOT_BYTES, SlotState};
 use gantry_ledger::{Ledger, LedgerError, ProblemKind};
 
 use crate::common::{
@@ -393,4 +393,38 @@ fn a_v1_commit_record_is_read_and_converted_by_the_next_append() {
     assert_eq!(entries_of(dir.path()).len(), 4);
     assert_eq!(ledger.append(&record("e4")).unwrap(), 4);
     assert!(ledger.verify(&[]).unwrap().ok());
+}
+
+/// An older record with a valid checksum that disagrees with the entries
+/// (a forged one) is damage: `verify` reports it, and `append` refuses to
+/// write over it, which would hide it.
+#[test]
+fn an_older_record_that_disagrees_with_the_entries_is_never_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(dir.path(), 3);
+    let path = dir.path().join("committed");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Sequence 2 (two entries) is the older record, in slot 0.
+    let CommitFile::Slots { slots, .. } = CommitFile::from_bytes(&bytes).unwrap() else {
+        panic!("a slot file");
+    };
+    let SlotState::Valid(mut older) = slots[0] else {
+        panic!("slot 0 is valid");
+    };
+    assert_eq!((older.seq, older.committed.size), (2, 2));
+    older.committed.root[0] ^= 1;
+    bytes[..SLOT_BYTES].copy_from_slice(&older.to_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let report = ledger.verify(&[]).unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.file == "committed"
+            && p.location.starts_with("slot 0")
+            && p.kind == ProblemKind::Damage),
+        "{:?}",
+        report.problems
+    );
+    let before = files_of(dir.path());
+    let err = ledger.append(&record("x")).unwrap_err();
+    assert!(err.to_string().contains("disagrees"), "{err}");
+    assert_eq!(files_of(dir.path()), before);
 }

@@ -346,6 +346,13 @@ fn repair(ledger: &Ledger, format: Format) -> Result<Outcome, CliError> {
     match format {
         Format::Human => {
             let mut out = std::io::stdout().lock();
+            if r.rewrote_torn_slot {
+                writeln!(
+                    out,
+                    "rewrote the commit slot the interrupted append tore: {} acknowledged entries",
+                    r.entries
+                )?;
+            }
             for t in &r.removed {
                 writeln!(out, "removed {}: bytes {}..{}", t.file, t.from, t.to)?;
             }

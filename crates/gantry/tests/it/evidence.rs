@@ -571,6 +571,39 @@ fn ledger_verify_never_writes_and_repair_removes_only_a_torn_tail() {
     assert_eq!(std::fs::read(&entries).unwrap(), &now[..now.len() - 3]);
 }
 
+/// A crash while an append wrote its commit slot leaves that slot torn:
+/// `ledger verify` reports a torn tail and `ledger repair` says it rewrote
+/// the slot, after which the ledger verifies and appends again.
+#[test]
+fn ledger_repair_rewrites_a_commit_slot_torn_by_a_crash() {
+    let env = Env::new();
+    env.ok_line("key generate --out signer");
+    env.ok_line(
+        "attest -t cyclonedx -p sbom.cdx.json -s dist/app -k signer.key -o sbom.intoto.json",
+    );
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    let committed = env.path("home/ledger/committed");
+    let before = std::fs::read(&committed).unwrap();
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+    // The second append wrote slot 0 (sequence 2); keep its first 40
+    // bytes, as a crash part way through that write would.
+    let mut torn = std::fs::read(&committed).unwrap();
+    torn[40..512].copy_from_slice(&before[40..512]);
+    std::fs::write(&committed, &torn).unwrap();
+
+    let verify = env.gantry_line("ledger verify");
+    assert_eq!(verify.code, 1, "{}", verify.text());
+    assert!(verify.stdout.contains("slot 0"), "{}", verify.text());
+    let repair = env.ok_line("ledger repair");
+    assert!(
+        repair.stdout.contains("rewrote the commit slot"),
+        "{}",
+        repair.text()
+    );
+    env.ok_line("ledger verify");
+    env.ok_line("ledger append sbom.intoto.json --service billing");
+}
+
 /// The JSON of key, verify and ledger commands comes from typed documents
 /// that carry a version, not from ad-hoc objects.
 #[test]
