@@ -111,6 +111,14 @@ fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), AttestE
     };
     match &params.kdf {
         Kdf::Scrypt(s) => {
+            // scrypt's N is a power of two above 1; the pkcs5 crate
+            // assumes so before it checks (N = 0 overflows inside it).
+            if s.cost_parameter < 2 || !s.cost_parameter.is_power_of_two() {
+                return Err(AttestError::Key(format!(
+                    "the key's scrypt cost N={} is not a power of two above 1",
+                    s.cost_parameter
+                )));
+            }
             let memory = s.cost_parameter.saturating_mul(u64::from(s.block_size));
             let work = memory.saturating_mul(u64::from(s.parallelization));
             if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
@@ -405,6 +413,14 @@ impl PublicKey {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_encrypted_key_with_scrypt_cost_zero_is_refused_not_a_panic() {
+        // Found by fuzzing: N = 0 overflowed inside the pkcs5 crate.
+        let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGSME4GCSqGSIb3DQEFDTBBMCAGCSsGAQQB2kcECzATBAjKXlKmnRS/BwIBAAIB\nAQIBATAdBglghkgBZQMEASoEEJlLfK6s8poAMR9ruN+ZMfAEQPETa8yrQY3v01uN\nHrYcB5FUQgJOOmNEA2pnOnh/8MSRJyhGuH0rXTZpIZOsfqLFnfvB+4AXXDU1OPat\nugBCMc4=\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let e = PrivateKey::from_pem(pem, Some(b"x")).unwrap_err();
+        assert!(e.to_string().contains("not a power of two above 1"), "{e}");
+    }
 
     /// `pem`, an encrypted key, with its scrypt parameters changed.
     fn with_scrypt(pem: &str, change: impl Fn(&mut pkcs8::pkcs5::pbes2::ScryptParams)) -> String {
