@@ -279,9 +279,9 @@ fn the_example_walkthrough_runs_unattended_and_promotes_the_release() {
     assert!(stdout.contains("walkthrough: done"), "{stdout}");
     // The first refusal names every missing piece.
     assert!(stdout.contains("no signed test-result for service-c 1.4.0"));
-    assert!(
-        stdout.contains("dependencies not yet compliance_ready or later: service-c is sandbox")
-    );
+    assert!(stdout.contains(
+        "dependencies not yet compliance_ready or later: service-c is blocked in this promotion"
+    ));
     assert!(stdout.contains("15 exported entries: ok") || stdout.contains("exported entries: ok"));
 
     let example = work.path().join("example");
