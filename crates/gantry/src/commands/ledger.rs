@@ -156,7 +156,8 @@ fn ledger_error(e: LedgerError) -> CliError {
     CliError::usage(e.to_string(), hint)
 }
 
-fn print_json(v: &impl Serialize) -> Result<(), CliError> {
+/// Prints `v` as indented JSON and a newline.
+pub(super) fn print_json(v: &impl Serialize) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -16,10 +16,10 @@ use gantry_promote::promote::{
 use gantry_promote::state::History;
 use gantry_promote::{GateResult, history};
 use gantry_store::Home;
-use serde::Serialize;
 
 use super::CliError;
 use super::key::{load_private, resolve};
+use super::ledger::print_json;
 use crate::Outcome;
 use crate::cli::Format;
 
@@ -141,16 +141,6 @@ fn now() -> jiff::Timestamp {
 
 fn error(e: impl std::error::Error) -> CliError {
     CliError::usage(e.to_string(), None)
-}
-
-fn print_json(v: &impl Serialize) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(v).map_err(std::io::Error::from)?
-    )?;
-    Ok(())
 }
 
 fn short(id: &str) -> &str {
