@@ -300,46 +300,9 @@ impl Doc {
         keys: &[&str],
         required: &[&str],
     ) -> Option<Fields<'n>> {
-        let NodeKind::Map(pairs) = &node.kind else {
-            self.wrong_type(node, place, "a mapping");
-            return None;
-        };
-        let mut entries: Vec<(&'n str, &'n Node, &'n Node)> = Vec::new();
-        for (key, value) in pairs {
-            let Some(name) = key.as_str() else {
-                self.wrong_type(key, &format!("a key of `{place}`"), "a string");
-                continue;
-            };
-            if let Some((_, first, _)) = entries.iter().find(|(k, _, _)| *k == name) {
-                let first = self.location(first.span);
-                self.report(
-                    key.span,
-                    ProblemKind::DuplicateKey {
-                        key: name.to_string(),
-                        place: place.to_string(),
-                        first,
-                    },
-                    None,
-                );
-                continue;
-            }
-            if !keys.contains(&name) {
-                let hint = suggest(name, keys.iter().copied())
-                    .or_else(|| Some(format!("expected one of: {}", keys.join(", "))));
-                self.report(
-                    key.span,
-                    ProblemKind::UnknownKey {
-                        key: name.to_string(),
-                        place: place.to_string(),
-                    },
-                    hint,
-                );
-                continue;
-            }
-            entries.push((name, key, value));
-        }
+        let fields = self.entries(node, place, Some(keys))?;
         for key in required {
-            if !entries.iter().any(|(k, _, _)| k == key) {
+            if !fields.entries.iter().any(|(k, _, _)| k == key) {
                 self.report(
                     Span::point(node.span.start),
                     ProblemKind::MissingKey {
@@ -350,12 +313,23 @@ impl Doc {
                 );
             }
         }
-        Some(Fields { entries })
+        Some(fields)
     }
 
     /// A mapping whose keys are names chosen by the user (states, gates,
     /// approvers): duplicates and non-string keys are reported.
     pub(crate) fn named_mapping<'n>(&mut self, node: &'n Node, place: &str) -> Option<Fields<'n>> {
+        self.entries(node, place, None)
+    }
+
+    /// The string-keyed entries of a mapping, each key once; with `keys`,
+    /// only those keys (any other is reported with a "did you mean").
+    fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        place: &str,
+        keys: Option<&[&str]>,
+    ) -> Option<Fields<'n>> {
         let NodeKind::Map(pairs) = &node.kind else {
             self.wrong_type(node, place, "a mapping");
             return None;
@@ -376,6 +350,21 @@ impl Doc {
                         first,
                     },
                     None,
+                );
+                continue;
+            }
+            if let Some(keys) = keys
+                && !keys.contains(&name)
+            {
+                let hint = suggest(name, keys.iter().copied())
+                    .or_else(|| Some(format!("expected one of: {}", keys.join(", "))));
+                self.report(
+                    key.span,
+                    ProblemKind::UnknownKey {
+                        key: name.to_string(),
+                        place: place.to_string(),
+                    },
+                    hint,
                 );
                 continue;
             }

@@ -219,17 +219,10 @@ pub fn promote(
         }
         None => {
             let history = History::build(&stores.ledger.snapshot()?)?;
-            match next_state(workspace, &history, &package) {
+            let least = least_state(workspace, &history, &package);
+            match next_state(&workspace.config, &least) {
                 Some(next) => next,
-                None => {
-                    let last = current_state(
-                        workspace,
-                        &history,
-                        &package.content.services[0].name,
-                        &package.content.services[0].version,
-                    );
-                    return Ok(nothing_to_do(&package, &last, request.dry_run));
-                }
+                None => return Ok(nothing_to_do(&package, &least, request.dry_run)),
             }
         }
     };
@@ -314,19 +307,25 @@ pub fn current_state(
         .unwrap_or_else(|| workspace.config.initial().name.clone())
 }
 
-/// The default target: from the least advanced service's state, the
-/// first allowed transition to a later state (declaration order).
-fn next_state(workspace: &Workspace, history: &History, package: &Package) -> Option<String> {
+/// The state of the package's least advanced service (declaration
+/// order); the first state for a package without services.
+fn least_state(workspace: &Workspace, history: &History, package: &Package) -> String {
     let config = &workspace.config;
-    let least = package
+    package
         .content
         .services
         .iter()
         .map(|s| current_state(workspace, history, &s.name, &s.version))
-        .min_by_key(|state| config.rank(state).unwrap_or(usize::MAX))?;
-    let rank = config.rank(&least)?;
+        .min_by_key(|state| config.rank(state).unwrap_or(usize::MAX))
+        .unwrap_or_else(|| config.initial().name.clone())
+}
+
+/// The default target from `state`: its first allowed transition to a
+/// later state (declaration order).
+fn next_state(config: &PromotionConfig, state: &str) -> Option<String> {
+    let rank = config.rank(state)?;
     config
-        .state(&least)?
+        .state(state)?
         .allowed_transitions
         .iter()
         .filter(|t| config.rank(t).is_some_and(|r| r > rank))
@@ -819,7 +818,7 @@ fn record(
     let time = request.now.to_string();
     let mut heads: HashMap<String, String> = HashMap::new();
     let mut entries: Vec<Vec<u8>> = Vec::new();
-    let workspace_less = |service: &ServiceReport| -> Vec<(ChainType, serde_json::Value)> {
+    let records_of = |service: &ServiceReport| -> Vec<(ChainType, serde_json::Value)> {
         vec![
             (
                 ChainType::Promotion,
@@ -860,7 +859,7 @@ fn record(
         .iter()
         .filter(|s| s.decision != ServiceDecision::Unchanged)
     {
-        for (kind, data) in workspace_less(service) {
+        for (kind, data) in records_of(service) {
             let previous = heads
                 .get(&service.service)
                 .cloned()

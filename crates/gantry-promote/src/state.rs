@@ -163,14 +163,6 @@ impl History {
             .collect()
     }
 
-    /// Whether some version of `service` is in one of `states`.
-    pub fn any_version_in(&self, service: &str, states: &[&str]) -> Option<String> {
-        self.versions_by_state(service)
-            .into_iter()
-            .find(|(state, _)| states.contains(&state.as_str()))
-            .map(|(_, version)| version)
-    }
-
     /// The hash the next chain record of `service` names as
     /// `previous_hash`.
     pub fn head(&self, service: &str) -> &str {

@@ -158,6 +158,23 @@ impl Repo {
     }
 
     /// A package of every service at 1.0.0; its id.
+    /// `gantry promote ID --to compliance_ready --format json`, started
+    /// with its output piped.
+    fn spawn_promotion(&self, id: &str) -> Child {
+        self.command(&[
+            "promote",
+            id,
+            "--to",
+            "compliance_ready",
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+    }
+
     fn package(&self) -> String {
         let out = self.ok(&[
             "package",
@@ -389,22 +406,7 @@ fn twenty_concurrent_promotions_of_one_package_promote_it_once() {
     let repo = Repo::new();
     let id = repo.package();
     repo.evidence();
-    let children: Vec<Child> = (0..20)
-        .map(|_| {
-            repo.command(&[
-                "promote",
-                &id,
-                "--to",
-                "compliance_ready",
-                "--format",
-                "json",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
+    let children: Vec<Child> = (0..20).map(|_| repo.spawn_promotion(&id)).collect();
     let outs: Vec<Output> = children
         .into_iter()
         .map(|c| wait_bounded(c, Duration::from_secs(120), "gantry promote"))
@@ -490,19 +492,7 @@ fn a_lock_held_by_a_killed_process_is_recovered() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // A promotion now waits for the holder, and says so.
-    let mut waiting = repo
-        .command(&[
-            "promote",
-            &id,
-            "--to",
-            "compliance_ready",
-            "--format",
-            "json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut waiting = repo.spawn_promotion(&id);
     let (lines, said) = std::sync::mpsc::channel();
     let stderr = waiting.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
