@@ -1,0 +1,7 @@
+//! Delivery: environments (`.gantry/environments.yml`) with GitHub's
+//! protection rules, deployments and their statuses, health checks,
+//! rollbacks, canary and blue-green rollouts (`.gantry/rollouts/*.yml`)
+//! with analysis and automatic rollback, and notifications.
+//!
+//! Nothing here prints: every operation returns a typed report that the
+//! binary (and later the server) renders.

@@ -1,0 +1,13 @@
+//! Traffic for progressive delivery.
+//!
+//! A rollout controller (in `gantry-deliver`) moves traffic between a
+//! stable and a canary upstream through a [`TrafficProvider`] and judges
+//! each side from the [`TrafficSnapshot`]s it reads back. Providers:
+//! gantry's own weighted router, and a real HAProxy driven through its
+//! runtime API. Nothing here prints.
+
+pub mod provider;
+pub mod stats;
+
+pub use provider::{TrafficError, TrafficProvider};
+pub use stats::{Histogram, HistogramSnapshot, Side, SideSnapshot, SideStats, TrafficSnapshot};
