@@ -12,6 +12,14 @@ use crate::catalog::{Catalog, CatalogError, ComplianceMode, DependencyKind, Loca
 use crate::config::{ConfigError, PromotionConfig};
 use crate::order::{CycleError, catalog_order};
 
+/// Orders versions by SemVer precedence (1.9.0 before 1.10.0, a release
+/// candidate before its release); versions that are not SemVer come after,
+/// in text order.
+fn version_key(version: &str) -> (bool, Option<semver::Version>, &str) {
+    let parsed = semver::Version::parse(version).ok();
+    (parsed.is_none(), parsed, version)
+}
+
 /// The versions of a service per state, as recorded: `(state, version)`
 /// pairs in any order.
 pub type StateLookup<'a> = &'a dyn Fn(&str) -> Vec<(String, String)>;
@@ -114,7 +122,9 @@ pub fn build(
                 }
             }
             for entry in &mut per_state {
-                entry.versions.sort();
+                entry
+                    .versions
+                    .sort_by(|a, b| version_key(a).cmp(&version_key(b)));
             }
             ServiceEntry {
                 name: service.name.clone(),
@@ -276,4 +286,33 @@ pub fn render_mermaid(report: &ServicesReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_key;
+
+    #[test]
+    fn versions_in_a_state_are_ordered_by_semver_then_text() {
+        let mut versions = vec![
+            "1.10.0",
+            "build-7",
+            "1.9.0",
+            "1.10.0-rc.1",
+            "1.2.3",
+            "alpha",
+        ];
+        versions.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+        assert_eq!(
+            versions,
+            [
+                "1.2.3",
+                "1.9.0",
+                "1.10.0-rc.1",
+                "1.10.0",
+                "alpha",
+                "build-7"
+            ]
+        );
+    }
 }

@@ -376,7 +376,13 @@ fn mark(result: GateResult) -> &'static str {
 }
 
 fn write_promotion(out: &mut impl Write, report: &PromotionReport) -> Result<(), CliError> {
+    let nothing_to_do = !report.services.is_empty()
+        && report
+            .services
+            .iter()
+            .all(|s| s.decision == ServiceDecision::Unchanged);
     let decision = match report.decision {
+        Decision::Promoted if nothing_to_do => "already there",
         Decision::Promoted if report.dry_run => "would be promoted",
         Decision::Promoted => "promoted",
         Decision::Blocked => "blocked",

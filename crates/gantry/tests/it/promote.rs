@@ -862,3 +862,20 @@ fn an_evidence_chain_record_appended_by_hand_is_refused() {
     repo.evidence();
     repo.ok(&["promote", &id]);
 }
+
+#[test]
+fn promoting_again_says_every_service_is_already_there() {
+    let repo = Repo::new();
+    let id = repo.package();
+    repo.evidence();
+    let args = ["promote", id.as_str(), "--to", "compliance_ready"];
+    let first = text(&repo.ok(&args).stdout);
+    assert!(first.contains(": promoted"), "{first}");
+    let again = text(&repo.ok(&args).stdout);
+    let headline = again.lines().next().unwrap_or_default();
+    assert!(
+        headline.ends_with("compliance_ready: already there"),
+        "{again}"
+    );
+    assert!(!again.contains("promoted\n"), "{again}");
+}
