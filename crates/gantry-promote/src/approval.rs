@@ -212,10 +212,26 @@ pub fn verified(
     rules: ApproverRules<'_>,
 ) -> Approvals {
     let mut found = Approvals::default();
+    // An approval is for one move: once the service's version has moved
+    // (promoted, or demoted and promoted again), earlier approvals are spent.
+    let moved = package
+        .content
+        .services
+        .iter()
+        .find(|s| s.name == service)
+        .and_then(|s| history.placement(service, &s.version))
+        .map(|p| p.entry);
     for entry in history
         .of_promotion(&package.id)
         .filter(|e| e.record.service == service && e.record.evidence.kind == ChainType::Approval)
     {
+        if let Some(moved) = moved.filter(|m| entry.index < *m) {
+            found.rejected.push(format!(
+                "ledger entry {}: spent by the move recorded in entry {moved}; an approval counts for one promotion",
+                entry.index
+            ));
+            continue;
+        }
         match check(entry, package, rules, &found.counted) {
             Ok(counted) => found.counted.push(counted),
             Err(why) => found

@@ -879,3 +879,36 @@ fn promoting_again_says_every_service_is_already_there() {
     );
     assert!(!again.contains("promoted\n"), "{again}");
 }
+
+#[test]
+fn an_approval_is_spent_by_the_promotion_it_allowed() {
+    let repo = Repo::new();
+    let id = repo.package();
+    repo.evidence();
+    let approve = [
+        "approve",
+        id.as_str(),
+        "--as",
+        "alice",
+        "--key",
+        ".gantry/keys/alice.key",
+    ];
+    repo.ok(&["promote", &id, "--to", "compliance_ready"]);
+    repo.ok(&approve);
+    repo.ok(&["promote", &id, "--to", "compliant"]);
+    // Back to the sandbox and up again: the first approval does not carry over.
+    repo.ok(&["promote", &id, "--to", "sandbox"]);
+    repo.ok(&["promote", &id, "--to", "compliance_ready"]);
+    let again = repo.gantry(&["promote", &id, "--to", "compliant", "--format", "json"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    let report = json(&again);
+    assert_eq!(report["decision"], "pending", "{report:#}");
+    let reasons = report.to_string();
+    assert!(
+        reasons.contains("spent by the move recorded in entry"),
+        "{report:#}"
+    );
+    // A fresh approval by the same approver counts.
+    repo.ok(&approve);
+    repo.ok(&["promote", &id, "--to", "compliant"]);
+}
