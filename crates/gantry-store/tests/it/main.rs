@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod history;
 mod tampering;
+mod test_results;
 mod traversal;
 mod unusable;
 mod writer;
