@@ -280,3 +280,228 @@ fn parse_warnings(text: &str) -> Result<Vec<ReportWarning>, TxError> {
         })
         .collect())
 }
+
+/// Counts of cases by how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TestCounts {
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub skipped: u64,
+    /// Passed after a failed attempt within the report.
+    pub flaky: u64,
+}
+
+impl TestCounts {
+    fn add(&mut self, case: &TestCase) {
+        self.total += 1;
+        match case.outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Errored => self.errored += 1,
+            Outcome::Skipped => self.skipped += 1,
+        }
+        self.flaky += u64::from(case.flaky);
+    }
+}
+
+/// One job's share of a run's tests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobTests {
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    pub counts: TestCounts,
+}
+
+/// A failing case and whether the quarantine list excuses it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailingCase {
+    #[serde(flatten)]
+    pub case: StoredCase,
+    /// The quarantine entry's reason, while it has not expired.
+    pub quarantined: Option<String>,
+}
+
+/// What `gantry tests [RUN]` shows: one run's test results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestsReport {
+    /// The run shown; `None` when no run has test results.
+    pub run: Option<RunId>,
+    pub counts: TestCounts,
+    pub jobs: Vec<JobTests>,
+    /// Failed and errored cases, in report order.
+    pub failing: Vec<FailingCase>,
+    /// The slowest cases, slowest first (as many as asked for).
+    pub slowest: Vec<StoredCase>,
+    /// Every report read, with its warnings or why it was unreadable.
+    pub reports: Vec<StoredReport>,
+}
+
+/// One flaky test, and whether it is quarantined.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlakyEntry {
+    #[serde(flatten)]
+    pub test: gantry_tests::FlakyTest,
+    pub quarantined: Option<String>,
+}
+
+/// What `gantry tests --flaky` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlakyReport {
+    /// Runs started at or after this were looked at (all when `None`).
+    pub since: Option<Timestamp>,
+    pub runs: u64,
+    pub tests: Vec<FlakyEntry>,
+}
+
+fn quarantined(quarantine: &gantry_tests::Quarantine, test: &str, now: i64) -> Option<String> {
+    match quarantine.standing(test, now) {
+        gantry_tests::Standing::Quarantined(e) => {
+            Some(format!("{} (until {})", e.reason, e.expires))
+        }
+        _ => None,
+    }
+}
+
+impl Store {
+    /// The test results of `run`, or of the newest run that has any.
+    pub fn tests_report(
+        &self,
+        run: Option<RunId>,
+        slowest: usize,
+        quarantine: &gantry_tests::Quarantine,
+    ) -> Result<TestsReport, StoreError> {
+        let run = match run {
+            Some(run) => Some(run),
+            None => self.read(|tx| {
+                let newest: Option<i64> = tx
+                    .prepare_cached("SELECT MAX(run_id) FROM test_reports")?
+                    .query_row([], |r| r.get(0))?;
+                newest
+                    .map(|n| from_sql_int(n, "run id").map(RunId))
+                    .transpose()
+            })?,
+        };
+        let Some(run) = run else {
+            return Ok(TestsReport {
+                run: None,
+                counts: TestCounts::default(),
+                jobs: Vec::new(),
+                failing: Vec::new(),
+                slowest: Vec::new(),
+                reports: Vec::new(),
+            });
+        };
+        let cases = self.test_cases(&TestQuery {
+            run: Some(run),
+            ..TestQuery::default()
+        })?;
+        let now = self.now().millis() / 1000;
+        let mut counts = TestCounts::default();
+        let mut jobs: Vec<JobTests> = Vec::new();
+        for c in &cases {
+            counts.add(&c.case);
+            match jobs
+                .iter_mut()
+                .find(|j| j.job_id == c.job_id && j.job_name == c.job_name)
+            {
+                Some(j) => j.counts.add(&c.case),
+                None => {
+                    let mut job = JobTests {
+                        job_id: c.job_id.clone(),
+                        job_name: c.job_name.clone(),
+                        counts: TestCounts::default(),
+                    };
+                    job.counts.add(&c.case);
+                    jobs.push(job);
+                }
+            }
+        }
+        let failing = cases
+            .iter()
+            .filter(|c| c.case.outcome.is_failure())
+            .map(|c| FailingCase {
+                quarantined: quarantined(quarantine, &c.case.id(), now),
+                case: c.clone(),
+            })
+            .collect();
+        let mut by_time: Vec<&StoredCase> =
+            cases.iter().filter(|c| c.case.duration.is_some()).collect();
+        by_time.sort_by(|a, b| {
+            b.case
+                .duration
+                .unwrap_or(0.0)
+                .total_cmp(&a.case.duration.unwrap_or(0.0))
+                .then_with(|| a.case.id().cmp(&b.case.id()))
+        });
+        Ok(TestsReport {
+            run: Some(run),
+            counts,
+            jobs,
+            failing,
+            slowest: by_time.into_iter().take(slowest).cloned().collect(),
+            reports: self.test_reports(run)?,
+        })
+    }
+
+    /// Tests that failed and passed on one commit in runs since `since`.
+    pub fn flaky_report(
+        &self,
+        since: Option<Timestamp>,
+        quarantine: &gantry_tests::Quarantine,
+    ) -> Result<FlakyReport, StoreError> {
+        let cases = self.test_cases(&TestQuery {
+            since,
+            ..TestQuery::default()
+        })?;
+        let now = self.now().millis() / 1000;
+        let times: Vec<String> = cases.iter().map(|c| c.run_started_at.to_string()).collect();
+        let ids: Vec<String> = cases.iter().map(|c| c.case.id()).collect();
+        let mut runs: Vec<u64> = cases.iter().map(|c| c.run.0).collect();
+        runs.dedup();
+        let attempts = cases.iter().enumerate().filter_map(|(i, c)| {
+            Some(gantry_tests::Attempt {
+                test: &ids[i],
+                // A run without a commit cannot be compared with another.
+                commit: c.commit.as_deref()?,
+                run: c.run.0,
+                job: c.job_name.as_deref().unwrap_or(""),
+                outcome: c.case.outcome,
+                flaky_in_report: c.case.flaky,
+                time: &times[i],
+            })
+        });
+        let tests = gantry_tests::find_flaky(attempts)
+            .into_iter()
+            .map(|t| FlakyEntry {
+                quarantined: quarantined(quarantine, &t.test, now),
+                test: t,
+            })
+            .collect();
+        Ok(FlakyReport {
+            since,
+            runs: runs.len() as u64,
+            tests,
+        })
+    }
+
+    /// The recorded weight of each of `files` over the newest `last_runs`
+    /// runs with test results, for [`gantry_tests::split`].
+    pub fn file_weights(
+        &self,
+        files: &[gantry_tests::SplitFile],
+        last_runs: usize,
+    ) -> Result<Vec<gantry_tests::FileWeight>, StoreError> {
+        let cases = self.test_cases(&TestQuery {
+            last_runs: Some(last_runs),
+            ..TestQuery::default()
+        })?;
+        Ok(gantry_tests::file_weights(
+            files,
+            cases
+                .iter()
+                .map(|c| ((c.run, c.job_id.as_deref(), c.job_name.as_deref()), &c.case)),
+        ))
+    }
+}

@@ -253,6 +253,24 @@ impl Backend for StoreBackend {
             })
             .map_err(err)
     }
+
+    fn record_test_report(
+        &self,
+        run: u64,
+        job: u64,
+        path: &str,
+        report: Result<&gantry_tests::ParsedReport, &gantry_tests::ParseError>,
+    ) -> Result<(), BackendError> {
+        self.store
+            .record_test_report(&gantry_store::NewTestReport {
+                run: RunId(run),
+                job: Some(gantry_store::JobRowId(job)),
+                path,
+                result: report,
+            })
+            .map(|_| ())
+            .map_err(err)
+    }
 }
 
 #[cfg(test)]

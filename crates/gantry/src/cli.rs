@@ -38,6 +38,10 @@ pub enum Command {
     /// Print the logs of a recorded run, job or step.
     #[command(after_long_help = LOGS_EXAMPLES)]
     Logs(crate::commands::LogsArgs),
+    /// Recorded test results: failing and slowest tests, flaky tests, and
+    /// test files split into balanced shards.
+    #[command(after_long_help = TESTS_EXAMPLES)]
+    Tests(crate::commands::TestsArgs),
     /// Inspect and prune the caches kept under $GANTRY_HOME.
     #[command(after_long_help = CACHE_EXAMPLES)]
     Cache(crate::commands::CacheArgs),
@@ -84,6 +88,19 @@ pub enum Command {
     #[command(after_long_help = PROMOTIONS_EXAMPLES)]
     Promotions(crate::commands::PromotionsArgs),
 }
+
+const TESTS_EXAMPLES: &str = "\
+Examples:
+  gantry tests                      the newest run's test results
+  gantry tests 12 --failed          only what failed in run 12, with messages
+  gantry tests --slowest 10         and the ten slowest tests
+  gantry tests --flaky --since 30d  tests that failed and passed on one commit
+  gantry tests split --shards 4 --index 1 --glob 'tests/**/test_*.py'
+
+Jobs record results with a `gantry/test-report` step (`with: path: GLOB`).
+A test in .gantry/quarantine.yml (test, reason, expires) fails as a
+warning until its entry expires. `gantry tests` exits 1 when a test that is
+not quarantined failed.";
 
 const PACKAGE_EXAMPLES: &str = "\
 Examples:

@@ -282,6 +282,18 @@ pub trait Backend: Send + Sync {
         dest: &Path,
         per_artifact_dirs: bool,
     ) -> Result<Vec<ArtifactStored>, BackendError>;
+    /// Records a test report a job read (`gantry/test-report`), or why it
+    /// could not be read. A backend that keeps no test results ignores it.
+    fn record_test_report(
+        &self,
+        run: u64,
+        job: u64,
+        path: &str,
+        report: Result<&gantry_tests::ParsedReport, &gantry_tests::ParseError>,
+    ) -> Result<(), BackendError> {
+        let _ = (run, job, path, report);
+        Ok(())
+    }
 }
 
 /// Everything a run needs besides the workflow.

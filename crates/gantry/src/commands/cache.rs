@@ -242,7 +242,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d`, `2w` and sums like `1d12h`.
-fn parse_age(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_age(text: &str) -> Result<Duration, String> {
     let bad = || format!("`{text}` is not an age such as 7d, 12h or 1d12h");
     let mut total = 0u64;
     let mut digits = String::new();

@@ -16,6 +16,7 @@ mod runs;
 mod sbom;
 mod scan;
 mod services;
+mod test_results;
 mod validate;
 mod verify;
 
@@ -37,6 +38,7 @@ pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
 pub use services::ServicesArgs;
+pub use test_results::TestsArgs;
 pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command};
@@ -102,6 +104,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Run(args) => run::run(&root, state()?, args),
         Command::Runs(args) => runs::run(&root, state()?, args),
         Command::Logs(args) => logs::run(state()?, args),
+        Command::Tests(args) => test_results::run(&root, state()?, args),
         Command::Cache(args) => cache::run(state()?, args),
         Command::Sbom(args) => sbom::run(&root, args),
         Command::Scan(args) => scan::run(&root, state()?, args),

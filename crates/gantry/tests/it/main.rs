@@ -16,3 +16,4 @@ mod promote;
 mod run;
 mod sbom_scan;
 mod services;
+mod tests_cmd;

@@ -10,6 +10,7 @@ pub(crate) mod artifact;
 pub(crate) mod cache;
 pub(crate) mod checkout;
 pub(crate) mod setup;
+pub(crate) mod test_report;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -126,6 +127,12 @@ builtin!(
     |run, reference, input, log| setup::rust(run, reference, input, log).await
 );
 
+builtin!(
+    TestReport,
+    "gantry/test-report",
+    |run, reference, input, log| test_report::test_report(run, input, log)
+);
+
 /// Every built-in action.
 pub(crate) static BUILTINS: &[&dyn BuiltinAction] = &[
     &Checkout,
@@ -139,6 +146,7 @@ pub(crate) static BUILTINS: &[&dyn BuiltinAction] = &[
     &SetupGo,
     &SetupJava,
     &RustToolchain,
+    &TestReport,
 ];
 
 /// The built-in action called `name` (lower case), if there is one.
