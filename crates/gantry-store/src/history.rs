@@ -226,6 +226,9 @@ pub struct RunDetail {
     pub jobs: Vec<JobRecord>,
     pub caches: Vec<CacheEventRecord>,
     pub artifacts: Vec<ArtifactInfo>,
+    /// Tests that failed or errored in the run's test reports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing_tests: Vec<crate::test_results::FailedTest>,
 }
 
 impl RunDetail {
@@ -487,12 +490,14 @@ impl Store {
             let jobs = self.jobs_of(tx, id)?;
             let caches = cache_events_of(tx, id)?;
             let artifacts = crate::artifacts::artifacts_of(tx, id, now)?;
+            let failing_tests = crate::test_results::failing_of(tx, id)?;
             Ok(Some(RunDetail {
                 run,
                 inputs_json,
                 jobs,
                 caches,
                 artifacts,
+                failing_tests,
             }))
         })
     }

@@ -64,8 +64,8 @@ pub use logs::{LogSection, LogStep, RunLogs};
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use test_results::{
-    FailingCase, FlakyEntry, FlakyReport, JobTests, NewTestReport, StoredCase, StoredReport,
-    TestCounts, TestQuery, TestsReport,
+    FailedTest, FailingCase, FlakyEntry, FlakyReport, JobTests, NewTestReport, StoredCase,
+    StoredReport, TestCounts, TestQuery, TestsReport,
 };
 pub use time::{Clock, Timestamp, system_clock};
 pub use writer::{HistoryError, HistoryWriter};

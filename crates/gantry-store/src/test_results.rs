@@ -48,6 +48,53 @@ pub struct StoredCase {
     pub case: TestCase,
 }
 
+/// A test that failed in a run, as `gantry runs show` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedTest {
+    pub test: String,
+    pub outcome: Outcome,
+    pub job_name: Option<String>,
+    pub file: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The failed and errored tests of `run`, in report order.
+pub(crate) fn failing_of(
+    tx: &rusqlite::Transaction<'_>,
+    run: RunId,
+) -> Result<Vec<FailedTest>, TxError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT c.test, c.outcome, j.name, c.file, c.message
+         FROM test_cases c
+         JOIN test_reports r ON r.id = c.report_id
+         LEFT JOIN jobs j ON j.id = r.job_row_id
+         WHERE r.run_id = ?1 AND c.outcome IN ('failed', 'errored')
+         ORDER BY r.id, c.id",
+    )?;
+    let rows = statement.query_map(params![sql_int(run.0)], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(2)?,
+            row.get::<_, Option<String>>(3)?,
+            row.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut failed = Vec::new();
+    for row in rows {
+        let (test, outcome, job_name, file, message) = row?;
+        failed.push(FailedTest {
+            test,
+            outcome: Outcome::parse(&outcome)
+                .ok_or_else(|| TxError::Invalid(format!("unknown test outcome `{outcome}`")))?,
+            job_name,
+            file,
+            message,
+        });
+    }
+    Ok(failed)
+}
+
 /// Which cases [`Store::test_cases`] returns.
 #[derive(Debug, Clone, Default)]
 pub struct TestQuery {

@@ -296,6 +296,24 @@ fn show_human(d: &RunDetail) -> String {
             };
         }
     }
+    if !d.failing_tests.is_empty() {
+        s.push_str("\nfailing tests\n");
+        for t in &d.failing_tests {
+            let _ = writeln!(
+                s,
+                "  {} {}{}",
+                t.test,
+                t.job_name
+                    .as_deref()
+                    .map(|j| format!("in {j}"))
+                    .unwrap_or_default(),
+                t.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     if !d.artifacts.is_empty() {
         s.push_str("\nartifacts\n");
         let rows: Vec<[String; 4]> = d

@@ -154,6 +154,14 @@ fn a_failing_test_is_named_with_its_message_and_a_flip_on_one_commit_is_flaky() 
         text(&human.stdout)
     );
 
+    let show = repo.gantry(&["runs", "show", "1"]);
+    assert!(
+        text(&show.stdout)
+            .contains("failing tests\n  tests.test_math.test_flip in test (b): flipped on leg b"),
+        "{}",
+        text(&show.stdout)
+    );
+
     // Run 2 of the same commit passes: test_flip is flaky, the others are not.
     let second = repo.gantry(&["run"]);
     assert_eq!(
