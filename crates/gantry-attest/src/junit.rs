@@ -138,22 +138,42 @@ pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, Jun
     if !seen_root {
         return Err(JunitError::NoRoot);
     }
-    let result = if !tally.failed.is_empty() {
+    Ok(test_result_predicate(
+        &tally.passed,
+        &tally.warned,
+        &tally.failed,
+        &[report_name],
+    ))
+}
+
+/// The test-result v0.1 predicate of tests already sorted into passed,
+/// warned and failed, read from the reports named in `configurations`:
+/// `result` is FAILED when any failed, WARNED when any warned, else PASSED.
+pub fn test_result_predicate(
+    passed: &[String],
+    warned: &[String],
+    failed: &[String],
+    configurations: &[&str],
+) -> Value {
+    let result = if !failed.is_empty() {
         "FAILED"
-    } else if !tally.warned.is_empty() {
+    } else if !warned.is_empty() {
         "WARNED"
     } else {
         "PASSED"
     };
     let predicate = TestResult {
         result,
-        configuration: [Configuration { name: report_name }],
-        passed_tests: &tally.passed,
-        warned_tests: &tally.warned,
-        failed_tests: &tally.failed,
+        configuration: configurations
+            .iter()
+            .map(|name| Configuration { name })
+            .collect(),
+        passed_tests: passed,
+        warned_tests: warned,
+        failed_tests: failed,
     };
     // Strings and arrays of strings only: serialising cannot fail.
-    Ok(serde_json::to_value(predicate).unwrap_or(Value::Null))
+    serde_json::to_value(predicate).unwrap_or(Value::Null)
 }
 
 /// The in-toto test-result v0.1 predicate, typed.
@@ -162,7 +182,7 @@ pub fn test_result_from_junit(xml: &str, report_name: &str) -> Result<Value, Jun
 pub struct TestResult<'a> {
     /// PASSED, WARNED or FAILED.
     pub result: &'static str,
-    pub configuration: [Configuration<'a>; 1],
+    pub configuration: Vec<Configuration<'a>>,
     pub passed_tests: &'a [String],
     pub warned_tests: &'a [String],
     pub failed_tests: &'a [String],

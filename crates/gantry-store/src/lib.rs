@@ -65,7 +65,7 @@ pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use test_results::{
     FailedTest, FailingCase, FlakyEntry, FlakyReport, JobTests, NewTestReport, StoredCase,
-    StoredReport, TestCounts, TestQuery, TestsReport,
+    StoredReport, TestCounts, TestEvidence, TestQuery, TestsReport,
 };
 pub use time::{Clock, Timestamp, system_clock};
 pub use writer::{HistoryError, HistoryWriter};

@@ -552,3 +552,80 @@ impl Store {
         ))
     }
 }
+
+/// A run's tests sorted for a test-result attestation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TestEvidence {
+    pub run: Option<RunId>,
+    pub passed: Vec<String>,
+    /// Skipped tests, and failures the quarantine list excuses.
+    pub warned: Vec<String>,
+    /// Failures that are not quarantined, and tests that are flaky (in
+    /// this run, or on one commit in the history looked at) and not
+    /// quarantined: a flaky test failed at least once.
+    pub failed: Vec<String>,
+    /// The reports the tests were read from.
+    pub reports: Vec<String>,
+}
+
+impl Store {
+    /// The tests of `run`, as a test-result attestation states them: each
+    /// test once (its worst outcome over the run's jobs).
+    pub fn test_evidence(
+        &self,
+        run: RunId,
+        quarantine: &gantry_tests::Quarantine,
+        flaky_since: Option<Timestamp>,
+    ) -> Result<TestEvidence, StoreError> {
+        let cases = self.test_cases(&TestQuery {
+            run: Some(run),
+            ..TestQuery::default()
+        })?;
+        if cases.is_empty() {
+            return Ok(TestEvidence::default());
+        }
+        let now = self.now().millis() / 1000;
+        let flaky_in_history: std::collections::HashSet<String> = self
+            .flaky_report(flaky_since, quarantine)?
+            .tests
+            .into_iter()
+            .map(|t| t.test.test)
+            .collect();
+        // test → (worst outcome rank, flaky)
+        let mut tests: std::collections::BTreeMap<String, (u8, bool)> = Default::default();
+        let mut reports: Vec<String> = Vec::new();
+        for c in &cases {
+            let rank = match c.case.outcome {
+                Outcome::Passed => 0,
+                Outcome::Skipped => 1,
+                Outcome::Failed | Outcome::Errored => 2,
+            };
+            let entry = tests.entry(c.case.id()).or_insert((0, false));
+            entry.0 = entry.0.max(rank);
+            entry.1 |= c.case.flaky;
+            if !reports.contains(&c.report) {
+                reports.push(c.report.clone());
+            }
+        }
+        let mut evidence = TestEvidence {
+            run: Some(run),
+            reports,
+            ..TestEvidence::default()
+        };
+        for (test, (rank, flaky)) in tests {
+            let excused = matches!(
+                quarantine.standing(&test, now),
+                gantry_tests::Standing::Quarantined(_)
+            );
+            let flaky = flaky || flaky_in_history.contains(&test);
+            match (rank, excused) {
+                (2, true) => evidence.warned.push(test),
+                (2, false) => evidence.failed.push(test),
+                (_, false) if flaky => evidence.failed.push(test),
+                (1, _) => evidence.warned.push(test),
+                _ => evidence.passed.push(test),
+            }
+        }
+        Ok(evidence)
+    }
+}

@@ -31,6 +31,14 @@ pub struct AttestArgs {
     #[arg(long, short = 'p', value_name = "FILE")]
     pub predicate: Option<PathBuf>,
 
+    /// test-result: state the test results recorded for this run (as
+    /// `gantry tests RUN` shows them) instead of a report file. Failures
+    /// that are not quarantined and flaky tests (in the run, or on one
+    /// commit over the last 30 days) that are not quarantined are failed
+    /// tests; skipped and quarantined ones are warned.
+    #[arg(long, value_name = "RUN", conflicts_with = "predicate")]
+    pub run: Option<gantry_store::RunId>,
+
     /// A file or folder the statement is about (repeatable); a folder gives
     /// one subject per file.
     #[arg(long, short = 's', value_name = "PATH", required = true)]
@@ -67,7 +75,7 @@ pub struct AttestArgs {
     pub log: Vec<PathBuf>,
 }
 
-pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &gantry_store::Home, args: AttestArgs) -> Result<Outcome, CliError> {
     let uri = predicate::resolve(&args.predicate_type).to_string();
     let keys = args
         .key
@@ -94,6 +102,15 @@ pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
             })?
         }
         None if uri == PROVENANCE_V1 => provenance_predicate(&run_facts(root, &args)?),
+        None if let Some(run) = args.run => {
+            if uri != predicate::resolve("test-result") {
+                return Err(CliError::usage(
+                    "--run states recorded test results: it goes with -t test-result",
+                    None,
+                ));
+            }
+            stored_test_result(root, home, run)?
+        }
         None => {
             return Err(CliError::usage(
                 "--predicate is required for this predicate type",
@@ -127,6 +144,37 @@ pub fn run(root: &Path, args: AttestArgs) -> Result<Outcome, CliError> {
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(Outcome::Success)
+}
+
+/// The test-result predicate of a run's recorded tests.
+fn stored_test_result(
+    root: &Path,
+    home: &gantry_store::Home,
+    run: gantry_store::RunId,
+) -> Result<serde_json::Value, CliError> {
+    const FLAKY_WINDOW_MS: i64 = 30 * 86_400 * 1000;
+    let quarantine =
+        gantry_tests::load_quarantine(root).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let since = gantry_store::Timestamp(gantry_store::Timestamp::now().millis() - FLAKY_WINDOW_MS);
+    let evidence = match super::runs::open_existing(home)? {
+        Some(store) => store
+            .test_evidence(run, &quarantine, Some(since))
+            .map_err(super::runs::store_error)?,
+        None => gantry_store::TestEvidence::default(),
+    };
+    if evidence.run.is_none() {
+        return Err(CliError::usage(
+            format!("run {run} has no recorded test results"),
+            Some("`gantry tests` shows what was recorded; jobs record tests with `uses: gantry/test-report`".to_string()),
+        ));
+    }
+    let reports: Vec<&str> = evidence.reports.iter().map(String::as_str).collect();
+    Ok(gantry_attest::junit::test_result_predicate(
+        &evidence.passed,
+        &evidence.warned,
+        &evidence.failed,
+        &reports,
+    ))
 }
 
 fn aliases() -> String {

@@ -110,7 +110,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Scan(args) => scan::run(&root, state()?, args),
         Command::Db(args) => db::run(&root, state()?, args),
         Command::Key(args) => key::run(&root, args),
-        Command::Attest(args) => attest::run(&root, args),
+        Command::Attest(args) => attest::run(&root, &home, args),
         Command::Verify(args) => verify::run(&root, args),
         Command::Ledger(args) => ledger::run(&root, state()?, args),
         Command::Package(args) => promote::package(&root, state()?, args),

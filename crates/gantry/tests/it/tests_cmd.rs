@@ -15,6 +15,7 @@ jobs:
   test:
     runs-on: ubuntu-latest
     strategy:
+      fail-fast: false
       matrix:
         leg: [a, b]
     steps:
@@ -182,6 +183,44 @@ fn a_failing_test_is_named_with_its_message_and_a_flip_on_one_commit_is_flaky() 
     );
     assert_eq!(flaky["runs"], 2);
 
+    // The recorded results as test-result attestations: run 1 failed; run
+    // 2 passed, but test_flip is flaky and not quarantined, so it counts
+    // as failed.
+    assert_eq!(
+        exit(&repo.gantry(&["key", "generate", "--out", "ci"])),
+        Some(0)
+    );
+    let predicate = |run: &str| -> Value {
+        let envelope = repo.json(&[
+            "attest",
+            "-t",
+            "test-result",
+            "--run",
+            run,
+            "-s",
+            "tests",
+            "-k",
+            "ci.key",
+        ]);
+        let payload = envelope["payload"].as_str().unwrap();
+        let statement: Value = serde_json::from_slice(&base64_decode(payload)).unwrap();
+        statement["predicate"].clone()
+    };
+    let first = predicate("1");
+    assert_eq!(first["result"], "FAILED", "{first:#}");
+    assert_eq!(
+        first["failedTests"],
+        serde_json::json!(["tests.test_math.test_flip"])
+    );
+    assert_eq!(first["passedTests"].as_array().unwrap().len(), 3);
+    assert_eq!(first["configuration"][0]["name"], "reports/junit-a.xml");
+    let second = predicate("2");
+    assert_eq!(second["result"], "FAILED", "{second:#}");
+    assert_eq!(
+        second["failedTests"],
+        serde_json::json!(["tests.test_math.test_flip"])
+    );
+
     // Quarantined, its failure is a warning and the job passes.
     repo.write(
         ".gantry/quarantine.yml",
@@ -200,6 +239,38 @@ fn a_failing_test_is_named_with_its_message_and_a_flip_on_one_commit_is_flaky() 
         "flips on leg b (until 2999-12-31)"
     );
     assert_eq!(exit(&repo.gantry(&["tests"])), Some(0));
+
+    // Run 3's failure is quarantined: warned.
+    let third = predicate("3");
+    assert_eq!(third["result"], "WARNED", "{third:#}");
+    assert_eq!(
+        third["warnedTests"],
+        serde_json::json!(["tests.test_math.test_flip"])
+    );
+    let none = repo.gantry(&[
+        "attest",
+        "-t",
+        "test-result",
+        "--run",
+        "99",
+        "-s",
+        "tests",
+        "-k",
+        "ci.key",
+    ]);
+    assert_eq!(exit(&none), Some(2));
+    assert!(
+        text(&none.stderr).contains("run 99 has no recorded test results"),
+        "{}",
+        text(&none.stderr)
+    );
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 #[test]
