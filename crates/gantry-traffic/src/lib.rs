@@ -7,6 +7,7 @@
 //! runtime API. Nothing here prints.
 
 pub mod haproxy;
+pub mod load;
 pub mod provider;
 pub mod stats;
 
