@@ -83,7 +83,20 @@ pub enum Command {
     /// The promotion history: every request, decision and approval.
     #[command(after_long_help = PROMOTIONS_EXAMPLES)]
     Promotions(crate::commands::PromotionsArgs),
+    /// Send HTTP load at a rate or concurrency and check thresholds.
+    #[command(after_long_help = LOAD_EXAMPLES)]
+    Load(crate::commands::LoadArgs),
 }
+
+const LOAD_EXAMPLES: &str = "\
+Examples:
+  gantry load http://127.0.0.1:8080/ --rate 200/s --duration 30s --threshold 'p99<500ms' --threshold 'error_rate<0.01'
+  gantry load http://127.0.0.1:8080/api --concurrency 16 --duration 10s --format json
+
+--rate is the open model: requests start on schedule whatever the server
+does, and latency counts from when each was due. --concurrency is the
+closed model. 5xx responses, refused connections, broken responses and
+timeouts are errors. Exit 1 when a threshold fails, 2 for bad input.";
 
 const PACKAGE_EXAMPLES: &str = "\
 Examples:

@@ -7,6 +7,7 @@ mod db;
 mod eval;
 mod key;
 mod ledger;
+mod load;
 mod logs;
 mod plan;
 mod promote;
@@ -30,6 +31,7 @@ pub use cache::CacheArgs;
 pub use db::DbArgs;
 pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
+pub use load::LoadArgs;
 pub use logs::LogsArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
 pub use run::RunArgs;
@@ -116,6 +118,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),
+        Command::Load(args) => load::run(args),
     }
 }
 

@@ -11,6 +11,7 @@ mod audit;
 mod cli;
 mod evidence;
 mod history;
+mod load;
 mod parallel;
 mod promote;
 mod run;
