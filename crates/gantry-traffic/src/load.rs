@@ -8,8 +8,9 @@
 //! when it could be sent, so a slow server that holds every connection
 //! busy shows up in the latency instead of silently lowering the rate
 //! (coordinated omission, as wrk2 and k6's arrival-rate executors correct
-//! it). When requests start late the generator opens another connection,
-//! up to [`LoadSpec::max_connections`]. Requests are sent up to half a
+//! it). When a request starts late while every connection is waiting for
+//! a response, the generator opens another connection, up to
+//! [`LoadSpec::max_connections`]. Requests are sent up to half a
 //! millisecond early (the timer's granularity); an early one is measured
 //! from when it was sent.
 //!
@@ -480,6 +481,12 @@ struct Shared {
     next: AtomicU64,
     /// Connection tasks of the open model, and the most at once.
     workers: AtomicUsize,
+    /// Open-model requests sent and not yet answered.
+    in_flight: AtomicUsize,
+    /// Time from sending to the answer (not from the due time), summed
+    /// over the open model's requests: by Little's law, rate times its
+    /// mean is how many connections the rate needs.
+    service_micros: AtomicU64,
     last_done_micros: AtomicU64,
 }
 
@@ -703,7 +710,8 @@ struct OpenModel {
     tasks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
 
-/// A request that starts this late asks for another connection.
+/// A request that starts this late while every connection is busy asks
+/// for another connection.
 const LATE: Duration = Duration::from_millis(2);
 /// The timer fires on whole milliseconds: wake this much before a request
 /// is due.
@@ -729,6 +737,18 @@ impl OpenModel {
         reserved
     }
 
+    /// Connections the rate needs: twice the rate times the mean time a
+    /// request is in flight (Little's law), and a few to start with.
+    fn needed(&self) -> usize {
+        let answered = self.shared.requests.load(Ordering::Relaxed);
+        if answered == 0 {
+            return self.max;
+        }
+        let mean =
+            self.shared.service_micros.load(Ordering::Relaxed) as f64 / answered as f64 / 1e6;
+        (2.0 * self.rate * mean).ceil() as usize + 4
+    }
+
     async fn work(self) {
         let mut connection = Connection {
             target: self.target.clone(),
@@ -748,11 +768,23 @@ impl OpenModel {
                 tokio::time::sleep_until(wake).await;
             }
             let sent = Instant::now();
+            let busy = self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+            // Late while every other connection waits for a response, and
+            // fewer connections than the rate needs: one more will help
+            // (late because the machine is busy, more would not).
             if sent.saturating_duration_since(due) > LATE {
-                self.spawn_worker();
+                let workers = self.shared.workers.load(Ordering::Relaxed);
+                if busy + 1 >= workers && workers < self.needed() {
+                    self.spawn_worker();
+                }
             }
             let outcome = connection.request().await;
+            self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
             let done = Instant::now();
+            let service = u64::try_from((done - sent).as_micros()).unwrap_or(u64::MAX);
+            self.shared
+                .service_micros
+                .fetch_add(service, Ordering::Relaxed);
             let from = due.min(sent);
             self.shared.record(&outcome, done - from, done - self.start);
         }
