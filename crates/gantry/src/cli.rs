@@ -86,7 +86,21 @@ pub enum Command {
     /// Send HTTP load at a rate or concurrency and check thresholds.
     #[command(after_long_help = LOAD_EXAMPLES)]
     Load(crate::commands::LoadArgs),
+    /// The notification outbox: list what has not arrived, deliver what is due.
+    #[command(after_long_help = NOTIFICATIONS_EXAMPLES)]
+    Notifications(crate::commands::NotificationsArgs),
 }
+
+const NOTIFICATIONS_EXAMPLES: &str = "\
+Examples:
+  gantry notifications                 # pending and failed deliveries
+  gantry notifications list --all --format json
+  gantry notifications deliver         # send what is due now
+  gantry notifications retry           # failed ones become pending again
+
+Deployment, rollback and rollout events are written to the outbox under
+$GANTRY_HOME before they are sent, and marked delivered only after the
+receiver answers 2xx. deliver exits 1 when a delivery failed for good.";
 
 const LOAD_EXAMPLES: &str = "\
 Examples:

@@ -9,6 +9,7 @@ mod key;
 mod ledger;
 mod load;
 mod logs;
+mod notifications;
 mod plan;
 mod promote;
 mod run;
@@ -33,6 +34,7 @@ pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
 pub use load::LoadArgs;
 pub use logs::LogsArgs;
+pub use notifications::NotificationsArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
 pub use run::RunArgs;
 pub use runs::RunsArgs;
@@ -119,6 +121,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),
         Command::Load(args) => load::run(args),
+        Command::Notifications(args) => notifications::run(state()?, args),
     }
 }
 

@@ -12,6 +12,7 @@ mod cli;
 mod evidence;
 mod history;
 mod load;
+mod notifications;
 mod parallel;
 mod promote;
 mod run;
