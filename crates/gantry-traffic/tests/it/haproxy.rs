@@ -151,7 +151,7 @@ async fn send(port: u16, n: usize) -> (usize, usize, usize) {
 }
 
 #[tokio::test]
-async fn weights_split_requests_exactly_and_the_counters_follow() {
+async fn weights_split_requests_and_the_counters_follow() {
     if !haproxy_available() {
         return;
     }
@@ -305,5 +305,68 @@ async fn refusals_and_missing_servers_are_clear_errors() {
     assert!(
         message.contains("cannot reach") && message.contains("missing.sock"),
         "{message}"
+    );
+}
+
+/// A stand-in runtime API on a unix socket: answers each command with
+/// `reply`, or never when `reply` is `None`.
+fn fake_api(dir: &Path, reply: Option<&'static str>) -> PathBuf {
+    let path = dir.join("fake.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let _ = std::io::BufRead::read_line(&mut reader, &mut line);
+            match reply {
+                Some(text) => {
+                    let _ = std::io::Write::write_all(&mut stream, text.as_bytes());
+                }
+                // Keep the connection open and silent.
+                None => held.push(stream),
+            }
+        }
+    });
+    path
+}
+
+#[tokio::test]
+async fn a_silent_runtime_api_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = fake_api(dir.path(), None);
+    let provider = HaproxyProvider::new(socket.to_str().unwrap(), "app", "stable", "canary")
+        .unwrap()
+        .with_timeout(Duration::from_millis(200));
+    let error = provider.snapshot().await.unwrap_err().to_string();
+    assert!(
+        error.contains("did not answer `show stat` within 200ms"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_weight_change_carries_haproxys_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    // `show stat` finds both servers; `set server` is refused.
+    let socket = fake_api(
+        dir.path(),
+        Some(
+            "# pxname,svname,stot,econ,eresp,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx\napp,stable,0,0,0,100,0,0,0,0,0\napp,canary,0,0,0,0,0,0,0,0,0\n",
+        ),
+    );
+    let provider =
+        HaproxyProvider::new(socket.to_str().unwrap(), "app", "stable", "canary").unwrap();
+    // The fake answers every command with the CSV, which is no empty
+    // reply: the weight change is refused with what HAProxy said.
+    let error = provider
+        .set_canary_weight(10)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("refused `set server app/canary weight 10`") && error.contains("# pxname"),
+        "{error}"
     );
 }
