@@ -515,15 +515,33 @@ impl Deliverer {
         &self.policy
     }
 
-    /// Attempts every delivery that is due now, once each, and records
-    /// each outcome before the next.
+    /// Attempts every delivery that is due now, once each (up to
+    /// [`PARALLEL`] at a time, so a slow receiver holds up no other), and
+    /// records each outcome as it comes.
     pub async fn deliver_due(&self, store: &Store) -> Result<DeliverReport, NotifyError> {
         let mut report = DeliverReport {
             version: DOCUMENT_VERSION,
             attempts: Vec::new(),
         };
-        for delivery in store.due_deliveries(BATCH)? {
-            let attempt = self.attempt(&delivery).await;
+        let mut due = store.due_deliveries(BATCH)?.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < PARALLEL {
+                let Some(delivery) = due.next() else { break };
+                let (client, policy) = (self.client.clone(), self.policy);
+                running.spawn(async move {
+                    let attempt = attempt(&client, &policy, &delivery).await;
+                    (delivery, attempt)
+                });
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            // An attempt task only panics if reqwest does; its delivery
+            // stays pending and is attempted again on the next pass.
+            let Ok((delivery, attempt)) = joined else {
+                continue;
+            };
             let status = store.record_delivery_attempt(delivery.id, &attempt)?;
             let (http_status, error) = match &attempt {
                 Attempt::Delivered { http_status } => (Some(*http_status), None),
@@ -543,62 +561,64 @@ impl Deliverer {
                 error,
             });
         }
+        report.attempts.sort_by_key(|a| a.id);
         Ok(report)
     }
+}
 
-    async fn attempt(&self, delivery: &Delivery) -> Attempt {
-        let sent = self
-            .client
-            .post(&delivery.target_url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", &delivery.idempotency_key)
-            .body(delivery.body.clone())
-            .send()
-            .await;
-        let (http_status, error, retry_after) = match sent {
-            Ok(response) if response.status().is_success() => {
-                return Attempt::Delivered {
-                    http_status: response.status().as_u16(),
-                };
-            }
-            Ok(response) => {
-                let status = response.status();
-                let retry_after = matches!(status.as_u16(), 429 | 503)
-                    .then(|| {
-                        response
-                            .headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.trim().parse::<u64>().ok())
-                            .map(Duration::from_secs)
-                    })
-                    .flatten();
-                (
-                    Some(status.as_u16()),
-                    format!("the receiver answered {status}"),
-                    retry_after,
-                )
-            }
-            Err(e) => (None, describe(&e), None),
-        };
-        let failed = delivery.attempts.saturating_add(1);
-        if failed >= self.policy.max_attempts {
-            Attempt::GiveUp {
-                http_status,
-                error: format!(
-                    "{error} (attempt {failed} of {}; giving up)",
-                    self.policy.max_attempts
-                ),
-            }
-        } else {
-            let delay = self.policy.delay_after(failed);
-            let retry_after =
-                retry_after.map_or(delay, |r| delay.max(r.min(self.policy.max_delay)));
-            Attempt::Retry {
-                http_status,
-                error,
+/// Attempts at once in one pass.
+pub const PARALLEL: usize = 16;
+
+async fn attempt(client: &reqwest::Client, policy: &RetryPolicy, delivery: &Delivery) -> Attempt {
+    let sent = client
+        .post(&delivery.target_url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", &delivery.idempotency_key)
+        .body(delivery.body.clone())
+        .send()
+        .await;
+    let (http_status, error, retry_after) = match sent {
+        Ok(response) if response.status().is_success() => {
+            return Attempt::Delivered {
+                http_status: response.status().as_u16(),
+            };
+        }
+        Ok(response) => {
+            let status = response.status();
+            let retry_after = matches!(status.as_u16(), 429 | 503)
+                .then(|| {
+                    response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                })
+                .flatten();
+            (
+                Some(status.as_u16()),
+                format!("the receiver answered {status}"),
                 retry_after,
-            }
+            )
+        }
+        Err(e) => (None, describe(&e), None),
+    };
+    let failed = delivery.attempts.saturating_add(1);
+    if failed >= policy.max_attempts {
+        Attempt::GiveUp {
+            http_status,
+            error: format!(
+                "{error} (attempt {failed} of {}; giving up)",
+                policy.max_attempts
+            ),
+        }
+    } else {
+        let delay = policy.delay_after(failed);
+        let retry_after = retry_after.map_or(delay, |r| delay.max(r.min(policy.max_delay)));
+        Attempt::Retry {
+            http_status,
+            error,
+            retry_after,
         }
     }
 }

@@ -232,11 +232,12 @@ async fn a_restart_loses_no_notification() {
         .await
         .unwrap();
     assert_eq!(report.count(DeliveryStatus::Delivered), 2);
-    let events: Vec<String> = receiver
+    let mut events: Vec<String> = receiver
         .got()
         .iter()
         .map(|r| r.body["event"].as_str().unwrap().to_string())
         .collect();
+    events.sort();
     assert_eq!(events, ["deployment", "rollback"]);
     assert!(
         store
