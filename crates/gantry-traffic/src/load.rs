@@ -100,7 +100,8 @@ pub struct LoadSpec {
     pub thresholds: Vec<Threshold>,
     /// How long one request may take.
     pub timeout: Duration,
-    /// The most connections the open model opens.
+    /// The most connections the open model opens, and the largest
+    /// concurrency the closed model accepts.
     pub max_connections: usize,
 }
 
@@ -618,6 +619,14 @@ pub async fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
         return Err(LoadError::Settings(
             "the connection limit must be at least 1".into(),
         ));
+    }
+    if let Model::Concurrency(n) = spec.model
+        && n > spec.max_connections
+    {
+        return Err(LoadError::Settings(format!(
+            "a concurrency of {n} is above the connection limit of {} (raise it with --max-connections)",
+            spec.max_connections
+        )));
     }
     let target = Arc::new(resolve(&spec.url).await?);
     let shared = Arc::new(Shared::default());

@@ -184,4 +184,9 @@ async fn bad_settings_are_refused_before_any_request() {
         run("http://127.0.0.1:1/", Model::Rate(-1.0)).await,
         Err(LoadError::Settings(_))
     ));
+    let over = run("http://127.0.0.1:1/", Model::Concurrency(100_000)).await;
+    assert!(
+        matches!(&over, Err(LoadError::Settings(m)) if m.contains("--max-connections")),
+        "{over:?}"
+    );
 }

@@ -34,7 +34,8 @@ pub struct LoadArgs {
     /// How long one request may take before it counts as a timeout.
     #[arg(long, value_name = "D", default_value = "10s")]
     pub timeout: String,
-    /// The most connections the open model opens.
+    /// The most connections the open model opens (and the largest
+    /// --concurrency).
     #[arg(long, value_name = "N", default_value_t = load::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
     #[arg(long, value_enum, default_value_t)]
