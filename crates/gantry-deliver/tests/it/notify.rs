@@ -86,7 +86,14 @@ async fn receiver(answer: impl Fn(u64) -> StatusCode + Send + Sync + 'static) ->
                         });
                         let n = count.fetch_add(1, Ordering::Relaxed);
                         let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
-                        *response.status_mut() = answer(n);
+                        let status = answer(n);
+                        *response.status_mut() = status;
+                        if status == StatusCode::TOO_MANY_REQUESTS {
+                            response.headers_mut().insert(
+                                "retry-after",
+                                hyper::header::HeaderValue::from_static("3600"),
+                            );
+                        }
                         Ok::<_, Infallible>(response)
                     }
                 });
@@ -414,6 +421,37 @@ async fn payloads_have_each_receivers_shape() {
             "event_id": "deployment-17",
         })
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_asking_to_wait_is_left_alone_that_long() {
+    let receiver = receiver(|_| StatusCode::TOO_MANY_REQUESTS).await;
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let id = notify::enqueue(
+        &store,
+        &[target(TargetKind::Teams, receiver.url("/teams"))],
+        &deployment(),
+    )
+    .unwrap()[0]
+        .id;
+    let policy = RetryPolicy {
+        max_delay: Duration::from_secs(2 * 3600),
+        ..fast_policy(5)
+    };
+    let report = Deliverer::new(policy)
+        .unwrap()
+        .deliver_due(&store)
+        .await
+        .unwrap();
+    assert_eq!(report.count(DeliveryStatus::Pending), 1);
+    let delivery = store.delivery(id).unwrap().unwrap();
+    let waited = delivery
+        .next_attempt_at
+        .since(delivery.last_attempt_at.unwrap());
+    assert!(waited >= Duration::from_secs(3600), "{waited:?}");
+    assert_eq!(delivery.last_http_status, Some(429));
+    assert!(store.due_deliveries(10).unwrap().is_empty());
 }
 
 #[test]
