@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "test_results",
         sql: include_str!("../migrations/0002_test_results.sql"),
     },
+    Migration {
+        version: 3,
+        name: "outbox",
+        sql: include_str!("../migrations/0003_outbox.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -25,6 +25,7 @@ mod error;
 mod history;
 mod home;
 mod logs;
+mod outbox;
 mod outputs;
 mod owner;
 mod paths;
@@ -61,6 +62,9 @@ pub use history::{
 /// goes away.
 pub const DOCUMENT_VERSION: u32 = 1;
 pub use logs::{LogSection, LogStep, RunLogs};
+pub use outbox::{
+    Attempt, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, Enqueued, NewDelivery,
+};
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use test_results::{

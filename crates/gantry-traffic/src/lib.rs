@@ -6,6 +6,8 @@
 //! gantry's own weighted router, and a real HAProxy driven through its
 //! runtime API. Nothing here prints.
 
+pub mod haproxy;
+pub mod load;
 pub mod provider;
 pub mod stats;
 

@@ -26,6 +26,37 @@ pub enum TrafficError {
     /// A weight outside 0..=100.
     #[error("canary weight {0} is not a percentage (0 to 100)")]
     Weight(u32),
+    /// A setting given to a provider that it cannot use.
+    #[error("invalid {what} `{value}`: {reason}")]
+    Invalid {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    /// A command got no (complete) answer in time.
+    #[error("{what} at {address} did not answer `{command}` within {after:?}")]
+    Timeout {
+        what: &'static str,
+        address: String,
+        command: String,
+        after: std::time::Duration,
+    },
+    /// Sending a command or reading its reply failed half-way.
+    #[error("failed to talk to {what} at {address} (`{command}`)")]
+    Io {
+        what: &'static str,
+        address: String,
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The provider answered something that cannot be read.
+    #[error("failed to read the reply of {what} to `{command}`: {reason}")]
+    Reply {
+        what: &'static str,
+        command: String,
+        reason: String,
+    },
 }
 
 /// Something that splits traffic between a stable and a canary upstream

@@ -87,6 +87,12 @@ pub enum Command {
     /// The promotion history: every request, decision and approval.
     #[command(after_long_help = PROMOTIONS_EXAMPLES)]
     Promotions(crate::commands::PromotionsArgs),
+    /// Send HTTP load at a rate or concurrency and check thresholds.
+    #[command(after_long_help = LOAD_EXAMPLES)]
+    Load(crate::commands::LoadArgs),
+    /// The notification outbox: list what has not arrived, deliver what is due.
+    #[command(after_long_help = NOTIFICATIONS_EXAMPLES)]
+    Notifications(crate::commands::NotificationsArgs),
 }
 
 const TESTS_EXAMPLES: &str = "\
@@ -101,6 +107,26 @@ Jobs record results with a `gantry/test-report` step (`with: path: GLOB`).
 A test in .gantry/quarantine.yml (test, reason, expires) fails as a
 warning until its entry expires. `gantry tests` exits 1 when a test that is
 not quarantined failed.";
+const NOTIFICATIONS_EXAMPLES: &str = "\
+Examples:
+  gantry notifications                 # pending and failed deliveries
+  gantry notifications list --all --format json
+  gantry notifications deliver         # send what is due now
+  gantry notifications retry           # failed ones become pending again
+
+Deployment, rollback and rollout events are written to the outbox under
+$GANTRY_HOME before they are sent, and marked delivered only after the
+receiver answers 2xx. deliver exits 1 when a delivery failed for good.";
+
+const LOAD_EXAMPLES: &str = "\
+Examples:
+  gantry load http://127.0.0.1:8080/ --rate 200/s --duration 30s --threshold 'p99<500ms' --threshold 'error_rate<0.01'
+  gantry load http://127.0.0.1:8080/api --concurrency 16 --duration 10s --format json
+
+--rate is the open model: requests start on schedule whatever the server
+does, and latency counts from when each was due. --concurrency is the
+closed model. 5xx responses, refused connections, broken responses and
+timeouts are errors. Exit 1 when a threshold fails, 2 for bad input.";
 
 const PACKAGE_EXAMPLES: &str = "\
 Examples:

@@ -8,6 +8,7 @@ mod cache;
 mod concurrency;
 mod crash;
 mod history;
+mod outbox;
 mod tampering;
 mod test_results;
 mod traversal;

@@ -7,7 +7,9 @@ mod db;
 mod eval;
 mod key;
 mod ledger;
+mod load;
 mod logs;
+mod notifications;
 mod plan;
 mod promote;
 mod run;
@@ -31,7 +33,9 @@ pub use cache::CacheArgs;
 pub use db::DbArgs;
 pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
+pub use load::LoadArgs;
 pub use logs::LogsArgs;
+pub use notifications::NotificationsArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
 pub use run::RunArgs;
 pub use runs::RunsArgs;
@@ -119,6 +123,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),
+        Command::Load(args) => load::run(args),
+        Command::Notifications(args) => notifications::run(state()?, args),
     }
 }
 

@@ -11,6 +11,8 @@ mod audit;
 mod cli;
 mod evidence;
 mod history;
+mod load;
+mod notifications;
 mod parallel;
 mod promote;
 mod run;

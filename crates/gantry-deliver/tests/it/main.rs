@@ -1,0 +1,4 @@
+//! gantry-deliver's integration tests: one binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod notify;
