@@ -131,27 +131,7 @@ impl Store {
             ])?;
             let id = from_sql_int(tx.last_insert_rowid(), "test report id")?;
             if let Ok(parsed) = report.result {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO test_cases (report_id, test, suite, classname, name, file,
-                                             duration, outcome, retries, flaky, message, line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?;
-                for case in &parsed.cases {
-                    insert.execute(params![
-                        sql_int(id),
-                        case.id(),
-                        case.suite,
-                        case.classname,
-                        case.name,
-                        case.file,
-                        case.duration,
-                        case.outcome.as_str(),
-                        case.retries,
-                        case.flaky,
-                        case.message,
-                        sql_int(case.line),
-                    ])?;
-                }
+                insert_cases(tx, id, &parsed.cases)?;
             }
             Ok(id)
         })
@@ -304,6 +284,61 @@ impl Store {
             Ok(cases)
         })
     }
+}
+
+/// Rows per INSERT statement: one statement per row costs more than the
+/// row itself, so cases go in batches (12 parameters each, well under
+/// SQLite's limit).
+const CASES_PER_INSERT: usize = 64;
+
+fn insert_cases(
+    tx: &rusqlite::Transaction<'_>,
+    report: u64,
+    cases: &[TestCase],
+) -> Result<(), TxError> {
+    let statement_for = |rows: usize| {
+        let mut sql = String::from(
+            "INSERT INTO test_cases (report_id, test, suite, classname, name, file,
+                                     duration, outcome, retries, flaky, message, line) VALUES ",
+        );
+        for i in 0..rows {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?)");
+        }
+        sql
+    };
+    let full = statement_for(CASES_PER_INSERT);
+    for chunk in cases.chunks(CASES_PER_INSERT) {
+        let sql = if chunk.len() == CASES_PER_INSERT {
+            full.clone()
+        } else {
+            statement_for(chunk.len())
+        };
+        let mut statement = tx.prepare_cached(&sql)?;
+        let ids: Vec<String> = chunk.iter().map(TestCase::id).collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 12);
+        let report = sql_int(report);
+        let lines: Vec<i64> = chunk.iter().map(|c| sql_int(c.line)).collect();
+        let outcomes: Vec<&str> = chunk.iter().map(|c| c.outcome.as_str()).collect();
+        for (i, case) in chunk.iter().enumerate() {
+            values.push(&report);
+            values.push(&ids[i]);
+            values.push(&case.suite);
+            values.push(&case.classname);
+            values.push(&case.name);
+            values.push(&case.file);
+            values.push(&case.duration);
+            values.push(&outcomes[i]);
+            values.push(&case.retries);
+            values.push(&case.flaky);
+            values.push(&case.message);
+            values.push(&lines[i]);
+        }
+        statement.execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
 }
 
 fn warnings_json(warnings: &[ReportWarning]) -> String {

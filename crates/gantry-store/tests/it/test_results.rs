@@ -146,3 +146,29 @@ fn queries_pick_one_run_the_newest_runs_or_a_time_window() {
         Some("{\"python\":\"3.12\"}")
     );
 }
+
+#[test]
+fn a_report_of_several_insert_batches_keeps_every_case_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, _) = open_with_clock(home.path());
+    let (run, job) = begin_run_and_job(&store, "test");
+    let mut xml = String::from("<testsuite name=\"many\">\n");
+    for i in 0..150 {
+        xml.push_str(&format!(
+            "<testcase classname=\"c\" name=\"t{i:03}\" time=\"{i}\"/>\n"
+        ));
+    }
+    xml.push_str("</testsuite>\n");
+    let parsed = parse(&xml).unwrap();
+    store
+        .record_test_report(&NewTestReport {
+            run,
+            job: Some(job),
+            path: "many.xml",
+            result: Ok(&parsed),
+        })
+        .unwrap();
+    let cases = store.test_cases(&TestQuery::default()).unwrap();
+    let stored: Vec<_> = cases.iter().map(|c| c.case.clone()).collect();
+    assert_eq!(stored, parsed.cases);
+}
