@@ -1,4 +1,4 @@
-"""Stands in for a slow test (an audit log write, about 0.05 s), so that the
+"""Stands in for a slow test (an audit log write, about 0.15 s), so that the
 README's four-way split has durations to balance."""
 
 import time
@@ -7,4 +7,4 @@ import unittest
 
 class AuditTest(unittest.TestCase):
     def test_audit(self):
-        time.sleep(0.05)
+        time.sleep(0.15)
