@@ -642,6 +642,7 @@ impl Store {
                 reports.push(c.report.clone());
             }
         }
+        reports.sort();
         let mut evidence = TestEvidence {
             run: Some(run),
             reports,

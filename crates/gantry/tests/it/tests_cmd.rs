@@ -213,7 +213,10 @@ fn a_failing_test_is_named_with_its_message_and_a_flip_on_one_commit_is_flaky() 
         serde_json::json!(["tests.test_math.test_flip"])
     );
     assert_eq!(first["passedTests"].as_array().unwrap().len(), 3);
-    assert_eq!(first["configuration"][0]["name"], "reports/junit-a.xml");
+    assert_eq!(
+        first["configuration"],
+        serde_json::json!([{"name": "reports/junit-a.xml"}, {"name": "reports/junit-b.xml"}])
+    );
     let second = predicate("2");
     assert_eq!(second["result"], "FAILED", "{second:#}");
     assert_eq!(
@@ -354,4 +357,37 @@ fn an_unreadable_report_is_a_warning_at_its_line_and_fails_nothing() {
     let report = repo.json(&["tests", "--format", "json"]);
     let error = report["reports"][0]["error"].as_str().unwrap();
     assert!(error.starts_with("line 3:"), "{report:#}");
+}
+
+#[test]
+fn junit_files_in_an_uploaded_artifact_are_recorded_too() {
+    let repo = Repo::new();
+    let root: &Path = &repo.root();
+    let workflow = r#"name: CI
+on: push
+jobs:
+  e2e:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          mkdir -p out/results
+          printf '<?xml version="1.0"?>\n<!-- playwright -->\n<testsuites><testsuite name="login.spec.ts"><testcase classname="login.spec.ts" name="signs in" time="1.5"><failure message="timeout 5000ms"/></testcase></testsuite></testsuites>\n' > out/results/junit.xml
+          printf '<config/>\n' > out/results/other.xml
+      - uses: actions/upload-artifact@v4
+        with:
+          name: e2e-results
+          path: out/
+"#;
+    std::fs::write(root.join(".github/workflows/ci.yml"), workflow).unwrap();
+    let out = repo.gantry(&["run", "--include-uncommitted"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(exit(&out), Some(0), "{all}");
+    let report = repo.json(&["tests", "--format", "json"]);
+    assert_eq!(report["counts"]["total"], 1, "{report:#}");
+    assert_eq!(report["failing"][0]["name"], "signs in");
+    assert_eq!(
+        report["failing"][0]["report"],
+        "artifact e2e-results: out/results/junit.xml"
+    );
+    assert_eq!(report["reports"].as_array().unwrap().len(), 1, "{report:#}");
 }

@@ -48,6 +48,7 @@ pub(crate) fn upload(
         .collect();
     // As upload-artifact does, files are stored relative to the deepest
     // folder that holds everything uploaded.
+    let workspace_relative = relative.clone();
     let (root, relative) = common_root(&run.workspace, &relative);
     // Links inside what is uploaded never lead out of the workspace.
     for p in relative.iter().filter(|p| !p.starts_with('!')) {
@@ -97,6 +98,7 @@ pub(crate) fn upload(
                 "artifact `{}` uploaded: {} files, {} bytes",
                 stored.name, stored.files, stored.bytes
             ));
+            super::test_report::record_from_artifact(run, &stored.name, &workspace_relative, log);
             StepExec::ok(vec![("artifact-id".into(), stored.name)])
         }
         Err(e) => StepExec::failed(format!("upload of `{name}` failed: {e}"), log),

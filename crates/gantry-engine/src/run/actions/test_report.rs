@@ -14,7 +14,7 @@ use super::lines;
 const MAX_REPORT_BYTES: u64 = 256 << 20;
 
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     total: u64,
     passed: u64,
     failed: u64,
@@ -68,107 +68,9 @@ pub(crate) fn test_report(
         "### Tests\n\n| report | tests | passed | failed | skipped |\n|---|---|---|---|---|\n",
     );
     for file in &found {
-        let path = run.workspace.join(&file.path);
-        let text = match gantry_fs::read_text_bounded(&path, MAX_REPORT_BYTES) {
-            Ok(text) => text,
-            Err(e) => {
-                log.warning(&format!("{}: {e}", file.path));
-                continue;
-            }
+        let Some(here) = read_and_record(run, &file.path, &file.path, &quarantine, now, log) else {
+            continue;
         };
-        let parsed = gantry_tests::parse(&text);
-        let recorded = run.shared.backend.record_test_report(
-            run.shared.run_id,
-            run.job_row,
-            &file.path,
-            parsed.as_ref(),
-        );
-        if let Err(e) = recorded {
-            log.warning(&format!("{}: not recorded: {e}", file.path));
-        }
-        let report = match parsed {
-            Ok(report) => report,
-            Err(e) => {
-                log.annotate(
-                    "warning",
-                    &format!("unreadable test report: {}", e.message),
-                    Some(file.path.clone()),
-                    u32::try_from(e.line).ok(),
-                );
-                continue;
-            }
-        };
-        for w in &report.warnings {
-            log.annotate(
-                "warning",
-                &w.message,
-                Some(file.path.clone()),
-                u32::try_from(w.line).ok(),
-            );
-        }
-        let mut here = Tally::default();
-        for case in &report.cases {
-            here.total += 1;
-            here.retried += u64::from(case.flaky);
-            match case.outcome {
-                gantry_tests::Outcome::Passed => here.passed += 1,
-                gantry_tests::Outcome::Skipped => here.skipped += 1,
-                gantry_tests::Outcome::Failed | gantry_tests::Outcome::Errored => {
-                    let id = case.id();
-                    let message = case.message.as_deref().unwrap_or("no message");
-                    let at = (Some(file.path.clone()), u32::try_from(case.line).ok());
-                    match quarantine.standing(&id, now) {
-                        Standing::Quarantined(e) => {
-                            here.quarantined += 1;
-                            log.annotate(
-                                "warning",
-                                &format!(
-                                    "{id} {} (quarantined until {}: {}): {message}",
-                                    case.outcome.as_str(),
-                                    e.expires,
-                                    e.reason
-                                ),
-                                at.0,
-                                at.1,
-                            );
-                        }
-                        standing => {
-                            here.failed += 1;
-                            if let Standing::Expired(e) = standing {
-                                log.warning(&format!(
-                                    "the quarantine of {id} expired on {} (.gantry/quarantine.yml line {}); its failure counts again",
-                                    e.expires, e.line
-                                ));
-                            }
-                            log.annotate(
-                                "error",
-                                &format!("{id} {}: {message}", case.outcome.as_str()),
-                                at.0,
-                                at.1,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        log.info(&format!(
-            "{}: {} tests: {} passed, {} failed, {} skipped{}{}",
-            file.path,
-            here.total,
-            here.passed,
-            here.failed + here.quarantined,
-            here.skipped,
-            if here.quarantined > 0 {
-                format!(" ({} quarantined)", here.quarantined)
-            } else {
-                String::new()
-            },
-            if here.retried > 0 {
-                format!(", {} passed on a retry", here.retried)
-            } else {
-                String::new()
-            }
-        ));
         summary.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             file.path,
@@ -205,4 +107,186 @@ pub(crate) fn test_report(
         return exec;
     }
     StepExec::ok(outputs)
+}
+
+/// Reads the report at `path` (relative to the workspace), records it as
+/// `shown`, annotates its failures and warnings and logs one line; `None`
+/// when it could not be read.
+fn read_and_record(
+    run: &mut JobRun,
+    path: &str,
+    shown: &str,
+    quarantine: &Quarantine,
+    now: i64,
+    log: &mut LogSink,
+) -> Option<Tally> {
+    let full = run.workspace.join(path);
+    let text = match gantry_fs::read_text_bounded(&full, MAX_REPORT_BYTES) {
+        Ok(text) => text,
+        Err(e) => {
+            log.warning(&format!("{shown}: {e}"));
+            return None;
+        }
+    };
+    let parsed = gantry_tests::parse(&text);
+    let recorded = run.shared.backend.record_test_report(
+        run.shared.run_id,
+        run.job_row,
+        shown,
+        parsed.as_ref(),
+    );
+    if let Err(e) = recorded {
+        log.warning(&format!("{shown}: not recorded: {e}"));
+    }
+    let report = match parsed {
+        Ok(report) => report,
+        Err(e) => {
+            log.annotate(
+                "warning",
+                &format!("unreadable test report: {}", e.message),
+                Some(shown.to_string()),
+                u32::try_from(e.line).ok(),
+            );
+            return None;
+        }
+    };
+    for w in &report.warnings {
+        log.annotate(
+            "warning",
+            &w.message,
+            Some(shown.to_string()),
+            u32::try_from(w.line).ok(),
+        );
+    }
+    let mut here = Tally::default();
+    for case in &report.cases {
+        here.total += 1;
+        here.retried += u64::from(case.flaky);
+        match case.outcome {
+            gantry_tests::Outcome::Passed => here.passed += 1,
+            gantry_tests::Outcome::Skipped => here.skipped += 1,
+            gantry_tests::Outcome::Failed | gantry_tests::Outcome::Errored => {
+                let id = case.id();
+                let message = case.message.as_deref().unwrap_or("no message");
+                let line = u32::try_from(case.line).ok();
+                match quarantine.standing(&id, now) {
+                    Standing::Quarantined(e) => {
+                        here.quarantined += 1;
+                        log.annotate(
+                            "warning",
+                            &format!(
+                                "{id} {} (quarantined until {}: {}): {message}",
+                                case.outcome.as_str(),
+                                e.expires,
+                                e.reason
+                            ),
+                            Some(shown.to_string()),
+                            line,
+                        );
+                    }
+                    standing => {
+                        here.failed += 1;
+                        if let Standing::Expired(e) = standing {
+                            log.warning(&format!(
+                                "the quarantine of {id} expired on {} (.gantry/quarantine.yml line {}); its failure counts again",
+                                e.expires, e.line
+                            ));
+                        }
+                        log.annotate(
+                            "error",
+                            &format!("{id} {}: {message}", case.outcome.as_str()),
+                            Some(shown.to_string()),
+                            line,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    log.info(&format!(
+        "{shown}: {} tests: {} passed, {} failed, {} skipped{}{}",
+        here.total,
+        here.passed,
+        here.failed + here.quarantined,
+        here.skipped,
+        if here.quarantined > 0 {
+            format!(" ({} quarantined)", here.quarantined)
+        } else {
+            String::new()
+        },
+        if here.retried > 0 {
+            format!(", {} passed on a retry", here.retried)
+        } else {
+            String::new()
+        }
+    ));
+    Some(here)
+}
+
+/// Most files of an artifact looked at for JUnit reports.
+const MAX_ARTIFACT_REPORTS: usize = 1000;
+
+/// Records the JUnit reports among the files an artifact upload took
+/// (`.xml` files whose root is `<testsuites>` or `<testsuite>`), as
+/// `artifact NAME: PATH`. Reports here only inform: they never change the
+/// upload step's outcome.
+pub(crate) fn record_from_artifact(
+    run: &mut JobRun,
+    name: &str,
+    paths: &[String],
+    log: &mut LogSink,
+) {
+    let mut globs = Vec::new();
+    for p in paths.iter().filter(|p| !p.starts_with('!')) {
+        let trimmed = p.trim_end_matches('/');
+        if run.workspace.join(trimmed).is_dir() {
+            globs.push(format!("{trimmed}/**/*.xml"));
+        } else if p.ends_with(".xml") || p.contains(['*', '?', '[']) {
+            globs.push(p.clone());
+        }
+    }
+    let Ok(found) = gantry_tests::find_files(&run.workspace, &[], &globs, false) else {
+        return;
+    };
+    let quarantine = gantry_tests::load_quarantine(&run.workspace).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for file in found
+        .iter()
+        .filter(|f| f.path.ends_with(".xml"))
+        .take(MAX_ARTIFACT_REPORTS)
+    {
+        if !looks_like_junit(&run.workspace.join(&file.path)) {
+            continue;
+        }
+        let shown = format!("artifact {name}: {}", file.path);
+        let _ = read_and_record(run, &file.path, &shown, &quarantine, now, log);
+    }
+}
+
+/// Whether the file's first element is `<testsuites` or `<testsuite`.
+fn looks_like_junit(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = gantry_fs::open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(1024);
+    if file.take(1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    // Skip the XML declaration, comments and processing instructions.
+    while let Some(tail) = rest
+        .strip_prefix("<?")
+        .or_else(|| rest.strip_prefix("<!--"))
+    {
+        let end = if rest.starts_with("<?") { "?>" } else { "-->" };
+        match tail.find(end) {
+            Some(at) => rest = tail[at + end.len()..].trim_start(),
+            None => return false,
+        }
+    }
+    rest.starts_with("<testsuites") || rest.starts_with("<testsuite")
 }
