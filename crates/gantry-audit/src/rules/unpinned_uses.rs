@@ -33,8 +33,15 @@ enum Policy {
 }
 
 /// The policy for `owner/repo/path`: the most specific matching pattern
-/// (`owner/repo`, `owner/*`, `*`); hash-pin when none matches.
+/// (`owner/repo`, `owner/*`, `*`); hash-pin when none matches, except for
+/// gantry's own built-in actions (`gantry/*`, such as `gantry/test-report`),
+/// whose code is gantry's and is never fetched: any `@ref` will do.
 fn policy_for(policies: &IndexMap<String, Policy>, action: &str) -> Policy {
+    let default = if action.to_ascii_lowercase().starts_with("gantry/") {
+        Policy::RefPin
+    } else {
+        Policy::HashPin
+    };
     let lower = action.to_ascii_lowercase();
     let mut parts = lower.split('/');
     let owner = parts.next().unwrap_or("");
@@ -52,7 +59,7 @@ fn policy_for(policies: &IndexMap<String, Policy>, action: &str) -> Policy {
                 .find(|(k, _)| k.to_ascii_lowercase() == *c)
                 .map(|(_, p)| *p)
         })
-        .unwrap_or(Policy::HashPin)
+        .unwrap_or(default)
 }
 
 fn is_sha(reference: &str) -> bool {
@@ -124,6 +131,15 @@ impl super::Rule for Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gantry_built_ins_need_a_ref_but_no_sha_unless_configured() {
+        let mut policies = IndexMap::new();
+        assert_eq!(policy_for(&policies, "gantry/test-report"), Policy::RefPin);
+        assert_eq!(policy_for(&policies, "gantryx/tool"), Policy::HashPin);
+        policies.insert("gantry/*".to_string(), Policy::HashPin);
+        assert_eq!(policy_for(&policies, "gantry/test-report"), Policy::HashPin);
+    }
 
     #[test]
     fn the_most_specific_policy_wins() {
