@@ -5,3 +5,9 @@
 //!
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
+
+pub mod branches;
+pub mod environments;
+pub mod health;
+
+pub use environments::{Environment, Environments, EnvironmentsError};

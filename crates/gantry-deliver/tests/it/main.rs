@@ -1,0 +1,5 @@
+//! gantry-deliver's integration tests, one binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod environments;
+mod health;
