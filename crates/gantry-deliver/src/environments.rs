@@ -286,6 +286,9 @@ impl Environment {
     }
 }
 
+/// The validators of the gates an environment may have.
+pub const GATE_VALIDATORS: &[&str] = &["window"];
+
 const TOP_KEYS: &[&str] = &["environments"];
 const ENV_KEYS: &[&str] = &[
     "deployment_branches",
@@ -488,6 +491,26 @@ impl Reader<'_> {
                 env.approvals_required.max(1),
                 &approvers,
             );
+            // A deployment is not a package: only gates that a run can
+            // decide by themselves apply.
+            for gate in env.gates.values() {
+                if !GATE_VALIDATORS.contains(&gate.check.validator()) {
+                    let at = n.entry(&gate.name).map_or(n, |(k, _)| k);
+                    self.invalid(
+                        at,
+                        &format!("{place}.gates.{}", gate.name),
+                        gate.check.validator(),
+                        &format!(
+                            "a gate a deployment can decide: {}",
+                            GATE_VALIDATORS.join(", ")
+                        ),
+                        Some(
+                            "gates about a package's evidence belong in .gantry/promotion.yml"
+                                .into(),
+                        ),
+                    );
+                }
+            }
         }
         (self.doc.problems.len() == before).then_some(env)
     }
