@@ -308,9 +308,15 @@ fn a_job_waits_for_a_reviewer_then_deploys_after_approve_from_another_process() 
         .map(|s| s["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["queued", "in_progress", "success"]);
-    // Every decision is evidence.
+    // Every decision is evidence: the deployment's creation, its two
+    // statuses, and alice's signed approval.
     let verify = repo.gantry(&["ledger", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).starts_with("4 entries"),
+        "{}",
+        text(&verify.stdout)
+    );
 }
 
 #[test]
@@ -521,6 +527,53 @@ fn a_failed_health_check_rolls_back_by_itself_and_rollback_deploys_a_previous_su
     assert!(listing.starts_with("ID    ENVIRONMENT"), "{listing}");
     assert!(listing.contains("rollback to 3"), "{listing}");
     drop(served);
+}
+
+#[test]
+fn the_health_check_action_retries_and_fails_the_step_when_unhealthy() {
+    let www = tempfile::tempdir().unwrap();
+    std::fs::write(www.path().join("healthz"), "ok\n").unwrap();
+    let served = Served::file(www.path().join("healthz"));
+    let workflow = format!(
+        "on: push
+jobs:
+  smoke:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: gantry/health-check@v1
+        with:
+          url: {url}
+          body: ok
+      - uses: gantry/health-check@v1
+        with:
+          url: {url}
+          body: version 2
+          retries: 1
+          backoff: 10ms
+",
+        url = served.url
+    );
+    let repo = Repo::new("", &workflow);
+    let out = repo.gantry(&["run", "--ref", "refs/heads/main"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "[smoke]   {} is healthy after 1 attempt",
+            served.url
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "[smoke]   error: {} is unhealthy after 2 attempts: the body does not contain \
+             `version 2` (no retries left of 1 retry)",
+            served.url
+        )),
+        "{stdout}"
+    );
+    // A step is not a deployment.
+    assert!(repo.deployments().is_empty());
 }
 
 #[test]
