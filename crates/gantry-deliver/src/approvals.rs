@@ -82,17 +82,33 @@ fn signers(environment: &str) -> (String, String) {
     )
 }
 
+/// What a reviewer approves: a run's ref and commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approved {
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+}
+
+impl From<&Deployment> for Approved {
+    fn from(d: &Deployment) -> Approved {
+        Approved {
+            git_ref: d.git_ref.clone(),
+            commit: d.commit.clone(),
+        }
+    }
+}
+
 /// The statement a reviewer signs.
 pub fn statement(
     run: RunId,
     environment: &str,
     reviewer: &str,
-    deployment: &Deployment,
+    approved: &Approved,
     comment: &Option<String>,
     time: &str,
 ) -> Statement {
     let mut digest = std::collections::BTreeMap::new();
-    if let Some(commit) = &deployment.commit {
+    if let Some(commit) = &approved.commit {
         digest.insert("gitCommit".to_string(), commit.clone());
     }
     Statement::new(
@@ -105,8 +121,8 @@ pub fn statement(
             "run": run.0,
             "environment": environment,
             "reviewer": reviewer,
-            "ref": deployment.git_ref,
-            "commit": deployment.commit,
+            "ref": approved.git_ref,
+            "commit": approved.commit,
             "comment": comment,
             "time": time,
         }),
@@ -152,11 +168,22 @@ pub fn approve_run(
         .filter(|d| d.environment.eq_ignore_ascii_case(&env.name))
         .filter(|d| d.state == DeploymentState::Queued)
         .collect();
-    let Some(first) = waiting.first() else {
-        return Err(RunApprovalError::NotWaiting {
-            run: request.run,
-            environment: env.name.clone(),
-        });
+    // A job with `deployment: false` waits without a deployment: the run
+    // must then still be going.
+    let approved = match waiting.first() {
+        Some(first) => Approved::from(first),
+        None => match store.run(request.run)? {
+            Some(detail) if detail.run.conclusion.is_none() => Approved {
+                git_ref: detail.run.git_ref.clone(),
+                commit: detail.run.commit.clone(),
+            },
+            _ => {
+                return Err(RunApprovalError::NotWaiting {
+                    run: request.run,
+                    environment: env.name.clone(),
+                });
+            }
+        },
     };
     if env.prevent_self_review && waiting.iter().any(|d| d.creator == request.reviewer) {
         return Err(RunApprovalError::SelfReview {
@@ -169,7 +196,7 @@ pub fn approve_run(
         request.run,
         &env.name,
         request.reviewer,
-        first,
+        &approved,
         &request.comment,
         &time,
     );

@@ -35,7 +35,7 @@ fn signed(run: u64, environment: &str, reviewer: &str, key: &PrivateKey) -> Envi
         RunId(run),
         environment,
         reviewer,
-        &deployment(),
+        &(&deployment()).into(),
         &None,
         "2026-12-07T00:00:00Z",
     );
