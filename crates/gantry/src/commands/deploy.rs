@@ -165,15 +165,7 @@ fn roll_back(
     from: Option<DeploymentId>,
     given: &Given,
 ) -> Result<Conclusion, CliError> {
-    let file = root.join(&plan.workflow_path);
-    let (mut read, invalid) = super::read_workflows(root, std::slice::from_ref(&file))?;
-    if invalid || read.is_empty() {
-        return Err(CliError::usage(
-            format!("cannot read {} to roll back", plan.workflow_path),
-            None,
-        ));
-    }
-    let mut workflow = read.remove(0);
+    let mut workflow = workflow_at(root, plan)?;
     workflow.jobs.retain(|id, _| *id == plan.job_id);
     let Some(job) = workflow.jobs.get_mut(&plan.job_id) else {
         return Err(CliError::usage(
@@ -224,6 +216,34 @@ fn roll_back(
         eprintln!("gantry: warning: not recorded in the ledger: {failure}");
     }
     Ok(conclusion)
+}
+
+/// The workflow as it was at the deployment's commit, else as it is now.
+fn workflow_at(root: &Path, plan: &RollbackPlan) -> Result<gantry_workflow::Workflow, CliError> {
+    if let Some(text) = gantry_engine::source::file_at(root, &plan.commit, &plan.workflow_path) {
+        let source = gantry_workflow::SourceFile::new(plan.workflow_path.clone(), text);
+        let parsed =
+            gantry_workflow::read_workflow(source, &gantry_workflow::ReadOptions::default());
+        if !parsed.has_errors()
+            && let Some(workflow) = parsed.value
+        {
+            return Ok(workflow);
+        }
+    }
+    eprintln!(
+        "gantry: warning: {} is not readable at commit {}; using the file as it is now",
+        plan.workflow_path,
+        short(&plan.commit)
+    );
+    let file = root.join(&plan.workflow_path);
+    let (mut read, invalid) = super::read_workflows(root, std::slice::from_ref(&file))?;
+    if invalid || read.is_empty() {
+        return Err(CliError::usage(
+            format!("cannot read {} to roll back", plan.workflow_path),
+            None,
+        ));
+    }
+    Ok(read.remove(0))
 }
 
 pub fn rollback(root: &Path, home: &Home, args: RollbackArgs) -> Result<Outcome, CliError> {

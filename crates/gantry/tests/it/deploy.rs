@@ -488,9 +488,17 @@ fn a_failed_health_check_rolls_back_by_itself_and_rollback_deploys_a_previous_su
 
     // A good third version, then a rollback by hand goes back to the
     // previous success (the rollback, at the first commit).
+    // The third version's workflow says so; a rollback runs the workflow
+    // as it was at the commit it deploys again.
+    std::fs::write(
+        repo.root().join(".github/workflows/deploy.yml"),
+        format!("{SERVE}      - run: echo \"workflow of v3\"\n"),
+    )
+    .unwrap();
     repo.commit("ok v3\n");
     let third = run(&repo);
     assert!(third.status.success(), "{}", text(&third.stdout));
+    assert!(text(&third.stdout).contains("workflow of v3"));
     let back = repo.gantry(&["rollback", "staging", "--var", &var]);
     assert!(
         back.status.success(),
@@ -502,6 +510,11 @@ fn a_failed_health_check_rolls_back_by_itself_and_rollback_deploys_a_previous_su
         text(&back.stderr).contains("rolling `staging` back to deployment 3"),
         "{}",
         text(&back.stderr)
+    );
+    assert!(
+        !text(&back.stdout).contains("workflow of v3"),
+        "{}",
+        text(&back.stdout)
     );
     let d = repo.deployments();
     assert_eq!(
