@@ -515,15 +515,87 @@ impl Reader<'_> {
         (self.doc.problems.len() == before).then_some(env)
     }
 
+    /// A list of patterns, or GitHub's policy as its API gives it:
+    /// `{ protected_branches: false, custom_branch_policies: [{ name, type }] }`.
     fn branches(&mut self, node: &Node, place: &str) -> BranchPolicy {
         let what = format!("{place}.deployment_branches");
+        if !matches!(node.kind, NodeKind::Map(_)) {
+            return self.patterns(node, &what);
+        }
+        let Some(f) = self.doc.mapping(
+            node,
+            &what,
+            &["protected_branches", "custom_branch_policies"],
+            &[],
+        ) else {
+            return BranchPolicy::All;
+        };
+        if let Some(n) = f.get("protected_branches")
+            && self.doc.boolean(n, &format!("{what}.protected_branches")) == Some(true)
+        {
+            self.invalid(
+                n,
+                &format!("{what}.protected_branches"),
+                "true",
+                "false: gantry knows no branch protection",
+                Some("list the branches under `custom_branch_policies`".into()),
+            );
+        }
+        match f.get("custom_branch_policies") {
+            Some(n) => self.patterns(n, &format!("{what}.custom_branch_policies")),
+            None => BranchPolicy::All,
+        }
+    }
+
+    /// Patterns: `main`, `tags/v*`, or `{ name: "v*", type: tag }`.
+    fn patterns(&mut self, node: &Node, what: &str) -> BranchPolicy {
+        let what = what.to_string();
         let Some(items) = self.doc.sequence(node, &what) else {
             return BranchPolicy::All;
         };
         let mut patterns: Vec<RefPattern> = Vec::new();
         for item in items {
-            let Some(text) = self.doc.string(item, &format!("an entry of {what}")) else {
-                continue;
+            let written;
+            let text = if let NodeKind::Map(_) = item.kind {
+                let entry = format!("an entry of {what}");
+                let Some(f) = self.doc.mapping(item, &entry, &["name", "type"], &["name"]) else {
+                    continue;
+                };
+                let Some(name) = f
+                    .get("name")
+                    .and_then(|n| self.doc.string(n, &format!("{entry}.name")))
+                else {
+                    continue;
+                };
+                let kind = match f.get("type") {
+                    None => "branch",
+                    Some(t) => match self.doc.string(t, &format!("{entry}.type")) {
+                        Some(k @ ("branch" | "tag")) => k,
+                        Some(other) => {
+                            let other = other.to_string();
+                            self.invalid(
+                                t,
+                                &format!("{entry}.type"),
+                                &other,
+                                "branch or tag",
+                                None,
+                            );
+                            continue;
+                        }
+                        None => continue,
+                    },
+                };
+                written = if kind == "tag" {
+                    format!("tags/{name}")
+                } else {
+                    name.to_string()
+                };
+                written.as_str()
+            } else {
+                match self.doc.string(item, &format!("an entry of {what}")) {
+                    Some(text) => text,
+                    None => continue,
+                }
             };
             let location = self.doc.location(item.span);
             if let Some(first) = patterns.iter().find(|p| p.text == text) {

@@ -240,3 +240,40 @@ fn secrets_are_read_when_needed_and_say_what_is_missing() {
         .unwrap();
     assert_eq!(values["KEY"], "s3cr3t");
 }
+
+#[test]
+fn githubs_policy_mapping_names_branches_and_tags() {
+    let keys = keys_dir();
+    let envs = parse(
+        "environments:\n  prod:\n    deployment_branches:\n      protected_branches: false\n      \
+         custom_branch_policies:\n        - { name: \"release/*\", type: branch }\n        \
+         - { name: \"v*\", type: tag }\n        - main\n",
+        keys.path(),
+    )
+    .unwrap();
+    let policy = &envs.environments["prod"].deployment_branches;
+    assert!(policy.check("prod", Some("refs/tags/v1"), None).is_ok());
+    assert!(
+        policy
+            .check("prod", Some("refs/heads/release/1"), None)
+            .is_ok()
+    );
+    assert!(policy.check("prod", Some("refs/heads/main"), None).is_ok());
+    assert!(policy.check("prod", Some("refs/heads/v1"), None).is_err());
+    assert_eq!(
+        problems(
+            "environments:\n  prod:\n    deployment_branches:\n      protected_branches: true\n"
+        ),
+        ".gantry/environments.yml:4:27: invalid `environments.prod.deployment_branches.\
+         protected_branches` `true`: expected false: gantry knows no branch protection (list \
+         the branches under `custom_branch_policies`)"
+    );
+    assert_eq!(
+        problems(
+            "environments:\n  prod:\n    deployment_branches:\n      custom_branch_policies: \
+             [{ name: x, type: tga }]\n"
+        ),
+        ".gantry/environments.yml:4:49: invalid `an entry of environments.prod.\
+         deployment_branches.custom_branch_policies.type` `tga`: expected branch or tag"
+    );
+}
