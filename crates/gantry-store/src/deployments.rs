@@ -267,6 +267,29 @@ fn add_status(
     Ok(())
 }
 
+/// Ends the unfinished deployments of run `run`, whose process died:
+/// `error`, saying so.
+pub(crate) fn end_crashed(tx: &Transaction<'_>, run: i64, now: Timestamp) -> Result<(), TxError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id FROM deployments
+         WHERE run_id = ?1 AND state IN ('queued', 'in_progress') ORDER BY id",
+    )?;
+    let ids: Vec<i64> = stmt
+        .query_map([run], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let why = "the run's process died";
+    for id in ids {
+        tx.prepare_cached(
+            "UPDATE deployments SET state = 'error', description = ?1, updated_at = ?2
+             WHERE id = ?3",
+        )?
+        .execute(params![why, now.millis(), id])?;
+        let id = DeploymentId(from_sql_int(id, "deployment id")?);
+        add_status(tx, id, DeploymentState::Error, Some(why), now)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records a new deployment, `queued`.
     pub fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, StoreError> {
