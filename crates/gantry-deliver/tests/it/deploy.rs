@@ -229,3 +229,29 @@ async fn a_failed_health_check_with_auto_rollback_asks_for_the_previous_success(
     );
     assert!(f.deployer.take_rollbacks().is_empty(), "asked once");
 }
+
+#[tokio::test]
+async fn a_window_gate_that_is_closed_refuses_the_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = gantry_workflow::SourceFile::new(
+        ".gantry/environments.yml",
+        "environments:\n  production:\n    gates:\n      freeze:\n        validator: window\n        \
+         timezone: UTC\n        allow: [\"2000-01-01 - 2000-01-02\"]\n",
+    );
+    let envs = Environments::parse(&source, dir.path()).unwrap();
+    let env = envs.environments["production"].clone();
+    let f = fixture(env);
+    let (_, say) = notices();
+    let refused = f
+        .deployer
+        .enter(&request(1), &say, &|| false)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.starts_with(
+            "gate `freeze` of environment `production` does not allow a deployment now: "
+        ),
+        "{refused}"
+    );
+    assert!(f.deployer.store.deployments(None, 10).unwrap().is_empty());
+}
