@@ -20,6 +20,24 @@ use serde::Serialize;
 use crate::environments::{ENVIRONMENTS_FILE, Environment, Environments};
 use crate::evidence::{self, APPROVAL_PREDICATE};
 
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approved,
+    /// The waiting jobs fail (`gantry approve --run ... --reject`).
+    Rejected,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+        }
+    }
+}
+
 /// What `gantry approve --run` asks for.
 #[derive(Debug)]
 pub struct RunApproval<'a> {
@@ -28,6 +46,7 @@ pub struct RunApproval<'a> {
     pub reviewer: &'a str,
     pub key: &'a PrivateKey,
     pub comment: Option<String>,
+    pub decision: Decision,
 }
 
 /// What was recorded.
@@ -37,6 +56,7 @@ pub struct RunApprovalReport {
     pub run: RunId,
     pub environment: String,
     pub reviewer: String,
+    pub decision: Decision,
     pub key_id: String,
     /// The deployments of the run that wait in that environment.
     pub deployments: Vec<gantry_store::DeploymentId>,
@@ -61,7 +81,7 @@ pub enum RunApprovalError {
         reviewer: String,
         environment: String,
     },
-    #[error("{reviewer} already approved run {run} for `{environment}`")]
+    #[error("{reviewer} already reviewed run {run} for `{environment}`")]
     AlreadyApproved {
         reviewer: String,
         run: RunId,
@@ -103,6 +123,7 @@ pub fn statement(
     run: RunId,
     environment: &str,
     reviewer: &str,
+    decision: Decision,
     approved: &Approved,
     comment: &Option<String>,
     time: &str,
@@ -121,6 +142,7 @@ pub fn statement(
             "run": run.0,
             "environment": environment,
             "reviewer": reviewer,
+            "decision": decision.as_str(),
             "ref": approved.git_ref,
             "commit": approved.commit,
             "comment": comment,
@@ -196,6 +218,7 @@ pub fn approve_run(
         request.run,
         &env.name,
         request.reviewer,
+        request.decision,
         &approved,
         &request.comment,
         &time,
@@ -223,30 +246,44 @@ pub fn approve_run(
         run: request.run,
         environment: env.name.clone(),
         reviewer: request.reviewer.to_string(),
+        decision: request.decision,
         key_id: request.key.key_id().to_string(),
         deployments: waiting.iter().map(|d| d.id).collect(),
         ledger_entry,
     })
 }
 
-/// The approvals that count for `run` in `env`, and why each other does
+/// What the reviews of a run's environment say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reviews {
+    /// The reviewers whose approvals count, each once, in order.
+    pub approved: Vec<String>,
+    /// Reviewers who rejected, with their comments.
+    pub rejected: Vec<(String, Option<String>)>,
+    /// Why each other review does not count.
+    pub ignored: Vec<String>,
+}
+
+/// The reviews that count for `run` in `env`, and why each other does
 /// not; `creator` started the deployment.
 pub fn counted(
     env: &Environment,
     run: RunId,
     creator: &str,
     approvals: &[EnvironmentApproval],
-) -> (Vec<String>, Vec<String>) {
-    let mut counted: Vec<String> = Vec::new();
-    let mut rejected = Vec::new();
+) -> Reviews {
+    let mut reviews = Reviews::default();
     for a in approvals {
         match check(env, run, creator, a) {
-            Ok(()) if counted.contains(&a.reviewer) => {}
-            Ok(()) => counted.push(a.reviewer.clone()),
-            Err(why) => rejected.push(why),
+            Ok(_) if reviews.approved.contains(&a.reviewer) => {}
+            Ok(Decision::Approved) => reviews.approved.push(a.reviewer.clone()),
+            Ok(Decision::Rejected) => reviews
+                .rejected
+                .push((a.reviewer.clone(), a.comment.clone())),
+            Err(why) => reviews.ignored.push(why),
         }
     }
-    (counted, rejected)
+    reviews
 }
 
 fn check(
@@ -254,7 +291,7 @@ fn check(
     run: RunId,
     creator: &str,
     a: &EnvironmentApproval,
-) -> Result<(), String> {
+) -> Result<Decision, String> {
     let who = &a.reviewer;
     let key = env
         .reviewers
@@ -287,5 +324,9 @@ fn check(
             "{who} started the deployment and may not approve it (prevent_self_review)"
         ));
     }
-    Ok(())
+    match p.get("decision").and_then(serde_json::Value::as_str) {
+        None | Some("approved") => Ok(Decision::Approved),
+        Some("rejected") => Ok(Decision::Rejected),
+        Some(other) => Err(format!("{who}'s review has an unknown decision `{other}`")),
+    }
 }

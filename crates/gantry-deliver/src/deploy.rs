@@ -86,6 +86,14 @@ pub struct RollbackOf {
     pub from: Option<DeploymentId>,
 }
 
+/// Why a wait ended without the job going on.
+enum WaitEnd {
+    /// A reviewer rejected it: the deployment fails.
+    Rejected(String),
+    /// Cancelled, timed out, or the store failed: the deployment errs.
+    Error(String),
+}
+
 /// Deploys jobs of one `gantry run` to the repository's environments.
 pub struct Deployer {
     pub root: PathBuf,
@@ -208,9 +216,13 @@ impl Deployer {
             let deployment = self.create(request, &env)?;
             admitted.deployment = Some(deployment.id);
         }
-        if let Err(why) = self.wait(request, &env, say, cancelled).await {
+        if let Err(end) = self.wait(request, &env, say, cancelled).await {
+            let (state, why) = match end {
+                WaitEnd::Rejected(why) => (DeploymentState::Failure, why),
+                WaitEnd::Error(why) => (DeploymentState::Error, why),
+            };
             if let Some(id) = admitted.deployment {
-                self.set_state(&env, id, DeploymentState::Error, Some(&why), None, None);
+                self.set_state(&env, id, state, Some(&why), None, None);
             }
             return Err(why);
         }
@@ -289,7 +301,7 @@ impl Deployer {
         env: &Environment,
         say: &(dyn Fn(Notice) + Send + Sync),
         cancelled: &(dyn Fn() -> bool + Send + Sync),
-    ) -> Result<(), String> {
+    ) -> Result<(), WaitEnd> {
         if !env.wait_timer.is_zero() {
             say(Notice::Waiting(format!(
                 "waiting {} (wait_timer of environment `{}`)",
@@ -299,10 +311,10 @@ impl Deployer {
             let end = Instant::now() + env.wait_timer;
             while Instant::now() < end {
                 if cancelled() {
-                    return Err(format!(
+                    return Err(WaitEnd::Error(format!(
                         "cancelled during the wait timer of environment `{}`",
                         env.name
-                    ));
+                    )));
                 }
                 let left = end.saturating_duration_since(Instant::now());
                 tokio::time::sleep(left.min(MAX_POLL)).await;
@@ -332,9 +344,20 @@ impl Deployer {
             let found = self
                 .store
                 .environment_approvals(request.run, &env.name)
-                .map_err(|e| format!("failed to read approvals: {e}"))?;
-            let (counted, rejected) = approvals::counted(env, request.run, &self.creator, &found);
-            for why in rejected {
+                .map_err(|e| WaitEnd::Error(format!("failed to read approvals: {e}")))?;
+            let reviews = approvals::counted(env, request.run, &self.creator, &found);
+            if let Some((who, comment)) = reviews.rejected.first() {
+                return Err(WaitEnd::Rejected(format!(
+                    "{who} rejected the deployment to environment `{}`{}",
+                    env.name,
+                    comment
+                        .as_ref()
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default()
+                )));
+            }
+            let counted = reviews.approved;
+            for why in reviews.ignored {
                 if !told.contains(&why) {
                     say(Notice::Warning(format!(
                         "an approval does not count: {why}"
@@ -351,18 +374,18 @@ impl Deployer {
                 return Ok(());
             }
             if cancelled() {
-                return Err(format!(
+                return Err(WaitEnd::Error(format!(
                     "cancelled while waiting for approval of environment `{}`",
                     env.name
-                ));
+                )));
             }
             if started.elapsed() >= self.approval_timeout {
-                return Err(format!(
+                return Err(WaitEnd::Error(format!(
                     "no approval for environment `{}` within {} ({} of {needed} counted; --approval-timeout)",
                     env.name,
                     minutes(self.approval_timeout),
                     counted.len()
-                ));
+                )));
             }
             let left = self.approval_timeout.saturating_sub(started.elapsed());
             tokio::time::sleep(pause.min(left)).await;

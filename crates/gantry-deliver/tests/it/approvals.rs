@@ -2,7 +2,7 @@
 
 use gantry_attest::keys::{Algorithm, PrivateKey};
 use gantry_deliver::Environment;
-use gantry_deliver::approvals::{counted, statement};
+use gantry_deliver::approvals::{Decision, Reviews, counted, statement};
 use gantry_promote::approval::sign_statement;
 use gantry_store::{
     Deployment, DeploymentId, DeploymentState, EnvironmentApproval, RunId, Timestamp,
@@ -31,10 +31,21 @@ fn deployment() -> Deployment {
 
 /// `reviewer`'s approval of `run`, signed with `key`.
 fn signed(run: u64, environment: &str, reviewer: &str, key: &PrivateKey) -> EnvironmentApproval {
+    review(run, environment, reviewer, key, Decision::Approved)
+}
+
+fn review(
+    run: u64,
+    environment: &str,
+    reviewer: &str,
+    key: &PrivateKey,
+    decision: Decision,
+) -> EnvironmentApproval {
     let s = statement(
         RunId(run),
         environment,
         reviewer,
+        decision,
         &(&deployment()).into(),
         &None,
         "2026-12-07T00:00:00Z",
@@ -60,7 +71,11 @@ fn only_approvals_signed_by_the_listed_reviewer_for_this_run_count() {
         .insert("alice".into(), alice.public_key().clone());
     env.reviewers.insert("bob".into(), bob.public_key().clone());
 
-    let (ok, rejected) = counted(
+    let Reviews {
+        approved: ok,
+        ignored: rejected,
+        ..
+    } = counted(
         &env,
         RunId(3),
         "carol",
@@ -88,14 +103,18 @@ fn only_approvals_signed_by_the_listed_reviewer_for_this_run_count() {
     // The one who started the deployment does not count with
     // prevent_self_review, and does without it.
     let own = [signed(3, "production", "alice", &alice)];
-    let (ok, rejected) = counted(&env, RunId(3), "alice", &own);
+    let Reviews {
+        approved: ok,
+        ignored: rejected,
+        ..
+    } = counted(&env, RunId(3), "alice", &own);
     assert!(ok.is_empty());
     assert_eq!(
         rejected,
         ["alice started the deployment and may not approve it (prevent_self_review)"]
     );
     env.prevent_self_review = false;
-    assert_eq!(counted(&env, RunId(3), "alice", &own).0, ["alice"]);
+    assert_eq!(counted(&env, RunId(3), "alice", &own).approved, ["alice"]);
 }
 
 #[test]
@@ -110,7 +129,31 @@ fn an_envelope_changed_after_signing_does_not_count() {
     // Another base64 payload, same signature.
     value["payload"] = serde_json::Value::String(format!("e30{}", &payload[3..]));
     a.envelope = value.to_string();
-    let (ok, rejected) = counted(&env, RunId(3), "carol", &[a]);
-    assert!(ok.is_empty());
-    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let reviews = counted(&env, RunId(3), "carol", &[a]);
+    assert!(reviews.approved.is_empty());
+    assert_eq!(reviews.ignored.len(), 1, "{reviews:?}");
+}
+
+#[test]
+fn a_signed_rejection_is_told_apart_from_an_approval() {
+    let alice = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    let bob = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    let mut env = Environment::unprotected("production");
+    env.reviewers
+        .insert("alice".into(), alice.public_key().clone());
+    env.reviewers.insert("bob".into(), bob.public_key().clone());
+    let reviews = counted(
+        &env,
+        RunId(3),
+        "carol",
+        &[
+            signed(3, "production", "alice", &alice),
+            review(3, "production", "bob", &bob, Decision::Rejected),
+            // A rejection signed by someone else is no rejection.
+            review(3, "production", "alice", &bob, Decision::Rejected),
+        ],
+    );
+    assert_eq!(reviews.approved, ["alice"]);
+    assert_eq!(reviews.rejected, [("bob".to_string(), None)]);
+    assert_eq!(reviews.ignored.len(), 1, "{reviews:?}");
 }

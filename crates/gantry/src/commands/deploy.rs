@@ -346,6 +346,7 @@ pub(super) fn approve_run(
     reviewer: &str,
     key: &Path,
     comment: Option<String>,
+    reject: bool,
     format: Format,
 ) -> Result<Outcome, CliError> {
     let envs = match environments(root)? {
@@ -365,6 +366,11 @@ pub(super) fn approve_run(
             reviewer,
             key: &key,
             comment,
+            decision: if reject {
+                approvals::Decision::Rejected
+            } else {
+                approvals::Decision::Approved
+            },
         },
     )
     .map_err(error)?;
@@ -374,8 +380,9 @@ pub(super) fn approve_run(
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{} approved run {} for environment {} with key {} (ledger entry {})",
+                "{} {} run {} for environment {} with key {} (ledger entry {})",
                 report.reviewer,
+                report.decision.as_str(),
                 report.run,
                 report.environment,
                 short(&report.key_id),

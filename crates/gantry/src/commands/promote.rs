@@ -90,6 +90,9 @@ pub struct ApproveArgs {
     /// The environment the run's jobs wait for (with --run).
     #[arg(long, value_name = "NAME", requires = "run")]
     pub environment: Option<String>,
+    /// With --run: reject instead; the waiting jobs fail.
+    #[arg(long, requires = "run")]
+    pub reject: bool,
     /// The approver, as named under `approvers:` in .gantry/promotion.yml
     /// (with --run: a reviewer under the environment's `reviewers:` in
     /// .gantry/environments.yml).
@@ -316,6 +319,7 @@ pub fn approve(root: &Path, home: &Home, args: ApproveArgs) -> Result<Outcome, C
             &args.approver,
             &args.key,
             args.comment,
+            args.reject,
             args.format,
         );
     };

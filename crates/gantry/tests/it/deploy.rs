@@ -320,6 +320,65 @@ fn a_job_waits_for_a_reviewer_then_deploys_after_approve_from_another_process() 
 }
 
 #[test]
+fn a_reviewer_who_rejects_fails_the_job_and_the_deployment() {
+    let repo = Repo::new(PRODUCTION, DEPLOY);
+    let mut child = repo
+        .command(&["run", "--ref", "refs/tags/v3", "--approval-timeout", "2m"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let waiting = line.contains("gantry approve --run");
+        seen.push(line);
+        if waiting {
+            break;
+        }
+    }
+    let run = seen[0]
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix('#'))
+        .unwrap()
+        .to_string();
+    let out = repo.gantry(&[
+        "approve",
+        "--run",
+        &run,
+        "--environment",
+        "production",
+        "--as",
+        "alice",
+        "--key",
+        repo.key_prefix("alice")
+            .with_extension("key")
+            .to_str()
+            .unwrap(),
+        "--reject",
+        "--comment",
+        "not on a Friday",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(&format!("alice rejected run {run}")));
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest:#?}");
+    assert!(
+        rest.contains(
+            &"[deploy]   error: alice rejected the deployment to environment `production`: \
+              not on a Friday"
+                .to_string()
+        ),
+        "{rest:#?}"
+    );
+    assert!(!rest.iter().any(|l| l.contains("token=")), "no step ran");
+    let d = repo.deployments();
+    assert_eq!(d[0]["state"], "failure");
+}
+
+#[test]
 fn no_approval_within_the_timeout_fails_the_job_with_the_reason() {
     let repo = Repo::new(PRODUCTION, DEPLOY);
     let out = repo.gantry(&["run", "--ref", "refs/tags/v2", "--approval-timeout", "1s"]);
