@@ -120,7 +120,7 @@ they created.
 approves the jobs of run 12 that wait for environment `production`'s
 reviewers (listed with their public keys under `reviewers:` in
 .gantry/environments.yml); with prevent_self_review (the default) not by
-whoever started the run.";
+whoever started the run. With --reject, those jobs fail.";
 
 const DEPLOYMENTS_EXAMPLES: &str = "\
 Examples:
