@@ -277,3 +277,29 @@ fn githubs_policy_mapping_names_branches_and_tags() {
          deployment_branches.custom_branch_policies.type` `tga`: expected branch or tag"
     );
 }
+
+#[test]
+fn every_cut_of_a_valid_file_is_read_or_located_inside_it() {
+    let keys = keys_dir();
+    let lines = FULL.lines().count();
+    for (cut, _) in FULL.char_indices() {
+        let text = &FULL[..cut];
+        match parse(text, keys.path()) {
+            Ok(_) => {}
+            Err(EnvironmentsError::Invalid(problems)) => {
+                assert!(
+                    !problems.0.is_empty(),
+                    "a refusal names a problem: {text:?}"
+                );
+                for p in &problems.0 {
+                    assert!(
+                        p.location.line >= 1 && p.location.line <= lines.max(1),
+                        "{p} outside {text:?}"
+                    );
+                    assert!(p.span.end <= text.len(), "{p:?}");
+                }
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+}
