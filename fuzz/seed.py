@@ -226,6 +226,15 @@ def seed_attest():
         '<testcase name="err"><error/></testcase></testsuite></testsuites>')
     put("junit", "single", '<testsuite name="s"><properties><property name="a" value="b"/>'
         '</properties><testcase name="t" time="0.1"/></testsuite>')
+    put("test_report", "nextest", '<testsuites name="nextest-run">\n<testsuite name="c::it">\n'
+        '<testcase name="flips" classname="c::it" time="0.3"><flakyFailure message="timed out"/>'
+        '</testcase>\n<testcase name="broken" classname="c::it" time="1,234.5"><failure message="p">'
+        '<![CDATA[trace]]></failure><rerunFailure message="p"/></testcase>\n</testsuite></testsuites>')
+    put("test_report", "gotestsum", '<testsuites><testsuite name="pkg" file="a_test.go">\n'
+        '<testcase classname="pkg" name="TestA" time="x"><failure>boom\nline 2</failure></testcase>\n'
+        '<testcase classname="pkg" name="TestA" time="0.1"/></testsuite></testsuites>')
+    put("test_report", "quarantine", 'quarantine:\n  - test: tests.e2e.*\n    reason: r\n'
+        '    expires: 2027-01-31\n')
 
 
 def seed_keys():

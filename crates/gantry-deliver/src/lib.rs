@@ -6,4 +6,14 @@
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
 
+pub mod approvals;
+pub mod branches;
+pub mod deploy;
+pub mod environments;
+pub mod events;
+pub mod evidence;
+pub mod health;
 pub mod notify;
+pub mod rollback;
+
+pub use environments::{Environment, Environments, EnvironmentsError};

@@ -37,6 +37,9 @@ pub struct Session {
     pub include_uncommitted: bool,
     pub skip_unsupported: bool,
     pub keep_workspaces: bool,
+    /// The commit to build instead of the one checked out (a rollback
+    /// builds the commit it deploys again).
+    pub commit: Option<String>,
 }
 
 /// Why a run did not finish.
@@ -59,7 +62,10 @@ impl Session {
             repo: self.repo.clone(),
             work_dir: self.work_root.join(unique_name()),
             event: self.event.clone(),
-            sha: crate::source::head_commit(&self.repo),
+            sha: self
+                .commit
+                .clone()
+                .or_else(|| crate::source::head_commit(&self.repo)),
             secrets: self.secrets.clone(),
             vars: self.vars.clone(),
             parallel,
@@ -123,6 +129,7 @@ mod tests {
             include_uncommitted: false,
             skip_unsupported: true,
             keep_workspaces: false,
+            commit: None,
         }
     }
 

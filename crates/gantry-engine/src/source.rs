@@ -29,6 +29,16 @@ pub fn head_commit(dir: &Path) -> Option<String> {
     git(dir, &["rev-parse", "HEAD"])
 }
 
+/// The text of `path` (relative to `dir`) at `commit` in the repository
+/// holding `dir`; `None` outside git or when the commit has no such file.
+/// A rollback reads the workflow as it was when it deployed.
+pub fn file_at(dir: &Path, commit: &str, path: &str) -> Option<String> {
+    if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    git(dir, &["show", &format!("{commit}:./{path}")])
+}
+
 /// Lockfiles recorded as resolved dependencies when present at the top.
 pub const LOCKFILES: &[&str] = &[
     "Cargo.lock",

@@ -53,17 +53,27 @@ pub struct ApprovalReport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApprovalError {
-    #[error("`{name}` is not an approver in .gantry/promotion.yml{}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
-    UnknownApprover { name: String, hint: Option<String> },
-    #[error(
-        "no approvers are listed in .gantry/promotion.yml (`approvers:` maps names to public key files)"
-    )]
-    NoApprovers,
-    #[error("the key {given} is not {name}'s: .gantry/promotion.yml lists {expected} for {name}")]
+    #[error("`{name}` is not {role} in {file}{}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
+    UnknownApprover {
+        name: String,
+        hint: Option<String>,
+        /// "an approver", "a reviewer of environment `production`".
+        role: String,
+        file: String,
+    },
+    #[error("no {what} listed in {file} (`{key}` maps names to public key files)")]
+    NoApprovers {
+        /// "approvers are", "reviewers of `production` are".
+        what: String,
+        key: &'static str,
+        file: String,
+    },
+    #[error("the key {given} is not {name}'s: {file} lists {expected} for {name}")]
     WrongKey {
         name: String,
         given: String,
         expected: String,
+        file: String,
     },
     #[error("{name} created package {package} and may not approve it (prevent_self_approval)")]
     SelfApproval { name: String, package: String },
@@ -127,23 +137,7 @@ pub fn approve(
 ) -> Result<ApprovalReport, ApprovalError> {
     let package = request.package;
     let name = request.approver;
-    if rules.approvers.is_empty() {
-        return Err(ApprovalError::NoApprovers);
-    }
-    let Some(expected) = rules.approvers.get(name) else {
-        return Err(ApprovalError::UnknownApprover {
-            name: name.to_string(),
-            hint: gantry_workflow::did_you_mean(name, rules.approvers.keys().map(String::as_str))
-                .map(str::to_string),
-        });
-    };
-    if expected != request.key.public_key() {
-        return Err(ApprovalError::WrongKey {
-            name: name.to_string(),
-            given: request.key.key_id().to_string(),
-            expected: expected.key_id().to_string(),
-        });
-    }
+    check_signer(rules.approvers, name, request.key, &Signers::PROMOTION)?;
     if rules.prevent_self_approval && package.created_by == name {
         return Err(ApprovalError::SelfApproval {
             name: name.to_string(),
@@ -180,8 +174,7 @@ pub fn approve(
             },
         };
         let statement = record.statement(&package.id);
-        let envelope =
-            Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_payload(), &[request.key])?;
+        let envelope = sign_statement(statement.to_payload(), request.key)?;
         let version = package.content.version_of(service).unwrap_or_default();
         let entry = record
             .into_record(&package.id, version, &envelope)
@@ -201,6 +194,76 @@ pub fn approve(
             .map(|(i, (service, _))| (service, first + i as u64))
             .collect(),
     })
+}
+
+/// Where signers are listed and what they are called, for messages.
+#[derive(Debug, Clone)]
+pub struct Signers<'a> {
+    /// "an approver", "a reviewer of environment `production`".
+    pub role: &'a str,
+    /// "approvers are", "reviewers of `production` are".
+    pub plural: &'a str,
+    /// The key that lists them: `approvers:`.
+    pub key: &'static str,
+    /// The file that lists them.
+    pub file: &'a str,
+}
+
+impl Signers<'static> {
+    /// The approvers of `.gantry/promotion.yml`.
+    pub const PROMOTION: Signers<'static> = Signers {
+        role: "an approver",
+        plural: "approvers are",
+        key: "approvers:",
+        file: ".gantry/promotion.yml",
+    };
+}
+
+/// Refuses up front a signature that would never count: nobody is listed,
+/// `name` is not listed, or `key` is not the one listed for `name`. Gives
+/// the listed public key.
+pub fn check_signer<'k>(
+    listed: &'k IndexMap<String, PublicKey>,
+    name: &str,
+    key: &PrivateKey,
+    signers: &Signers<'_>,
+) -> Result<&'k PublicKey, ApprovalError> {
+    if listed.is_empty() {
+        return Err(ApprovalError::NoApprovers {
+            what: signers.plural.to_string(),
+            key: signers.key,
+            file: signers.file.to_string(),
+        });
+    }
+    let Some(expected) = listed.get(name) else {
+        return Err(ApprovalError::UnknownApprover {
+            name: name.to_string(),
+            hint: gantry_workflow::did_you_mean(name, listed.keys().map(String::as_str))
+                .map(str::to_string),
+            role: signers.role.to_string(),
+            file: signers.file.to_string(),
+        });
+    };
+    if expected != key.public_key() {
+        return Err(ApprovalError::WrongKey {
+            name: name.to_string(),
+            given: key.key_id().to_string(),
+            expected: expected.key_id().to_string(),
+            file: signers.file.to_string(),
+        });
+    }
+    Ok(expected)
+}
+
+/// Signs an in-toto statement's payload into a DSSE envelope.
+pub fn sign_statement(payload: Vec<u8>, key: &PrivateKey) -> Result<Envelope, ApprovalError> {
+    Ok(Envelope::sign(IN_TOTO_PAYLOAD_TYPE, payload, &[key])?)
+}
+
+/// Whether `envelope` holds an in-toto statement signed by `key`.
+pub fn signed_by(envelope: &Envelope, key: &PublicKey) -> bool {
+    envelope.payload_type == IN_TOTO_PAYLOAD_TYPE
+        && !accepted_keys(&envelope.verify(std::slice::from_ref(key))).is_empty()
 }
 
 /// The approvals of `package` for `service` that count, checking each
@@ -262,9 +325,7 @@ fn check(
         .ok()
         .and_then(|bytes| Envelope::from_json(&bytes).ok())
         .ok_or_else(|| format!("{approver}'s approval is not a DSSE envelope"))?;
-    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE
-        || accepted_keys(&envelope.verify(std::slice::from_ref(key))).is_empty()
-    {
+    if !signed_by(&envelope, key) {
         return Err(format!(
             "{approver}'s approval is not signed by {approver}'s key {}",
             key.key_id()

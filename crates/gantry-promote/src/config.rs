@@ -457,6 +457,46 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     Ok(duration)
 }
 
+/// Reads `node`, a mapping of gate names to gate settings as under
+/// `gates:` of `promotion.yml`, into `doc` (problems are added to it).
+/// Another file that offers gates (`.gantry/environments.yml`) reads them
+/// with this, so a gate means the same everywhere. Approval gates count
+/// `approvers` (key files relative to `keys_dir`).
+pub fn read_gates(
+    doc: &mut Doc,
+    node: &Node,
+    keys_dir: &Path,
+    approvals_required: usize,
+    approvers: &[String],
+) -> IndexMap<String, GateSpec> {
+    with_reader(doc, keys_dir, |r| {
+        r.gates(node, approvals_required, approvers)
+    })
+}
+
+/// Reads `node`, a mapping of names to public key files relative to
+/// `keys_dir` (as `approvers:` is) written at `place`, into `doc`.
+pub fn read_approvers(
+    doc: &mut Doc,
+    node: &Node,
+    place: &str,
+    keys_dir: &Path,
+) -> IndexMap<String, PublicKey> {
+    with_reader(doc, keys_dir, |r| r.approvers(node, place))
+}
+
+/// Runs `f` on a reader of `doc`'s file, keeping the problems it finds.
+fn with_reader<T>(doc: &mut Doc, keys_dir: &Path, f: impl FnOnce(&mut Reader<'_>) -> T) -> T {
+    let taken = std::mem::replace(doc, Doc::new(doc.text.clone()));
+    let mut reader = Reader {
+        doc: taken,
+        keys_dir,
+    };
+    let out = f(&mut reader);
+    *doc = reader.doc;
+    out
+}
+
 const TOP_KEYS: &[&str] = &[
     "states",
     "gates",
@@ -538,7 +578,7 @@ impl Reader<'_> {
         let gate_names = top.get("gates").map(keys_of).unwrap_or_default();
         let approvers = top
             .get("approvers")
-            .map(|n| self.approvers(n))
+            .map(|n| self.approvers(n, "approvers"))
             .unwrap_or_default();
         let approvals_required = match top.get("approvals_required") {
             None => 1,
@@ -610,12 +650,12 @@ impl Reader<'_> {
         }
     }
 
-    fn approvers(&mut self, node: &Node) -> IndexMap<String, PublicKey> {
+    fn approvers(&mut self, node: &Node, place: &str) -> IndexMap<String, PublicKey> {
         let mut out = IndexMap::new();
         if matches!(node.kind, NodeKind::Null) {
             return out;
         }
-        let Some(fields) = self.doc.named_mapping(node, "approvers") else {
+        let Some(fields) = self.doc.named_mapping(node, place) else {
             return out;
         };
         for (name, key_node, value) in fields.iter() {
@@ -630,7 +670,7 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            if let Some((_, key)) = self.key(value, &format!("approvers.{name}")) {
+            if let Some((_, key)) = self.key(value, &format!("{place}.{name}")) {
                 out.insert(name.to_string(), key);
             }
         }

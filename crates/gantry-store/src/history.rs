@@ -664,6 +664,7 @@ impl Store {
                     .execute(
                         [id],
                     )?;
+                    crate::deployments::end_crashed(tx, id, self.now())?;
                     marked.push(RunId(from_sql_int(id, "run id")?));
                 }
             }

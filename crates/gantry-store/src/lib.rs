@@ -21,6 +21,7 @@ mod artifacts;
 mod blobs;
 mod cache;
 mod db;
+mod deployments;
 mod error;
 mod history;
 mod home;
@@ -50,6 +51,10 @@ pub use cache::{
     PruneReport, RestoredCache, SavedCache,
 };
 pub use db::{MIGRATIONS, Migration, schema_version};
+pub use deployments::{
+    Deployment, DeploymentId, DeploymentState, DeploymentStatus, DeploymentsDocument,
+    EnvironmentApproval, NewDeployment, StateChange,
+};
 pub use error::StoreError;
 pub use history::{
     CacheEvent, CacheEventRecord, Conclusion, HistoryWrite, JobRecord, JobRowId, NewJob, NewRun,

@@ -10,17 +10,23 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use gantry_deliver::deploy::{Admitted, DeployRequest, Deployer, Notice};
+use gantry_engine::run::environment::{
+    Admission, BoxFuture, EnvironmentEntry, EnvironmentExit, Environments, Say, Sayer,
+};
 use gantry_engine::run::{
     ArtifactStored, Backend, BackendError, CacheRestore, Conclusion, RunRecord,
 };
 use gantry_store::{
     CacheEvent, HistoryWrite, HistoryWriter, JobRowId, NewJob, NewRun, NewStep, RunId, Store,
 };
+use indexmap::IndexMap;
+use tokio_util::sync::CancellationToken;
 
 use crate::commands::CliError;
 
-/// Opens the store under `home` as the engine's backend.
-pub fn open(home: &Path) -> Result<Arc<dyn Backend>, CliError> {
+/// Opens the store under `home`.
+pub fn open_store(home: &Path) -> Result<Arc<Store>, CliError> {
     let store = Store::open(home).map_err(|e| {
         let hint = e.hint();
         CliError::usage(
@@ -28,20 +34,29 @@ pub fn open(home: &Path) -> Result<Arc<dyn Backend>, CliError> {
             hint,
         )
     })?;
-    Ok(Arc::new(StoreBackend::new(store)))
+    Ok(Arc::new(store))
+}
+
+/// The engine's backend on `store`; jobs with `environment:` deploy
+/// through `deployer`.
+pub fn backend(store: Arc<Store>, deployer: Arc<Deployer>) -> Arc<dyn Backend> {
+    let mut backend = StoreBackend::new(store);
+    backend.environments = Some(Arc::new(DeliverHooks { deployer }));
+    Arc::new(backend)
 }
 
 struct StoreBackend {
     store: Arc<Store>,
     writer: HistoryWriter,
+    environments: Option<Arc<dyn Environments>>,
 }
 
 impl StoreBackend {
-    fn new(store: Store) -> Self {
-        let store = Arc::new(store);
+    fn new(store: Arc<Store>) -> Self {
         Self {
             writer: HistoryWriter::new(store.clone()),
             store,
+            environments: None,
         }
     }
 
@@ -71,6 +86,10 @@ fn err(e: gantry_store::StoreError) -> BackendError {
 }
 
 impl Backend for StoreBackend {
+    fn environments(&self) -> Option<Arc<dyn Environments>> {
+        self.environments.clone()
+    }
+
     fn begin_run(&self, run: &RunRecord) -> Result<u64, BackendError> {
         self.store
             .begin_run(&NewRun {
@@ -273,6 +292,110 @@ impl Backend for StoreBackend {
     }
 }
 
+/// The engine's environment hooks on gantry-deliver's [`Deployer`].
+struct DeliverHooks {
+    deployer: Arc<Deployer>,
+}
+
+fn request(entry: &EnvironmentEntry) -> DeployRequest {
+    DeployRequest {
+        run: RunId(entry.run_id),
+        job_id: entry.job_id.clone(),
+        job_name: entry.job_key.clone(),
+        workflow_path: entry.workflow_path.clone(),
+        environment: entry.environment.clone(),
+        git_ref: entry.git_ref.clone(),
+        commit: entry.sha.clone(),
+        record: entry.deployment,
+    }
+}
+
+fn say(say: Sayer<'_>) -> impl Fn(Notice) + Send + Sync + '_ {
+    move |n| {
+        say(match n {
+            Notice::Info(t) => Say::Info(t),
+            Notice::Warning(t) => Say::Warning(t),
+            Notice::Waiting(t) => Say::Waiting(t),
+        })
+    }
+}
+
+impl Environments for DeliverHooks {
+    fn enter<'a>(
+        &'a self,
+        entry: &'a EnvironmentEntry,
+        sayer: Sayer<'a>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<Admission, String>> {
+        Box::pin(async move {
+            let notice = say(sayer);
+            let cancelled = move || cancel.is_cancelled();
+            let admitted = self
+                .deployer
+                .enter(&request(entry), &notice, &cancelled)
+                .await?;
+            Ok(Admission {
+                deployment: admitted.deployment.map(|d| d.0),
+                secrets: admitted.secrets,
+                vars: admitted.vars,
+            })
+        })
+    }
+
+    fn leave<'a>(
+        &'a self,
+        entry: &'a EnvironmentEntry,
+        admission: &'a Admission,
+        exit: EnvironmentExit,
+        sayer: Sayer<'a>,
+    ) -> BoxFuture<'a, Conclusion> {
+        Box::pin(async move {
+            let notice = say(sayer);
+            let admitted = Admitted {
+                deployment: admission.deployment.map(gantry_store::DeploymentId),
+                ..Admitted::default()
+            };
+            let succeeded = match exit.conclusion {
+                Conclusion::Success => Some(true),
+                Conclusion::Failure => Some(false),
+                Conclusion::Cancelled | Conclusion::Skipped => None,
+            };
+            let good = self
+                .deployer
+                .leave(
+                    &request(entry),
+                    &admitted,
+                    succeeded,
+                    exit.url.as_deref(),
+                    &notice,
+                )
+                .await;
+            match exit.conclusion {
+                Conclusion::Success if !good => Conclusion::Failure,
+                other => other,
+            }
+        })
+    }
+
+    fn health_check<'a>(
+        &'a self,
+        inputs: &'a IndexMap<String, String>,
+        sayer: Sayer<'a>,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let notice = say(sayer);
+            let input = |key: &str| {
+                inputs
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v.clone())
+                    .filter(|v| !v.is_empty())
+            };
+            self.deployer.health_check_action(&input, &notice).await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -281,7 +404,7 @@ mod tests {
     #[test]
     fn queued_writes_are_complete_when_the_run_ends_and_failures_are_told() {
         let home = tempfile::tempdir().unwrap();
-        let backend = StoreBackend::new(Store::open(home.path()).unwrap());
+        let backend = StoreBackend::new(Arc::new(Store::open(home.path()).unwrap()));
         let run = backend
             .begin_run(&RunRecord {
                 workflow_path: ".github/workflows/ci.yml".into(),

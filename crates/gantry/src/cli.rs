@@ -77,9 +77,16 @@ pub enum Command {
     Package(crate::commands::PackageArgs),
     /// List the packages.
     Packages(crate::commands::PackagesArgs),
-    /// Sign an approval of a package with your key and record it in the ledger.
+    /// Sign an approval of a package, or of a run's deployment to an
+    /// environment, with your key and record it in the ledger.
     #[command(after_long_help = APPROVE_EXAMPLES)]
     Approve(crate::commands::ApproveArgs),
+    /// List deployments to environments and their statuses.
+    #[command(after_long_help = DEPLOYMENTS_EXAMPLES)]
+    Deployments(crate::commands::DeploymentsArgs),
+    /// Deploy an environment's previous successful deployment again.
+    #[command(after_long_help = ROLLBACK_EXAMPLES)]
+    Rollback(crate::commands::RollbackArgs),
     /// Move a package's services, in dependency order, to the next
     /// compliance state, when every gate passes.
     #[command(after_long_help = PROMOTE_EXAMPLES)]
@@ -149,7 +156,30 @@ Examples:
 Approvers and their public keys are listed under `approvers:` in
 .gantry/promotion.yml; the key must be the approver's. An approver counts
 once, and with prevent_self_approval (the default) never for a package
-they created.";
+they created.
+
+  gantry approve --run 12 --environment production --as alice --key alice.key
+
+approves the jobs of run 12 that wait for environment `production`'s
+reviewers (listed with their public keys under `reviewers:` in
+.gantry/environments.yml); with prevent_self_review (the default) not by
+whoever started the run. With --reject, those jobs fail.";
+
+const DEPLOYMENTS_EXAMPLES: &str = "\
+Examples:
+  gantry deployments
+  gantry deployments --environment production --format json
+
+States are GitHub's: queued, in_progress, success, failure, error, and
+inactive once a later deployment to the same environment succeeds.";
+
+const ROLLBACK_EXAMPLES: &str = "\
+Examples:
+  gantry rollback production
+  gantry rollback production --to 7
+
+Runs the deployment job of the chosen deployment again, alone, at the
+same commit, ref and inputs, and records it as a new deployment.";
 
 const PROMOTE_EXAMPLES: &str = "\
 Examples:

@@ -169,6 +169,8 @@ pub(crate) struct JobRun {
     pub cache_misses: u32,
     /// The tracking ids of the job's processes.
     pub tracking: super::reaper::JobTracking,
+    /// `environment.url`, evaluated when the steps are done.
+    pub environment_url: Option<String>,
 }
 
 fn sanitize(key: &str) -> String {
@@ -186,7 +188,7 @@ fn sanitize(key: &str) -> String {
 }
 
 /// Runs one job instance to its end.
-pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
+pub(crate) async fn run_job(shared: Arc<Shared>, mut spec: JobSpec) -> JobResult {
     let started = Instant::now();
     let JobKind::Steps(steps_job) = &spec.job.kind else {
         return JobResult::without_outputs(Conclusion::Failure);
@@ -213,6 +215,23 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         None,
         Some(shared.backend.log_path(shared.run_id, job_row, None)),
     );
+    // A job in an environment may be refused, or wait, before it takes a
+    // runner.
+    let entered = match &steps_job.environment {
+        None => None,
+        Some(env) => {
+            let env = env.clone();
+            match super::environment::enter(&shared, &mut spec, &env, &mut log).await {
+                Ok(entered) => entered,
+                Err(()) => {
+                    return finish(&shared, &spec.key, job_row, JobEnd::failed(), started);
+                }
+            }
+        }
+    };
+    let JobKind::Steps(steps_job) = &spec.job.kind else {
+        return JobResult::without_outputs(Conclusion::Failure);
+    };
     let runner = match shared.runners.take() {
         Ok(runner) => runner,
         Err(e) => {
@@ -225,13 +244,18 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         }
     };
     let mut run = JobRun::new(shared.clone(), &spec, job_row, &runner);
-    let conclusion = match run.setup(steps_job) {
+    let mut conclusion = match run.setup(steps_job) {
         Err(message) => {
             log.error(&message.to_string());
             Conclusion::Failure
         }
         Ok(timeout) => run.run_to_end(steps_job, timeout, &mut log).await,
     };
+    if let Some(entered) = &entered {
+        // Before the job's processes end: a health check may need what a
+        // step started.
+        conclusion = leave_environment(&shared, entered, &mut run, conclusion, &mut log).await;
+    }
     // Whatever the job's steps left running ends with the job.
     run.tracking.end();
     let keep = shared.options.keep_workspaces.then(|| {
@@ -256,6 +280,27 @@ pub(crate) async fn run_job(shared: Arc<Shared>, spec: JobSpec) -> JobResult {
         cache_misses: run.cache_misses,
     };
     finish(&shared, &spec.key, job_row, end, started)
+}
+
+/// Tells the environment how the job ended, with its URL evaluated now.
+async fn leave_environment(
+    shared: &Arc<Shared>,
+    entered: &super::environment::Entered,
+    run: &mut JobRun,
+    conclusion: Conclusion,
+    log: &mut LogSink,
+) -> Conclusion {
+    let exit = super::environment::EnvironmentExit {
+        conclusion,
+        url: run.environment_url.take(),
+    };
+    let lock = std::sync::Mutex::new(&mut *log);
+    let key = run.key.clone();
+    let say = |s| super::environment::sayer(&lock, shared, &key, s);
+    entered
+        .hooks
+        .leave(&entered.entry, &entered.admission, exit, &say)
+        .await
 }
 
 /// How a job instance ended, for its record.
@@ -325,6 +370,7 @@ impl JobRun {
             cache_hits: 0,
             cache_misses: 0,
             tracking,
+            environment_url: None,
         }
     }
 
@@ -361,6 +407,13 @@ impl JobRun {
                     self.outputs.insert(name.clone(), masked);
                 }
                 Err(e) => log.warning(&format!("output `{name}`: {e}")),
+            }
+        }
+        if let Some(url) = steps_job.environment.as_ref().and_then(|e| e.url.as_ref()) {
+            match expand(&url.value, &scope) {
+                Ok(v) if !v.is_empty() => self.environment_url = Some(self.shared.masker.mask(&v)),
+                Ok(_) => {}
+                Err(e) => log.warning(&format!("environment url: {e}")),
             }
         }
         if self.failed || timed_out {

@@ -69,6 +69,15 @@ impl LogSink {
         });
     }
 
+    /// A line for the log file only (its event is sent another way).
+    pub(crate) fn file_only(&mut self, text: &str) {
+        use std::io::Write;
+        let masked = self.shared.masker.mask(text);
+        if let Some(f) = self.file() {
+            let _ = writeln!(f, "{masked}");
+        }
+    }
+
     pub(crate) fn info(&mut self, text: &str) {
         self.line(Stream::Stdout, text);
     }

@@ -14,6 +14,7 @@ mod call;
 pub mod commands;
 pub mod confine;
 mod dispatch;
+pub mod environment;
 mod expand;
 pub mod files;
 mod job;
@@ -89,6 +90,12 @@ pub enum RunEvent {
         job: String,
     },
     JobSkipped {
+        job: String,
+        reason: String,
+    },
+    /// A job waits before its steps (an environment's wait timer or
+    /// reviewers); `reason` says for what and how to end the wait.
+    JobWaiting {
         job: String,
         reason: String,
     },
@@ -293,6 +300,12 @@ pub trait Backend: Send + Sync {
     ) -> Result<(), BackendError> {
         let _ = (run, job, path, report);
         Ok(())
+    }
+    /// Environments' protection rules and deployments, for jobs with
+    /// `environment:`; `None` (the default): the environment is only a
+    /// name and such jobs run as any other.
+    fn environments(&self) -> Option<Arc<dyn environment::Environments>> {
+        None
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use gantry_store::{Conclusion, NewStep, RunId, Store};
+use gantry_store::{Conclusion, DeploymentState, NewDeployment, NewStep, RunId, Store};
 
 /// Set in the child process: the home folder to record into.
 const CHILD_HOME: &str = "GANTRY_STORE_TEST_CRASH_HOME";
@@ -24,6 +24,18 @@ fn child(home: &Path) {
                 name: "make".into(),
             },
         )
+        .unwrap();
+    // Its job deploys.
+    let deployment = store
+        .create_deployment(&NewDeployment {
+            environment: "production".into(),
+            run: Some(run),
+            job_id: "build".into(),
+            ..NewDeployment::default()
+        })
+        .unwrap();
+    store
+        .set_deployment_state(deployment.id, DeploymentState::InProgress, None, None)
         .unwrap();
     // The test harness may have printed part of a line: start a new one.
     println!("\nready {run}");
@@ -82,6 +94,17 @@ fn a_killed_run_is_marked_crashed_and_a_live_one_is_not() {
     assert_eq!(
         detail.jobs[0].steps[0].conclusion,
         Some(Conclusion::Crashed)
+    );
+    // Its deployment ended in error; the live run's goes on.
+    let deployment = &store.deployments_of_run(doomed_run).unwrap()[0];
+    assert_eq!(deployment.state, DeploymentState::Error);
+    assert_eq!(
+        deployment.description.as_deref(),
+        Some("the run's process died")
+    );
+    assert_eq!(
+        store.deployments_of_run(live_run).unwrap()[0].state,
+        DeploymentState::InProgress
     );
     // The live run is untouched.
     assert_eq!(store.run(live_run).unwrap().unwrap().run.conclusion, None);

@@ -7,6 +7,7 @@ mod artifacts;
 mod cache;
 mod concurrency;
 mod crash;
+mod deployments;
 mod history;
 mod outbox;
 mod tampering;

@@ -4,6 +4,7 @@ mod attest;
 mod audit;
 mod cache;
 mod db;
+mod deploy;
 mod eval;
 mod key;
 mod ledger;
@@ -31,6 +32,7 @@ pub use attest::AttestArgs;
 pub use audit::AuditArgs;
 pub use cache::CacheArgs;
 pub use db::DbArgs;
+pub use deploy::{DeploymentsArgs, RollbackArgs};
 pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
 pub use load::LoadArgs;
@@ -120,6 +122,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Package(args) => promote::package(&root, state()?, args),
         Command::Packages(args) => promote::packages(state()?, args),
         Command::Approve(args) => promote::approve(&root, state()?, args),
+        Command::Deployments(args) => deploy::deployments(state()?, args),
+        Command::Rollback(args) => deploy::rollback(&root, state()?, args),
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),

@@ -81,8 +81,21 @@ pub struct PackagesArgs {
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     /// The package id, or at least 8 hex digits of it.
-    pub package: String,
-    /// The approver, as named under `approvers:` in .gantry/promotion.yml.
+    #[arg(required_unless_present = "run", conflicts_with_all = ["run", "environment"])]
+    pub package: Option<String>,
+    /// Approve a run's jobs waiting for an environment's reviewers
+    /// instead (with --environment).
+    #[arg(long, value_name = "ID", requires = "environment")]
+    pub run: Option<gantry_store::RunId>,
+    /// The environment the run's jobs wait for (with --run).
+    #[arg(long, value_name = "NAME", requires = "run")]
+    pub environment: Option<String>,
+    /// With --run: reject instead; the waiting jobs fail.
+    #[arg(long, requires = "run")]
+    pub reject: bool,
+    /// The approver, as named under `approvers:` in .gantry/promotion.yml
+    /// (with --run: a reviewer under the environment's `reviewers:` in
+    /// .gantry/environments.yml).
     #[arg(long = "as", value_name = "NAME")]
     pub approver: String,
     /// The approver's private key (PKCS#8 PEM; GANTRY_KEY_PASSWORD if encrypted).
@@ -291,12 +304,31 @@ fn ledger(home: &Home) -> Result<Ledger, CliError> {
 }
 
 pub fn approve(root: &Path, home: &Home, args: ApproveArgs) -> Result<Outcome, CliError> {
+    let (Some(package), None) = (&args.package, args.run) else {
+        let (Some(run), Some(environment)) = (args.run, args.environment.as_deref()) else {
+            return Err(CliError::usage(
+                "name a package, or a run with --run and --environment",
+                None,
+            ));
+        };
+        return super::deploy::approve_run(
+            root,
+            home,
+            run,
+            environment,
+            &args.approver,
+            &args.key,
+            args.comment,
+            args.reject,
+            args.format,
+        );
+    };
     let workspace = match workspace(root)? {
         Ok(workspace) => workspace,
         Err(refused) => return Ok(refused),
     };
     let package = PackageStore::new(home.packages())
-        .get(&args.package)
+        .get(package)
         .map_err(error)?;
     let key = load_private(root, &args.key)?;
     let request = ApproveRequest {

@@ -86,6 +86,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
 
+    /// How long a job waits for its environment's reviewers before it
+    /// fails (`30s`, `10m`, `2h`) [default: 30 days, as GitHub].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub approval_timeout: Option<Duration>,
+
     /// Sign SLSA v1 provenance for every artifact the run uploads, once it
     /// succeeds (needs --key).
     #[arg(long, requires = "key", help_heading = "Provenance")]
@@ -122,8 +127,12 @@ pub struct RunArgs {
     pub builder_id: String,
 }
 
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    gantry_deliver::health::parse_duration(text)
+}
+
 /// Reads `NAME=VALUE` pairs from an optional file, then arguments.
-fn pairs(
+pub(super) fn pairs(
     items: &[String],
     file: Option<&Path>,
     what: &str,
@@ -203,12 +212,14 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
     for leftover in gantry_engine::run::reaper::end_leftovers() {
         eprintln!("gantry: {leftover}");
     }
-    let backend = crate::backend::open(home.root())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(CliError::Write)?;
+    let store = crate::backend::open_store(home.root())?;
+    let deployer = match super::deploy::deployer(root, home, store.clone(), args.approval_timeout)?
+    {
+        Ok(deployer) => Arc::new(deployer),
+        Err(refused) => return Ok(refused),
+    };
+    let backend = crate::backend::backend(store, deployer.clone());
+    let runtime = runtime()?;
     let session = Session {
         repo: root.to_path_buf(),
         work_root: home.work(),
@@ -220,6 +231,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         include_uncommitted: args.include_uncommitted,
         skip_unsupported: args.skip_unsupported,
         keep_workspaces: args.keep_workspaces,
+        commit: None,
     };
     let mut conclusions = Vec::new();
     for workflow in workflows {
@@ -230,6 +242,13 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
             args.format,
         ))?;
         conclusions.push(conclusion);
+        let given = super::deploy::Given {
+            secrets: session.secrets.clone(),
+            vars: session.vars.clone(),
+            format: args.format,
+            approval_timeout: args.approval_timeout,
+        };
+        super::deploy::after_run(root, home, &deployer, &runtime, &given, &mut conclusions)?;
         if let Some(attesting) = &attesting {
             report_provenance(
                 root,
@@ -249,9 +268,18 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
     })
 }
 
+/// The runtime runs execute on.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Write)
+}
+
 /// Runs one workflow, rendering its events and the lock's notices;
 /// Ctrl-C (or SIGTERM) cancels it.
-async fn run_one(
+pub(super) async fn run_one(
     session: &Session,
     workflow: Arc<Workflow>,
     backend: Arc<dyn gantry_engine::run::Backend>,
@@ -478,6 +506,12 @@ impl Printer {
                 self.running.insert(job.clone(), "starting".into());
                 let p = self.prefix(job);
                 self.out(format!("{p} started"))?;
+            }
+            RunEvent::JobWaiting { job, reason } => {
+                self.running.insert(job.clone(), "waiting".into());
+                let p = self.prefix(job);
+                let mark = self.paint("33", "waiting:");
+                self.out(format!("{p} {mark} {reason}"))?;
             }
             RunEvent::JobSkipped { job, reason } => {
                 let p = self.prefix(job);

@@ -87,7 +87,7 @@ pub(super) fn refused_config(err: &ConfigError) -> Result<Outcome, CliError> {
     }
 }
 
-fn print_problems(problems: &gantry_promote::catalog::Problems) -> Outcome {
+pub(super) fn print_problems(problems: &gantry_promote::catalog::Problems) -> Outcome {
     let colored = render::color(std::io::stderr().is_terminal());
     eprint!("{}", render::problems_human(problems, colored));
     Outcome::Usage

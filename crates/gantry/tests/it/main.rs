@@ -9,6 +9,7 @@ mod common;
 
 mod audit;
 mod cli;
+mod deploy;
 mod evidence;
 mod history;
 mod load;

@@ -132,6 +132,41 @@ builtin!(
     "gantry/test-report",
     |run, reference, input, log| test_report::test_report(run, input, log)
 );
+/// `gantry/health-check`: an HTTP(S) check with retries, through the
+/// backend's environments (gantry-deliver's health checks).
+struct HealthCheck;
+impl BuiltinAction for HealthCheck {
+    fn name(&self) -> &'static str {
+        "gantry/health-check"
+    }
+    fn run<'a>(&'a self, cx: ActionContext<'a>) -> ActionFuture<'a> {
+        Box::pin(async move {
+            let ActionContext {
+                run, inputs, log, ..
+            } = cx;
+            let Some(hooks) = run.shared.backend.environments() else {
+                return StepExec::failed(
+                    "gantry/health-check needs gantry's deployment support, which this run has not",
+                    log,
+                );
+            };
+            let shared = run.shared.clone();
+            let key = run.key.clone();
+            let result = {
+                let lock = std::sync::Mutex::new(&mut *log);
+                let say = |s| super::environment::sayer(&lock, &shared, &key, s);
+                hooks.health_check(inputs, &say).await
+            };
+            match result {
+                Ok(summary) => {
+                    log.info(&summary);
+                    StepExec::ok(vec![("healthy".into(), "true".into())])
+                }
+                Err(reason) => StepExec::failed(reason, log),
+            }
+        })
+    }
+}
 
 /// Every built-in action.
 pub(crate) static BUILTINS: &[&dyn BuiltinAction] = &[
@@ -147,6 +182,7 @@ pub(crate) static BUILTINS: &[&dyn BuiltinAction] = &[
     &SetupJava,
     &RustToolchain,
     &TestReport,
+    &HealthCheck,
 ];
 
 /// The built-in action called `name` (lower case), if there is one.

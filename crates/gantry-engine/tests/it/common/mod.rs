@@ -39,6 +39,8 @@ pub struct TestBackend {
     pub fail_history: bool,
     /// (key, version, folder) in save order.
     caches: Mutex<Vec<(String, String, PathBuf)>>,
+    /// The environment hooks, when the test gives some.
+    pub environments: Option<Arc<dyn gantry_engine::run::environment::Environments>>,
 }
 
 impl TestBackend {
@@ -59,6 +61,7 @@ impl TestBackend {
             fail_history: false,
             recorded: Mutex::new(Recorded::default()),
             caches: Mutex::new(Vec::new()),
+            environments: None,
         }
     }
 }
@@ -84,6 +87,9 @@ fn copy_dir(from: &Path, to: &Path) -> u64 {
 }
 
 impl Backend for TestBackend {
+    fn environments(&self) -> Option<Arc<dyn gantry_engine::run::environment::Environments>> {
+        self.environments.clone()
+    }
     fn begin_run(&self, run: &RunRecord) -> Result<u64, BackendError> {
         let mut r = self.recorded.lock().unwrap();
         r.runs.push((run.clone(), None));
@@ -344,12 +350,31 @@ pub async fn run_failing_history(workflow: &str) -> Outcome {
     run_on(&[], workflow, |_| {}, None, true).await
 }
 
+/// Runs `workflow` on a backend with environment hooks.
+pub async fn run_with_environments(
+    workflow: &str,
+    hooks: Arc<dyn gantry_engine::run::environment::Environments>,
+) -> Outcome {
+    run_backend(&[], workflow, |_| {}, None, false, Some(hooks)).await
+}
+
 async fn run_on(
     files: &[(&str, &str)],
     workflow: &str,
     configure: impl FnOnce(&mut RunOptions),
     cancel_after: Option<Duration>,
     fail_history: bool,
+) -> Outcome {
+    run_backend(files, workflow, configure, cancel_after, fail_history, None).await
+}
+
+async fn run_backend(
+    files: &[(&str, &str)],
+    workflow: &str,
+    configure: impl FnOnce(&mut RunOptions),
+    cancel_after: Option<Duration>,
+    fail_history: bool,
+    hooks: Option<Arc<dyn gantry_engine::run::environment::Environments>>,
 ) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
@@ -386,6 +411,7 @@ async fn run_on(
     configure(&mut options);
     let mut backend = TestBackend::new(&dir.path().join("backend"));
     backend.fail_history = fail_history;
+    backend.environments = hooks;
     let backend = Arc::new(backend);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Stop::default();
