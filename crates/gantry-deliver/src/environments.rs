@@ -75,35 +75,7 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
-/// Where a notification goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NotificationKind {
-    Slack,
-    Teams,
-    Webhook,
-}
-
-impl NotificationKind {
-    pub const NAMES: &[&str] = &["slack", "teams", "webhook"];
-
-    pub fn parse(s: &str) -> Option<NotificationKind> {
-        match s {
-            "slack" => Some(NotificationKind::Slack),
-            "teams" => Some(NotificationKind::Teams),
-            "webhook" => Some(NotificationKind::Webhook),
-            _ => None,
-        }
-    }
-}
-
-/// One entry of `notifications`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Notification {
-    pub kind: NotificationKind,
-    /// `http://` or `https://`.
-    pub url: String,
-}
+use crate::notify::{NotificationTarget, TargetKind};
 
 /// One environment and its protection rules.
 #[derive(Debug, Clone)]
@@ -124,7 +96,7 @@ pub struct Environment {
     pub vars: IndexMap<String, String>,
     pub health_check: Option<HealthCheck>,
     pub auto_rollback: bool,
-    pub notifications: Vec<Notification>,
+    pub notifications: Vec<NotificationTarget>,
     pub gates: IndexMap<String, GateSpec>,
 }
 
@@ -818,7 +790,7 @@ impl Reader<'_> {
         Some(check)
     }
 
-    fn notifications(&mut self, node: &Node, place: &str) -> Vec<Notification> {
+    fn notifications(&mut self, node: &Node, place: &str) -> Vec<NotificationTarget> {
         let mut out = Vec::new();
         let Some(items) = self.doc.sequence(node, place) else {
             return out;
@@ -835,12 +807,12 @@ impl Reader<'_> {
                 continue;
             };
             let kind = match self.doc.string(t, &format!("{place}[].type")) {
-                Some(text) => match NotificationKind::parse(text) {
+                Some(text) => match TargetKind::parse(text) {
                     Some(k) => Some(k),
                     None => {
                         let hint = gantry_promote::located::suggest(
                             text,
-                            NotificationKind::NAMES.iter().copied(),
+                            TargetKind::NAMES.iter().copied(),
                         );
                         self.invalid(
                             t,
@@ -871,7 +843,7 @@ impl Reader<'_> {
                 None => None,
             };
             if let (Some(kind), Some(url)) = (kind, url) {
-                out.push(Notification { kind, url });
+                out.push(NotificationTarget { kind, url });
             }
         }
         out

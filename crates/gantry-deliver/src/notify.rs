@@ -55,6 +55,17 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    pub const NAMES: &[&str] = &["slack", "teams", "webhook"];
+
+    pub fn parse(s: &str) -> Option<TargetKind> {
+        match s {
+            "slack" => Some(TargetKind::Slack),
+            "teams" => Some(TargetKind::Teams),
+            "webhook" => Some(TargetKind::Webhook),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Slack => "slack",
@@ -523,50 +534,76 @@ impl Deliverer {
             version: DOCUMENT_VERSION,
             attempts: Vec::new(),
         };
-        let mut due = store.due_deliveries(BATCH)?.into_iter();
+        // One queue per target, in the order the events happened: a
+        // receiver hears a deployment's `queued` before its `success`. A
+        // queue stops at its first delivery that does not arrive, so what
+        // follows is not sent ahead of it.
+        let mut queues: Vec<Vec<Delivery>> = Vec::new();
+        for delivery in store.due_deliveries(BATCH)? {
+            match queues.iter_mut().find(|q| {
+                q.first().is_some_and(|d| {
+                    d.target_url == delivery.target_url && d.target_kind == delivery.target_kind
+                })
+            }) {
+                Some(queue) => queue.push(delivery),
+                None => queues.push(vec![delivery]),
+            }
+        }
+        let mut queues = queues.into_iter();
         let mut running = tokio::task::JoinSet::new();
         loop {
             while running.len() < PARALLEL {
-                let Some(delivery) = due.next() else { break };
+                let Some(queue) = queues.next() else { break };
                 let (client, policy) = (self.client.clone(), self.policy);
                 running.spawn(async move {
-                    let attempt = attempt(&client, &policy, &delivery).await;
-                    (delivery, attempt)
+                    let mut done = Vec::with_capacity(queue.len());
+                    for delivery in queue {
+                        let attempt = attempt(&client, &policy, &delivery).await;
+                        let arrived = matches!(attempt, Attempt::Delivered { .. });
+                        done.push((delivery, attempt));
+                        if !arrived {
+                            break;
+                        }
+                    }
+                    done
                 });
             }
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            // An attempt task only panics if reqwest does; its delivery
-            // stays pending and is attempted again on the next pass.
-            let Ok((delivery, attempt)) = joined else {
+            // An attempt task only panics if reqwest does; its deliveries
+            // stay pending and are attempted again on the next pass.
+            let Ok(done) = joined else {
                 continue;
             };
-            let status = store.record_delivery_attempt(delivery.id, &attempt)?;
-            let (http_status, error) = match &attempt {
-                Attempt::Delivered { http_status } => (Some(*http_status), None),
-                Attempt::Retry {
-                    http_status, error, ..
-                }
-                | Attempt::GiveUp { http_status, error } => (*http_status, Some(error.clone())),
-            };
-            report.attempts.push(AttemptReport {
-                id: delivery.id,
-                target_kind: delivery.target_kind,
-                target_url: delivery.target_url,
-                summary: delivery.summary,
-                status,
-                attempts: delivery.attempts.saturating_add(1),
-                http_status,
-                error,
-            });
+            for (delivery, attempt) in done {
+                let status = store.record_delivery_attempt(delivery.id, &attempt)?;
+                let (http_status, error) = match &attempt {
+                    Attempt::Delivered { http_status } => (Some(*http_status), None),
+                    Attempt::Retry {
+                        http_status, error, ..
+                    }
+                    | Attempt::GiveUp { http_status, error } => (*http_status, Some(error.clone())),
+                };
+                report.attempts.push(AttemptReport {
+                    id: delivery.id,
+                    target_kind: delivery.target_kind,
+                    target_url: delivery.target_url,
+                    summary: delivery.summary,
+                    status,
+                    attempts: delivery.attempts.saturating_add(1),
+                    http_status,
+                    error,
+                });
+            }
         }
         report.attempts.sort_by_key(|a| a.id);
         Ok(report)
     }
 }
 
-/// Attempts at once in one pass.
+/// Targets attempted at once in one pass (each target's deliveries go
+/// one after another).
 pub const PARALLEL: usize = 16;
 
 async fn attempt(client: &reqwest::Client, policy: &RetryPolicy, delivery: &Delivery) -> Attempt {

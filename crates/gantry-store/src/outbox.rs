@@ -220,14 +220,21 @@ impl Store {
     }
 
     /// Pending deliveries whose next attempt is due, oldest first, at most
-    /// `limit`.
+    /// `limit`. A delivery waits while an earlier one to the same target
+    /// is pending and not yet due, so that each target hears events in the
+    /// order they happened.
     pub fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let now = self.now();
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM outbox \
+                "SELECT {COLUMNS} FROM outbox AS d \
                  WHERE status = 'pending' AND next_attempt_at <= ?1 \
-                 ORDER BY next_attempt_at, id LIMIT ?2"
+                   AND NOT EXISTS (SELECT 1 FROM outbox AS e \
+                                   WHERE e.status = 'pending' AND e.id < d.id \
+                                     AND e.target_kind = d.target_kind \
+                                     AND e.target_url = d.target_url \
+                                     AND e.next_attempt_at > ?1) \
+                 ORDER BY id LIMIT ?2"
             ))?;
             let mut rows = stmt.query(params![now.0, sql_int(limit as u64)])?;
             let mut out = Vec::new();

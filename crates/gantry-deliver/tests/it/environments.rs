@@ -5,8 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use gantry_attest::keys::{Algorithm, PrivateKey};
-use gantry_deliver::environments::{NotificationKind, SecretSource};
+use gantry_deliver::environments::SecretSource;
 use gantry_deliver::health::BodyMatch;
+use gantry_deliver::notify::TargetKind;
 use gantry_deliver::{Environments, EnvironmentsError};
 use gantry_workflow::SourceFile;
 
@@ -101,7 +102,7 @@ fn every_setting_is_read_into_its_type() {
     assert!(matches!(&health.body, Some(BodyMatch::Regex(r)) if r.as_str() == "^ok"));
     assert!(prod.auto_rollback);
     assert_eq!(prod.notifications.len(), 2);
-    assert_eq!(prod.notifications[0].kind, NotificationKind::Slack);
+    assert_eq!(prod.notifications[0].kind, TargetKind::Slack);
     assert_eq!(prod.gates["freeze"].check.validator(), "window");
     let staging = &envs.environments["staging"];
     assert_eq!(staging.vars["REPLICAS"], "2");

@@ -101,3 +101,35 @@ fn pending_deliveries_survive_closing_the_store() {
     assert_eq!(delivered.status, DeliveryStatus::Delivered);
     assert!(delivered.delivered_at.is_some());
 }
+
+#[test]
+fn a_later_event_to_a_target_waits_for_an_earlier_one_being_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = open_with_clock(dir.path());
+    let first = store.enqueue_deliveries(&[new("k1", "http://a/")]).unwrap()[0].id;
+    let retry = Attempt::Retry {
+        http_status: Some(503),
+        error: "503".into(),
+        retry_after: Duration::from_secs(30),
+    };
+    store.record_delivery_attempt(first, &retry).unwrap();
+    store
+        .enqueue_deliveries(&[new("k2", "http://a/"), new("k3", "http://b/")])
+        .unwrap();
+    // k2 goes to the same target as k1, which is not due yet: only k3.
+    let due: Vec<String> = store
+        .due_deliveries(10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.idempotency_key)
+        .collect();
+    assert_eq!(due, ["k3"]);
+    clock.advance(Duration::from_secs(31));
+    let due: Vec<String> = store
+        .due_deliveries(10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.idempotency_key)
+        .collect();
+    assert_eq!(due, ["k1", "k2", "k3"]);
+}

@@ -116,6 +116,7 @@ pub(super) fn deployer(
     if let Some(t) = approval_timeout {
         deployer.approval_timeout = t;
     }
+    deployer.events = Arc::new(gantry_deliver::events::Outbox::new(deployer.store.clone()));
     Ok(Ok(deployer))
 }
 
@@ -132,6 +133,9 @@ pub(super) fn after_run(
 ) -> Result<(), CliError> {
     for failure in deployer.take_evidence_failures() {
         eprintln!("gantry: warning: not recorded in the ledger: {failure}");
+    }
+    for failure in deployer.events.take_failures() {
+        eprintln!("gantry: warning: {failure}");
     }
     for wanted in deployer.take_rollbacks() {
         let Some(to) = wanted.to else { continue };
@@ -151,7 +155,56 @@ pub(super) fn after_run(
         )?;
         conclusions.push(conclusion);
     }
+    deliver_notifications(&deployer.store, runtime);
     Ok(())
+}
+
+/// One pass over the outbox after a run, so that a deployment's
+/// notifications go out with it; what is not delivered stays in the
+/// outbox for `gantry notifications deliver`.
+fn deliver_notifications(store: &Store, runtime: &tokio::runtime::Runtime) {
+    use gantry_deliver::notify::{Deliverer, RetryPolicy};
+    use gantry_store::DeliveryStatus;
+    let Ok(deliverer) = Deliverer::new(RetryPolicy::default()) else {
+        return;
+    };
+    let pass = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), deliverer.deliver_due(store)).await
+    });
+    let report = match pass {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            eprintln!("gantry: warning: notifications not sent: {e}");
+            return;
+        }
+        Err(_) => {
+            eprintln!(
+                "gantry: warning: notifications took over 30 s; `gantry notifications` lists what is left"
+            );
+            return;
+        }
+    };
+    if report.attempts.is_empty() {
+        return;
+    }
+    let (sent, pending, failed) = (
+        report.count(DeliveryStatus::Delivered),
+        report.count(DeliveryStatus::Pending),
+        report.count(DeliveryStatus::Failed),
+    );
+    eprintln!(
+        "notifications: {sent} delivered{}{}",
+        if pending > 0 {
+            format!(", {pending} to retry (`gantry notifications deliver`)")
+        } else {
+            String::new()
+        },
+        if failed > 0 {
+            format!(", {failed} failed (`gantry notifications`)")
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// Runs `plan`: the deployment job of its run again, alone, at its
@@ -214,6 +267,9 @@ fn roll_back(
     ))?;
     for failure in deployer.take_evidence_failures() {
         eprintln!("gantry: warning: not recorded in the ledger: {failure}");
+    }
+    for failure in deployer.events.take_failures() {
+        eprintln!("gantry: warning: {failure}");
     }
     Ok(conclusion)
 }

@@ -669,3 +669,130 @@ fn a_problem_in_environments_yml_stops_the_run_before_anything_runs() {
     assert!(stderr.contains(".gantry/environments.yml:3:17"), "{stderr}");
     assert!(text(&out.stdout).is_empty());
 }
+
+/// A webhook receiver on loopback: answers 200 and keeps each request's
+/// text; it stops when dropped.
+struct Receiver {
+    url: String,
+    got: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stopped, kept) = (stop.clone(), got.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        stream
+                            .set_read_timeout(Some(Duration::from_secs(5)))
+                            .unwrap();
+                        let mut request = Vec::new();
+                        let mut buf = [0u8; 8192];
+                        // Headers, then as many body bytes as they announce.
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            request.extend_from_slice(&buf[..n]);
+                            let text = String::from_utf8_lossy(&request).into_owned();
+                            if let Some(end) = text.find("\r\n\r\n") {
+                                let length = text[..end]
+                                    .lines()
+                                    .find_map(|l| {
+                                        l.to_ascii_lowercase()
+                                            .strip_prefix("content-length:")
+                                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                    })
+                                    .unwrap_or(0);
+                                if request.len() >= end + 4 + length {
+                                    break;
+                                }
+                            }
+                        }
+                        kept.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&request).into_owned());
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Receiver {
+            url,
+            got,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_deployment_notifies_the_environments_webhook_once_per_event() {
+    let receiver = Receiver::start();
+    let environments = format!(
+        "environments:
+  staging:
+    deployment_branches: [main]
+    notifications:
+      - {{ type: webhook, url: {} }}
+",
+        receiver.url
+    );
+    let workflow = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: staging\n    steps:\n      - run: echo deployed\n";
+    let repo = Repo::new(&environments, workflow);
+    let out = repo.gantry(&["run"]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("notifications: 2 delivered"),
+        "{}",
+        text(&out.stderr)
+    );
+    let got = receiver.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|r| serde_json::from_str(&r[r.find("\r\n\r\n").unwrap() + 4..]).unwrap())
+        .collect();
+    let statuses: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["queued", "success"]);
+    for b in &bodies {
+        assert_eq!(b["event"], "deployment");
+        assert_eq!(b["subject"], "staging");
+    }
+    assert_ne!(bodies[0]["idempotency_key"], bodies[1]["idempotency_key"]);
+    // Nothing is left to send: a delivery pass attempts nothing.
+    let again = repo.gantry(&["notifications", "deliver", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["attempts"], serde_json::json!([]), "{report:#}");
+    assert_eq!(receiver.got.lock().unwrap().len(), 2);
+}

@@ -90,11 +90,13 @@ fn the_example_passes_and_a_broken_test_is_pinpointed() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("[test (unit, 3.11)] ✗ Run the unit tests failed with exit code 1"),
+        stdout.contains("[test (unit, 3.11)] ✗ Test report failed"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("AssertionError: 'hello, ops' != 'goodbye, ops'"),
+        stdout.contains(
+            "error: tests.unit.test_greet.test_greets_by_name failed: 'hello, ops' != 'goodbye, ops'"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("[build] skipped"), "{stdout}");
