@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -795,4 +795,43 @@ fn a_deployment_notifies_the_environments_webhook_once_per_event() {
     let report: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["attempts"], serde_json::json!([]), "{report:#}");
     assert_eq!(receiver.got.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn the_delivery_example_walkthrough_runs_unattended() {
+    let work = tempfile::tempdir().unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deliver/walkthrough.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(work.path())
+        .env("GANTRY", env!("CARGO_BIN_EXE_gantry"))
+        .env("NO_COLOR", "1")
+        .env_remove("GANTRY_HOME")
+        .output()
+        .unwrap();
+    let all = format!("{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "walkthrough failed\n{all}");
+    assert!(all.contains("walkthrough: done"), "{all}");
+    assert!(
+        all.contains("Branch \"main\" is not allowed to deploy to production"),
+        "{all}"
+    );
+    assert!(
+        all.contains("alice approved run 3 for environment production"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "rolling `staging` back to deployment 1 (deployment 3 failed its health check)"
+        ),
+        "{all}"
+    );
+    for event in [
+        "/production  success      deployment 2 of refs/tags/v1.0.0",
+        "/staging     failure      deployment 3 of refs/heads/main",
+        "/staging     rolled_back  staging rolled back to deployment 1",
+    ] {
+        assert!(all.contains(event), "{event}\n{all}");
+    }
 }

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The README's walkthrough, unattended: staging deploys from main,
+# production refuses a branch, waits for a reviewer and deploys a tag, a
+# release whose health check fails is rolled back by itself, and every
+# event reaches the webhook receiver once.
+#
+#   examples/deliver/walkthrough.sh [WORKDIR]
+#
+# GANTRY names the gantry binary (default: `gantry` on PATH). The example
+# is copied into WORKDIR (default: a new temporary folder), which also holds
+# $GANTRY_HOME and the deployed releases, so the repository is never
+# written to. Ports are picked free unless STAGING_PORT, PRODUCTION_PORT and
+# RECEIVER_PORT say otherwise.
+set -euo pipefail
+
+gantry=${GANTRY:-gantry}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=${1:-$(mktemp -d)}
+mkdir -p "$work"
+rm -rf "$work/example" "$work/deploy"
+cp -R "$here/." "$work/example"
+cd "$work/example"
+export GANTRY_HOME="$work/home"
+export GANTRY_ACTOR=release-bot
+deploy_root="$work/deploy"
+mkdir -p "$deploy_root"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Runs a command that must exit with the given status.
+expect() {
+  local want=$1
+  shift
+  set +e
+  "$@"
+  local got=$?
+  set -e
+  if [ "$got" != "$want" ]; then
+    echo "walkthrough: \`$*\` exited $got, expected $want" >&2
+    exit 1
+  fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+get() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())' "$1"; }
+
+staging_port=${STAGING_PORT:-$(free_port)}
+production_port=${PRODUCTION_PORT:-$(free_port)}
+receiver_port=${RECEIVER_PORT:-$(free_port)}
+sed -i "s/18081/$staging_port/g; s/18082/$production_port/g; s/18099/$receiver_port/g" .gantry/environments.yml
+
+step "A supervisor that starts what a deployment releases, and a webhook receiver"
+python3 app/supervisor.py "$deploy_root" >"$work/supervisor.log" 2>&1 &
+supervisor=$!
+python3 app/receiver.py --port "$receiver_port" --out "$work/events.jsonl" &
+receiver=$!
+waiting=""
+cleanup() {
+  [ -n "$waiting" ] && kill "$waiting" 2>/dev/null || true
+  kill "$supervisor" "$receiver" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+step "The repository: alice reviews production deployments"
+mkdir -p .gantry/keys
+"$gantry" key generate --out .gantry/keys/alice >/dev/null
+git init -q -b main
+git add -A
+git -c user.name=dev -c user.email=dev@example.com commit -qm "service 1.0.0"
+run() { "$gantry" run --var "DEPLOY_ROOT=$deploy_root" "$@"; }
+
+step "main deploys to staging: migrations, release, smoke test, health check"
+run --ref refs/heads/main
+[ "$(get "http://127.0.0.1:$staging_port/")" = "hello from 1.0.0" ]
+
+step "production refuses a branch"
+expect 1 run --event workflow_dispatch --ref refs/heads/main --input environment=production
+
+step "A tag waits for alice's approval, then deploys to production"
+git tag v1.0.0
+run --ref refs/tags/v1.0.0 --approval-timeout 2m >"$work/tag.log" 2>&1 &
+waiting=$!
+for _ in $(seq 1 300); do
+  grep -q "gantry approve --run" "$work/tag.log" && break
+  sleep 0.1
+done
+approve=$(grep -o "gantry approve --run [0-9]* --environment production" "$work/tag.log" | head -n 1)
+[ -n "$approve" ] || { cat "$work/tag.log"; echo "walkthrough: the run is not waiting for an approval" >&2; exit 1; }
+echo "the run says: $approve --as WHO --key KEY"
+run_id=$(echo "$approve" | awk '{print $4}')
+"$gantry" approve --run "$run_id" --environment production --as alice --key .gantry/keys/alice.key
+wait "$waiting"
+waiting=""
+cat "$work/tag.log" | grep -E "waiting|approved|deploy\]" | tail -n 5 || true
+[ "$(get "http://127.0.0.1:$production_port/")" = "hello from 1.0.0" ]
+
+step "A release whose health check fails is rolled back by itself"
+echo 1.1.0 >VERSION
+touch UNHEALTHY
+git add -A
+git -c user.name=dev -c user.email=dev@example.com commit -qm "service 1.1.0 (unhealthy)"
+expect 1 run --ref refs/heads/main
+[ "$(get "http://127.0.0.1:$staging_port/")" = "hello from 1.0.0" ]
+
+step "The deployments, and the events the receiver got (each once)"
+"$gantry" deployments
+python3 - "$work/events.jsonl" <<'PY'
+import collections, json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+for e in events:
+    body = json.loads(e["body"])
+    print(f'{e["path"]:<12} {body["status"]:<12} {body["summary"]}')
+keys = collections.Counter(e["idempotency_key"] for e in events)
+repeated = [k for k, n in keys.items() if n > 1]
+if repeated:
+    sys.exit(f"walkthrough: events delivered more than once: {repeated}")
+PY
+"$gantry" ledger verify
+echo "walkthrough: done"
