@@ -7,5 +7,6 @@ pub mod github;
 pub mod plan;
 pub mod provenance;
 pub mod run;
+pub mod select;
 pub mod session;
 pub mod source;

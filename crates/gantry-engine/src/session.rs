@@ -40,6 +40,8 @@ pub struct Session {
     /// The commit to build instead of the one checked out (a rollback
     /// builds the commit it deploys again).
     pub commit: Option<String>,
+    /// `--matrix` filters and needed jobs' results for `--no-deps`.
+    pub selection: crate::select::Selection,
 }
 
 /// Why a run did not finish.
@@ -73,6 +75,7 @@ impl Session {
             skip_unsupported: self.skip_unsupported,
             grace: GRACE,
             keep_workspaces: self.keep_workspaces,
+            selection: self.selection.clone(),
         }
     }
 
@@ -130,6 +133,7 @@ mod tests {
             skip_unsupported: true,
             keep_workspaces: false,
             commit: None,
+            selection: Default::default(),
         }
     }
 

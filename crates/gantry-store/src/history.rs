@@ -533,6 +533,29 @@ impl Store {
         self.home.open_file_inside(path)
     }
 
+    /// The jobs of the newest successful run of `workflow_path` at
+    /// `commit`: what `gantry run --job J --no-deps` takes the results of
+    /// J's needs from. `None` when there is no such run.
+    pub fn latest_success(
+        &self,
+        workflow_path: &str,
+        commit: &str,
+    ) -> Result<Option<(RunId, Vec<JobRecord>)>, StoreError> {
+        self.read(|tx| {
+            let newest: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT MAX(id) FROM runs
+                     WHERE workflow_path = ?1 AND commit_sha = ?2 AND conclusion = 'success'",
+                )?
+                .query_row(params![workflow_path, commit], |r| r.get(0))?;
+            let Some(id) = newest else {
+                return Ok(None);
+            };
+            let run = RunId(from_sql_int(id, "run id")?);
+            Ok(Some((run, self.jobs_of(tx, run)?)))
+        })
+    }
+
     fn jobs_of(&self, tx: &Transaction<'_>, run: RunId) -> Result<Vec<JobRecord>, TxError> {
         let mut outputs = tx.prepare(
             "SELECT job_row_id, step_row_id, name, value FROM outputs

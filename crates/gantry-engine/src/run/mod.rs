@@ -333,6 +333,8 @@ pub struct RunOptions {
     pub grace: Duration,
     /// Keep job workspaces after the run.
     pub keep_workspaces: bool,
+    /// Matrix filters and the results of needed jobs left out of the run.
+    pub selection: crate::select::Selection,
 }
 
 /// How a run is stopped from outside.

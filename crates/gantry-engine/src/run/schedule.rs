@@ -286,11 +286,29 @@ impl Jobs {
                     .collect()
             })
             .collect();
+        // Needed jobs left out of the run (`--no-deps`) count as done, as
+        // an earlier run left them.
+        let done = level
+            .shared
+            .options
+            .selection
+            .given_needs
+            .iter()
+            .map(|(id, given)| {
+                (
+                    id.clone(),
+                    Done {
+                        result: given.result,
+                        outputs: given.outputs.clone(),
+                    },
+                )
+            })
+            .collect();
         Jobs {
             level,
             ids,
             dispatcher: Dispatcher::new(needs),
-            done: IndexMap::new(),
+            done,
             running: HashMap::new(),
             tasks: JoinSet::new(),
             task_jobs: HashMap::new(),
@@ -344,6 +362,29 @@ impl Jobs {
         let combinations = match expand_matrix(job, &scope) {
             Ok(c) => c,
             Err(e) => return self.fail(index, &key, format!("its matrix failed: {e}")),
+        };
+        let selection = &self.level.shared.options.selection;
+        let combinations = if selection.matrix.is_empty() || combinations.is_empty() {
+            combinations
+        } else {
+            let keys: indexmap::IndexSet<String> = combinations
+                .iter()
+                .flat_map(|c| c.values.keys().cloned())
+                .collect();
+            let kept: Vec<_> = combinations
+                .into_iter()
+                .filter(|c| selection.keeps(&c.values, &keys))
+                .collect();
+            if kept.is_empty() {
+                record_skip(
+                    &self.level.shared,
+                    &key,
+                    job,
+                    "no combination of its matrix matches --matrix",
+                );
+                return self.conclude(index, Conclusion::Skipped);
+            }
+            kept
         };
         let (strategy, instances) = match instances(job, &key, combinations, &scope) {
             Ok(i) => i,

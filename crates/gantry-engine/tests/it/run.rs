@@ -722,6 +722,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             skip_unsupported: false,
             grace: Duration::from_millis(300),
             keep_workspaces: false,
+            selection: Default::default(),
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

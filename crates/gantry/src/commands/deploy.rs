@@ -258,6 +258,7 @@ fn roll_back(
         skip_unsupported: false,
         keep_workspaces: false,
         commit: Some(plan.commit.clone()),
+        selection: Default::default(),
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,

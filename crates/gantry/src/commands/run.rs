@@ -70,6 +70,20 @@ pub struct RunArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
+    /// Run only this job (repeatable), after the jobs it needs.
+    #[arg(long = "job", value_name = "ID")]
+    pub job: Vec<String>,
+
+    /// With --job: run the job alone; what it needs comes from the newest
+    /// successful run of the same workflow at the same commit.
+    #[arg(long, requires = "job")]
+    pub no_deps: bool,
+
+    /// Run only the matrix combinations where KEY is VALUE (repeatable;
+    /// `python:3.12`). Jobs whose matrix has no KEY are not filtered.
+    #[arg(long = "matrix", value_name = "KEY:VALUE", value_parser = parse_matrix)]
+    pub matrix: Vec<(String, String)>,
+
     /// Check out uncommitted changes too, not only committed files.
     #[arg(long)]
     pub include_uncommitted: bool,
@@ -125,6 +139,82 @@ pub struct RunArgs {
         help_heading = "Provenance"
     )]
     pub builder_id: String,
+}
+
+fn parse_matrix(text: &str) -> Result<(String, String), String> {
+    gantry_engine::select::parse_matrix(text).map_err(|e| e.to_string())
+}
+
+/// The jobs of `workflow` that `--job` asks for (all of it without
+/// `--job`), and the results `--no-deps` takes from an earlier run.
+fn select(
+    store: &gantry_store::Store,
+    root: &Path,
+    workflow: Workflow,
+    args: &RunArgs,
+) -> Result<(Workflow, gantry_engine::select::Selection), CliError> {
+    use gantry_engine::select::{GivenNeed, Selection, missing_needs, select_jobs};
+    let mut selection = Selection {
+        matrix: args.matrix.clone(),
+        ..Selection::default()
+    };
+    if args.job.is_empty() {
+        return Ok((workflow, selection));
+    }
+    let shown = workflow.source.name().to_string();
+    let selected = select_jobs(&workflow, &shown, &args.job, args.no_deps).map_err(|e| {
+        CliError::usage(
+            e.to_string(),
+            Some("`gantry plan` lists the jobs".to_string()),
+        )
+    })?;
+    let missing = missing_needs(&selected);
+    if missing.is_empty() {
+        return Ok((selected, selection));
+    }
+    let commit = gantry_engine::source::head_commit(root).unwrap_or_default();
+    let no_run = || {
+        CliError::usage(
+            format!(
+                "--no-deps: no successful run of {shown} at commit {} to take the results of {} from",
+                commit.get(..12).unwrap_or(&commit),
+                missing.join(", ")
+            ),
+            Some("run once without --no-deps, or leave it out".to_string()),
+        )
+    };
+    let Some((run, jobs)) = store
+        .latest_success(&shown, &commit)
+        .map_err(super::runs::store_error)?
+    else {
+        return Err(no_run());
+    };
+    for need in &missing {
+        let records: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.job_id.eq_ignore_ascii_case(need))
+            .collect();
+        if records.is_empty() {
+            return Err(no_run());
+        }
+        let mut outputs = IndexMap::new();
+        for record in &records {
+            outputs.extend(record.outputs.iter().cloned());
+        }
+        selection.given_needs.insert(
+            need.clone(),
+            GivenNeed {
+                result: Conclusion::Success,
+                outputs,
+            },
+        );
+    }
+    selection.artifacts_from = Some(run.0);
+    eprintln!(
+        "gantry: --no-deps: the results, outputs and artifacts of {} come from run {run}",
+        missing.join(", ")
+    );
+    Ok((selected, selection))
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
@@ -218,9 +308,32 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         Ok(deployer) => Arc::new(deployer),
         Err(refused) => return Ok(refused),
     };
+    // `--job` picks the workflows that have the jobs; `--matrix` and
+    // `--no-deps` shape each run.
+    let mut selected = Vec::new();
+    let mut refused = None;
+    for workflow in workflows {
+        let wanted = args.job.is_empty()
+            || args
+                .job
+                .iter()
+                .any(|j| workflow.jobs.keys().any(|k| k.eq_ignore_ascii_case(j)));
+        if !wanted {
+            refused.get_or_insert_with(|| workflow.clone());
+            continue;
+        }
+        let (workflow, selection) = select(&store, root, (*workflow).clone(), &args)?;
+        selected.push((Arc::new(workflow), selection));
+    }
+    if selected.is_empty()
+        && let Some(workflow) = refused
+    {
+        // Says which job is unknown, with a "did you mean".
+        select(&store, root, (*workflow).clone(), &args)?;
+    }
     let backend = crate::backend::backend(store, deployer.clone());
     let runtime = runtime()?;
-    let session = Session {
+    let mut session = Session {
         repo: root.to_path_buf(),
         work_root: home.work(),
         locks: home.locks(),
@@ -232,9 +345,11 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         skip_unsupported: args.skip_unsupported,
         keep_workspaces: args.keep_workspaces,
         commit: None,
+        selection: Default::default(),
     };
     let mut conclusions = Vec::new();
-    for workflow in workflows {
+    for (workflow, selection) in selected {
+        session.selection = selection;
         let (run_id, conclusion) = runtime.block_on(run_one(
             &session,
             workflow.clone(),

@@ -346,3 +346,96 @@ fn the_next_run_ends_what_a_killed_gantry_left() {
     }
     assert_eq!(left, Vec::<i32>::new(), "processes outlived the next start");
 }
+
+#[test]
+fn one_job_one_matrix_leg_and_a_job_alone_with_the_results_of_its_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/ci.yml"),
+        r#"on: push
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo linted
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{ steps.v.outputs.version }}
+    steps:
+      - id: v
+        run: echo "version=1.2.3" >> "$GITHUB_OUTPUT"
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python: ["3.11", "3.12"]
+    steps:
+      - run: echo "testing ${{ needs.build.outputs.version }} on ${{ matrix.python }}"
+"#,
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "ci"]);
+    let finished = |out: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["type"] == "job-finished")
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["job"].as_str().unwrap(),
+                    e["result"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+
+    // --job test brings build, not lint; --matrix keeps one leg.
+    let out = gantry(
+        &repo,
+        &home,
+        &[
+            "run",
+            "--job",
+            "test",
+            "--matrix",
+            "python:3.12",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut jobs = finished(&out);
+    jobs.sort();
+    assert_eq!(jobs, ["build success", "test (3.12) success"]);
+
+    // --no-deps takes build's outputs from that run.
+    let out = gantry(&repo, &home, &["run", "--job", "test", "--no-deps"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("of build come from run 1"), "{stderr}");
+    assert!(stdout.contains("testing 1.2.3 on 3.11"), "{stdout}");
+    assert!(!stdout.contains("[build]"), "{stdout}");
+
+    // Unknown jobs are named, with a suggestion.
+    let out = gantry(&repo, &home, &["run", "--job", "biuld"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no job `biuld` (did you mean `build`?)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

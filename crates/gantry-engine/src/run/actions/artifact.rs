@@ -152,12 +152,28 @@ pub(crate) fn download(
     // One named artifact lands in `path`; several land in a folder each,
     // unless `merge-multiple` is set.
     let per_artifact = name.is_none() && input("merge-multiple").is_none_or(|m| m != "true");
-    match run.shared.backend.download_artifact(
+    let mut downloaded = run.shared.backend.download_artifact(
         run.shared.run_id,
         pattern.as_deref(),
         &dest,
         per_artifact,
-    ) {
+    );
+    // A job run alone (`--no-deps`) downloads what its needs uploaded in
+    // the run their results come from, as a re-run job does on GitHub.
+    let missing = match &downloaded {
+        Ok(found) => found.is_empty(),
+        Err(_) => true,
+    };
+    if let (true, Some(earlier)) = (missing, run.shared.options.selection.artifacts_from) {
+        let from_earlier =
+            run.shared
+                .backend
+                .download_artifact(earlier, pattern.as_deref(), &dest, per_artifact);
+        if from_earlier.as_ref().is_ok_and(|found| !found.is_empty()) {
+            downloaded = from_earlier;
+        }
+    }
+    match downloaded {
         Ok(found) if found.is_empty() => StepExec::failed(
             match name {
                 Some(n) => format!("artifact not found: {n}"),

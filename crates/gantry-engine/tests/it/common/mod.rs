@@ -407,6 +407,7 @@ async fn run_backend(
         skip_unsupported: false,
         grace: Duration::from_millis(300),
         keep_workspaces: false,
+        selection: Default::default(),
     };
     configure(&mut options);
     let mut backend = TestBackend::new(&dir.path().join("backend"));
