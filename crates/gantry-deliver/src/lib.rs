@@ -5,3 +5,5 @@
 //!
 //! Nothing here prints: every operation returns a typed report that the
 //! binary (and later the server) renders.
+
+pub mod rollout;

@@ -12,7 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod evidence;
 pub mod history;
-mod located;
+pub mod located;
 pub mod lock;
 pub mod order;
 pub mod outcome;

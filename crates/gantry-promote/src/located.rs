@@ -205,21 +205,18 @@ impl Problem {
 pub struct Problems(pub Vec<Problem>);
 
 /// "did you mean `x`?" for the closest candidate.
-pub(crate) fn suggest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// The entries of a mapping whose keys were checked.
-pub(crate) struct Fields<'n> {
+pub struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
 }
 
 impl<'n> Fields<'n> {
     /// The value of `key`, if present.
-    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == key)
@@ -227,30 +224,30 @@ impl<'n> Fields<'n> {
     }
 
     /// The entries in source order: key text, key node, value.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
         self.entries.iter().copied()
     }
 }
 
 /// One file being read: its text and the problems found so far.
-pub(crate) struct Doc {
-    pub(crate) text: Arc<SourceFile>,
-    pub(crate) problems: Vec<Problem>,
+pub struct Doc {
+    pub text: Arc<SourceFile>,
+    pub problems: Vec<Problem>,
 }
 
 impl Doc {
-    pub(crate) fn new(text: Arc<SourceFile>) -> Doc {
+    pub fn new(text: Arc<SourceFile>) -> Doc {
         Doc {
             text,
             problems: Vec::new(),
         }
     }
 
-    pub(crate) fn location(&self, span: Span) -> Location {
+    pub fn location(&self, span: Span) -> Location {
         Location::of(&self.text, span)
     }
 
-    pub(crate) fn report(&mut self, span: Span, kind: ProblemKind, hint: Option<String>) {
+    pub fn report(&mut self, span: Span, kind: ProblemKind, hint: Option<String>) {
         self.problems.push(Problem {
             location: self.location(span),
             kind,
@@ -262,7 +259,7 @@ impl Doc {
 
     /// The document's tree; `None` (with the problem recorded) when the
     /// text is not YAML.
-    pub(crate) fn parse(&mut self) -> Option<Node> {
+    pub fn parse(&mut self) -> Option<Node> {
         match yaml::parse(&self.text, Limits::default()) {
             Ok(node) => Some(node),
             Err(e) => {
@@ -278,7 +275,7 @@ impl Doc {
         }
     }
 
-    pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &'static str) {
+    pub fn wrong_type(&mut self, node: &Node, what: &str, expected: &'static str) {
         self.report(
             node.span,
             ProblemKind::WrongType {
@@ -293,7 +290,7 @@ impl Doc {
     /// A mapping whose keys are all in `keys` and which holds every key of
     /// `required`. Unknown and duplicate keys are reported (the first of
     /// duplicates is kept); `None` when `node` is not a mapping.
-    pub(crate) fn mapping<'n>(
+    pub fn mapping<'n>(
         &mut self,
         node: &'n Node,
         place: &str,
@@ -318,7 +315,7 @@ impl Doc {
 
     /// A mapping whose keys are names chosen by the user (states, gates,
     /// approvers): duplicates and non-string keys are reported.
-    pub(crate) fn named_mapping<'n>(&mut self, node: &'n Node, place: &str) -> Option<Fields<'n>> {
+    pub fn named_mapping<'n>(&mut self, node: &'n Node, place: &str) -> Option<Fields<'n>> {
         self.entries(node, place, None)
     }
 
@@ -374,7 +371,7 @@ impl Doc {
     }
 
     /// A string scalar.
-    pub(crate) fn string<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n str> {
+    pub fn string<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n str> {
         match node.as_str() {
             Some(s) => Some(s),
             None => {
@@ -385,7 +382,7 @@ impl Doc {
     }
 
     /// The items of a sequence; null (an empty value) is an empty list.
-    pub(crate) fn sequence<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
+    pub fn sequence<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
         match &node.kind {
             NodeKind::Seq(items) => Some(items),
             NodeKind::Null => Some(&[]),
@@ -397,7 +394,7 @@ impl Doc {
     }
 
     /// A boolean scalar.
-    pub(crate) fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+    pub fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
         match node.kind {
             NodeKind::Bool(b) => Some(b),
             _ => {
@@ -408,7 +405,7 @@ impl Doc {
     }
 
     /// A whole number of at least `min`.
-    pub(crate) fn count(&mut self, node: &Node, what: &str, min: usize) -> Option<usize> {
+    pub fn count(&mut self, node: &Node, what: &str, min: usize) -> Option<usize> {
         match node.kind {
             NodeKind::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= u32::MAX as f64 => {
                 // In range and whole: the conversion is exact.
