@@ -27,11 +27,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order; versions count up from 1 without gaps.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "rollouts",
+        sql: include_str!("../migrations/0002_rollouts.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {

@@ -28,6 +28,7 @@ mod logs;
 mod outputs;
 mod owner;
 mod paths;
+mod rollouts;
 mod time;
 mod writer;
 
@@ -62,6 +63,7 @@ pub const DOCUMENT_VERSION: u32 = 1;
 pub use logs::{LogSection, LogStep, RunLogs};
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
+pub use rollouts::RolloutRecord;
 pub use time::{Clock, Timestamp, system_clock};
 pub use writer::{HistoryError, HistoryWriter};
 
