@@ -52,6 +52,8 @@ pub struct RolloutConfig {
     pub name: String,
     /// The file read, relative to the repository root.
     pub file: String,
+    /// The hex SHA-256 of the file's text: what evidence is about.
+    pub digest: String,
     pub listen: SocketAddr,
     pub stable: Upstream,
     pub canary: Upstream,
@@ -342,6 +344,11 @@ impl Reader {
         Some(RolloutConfig {
             name: name.to_string(),
             file: self.doc.text.name().to_string(),
+            digest: {
+                use sha2::Digest as _;
+                let hash: [u8; 32] = sha2::Sha256::digest(self.doc.text.text().as_bytes()).into();
+                hash.iter().map(|b| format!("{b:02x}")).collect()
+            },
             listen: listen?,
             stable: stable?,
             canary: canary?,

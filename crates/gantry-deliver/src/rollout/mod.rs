@@ -5,6 +5,8 @@
 pub mod analysis;
 pub mod config;
 pub mod controller;
+pub mod evidence;
+pub mod run;
 
 #[cfg(test)]
 mod controller_tests;
@@ -14,4 +16,9 @@ pub use config::{RolloutConfig, RolloutConfigError, Step, Strategy, TrafficConfi
 pub use controller::{
     Clock, Command, Control, Controller, ControllerOptions, EventKind, EventSink, HttpOutside,
     Outcome, Outside, Phase, RolloutEvent, RolloutReport, RolloutStatus, SystemClock,
+};
+pub use evidence::ROLLOUT_PREDICATE;
+pub use run::{
+    RolloutError, RouterInfo, RunOutcome, RunRequest, StatusReport, rollout_status, run_rollout,
+    send_command,
 };

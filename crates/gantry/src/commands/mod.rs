@@ -10,6 +10,7 @@ mod ledger;
 mod logs;
 mod plan;
 mod promote;
+mod rollout;
 mod run;
 mod run_attest;
 mod runs;
@@ -32,6 +33,7 @@ pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
 pub use logs::LogsArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
+pub use rollout::RolloutArgs;
 pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
@@ -116,6 +118,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),
+        Command::Rollout(args) => rollout::run(&root, state()?, args),
     }
 }
 

@@ -13,6 +13,7 @@ mod evidence;
 mod history;
 mod parallel;
 mod promote;
+mod rollout;
 mod run;
 mod sbom_scan;
 mod services;
