@@ -142,6 +142,9 @@ pub struct RouterOptions {
     pub header_timeout: Duration,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// Client connections served at once (per listener); more wait in
+    /// the kernel's accept queue.
+    pub max_connections: usize,
 }
 
 impl RouterOptions {
@@ -155,6 +158,7 @@ impl RouterOptions {
             upstream_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            max_connections: 10_000,
         }
     }
 }
@@ -277,13 +281,17 @@ impl Router {
             _ => None,
         };
         let (stop, stopped) = watch::channel(false);
+        let limits = Limits {
+            header_timeout: options.header_timeout,
+            grace: options.shutdown_grace,
+            connections: options.max_connections.max(1),
+        };
         let mut tasks = vec![tokio::spawn(serve(
             main,
             shared.clone(),
             None,
             stopped.clone(),
-            options.header_timeout,
-            options.shutdown_grace,
+            limits,
         ))];
         if let Some(listener) = preview {
             tasks.push(tokio::spawn(serve(
@@ -291,8 +299,7 @@ impl Router {
                 shared.clone(),
                 Some(Side::Canary),
                 stopped,
-                options.header_timeout,
-                options.shutdown_grace,
+                limits,
             )));
         }
         Ok(Router {
@@ -370,22 +377,37 @@ impl TrafficProvider for Router {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_timeout: Duration,
+    grace: Duration,
+    connections: usize,
+}
+
 async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     forced: Option<Side>,
     mut stop: watch::Receiver<bool>,
-    header_timeout: Duration,
-    grace: Duration,
+    limits: Limits,
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(limits.header_timeout);
     builder.http2().timer(TokioTimer::new());
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
     loop {
+        // A free slot first, so that at most `connections` are served.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
@@ -401,6 +423,7 @@ async fn serve(
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {
                         let _ = connection.await;
+                        drop(slot);
                     });
                 }
                 // Out of descriptors and the like: wait a moment rather
@@ -411,7 +434,7 @@ async fn serve(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+    let _ = tokio::time::timeout(limits.grace, graceful.shutdown()).await;
 }
 
 /// Sends one request to its side and streams the answer back.

@@ -306,3 +306,30 @@ async fn a_preview_listener_sends_everything_to_the_canary() {
     assert_eq!(preview.get("/", &[]).await.1, "canary");
     assert_eq!(router.stats().canary.requests(), 1);
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let (stable, _) = upstream("stable").await;
+    let (canary, _) = upstream("canary").await;
+    let mut options = RouterOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        Upstream::parse(&format!("http://{stable}")).unwrap(),
+        Upstream::parse(&format!("http://{canary}")).unwrap(),
+    );
+    options.max_connections = 1;
+    let router = Router::start(options).await.unwrap();
+    let mut first = Connection::open(router.local_addr()).await;
+    assert_eq!(first.get("/", &[]).await.1, "stable");
+    // The second connection is accepted by the kernel but not served.
+    let second = tokio::spawn({
+        let addr = router.local_addr();
+        async move {
+            let mut second = Connection::open(addr).await;
+            second.get("/", &[]).await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "served beyond the limit");
+    drop(first);
+    assert_eq!(second.await.unwrap(), (StatusCode::OK, "stable".into()));
+}
