@@ -83,6 +83,8 @@ pub enum Command {
     Promote,
     /// Send all traffic back to stable and stop.
     Abort,
+    /// The same as `Abort`, asked by a signal to the running process.
+    Interrupt,
 }
 
 impl Command {
@@ -90,6 +92,7 @@ impl Command {
         match self {
             Command::Promote => "promote",
             Command::Abort => "abort",
+            Command::Interrupt => "interrupt",
         }
     }
 }
@@ -513,6 +516,9 @@ where
         match command {
             Command::Abort => Flow::End(Outcome::Aborted {
                 by: "gantry rollout abort".into(),
+            }),
+            Command::Interrupt => Flow::End(Outcome::Aborted {
+                by: "a signal".into(),
             }),
             Command::Promote => {
                 let by = "gantry rollout promote".to_string();

@@ -67,6 +67,9 @@ pub struct RunRequest<'a> {
     pub on_event: &'a mut (dyn FnMut(&RolloutEvent) + Send),
     /// Where the router listened and previews, once it does.
     pub on_listen: &'a mut (dyn FnMut(&RouterInfo) + Send),
+    /// Set (by a signal handler) to abort: traffic back to stable, then
+    /// the run ends.
+    pub interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
 /// Where the router listens.
@@ -135,6 +138,7 @@ pub async fn drive<P: TrafficProvider>(
         store: request.store,
         name: &config.name,
         warnings: &warnings,
+        interrupted: request.interrupted,
     };
     let sinks = Sinks {
         evidence: RolloutEvidence::new(request.ledger, config, jiff::Timestamp::now().to_string()),
@@ -169,6 +173,7 @@ struct StoreControl<'a> {
     store: &'a Store,
     name: &'a str,
     warnings: &'a std::sync::Mutex<Vec<String>>,
+    interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
 impl StoreControl<'_> {
@@ -181,6 +186,9 @@ impl StoreControl<'_> {
 
 impl Control for StoreControl<'_> {
     fn take_command(&mut self) -> Option<Command> {
+        if self.interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+            return Some(Command::Interrupt);
+        }
         match self.store.take_rollout_command(self.name) {
             Ok(Some(text)) => match text.as_str() {
                 "promote" => Some(Command::Promote),

@@ -95,6 +95,26 @@ fn run_one(root: &Path, home: &Home, name: &str) -> Result<Outcome, CliError> {
         let _ = writeln!(out);
         let _ = out.flush();
     };
+    // Ctrl-C or SIGTERM aborts: traffic back to stable before exiting.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The handlers are in place before the router starts.
+    let signals = runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some((
+            signal(SignalKind::terminate()).ok()?,
+            signal(SignalKind::interrupt()).ok()?,
+        ))
+    });
+    if let Some((mut term, mut int)) = signals {
+        let interrupted = interrupted.clone();
+        runtime.spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
     let result = runtime.block_on(run_rollout(RunRequest {
         root,
         name,
@@ -102,6 +122,7 @@ fn run_one(root: &Path, home: &Home, name: &str) -> Result<Outcome, CliError> {
         ledger: &ledger,
         on_event: &mut on_event,
         on_listen: &mut on_listen,
+        interrupted: &interrupted,
     }));
     let outcome = match result {
         Ok(outcome) => outcome,

@@ -292,3 +292,44 @@ fn rollout_run_reports_a_bad_file_at_its_line_with_exit_2() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn sigterm_aborts_a_running_rollout_back_to_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let stable = backend("stable", 0);
+    let canary = backend("canary", 0);
+    let port = free_port();
+    write_rollout(
+        dir.path(),
+        port,
+        stable,
+        canary,
+        "[{setWeight: 30}, {pause: {}}]",
+    );
+    let child = gantry(dir.path())
+        .args(["rollout", "run", "web"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the router answers, the rollout is under way.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get(port).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let output = wait(child);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("aborted by a signal: canary 0%"),
+        "{stdout}"
+    );
+    let status = gantry(dir.path())
+        .args(["rollout", "status", "web", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(doc["phase"], "aborted", "{doc}");
+}
