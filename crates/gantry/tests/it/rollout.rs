@@ -291,6 +291,26 @@ fn rollout_run_reports_a_bad_file_at_its_line_with_exit_2() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+
+    // An HAProxy traffic block reads, but its provider is not built in.
+    std::fs::write(
+        dir.path().join(".gantry/rollouts/web.yml"),
+        "listen: 127.0.0.1:1\nstable: http://127.0.0.1:2\ncanary: http://127.0.0.1:3\n\
+         traffic: {provider: haproxy, runtimeApi: /run/haproxy.sock, backend: web, \
+         stableServer: blue, canaryServer: green}\n\
+         strategy: {canary: {steps: [{setWeight: 10}]}}\n",
+    )
+    .unwrap();
+    let haproxy = gantry(dir.path())
+        .args(["rollout", "run", "web"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&haproxy.stderr);
+    assert_eq!(haproxy.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the `haproxy` traffic provider is not available in this build"),
+        "{stderr}"
+    );
 }
 
 #[test]
