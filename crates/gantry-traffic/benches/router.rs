@@ -257,19 +257,33 @@ fn proxies(seconds: u64) {
         }
     };
 
-    let router_runtime = runtime(1);
+    // One thread running a current-thread runtime: the router's
+    // analogue of one nginx worker or one HAProxy thread.
     let router_port = free_port();
-    let router = router_runtime.block_on(async {
-        let mut options = RouterOptions::new(
-            SocketAddr::from(([127, 0, 0, 1], router_port)),
-            Upstream::parse(&format!("http://{stable}")).unwrap(),
-            Upstream::parse(&format!("http://{canary}")).unwrap(),
-        );
-        options.canary_weight = 10;
-        Router::start(options).await.unwrap()
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let router_thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let mut options = RouterOptions::new(
+                SocketAddr::from(([127, 0, 0, 1], router_port)),
+                Upstream::parse(&format!("http://{stable}")).unwrap(),
+                Upstream::parse(&format!("http://{canary}")).unwrap(),
+            );
+            options.canary_weight = 10;
+            let router = Router::start(options).await.unwrap();
+            ready_tx.send(()).unwrap();
+            let _ = stop_rx.await;
+            router.shutdown().await;
+        });
     });
+    ready_rx.recv().unwrap();
     let gantry = report("gantry router", wrk(router_port, seconds));
-    drop(router);
+    let _ = stop_tx.send(());
+    router_thread.join().unwrap();
 
     let nginx = if Path::new(NGINX).exists() {
         let port = free_port();
