@@ -413,9 +413,11 @@ async fn serve(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
+                    let peer = Arc::new(Peer::new(peer));
                     let service = service_fn(move |request| {
                         let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(forward(&shared, peer, forced, request).await) }
+                        let peer = peer.clone();
+                        async move { Ok::<_, Infallible>(forward(&shared, &peer, forced, request).await) }
                     });
                     let connection = builder
                         .serve_connection(TokioIo::new(stream), service)
@@ -437,10 +439,34 @@ async fn serve(
     let _ = tokio::time::timeout(limits.grace, graceful.shutdown()).await;
 }
 
+/// The client of a connection as forwarded fields name it, worked out
+/// once per connection.
+struct Peer {
+    /// For `X-Forwarded-For`.
+    ip: String,
+    /// `for=...;proto=http`, for `Forwarded`.
+    forwarded: String,
+}
+
+impl Peer {
+    fn new(address: SocketAddr) -> Peer {
+        let ip = address.ip().to_canonical();
+        let node = if ip.is_ipv6() {
+            format!("\"[{ip}]\"")
+        } else {
+            ip.to_string()
+        };
+        Peer {
+            ip: ip.to_string(),
+            forwarded: format!("for={node};proto=http"),
+        }
+    }
+}
+
 /// Sends one request to its side and streams the answer back.
 async fn forward(
     shared: &Shared,
-    peer: SocketAddr,
+    peer: &Peer,
     forced: Option<Side>,
     request: Request<Incoming>,
 ) -> Response<RouterBody> {
@@ -517,6 +543,12 @@ const HOP_BY_HOP: [&str; 7] = [
 ];
 
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::CONNECTION) {
+        for name in HOP_BY_HOP {
+            headers.remove(name);
+        }
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -538,7 +570,7 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 fn upstream_request(
     request: Request<Incoming>,
     upstream: &Upstream,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Result<Request<Incoming>, StatusCode> {
     let (mut parts, body) = request.into_parts();
     let path = parts
@@ -563,17 +595,16 @@ fn upstream_request(
     if let Some(host) = &host {
         parts.headers.insert(header::HOST, host.clone());
     }
-    let ip = peer.ip().to_canonical();
-    append(&mut parts.headers, "x-forwarded-for", &ip.to_string());
-    let node = if ip.is_ipv6() {
-        format!("\"[{ip}]\"")
-    } else {
-        ip.to_string()
+    append(&mut parts.headers, "x-forwarded-for", &peer.ip);
+    let forwarded = match host.as_ref().and_then(|h| h.to_str().ok()) {
+        Some(host) if host.contains(['"', '\\']) => format!(
+            "{};host=\"{}\"",
+            peer.forwarded,
+            host.replace(['"', '\\'], "")
+        ),
+        Some(host) => format!("{};host=\"{host}\"", peer.forwarded),
+        None => peer.forwarded.clone(),
     };
-    let mut forwarded = format!("for={node};proto=http");
-    if let Some(host) = host.as_ref().and_then(|h| h.to_str().ok()) {
-        forwarded.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
-    }
     append(&mut parts.headers, "forwarded", &forwarded);
     Ok(Request::from_parts(parts, body))
 }
@@ -581,6 +612,12 @@ fn upstream_request(
 /// Appends `value` to a comma-separated list field, joining what earlier
 /// proxies wrote into one line.
 fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if !headers.contains_key(name) {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+        return;
+    }
     let earlier: Vec<&str> = headers
         .get_all(name)
         .iter()
