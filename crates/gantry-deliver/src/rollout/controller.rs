@@ -445,7 +445,11 @@ where
         let mut baseline = self.provider.snapshot().await.ok();
         self.publish();
         loop {
-            if let Some(command) = self.control.take_command() {
+            // Commands are taken only between steps' actions: a promote
+            // read while a step is being entered would skip that step.
+            if self.state != State::Enter
+                && let Some(command) = self.control.take_command()
+            {
                 match self.command(command).await {
                     Flow::Continue => {}
                     Flow::End(outcome) => return self.finish(outcome).await,
@@ -454,7 +458,7 @@ where
             if let (Some(due), Some(interval)) = (next_analysis, interval)
                 && self.clock.now() >= due
             {
-                next_analysis = Some(due.max(self.clock.now() - interval) + interval);
+                next_analysis = Some(due.max(self.clock.now().saturating_sub(interval)) + interval);
                 if let Flow::End(outcome) = self.analyse(&mut baseline).await {
                     return self.finish(outcome).await;
                 }

@@ -498,3 +498,19 @@ async fn a_blue_green_rollout_switches_after_its_preview_analysis() {
     assert_eq!(run.report.outcome, Outcome::Promoted);
     assert_eq!(run.provider.weights(), [0, 0, 100]);
 }
+
+#[tokio::test]
+async fn a_promote_given_early_resumes_the_pause_and_skips_no_weight_step() {
+    let config =
+        rollout("strategy: {canary: {steps: [{setWeight: 10}, {pause: {}}, {setWeight: 100}]}}\n");
+    let run = run(
+        &config,
+        100.0,
+        healthy(),
+        vec![(0, Command::Promote)],
+        no_outside,
+    )
+    .await;
+    assert_eq!(run.report.outcome, Outcome::Promoted);
+    assert_eq!(run.provider.weights(), [0, 10, 100]);
+}
