@@ -492,7 +492,7 @@ where
             .as_ref()
             .map_or(Duration::from_secs(10), |a| a.interval);
         let mut failures = 0;
-        for hook in hooks {
+        'hooks: for hook in hooks {
             while !self.ask(hook).await {
                 failures += 1;
                 if failures > limit {
@@ -504,10 +504,20 @@ where
                 self.publish();
                 let until = self.clock.now() + wait;
                 while self.clock.now() < until {
-                    if self.control.take_command() == Some(Command::Abort) {
-                        return Err(Outcome::Aborted {
-                            by: "command".into(),
-                        });
+                    match self.control.take_command() {
+                        Some(Command::Abort) => {
+                            return Err(Outcome::Aborted {
+                                by: "gantry rollout abort".into(),
+                            });
+                        }
+                        Some(Command::Interrupt) => {
+                            return Err(Outcome::Aborted {
+                                by: "a signal".into(),
+                            });
+                        }
+                        // A person says go in the webhook's place.
+                        Some(Command::Promote) => continue 'hooks,
+                        None => {}
                     }
                     self.clock.sleep(self.options.poll.min(wait)).await;
                 }

@@ -514,3 +514,36 @@ async fn a_promote_given_early_resumes_the_pause_and_skips_no_weight_step() {
     assert_eq!(run.report.outcome, Outcome::Promoted);
     assert_eq!(run.provider.weights(), [0, 10, 100]);
 }
+
+#[tokio::test]
+async fn a_pre_rollout_wait_ends_with_abort_or_promote() {
+    let config = rollout(
+        "strategy: {canary: {steps: [{setWeight: 100}]}}\n\
+         analysis: {interval: 1s, successRate: 0.9, failureLimit: 100}\n\
+         webhooks: [{name: never, type: pre-rollout, url: 'http://127.0.0.1:1/'}]\n",
+    );
+    let aborted = run(
+        &config,
+        100.0,
+        healthy(),
+        vec![(3_000, Command::Interrupt)],
+        no_outside,
+    )
+    .await;
+    assert_eq!(
+        aborted.report.outcome,
+        Outcome::Aborted {
+            by: "a signal".into()
+        }
+    );
+    assert!(aborted.provider.weights().iter().all(|w| *w == 0));
+    let promoted = run(
+        &config,
+        100.0,
+        healthy(),
+        vec![(3_000, Command::Promote)],
+        no_outside,
+    )
+    .await;
+    assert_eq!(promoted.report.outcome, Outcome::Promoted);
+}
