@@ -89,21 +89,32 @@ fn write_rollout(dir: &Path, port: u16, stable: SocketAddr, canary: SocketAddr, 
     .unwrap();
 }
 
-/// Sends requests to the router one after another until told to stop;
-/// returns how many got a response of any status.
-fn load(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64, u64)> {
+/// Sends requests to the router one after another until told to stop.
+/// Returns how many got an answer (any status), and how many got none
+/// between the first answer and `ended` (the rollout's last line): a
+/// connection dropped while weights moved.
+fn load(
+    port: u16,
+    stop: Arc<AtomicBool>,
+    ended: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<(u64, u64)> {
     std::thread::spawn(move || {
-        let (mut answered, mut refused) = (0, 0);
+        let (mut answered, mut dropped, mut unanswered) = (0, 0, 0);
         while !stop.load(Ordering::Relaxed) {
-            match get(port) {
-                Some(_) => answered += 1,
-                None => {
-                    refused += 1;
-                    std::thread::sleep(Duration::from_millis(5));
+            if get(port).is_some() {
+                answered += 1;
+                // Only a miss the router answered after was a drop; the
+                // last ones are the router having stopped.
+                dropped += unanswered;
+                unanswered = 0;
+            } else {
+                if answered > 0 && !ended.load(Ordering::Relaxed) {
+                    unanswered += 1;
                 }
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
-        (answered, refused)
+        (answered, dropped)
     })
 }
 
@@ -131,18 +142,42 @@ fn wait(mut child: Child) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn run_with_load(dir: &Path, port: u16) -> (Output, (u64, u64)) {
-    let child = gantry(dir)
+/// Runs `gantry rollout run web` under load; its stdout is read as it
+/// comes, so the load knows when the rollout has ended.
+fn run_with_load(dir: &Path, port: u16) -> (Output, String, (u64, u64)) {
+    let mut child = gantry(dir)
         .args(["rollout", "run", "web"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let loader = load(port, stop.clone());
+    let ended = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let ended = ended.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if ["promoted:", "rolled back:", "aborted by"]
+                    .iter()
+                    .any(|end| line.contains(end))
+                {
+                    ended.store(true, Ordering::Relaxed);
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            ended.store(true, Ordering::Relaxed);
+            text
+        })
+    };
+    let loader = load(port, stop.clone(), ended);
     let output = wait(child);
     stop.store(true, Ordering::Relaxed);
-    (output, loader.join().unwrap())
+    let text = reader.join().unwrap();
+    (output, text, loader.join().unwrap())
 }
 
 const STEPS: &str = "[{setWeight: 10}, {analysis: {count: 2}}, {setWeight: 50}, \
@@ -156,8 +191,7 @@ fn rollout_run_promotes_a_good_canary_and_rolls_back_a_failing_one() {
     let good = backend("canary", 0);
     let port = free_port();
     write_rollout(dir.path(), port, stable, good, STEPS);
-    let (output, (answered, _)) = run_with_load(dir.path(), port);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (output, stdout, (answered, dropped)) = run_with_load(dir.path(), port);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     for want in [
@@ -171,13 +205,14 @@ fn rollout_run_promotes_a_good_canary_and_rolls_back_a_failing_one() {
         assert!(stdout.contains(want), "no `{want}` in\n{stdout}");
     }
     assert!(answered > 0);
+    assert_eq!(dropped, 0, "requests without an answer while weights moved");
 
     let failing = backend("canary", 5);
     let port = free_port();
     write_rollout(dir.path(), port, stable, failing, STEPS);
-    let (output, _) = run_with_load(dir.path(), port);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (output, stdout, (_, dropped)) = run_with_load(dir.path(), port);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(dropped, 0, "requests without an answer during the rollback");
     assert!(stdout.contains("analysis 1: failed"), "{stdout}");
     assert!(stdout.contains("degraded: "), "{stdout}");
     assert!(stdout.contains("rolled back: canary 0%"), "{stdout}");
@@ -226,7 +261,7 @@ fn rollout_abort_from_another_terminal_stops_a_paused_rollout() {
         .spawn()
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let loader = load(port, stop.clone());
+    let loader = load(port, stop.clone(), Arc::new(AtomicBool::new(true)));
     // Wait until the status says paused, then abort.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
