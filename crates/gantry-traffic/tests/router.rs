@@ -14,11 +14,21 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 /// A loopback upstream that answers with its name; `/slow` waits a
 /// moment first; `/headers` answers with the request's header lines.
 async fn upstream(name: &'static str) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    upstream_telling(name, Arc::new(Notify::new())).await
+}
+
+/// [`upstream`], notifying `slow_arrived` when a `/slow` request arrives.
+async fn upstream_telling(
+    name: &'static str,
+    slow_arrived: Arc<Notify>,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -26,27 +36,32 @@ async fn upstream(name: &'static str) -> (SocketAddr, tokio::task::JoinHandle<()
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            let slow_arrived = slow_arrived.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |request: Request<Incoming>| async move {
-                    let body = match request.uri().path() {
-                        "/slow" => {
-                            tokio::time::sleep(Duration::from_millis(300)).await;
-                            name.to_string()
-                        }
-                        "/headers" => request
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?")))
-                            .collect(),
-                        _ => name.to_string(),
-                    };
-                    Ok::<_, Infallible>(
-                        Response::builder()
-                            .header("connection", "keep-alive, x-upstream-private")
-                            .header("x-upstream-private", "1")
-                            .body(Full::new(Bytes::from(body)))
-                            .unwrap(),
-                    )
+                let service = service_fn(move |request: Request<Incoming>| {
+                    let slow_arrived = slow_arrived.clone();
+                    async move {
+                        let body = match request.uri().path() {
+                            "/slow" => {
+                                slow_arrived.notify_one();
+                                tokio::time::sleep(Duration::from_millis(300)).await;
+                                name.to_string()
+                            }
+                            "/headers" => request
+                                .headers()
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?")))
+                                .collect(),
+                            _ => name.to_string(),
+                        };
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("connection", "keep-alive, x-upstream-private")
+                                .header("x-upstream-private", "1")
+                                .body(Full::new(Bytes::from(body)))
+                                .unwrap(),
+                        )
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -154,13 +169,16 @@ async fn the_override_header_and_cookie_choose_a_side() {
 
 #[tokio::test]
 async fn a_weight_change_keeps_the_connection_and_the_request_in_flight() {
-    let router = router_between(0).await;
+    let arrived = Arc::new(Notify::new());
+    let (stable, _) = upstream_telling("stable", arrived.clone()).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
     let mut kept = Connection::open(router.local_addr()).await;
     let mut slow = Connection::open(router.local_addr()).await;
     assert_eq!(kept.get("/", &[]).await.1, "stable");
     // A slow request starts on stable, the weight moves while it runs.
     let in_flight = tokio::spawn(async move { slow.get("/slow", &[]).await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    arrived.notified().await;
     router.set_canary_weight(100).await.unwrap();
     // The same keep-alive connection now reaches the canary.
     for _ in 0..5 {
@@ -275,11 +293,14 @@ async fn the_upstream_sees_forwarded_fields_and_no_hop_by_hop_ones() {
 
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
-    let router = router_between(0).await;
+    let arrived = Arc::new(Notify::new());
+    let (stable, _) = upstream_telling("stable", arrived.clone()).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
     let addr = router.local_addr();
     let mut slow = Connection::open(addr).await;
     let in_flight = tokio::spawn(async move { slow.get("/slow", &[]).await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    arrived.notified().await;
     router.shutdown().await;
     assert_eq!(
         in_flight.await.unwrap(),
