@@ -232,7 +232,7 @@ fn ms(d: Duration) -> f64 {
 
 fn proxies(seconds: u64) {
     println!(
-        "router vs nginx vs HAProxy (wrk -t1 -c32, {seconds}s each, one worker per proxy, 90/10 split)"
+        "router vs nginx vs HAProxy (wrk -t1: -c32 for {seconds}s, then -c1; one worker per proxy, 90/10 split)"
     );
     if !Path::new(WRK).exists() {
         println!("  skipped: {WRK} is missing (apt-get install wrk)");
