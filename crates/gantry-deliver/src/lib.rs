@@ -15,5 +15,6 @@ pub mod evidence;
 pub mod health;
 pub mod notify;
 pub mod rollback;
+pub mod rollout;
 
 pub use environments::{Environment, Environments, EnvironmentsError};

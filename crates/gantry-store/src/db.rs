@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deployments",
         sql: include_str!("../migrations/0004_deployments.sql"),
     },
+    Migration {
+        version: 5,
+        name: "rollouts",
+        sql: include_str!("../migrations/0005_rollouts.sql"),
+    },
 ];
 
 /// The schema version this build writes.

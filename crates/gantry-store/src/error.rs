@@ -9,6 +9,15 @@ use crate::blobs::Digest;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    #[error("rollout `{name}` is already being run by process {pid}")]
+    RolloutRunning { name: String, pid: u32 },
+
+    #[error("rollout `{name}` is not running (it is {phase})")]
+    RolloutNotRunning { name: String, phase: String },
+
+    #[error("no rollout `{name}` has run here")]
+    NoRollout { name: String },
+
     #[error("failed to use the run database {}: {source}", path.display())]
     Database {
         path: PathBuf,

@@ -30,6 +30,7 @@ mod outbox;
 mod outputs;
 mod owner;
 mod paths;
+mod rollouts;
 mod test_results;
 mod time;
 mod writer;
@@ -72,6 +73,7 @@ pub use outbox::{
 };
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
+pub use rollouts::RolloutRecord;
 pub use test_results::{
     FailedTest, FailingCase, FlakyEntry, FlakyReport, JobTests, NewTestReport, StoredCase,
     StoredReport, TestCounts, TestEvidence, TestQuery, TestsReport,

@@ -9,7 +9,9 @@
 pub mod haproxy;
 pub mod load;
 pub mod provider;
+pub mod router;
 pub mod stats;
 
 pub use provider::{TrafficError, TrafficProvider};
+pub use router::{Router, RouterError, RouterOptions, Upstream};
 pub use stats::{Histogram, HistogramSnapshot, Side, SideSnapshot, SideStats, TrafficSnapshot};

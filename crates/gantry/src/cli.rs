@@ -72,6 +72,9 @@ pub enum Command {
     /// Show the service catalog: dependencies, states and the promotion order.
     #[command(after_long_help = SERVICES_EXAMPLES)]
     Services(crate::commands::ServicesArgs),
+    /// Canary and blue-green rollouts through gantry's router, with analysis and automatic rollback.
+    #[command(after_long_help = ROLLOUT_EXAMPLES)]
+    Rollout(crate::commands::RolloutArgs),
     /// Make and show packages: services at a version, the unit a promotion moves.
     #[command(after_long_help = PACKAGE_EXAMPLES)]
     Package(crate::commands::PackageArgs),
@@ -410,6 +413,16 @@ Examples:
 The plan assumes that every job succeeds: conditions that read other jobs'
 results or outputs, and matrices computed by expressions, are shown as decided
 at run time.";
+
+const ROLLOUT_EXAMPLES: &str = "\
+Examples:
+  gantry rollout run web              # in one terminal: router + controller
+  gantry rollout status web --format json
+  gantry rollout promote web          # resume a pause
+  gantry rollout abort web            # all traffic back to stable
+
+The rollout is `.gantry/rollouts/NAME.yml`: `listen`, `stable`, `canary`,
+`traffic`, `strategy` (canary steps or blueGreen) and `analysis`.";
 
 const EVAL_EXAMPLES: &str = "\
 Examples:

@@ -13,6 +13,7 @@ mod logs;
 mod notifications;
 mod plan;
 mod promote;
+mod rollout;
 mod run;
 mod run_attest;
 mod runs;
@@ -39,6 +40,7 @@ pub use load::LoadArgs;
 pub use logs::LogsArgs;
 pub use notifications::NotificationsArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
+pub use rollout::RolloutArgs;
 pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
@@ -129,6 +131,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Services(args) => services::run(&root, state()?, args),
         Command::Load(args) => load::run(args),
         Command::Notifications(args) => notifications::run(state()?, args),
+        Command::Rollout(args) => rollout::run(&root, state()?, args),
     }
 }
 

@@ -16,6 +16,7 @@ mod load;
 mod notifications;
 mod parallel;
 mod promote;
+mod rollout;
 mod run;
 mod sbom_scan;
 mod services;

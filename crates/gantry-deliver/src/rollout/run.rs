@@ -1,0 +1,286 @@
+//! The library calls behind `gantry rollout run|status|promote|abort`:
+//! reading the rollout file, starting the traffic provider, driving the
+//! controller with the store (status out, commands in) and the ledger
+//! (every event), and reading or steering a rollout from another process.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use gantry_ledger::Ledger;
+use gantry_store::{Store, StoreError};
+use gantry_traffic::{Router, RouterError, RouterOptions, TrafficProvider};
+
+use super::config::{RolloutConfig, RolloutConfigError, Strategy, TrafficConfig};
+use super::controller::{
+    Command, Control, Controller, ControllerOptions, EventSink, HttpOutside, Phase, RolloutEvent,
+    RolloutReport, RolloutStatus, SystemClock,
+};
+use super::evidence::RolloutEvidence;
+
+/// Why a rollout could not run (or be read or steered).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RolloutError {
+    #[error(transparent)]
+    Config(#[from] RolloutConfigError),
+    #[error("failed to start the router: {0}")]
+    Router(#[from] RouterError),
+    #[error(
+        "the `{provider}` traffic provider is not available in this build; use `provider: router`"
+    )]
+    ProviderUnavailable { provider: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("failed to append to the ledger: {0}")]
+    Ledger(#[from] gantry_ledger::LedgerError),
+    #[error("the recorded status of rollout `{name}` is unreadable: {reason}")]
+    Status { name: String, reason: String },
+}
+
+impl RolloutError {
+    /// Whether the user's input is at fault (exit 2), not the run.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            RolloutError::Config(_)
+                | RolloutError::Router(_)
+                | RolloutError::ProviderUnavailable { .. }
+                | RolloutError::Store(
+                    StoreError::RolloutRunning { .. }
+                        | StoreError::RolloutNotRunning { .. }
+                        | StoreError::NoRollout { .. }
+                )
+        )
+    }
+}
+
+/// What `gantry rollout run` was given besides the file.
+pub struct RunRequest<'a> {
+    /// The repository root holding `.gantry/rollouts/`.
+    pub root: &'a Path,
+    pub name: &'a str,
+    pub store: &'a Store,
+    pub ledger: &'a Ledger,
+    /// Called with every event, in order (the terminal's progress).
+    pub on_event: &'a mut (dyn FnMut(&RolloutEvent) + Send),
+    /// Where the router listened and previews, once it does.
+    pub on_listen: &'a mut (dyn FnMut(&RouterInfo) + Send),
+    /// Set (by a signal handler) to abort: traffic back to stable, then
+    /// the run ends.
+    pub interrupted: &'a std::sync::atomic::AtomicBool,
+}
+
+/// Where the router listens.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouterInfo {
+    pub listen: std::net::SocketAddr,
+    pub preview: Option<std::net::SocketAddr>,
+}
+
+/// What a run produced: the report and what could not be recorded.
+#[derive(Debug, Serialize)]
+pub struct RunOutcome {
+    pub report: RolloutReport,
+    /// Events the ledger or the store refused (the rollout went on).
+    pub warnings: Vec<String>,
+}
+
+/// Runs rollout `name` to its end.
+pub async fn run_rollout(request: RunRequest<'_>) -> Result<RunOutcome, RolloutError> {
+    let config = RolloutConfig::load(request.root, request.name)?;
+    match &config.traffic {
+        TrafficConfig::Router => {
+            let mut options =
+                RouterOptions::new(config.listen, config.stable.clone(), config.canary.clone());
+            if let Strategy::BlueGreen(bg) = &config.strategy {
+                options.preview_listen = bg.preview_listen;
+            }
+            options.shutdown_grace = Duration::from_secs(5);
+            let router = Router::start(options).await?;
+            (request.on_listen)(&RouterInfo {
+                listen: router.local_addr(),
+                preview: router.preview_addr(),
+            });
+            let outcome = drive(&config, &router, request).await;
+            router.shutdown().await;
+            outcome
+        }
+        // The HAProxy provider plugs in here: build it from the block and
+        // call `drive` with it.
+        TrafficConfig::Haproxy { .. } => Err(RolloutError::ProviderUnavailable {
+            provider: "haproxy",
+        }),
+    }
+}
+
+/// Drives the controller over any traffic provider.
+pub async fn drive<P: TrafficProvider>(
+    config: &RolloutConfig,
+    provider: &P,
+    request: RunRequest<'_>,
+) -> Result<RunOutcome, RolloutError> {
+    let initial = RolloutStatus {
+        rollout: config.name.clone(),
+        phase: Phase::Progressing,
+        step: 0,
+        steps: config.steps().len(),
+        canary_weight: 0,
+        message: "starting".into(),
+        last_analysis: None,
+    };
+    request
+        .store
+        .begin_rollout(&config.name, Phase::Progressing.name(), &to_json(&initial))?;
+    let warnings = std::sync::Mutex::new(Vec::new());
+    let control = StoreControl {
+        store: request.store,
+        name: &config.name,
+        warnings: &warnings,
+        interrupted: request.interrupted,
+    };
+    let sinks = Sinks {
+        evidence: RolloutEvidence::new(request.ledger, config, jiff::Timestamp::now().to_string()),
+        on_event: request.on_event,
+        warnings: &warnings,
+    };
+    let clock = SystemClock::default();
+    let outside = HttpOutside::default();
+    let report = Controller::new(
+        config,
+        provider,
+        &clock,
+        &outside,
+        control,
+        sinks,
+        ControllerOptions::default(),
+    )
+    .run()
+    .await;
+    let warnings = warnings
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(RunOutcome { report, warnings })
+}
+
+fn to_json(status: &RolloutStatus) -> String {
+    serde_json::to_string(status).unwrap_or_else(|_| "{}".into())
+}
+
+/// Status to the store, commands from it.
+struct StoreControl<'a> {
+    store: &'a Store,
+    name: &'a str,
+    warnings: &'a std::sync::Mutex<Vec<String>>,
+    interrupted: &'a std::sync::atomic::AtomicBool,
+}
+
+impl StoreControl<'_> {
+    fn warn(&self, what: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(what);
+        }
+    }
+}
+
+impl Control for StoreControl<'_> {
+    fn take_command(&mut self) -> Option<Command> {
+        if self.interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+            return Some(Command::Interrupt);
+        }
+        match self.store.take_rollout_command(self.name) {
+            Ok(Some(text)) => match text.as_str() {
+                "promote" => Some(Command::Promote),
+                "abort" => Some(Command::Abort),
+                other => {
+                    self.warn(format!("ignored the unknown command `{other}`"));
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                self.warn(format!("failed to read commands: {e}"));
+                None
+            }
+        }
+    }
+
+    fn publish(&mut self, status: &RolloutStatus) {
+        let json = to_json(status);
+        if let Err(e) = self.store.update_rollout(
+            self.name,
+            status.phase.name(),
+            &json,
+            status.phase.is_final(),
+        ) {
+            self.warn(format!("failed to record the status: {e}"));
+        }
+    }
+}
+
+/// Every event goes here: the ledger, the caller, and (when delivery of
+/// notifications is wired) the notification outbox.
+struct Sinks<'a> {
+    evidence: RolloutEvidence<'a>,
+    on_event: &'a mut (dyn FnMut(&RolloutEvent) + Send),
+    warnings: &'a std::sync::Mutex<Vec<String>>,
+}
+
+impl EventSink for Sinks<'_> {
+    fn emit(&mut self, event: &RolloutEvent) {
+        if let Err(e) = self.evidence.append(event)
+            && let Ok(mut w) = self.warnings.lock()
+        {
+            w.push(format!(
+                "failed to append the {} event to the ledger: {e}",
+                event.kind.name()
+            ));
+        }
+        (self.on_event)(event);
+    }
+}
+
+/// What `gantry rollout status NAME` shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// A live process is driving it.
+    pub running: bool,
+    pub pid: u32,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: i64,
+    pub status: serde_json::Value,
+    pub phase: String,
+}
+
+/// The recorded status of rollout `name`.
+pub fn rollout_status(store: &Store, name: &str) -> Result<StatusReport, RolloutError> {
+    let record = store.rollout(name)?.ok_or_else(|| StoreError::NoRollout {
+        name: name.to_string(),
+    })?;
+    let status: serde_json::Value =
+        serde_json::from_str(&record.status_json).map_err(|e| RolloutError::Status {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
+    let running = record.is_running();
+    // A process that died mid-rollout left an unfinished phase behind.
+    let phase = if !record.finished && !running {
+        "interrupted".to_string()
+    } else {
+        record.phase.clone()
+    };
+    Ok(StatusReport {
+        running,
+        pid: record.pid,
+        updated_at: record.updated_at.millis(),
+        status,
+        phase,
+    })
+}
+
+/// Leaves `command` for the process running rollout `name`.
+pub fn send_command(store: &Store, name: &str, command: Command) -> Result<(), RolloutError> {
+    store.queue_rollout_command(name, command.name())?;
+    Ok(())
+}
