@@ -45,7 +45,10 @@ get() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys
 staging_port=${STAGING_PORT:-$(free_port)}
 production_port=${PRODUCTION_PORT:-$(free_port)}
 receiver_port=${RECEIVER_PORT:-$(free_port)}
+router_port=$(free_port)
+canary_port=$(free_port)
 sed -i "s/18081/$staging_port/g; s/18082/$production_port/g; s/18099/$receiver_port/g" .gantry/environments.yml
+sed -i "s/18090/$router_port/g; s/18081/$staging_port/g; s/18083/$canary_port/g; s/18099/$receiver_port/g" .gantry/rollouts/web.yml
 
 step "A supervisor that starts what a deployment releases, and a webhook receiver"
 python3 app/supervisor.py "$deploy_root" >"$work/supervisor.log" 2>&1 &
@@ -100,6 +103,74 @@ git add -A
 git -c user.name=dev -c user.email=dev@example.com commit -qm "service 1.1.0 (unhealthy)"
 expect 1 run --ref refs/heads/main
 [ "$(get "http://127.0.0.1:$staging_port/")" = "hello from 1.0.0" ]
+
+# Starts version $1 of the service as the canary, failing every $2th
+# request when $2 is not 0, and waits until it answers.
+canary() {
+  local release="$deploy_root/canary/releases/$1-$2"
+  rm -rf "$release"
+  mkdir -p "$release"
+  cp -R app "$release/app"
+  echo "$1" >"$release/VERSION"
+  local args=""
+  [ "$2" != 0 ] && args=" --fail-every $2"
+  mkdir -p "$deploy_root/canary"
+  echo "$release $canary_port$args" >"$deploy_root/canary/current"
+  for _ in $(seq 1 100); do
+    [ "$(get "http://127.0.0.1:$canary_port/healthz" 2>/dev/null)" = ok ] &&
+      [ "$(get "http://127.0.0.1:$canary_port/" 2>/dev/null || true)" != "" ] && return 0
+    sleep 0.1
+  done
+  echo "walkthrough: the canary did not start" >&2
+  exit 1
+}
+# Runs the rollout with steady load through the router for $2 (less than
+# the rollout takes, so that every request is sent while it runs); $1 is
+# the exit status the rollout must end with. No request may go unanswered:
+# the only errors allowed are the canary's own 500s.
+rollout() {
+  local want=$1 load_for=$2
+  # Bounded: a rollout that paused for want of samples would wait for a
+  # promote that nobody sends.
+  timeout 120 "$gantry" rollout run web >"$work/rollout.log" 2>&1 &
+  local rolling=$!
+  for _ in $(seq 1 100); do
+    grep -q "router listening" "$work/rollout.log" && break
+    sleep 0.1
+  done
+  "$gantry" load "http://127.0.0.1:$router_port/" --rate 400/s --duration "$load_for" \
+    --format json >"$work/load.json" &
+  local loading=$!
+  set +e
+  wait "$loading"
+  wait "$rolling"
+  local got=$?
+  set -e
+  cat "$work/rollout.log"
+  python3 - "$work/load.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = r["errors"]
+print(f'load: {r["requests"]} requests at {r["rate"]:.0f}/s, {e["status_5xx"]} answered 500 by the canary, '
+      f'{e["connect"] + e["timeout"] + e["io"]} unanswered')
+if e["connect"] + e["timeout"] + e["io"]:
+    sys.exit("walkthrough: requests went unanswered during the rollout")
+PY
+  if [ "$got" != "$want" ]; then
+    echo "walkthrough: the rollout exited $got, expected $want" >&2
+    exit 1
+  fi
+}
+
+step "A good canary (1.1.0) reaches all traffic through 10% and 50%"
+canary 1.1.0 0
+rollout 0 3600ms
+"$gantry" rollout status web
+
+step "A bad canary (1.2.0 fails one request in five) is rolled back within one interval"
+canary 1.2.0 5
+rollout 1 800ms
+"$gantry" rollout status web
 
 step "The deployments, and the events the receiver got (each once)"
 "$gantry" deployments

@@ -75,7 +75,7 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
-use crate::notify::{NotificationTarget, TargetKind};
+use crate::notify::NotificationTarget;
 
 /// One environment and its protection rules.
 #[derive(Debug, Clone)]
@@ -791,62 +791,7 @@ impl Reader<'_> {
     }
 
     fn notifications(&mut self, node: &Node, place: &str) -> Vec<NotificationTarget> {
-        let mut out = Vec::new();
-        let Some(items) = self.doc.sequence(node, place) else {
-            return out;
-        };
-        for item in items {
-            let what = format!("an entry of {place}");
-            let Some(f) = self
-                .doc
-                .mapping(item, &what, &["type", "url"], &["type", "url"])
-            else {
-                continue;
-            };
-            let (Some(t), Some(u)) = (f.get("type"), f.get("url")) else {
-                continue;
-            };
-            let kind = match self.doc.string(t, &format!("{place}[].type")) {
-                Some(text) => match TargetKind::parse(text) {
-                    Some(k) => Some(k),
-                    None => {
-                        let hint = gantry_promote::located::suggest(
-                            text,
-                            TargetKind::NAMES.iter().copied(),
-                        );
-                        self.invalid(
-                            t,
-                            &format!("{place}[].type"),
-                            text,
-                            "slack, teams or webhook",
-                            hint,
-                        );
-                        None
-                    }
-                },
-                None => None,
-            };
-            let url = match self.doc.string(u, &format!("{place}[].url")) {
-                Some(text) => match check_url(text) {
-                    Ok(()) => Some(text.to_string()),
-                    Err(reason) => {
-                        self.invalid(
-                            u,
-                            &format!("{place}[].url"),
-                            text,
-                            "an http or https URL",
-                            Some(reason),
-                        );
-                        None
-                    }
-                },
-                None => None,
-            };
-            if let (Some(kind), Some(url)) = (kind, url) {
-                out.push(NotificationTarget { kind, url });
-            }
-        }
-        out
+        crate::notify::read_targets(&mut self.doc, node, place)
     }
 }
 

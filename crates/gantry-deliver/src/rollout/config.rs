@@ -62,6 +62,8 @@ pub struct RolloutConfig {
     /// Judged every interval while the canary gets traffic.
     pub analysis: Option<AnalysisConfig>,
     pub webhooks: Vec<Webhook>,
+    /// Where the rollout's events are announced (Slack, Teams, webhooks).
+    pub notifications: Vec<crate::notify::NotificationTarget>,
 }
 
 /// Which provider moves the traffic.
@@ -269,7 +271,14 @@ impl RolloutConfig {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "listen", "stable", "canary", "traffic", "strategy", "analysis", "webhooks",
+    "listen",
+    "stable",
+    "canary",
+    "traffic",
+    "strategy",
+    "analysis",
+    "webhooks",
+    "notifications",
 ];
 const ROUTER_KEYS: &[&str] = &["provider"];
 const HAPROXY_KEYS: &[&str] = &[
@@ -329,6 +338,10 @@ impl Reader {
             Some(node) => self.webhooks(node)?,
             None => Vec::new(),
         };
+        let notifications = match top.get("notifications") {
+            Some(node) => crate::notify::read_targets(&mut self.doc, node, "notifications"),
+            None => Vec::new(),
+        };
         if analysis.is_none()
             && let Some(node) = top.get("strategy")
             && let Some(strategy) = &strategy
@@ -356,6 +369,7 @@ impl Reader {
             strategy: strategy?,
             analysis,
             webhooks,
+            notifications,
         })
     }
 

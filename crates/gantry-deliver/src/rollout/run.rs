@@ -27,10 +27,8 @@ pub enum RolloutError {
     Config(#[from] RolloutConfigError),
     #[error("failed to start the router: {0}")]
     Router(#[from] RouterError),
-    #[error(
-        "the `{provider}` traffic provider is not available in this build; use `provider: router`"
-    )]
-    ProviderUnavailable { provider: &'static str },
+    #[error("the traffic provider: {0}")]
+    Traffic(#[from] gantry_traffic::TrafficError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("failed to append to the ledger: {0}")]
@@ -46,7 +44,7 @@ impl RolloutError {
             self,
             RolloutError::Config(_)
                 | RolloutError::Router(_)
-                | RolloutError::ProviderUnavailable { .. }
+                | RolloutError::Traffic(_)
                 | RolloutError::Store(
                     StoreError::RolloutRunning { .. }
                         | StoreError::RolloutNotRunning { .. }
@@ -107,11 +105,20 @@ pub async fn run_rollout(request: RunRequest<'_>) -> Result<RunOutcome, RolloutE
             router.shutdown().await;
             outcome
         }
-        // The HAProxy provider plugs in here: build it from the block and
-        // call `drive` with it.
-        TrafficConfig::Haproxy { .. } => Err(RolloutError::ProviderUnavailable {
-            provider: "haproxy",
-        }),
+        TrafficConfig::Haproxy {
+            runtime_api,
+            backend,
+            stable_server,
+            canary_server,
+        } => {
+            let provider = gantry_traffic::haproxy::HaproxyProvider::new(
+                runtime_api,
+                backend,
+                stable_server,
+                canary_server,
+            )?;
+            drive(&config, &provider, request).await
+        }
     }
 }
 
@@ -140,10 +147,16 @@ pub async fn drive<P: TrafficProvider>(
         warnings: &warnings,
         interrupted: request.interrupted,
     };
+    let started = jiff::Timestamp::now().to_string();
     let sinks = Sinks {
-        evidence: RolloutEvidence::new(request.ledger, config, jiff::Timestamp::now().to_string()),
+        evidence: RolloutEvidence::new(request.ledger, config, started.clone()),
         on_event: request.on_event,
         warnings: &warnings,
+        outbox: Outbox {
+            store: request.store,
+            targets: &config.notifications,
+            started,
+        },
     };
     let clock = SystemClock::default();
     let outside = HttpOutside::default();
@@ -225,6 +238,7 @@ struct Sinks<'a> {
     evidence: RolloutEvidence<'a>,
     on_event: &'a mut (dyn FnMut(&RolloutEvent) + Send),
     warnings: &'a std::sync::Mutex<Vec<String>>,
+    outbox: Outbox<'a>,
 }
 
 impl EventSink for Sinks<'_> {
@@ -237,7 +251,94 @@ impl EventSink for Sinks<'_> {
                 event.kind.name()
             ));
         }
+        if let Err(e) = self.outbox.enqueue(event)
+            && let Ok(mut w) = self.warnings.lock()
+        {
+            w.push(format!(
+                "the {} event was not queued for notification: {e}",
+                event.kind.name()
+            ));
+        }
         (self.on_event)(event);
+    }
+}
+
+/// The rollout's notification targets, through the store's outbox: its
+/// start, pauses, promotion, abort, degradation and rollback.
+struct Outbox<'a> {
+    store: &'a Store,
+    targets: &'a [crate::notify::NotificationTarget],
+    /// When this run of the rollout started: events of different runs of
+    /// one rollout are different events.
+    started: String,
+}
+
+impl Outbox<'_> {
+    fn enqueue(&self, event: &RolloutEvent) -> Result<(), crate::notify::NotifyError> {
+        use super::controller::EventKind;
+        use crate::notify::{EventKind as Kind, Notification, Status};
+        if self.targets.is_empty() {
+            return Ok(());
+        }
+        let (status, summary) = match &event.kind {
+            EventKind::Started { provider, steps } => (
+                Status::InProgress,
+                format!(
+                    "rollout {} started: {steps} steps through the {provider}",
+                    event.rollout
+                ),
+            ),
+            EventKind::Paused { step, .. } => (
+                Status::Paused,
+                format!(
+                    "rollout {} paused at step {step} with the canary at {}%",
+                    event.rollout, event.canary_weight
+                ),
+            ),
+            EventKind::Promoted => (
+                Status::Promoted,
+                format!(
+                    "rollout {} promoted: the canary takes all traffic",
+                    event.rollout
+                ),
+            ),
+            EventKind::Aborted { by } => (
+                Status::Aborted,
+                format!(
+                    "rollout {} aborted by {by}: traffic back to stable",
+                    event.rollout
+                ),
+            ),
+            EventKind::Degraded { reason } => (
+                Status::Degraded,
+                format!("rollout {} degraded: {reason}", event.rollout),
+            ),
+            EventKind::RolledBack { reason } => (
+                Status::RolledBack,
+                format!("rollout {} rolled back: {reason}", event.rollout),
+            ),
+            EventKind::StepReached { .. }
+            | EventKind::Resumed { .. }
+            | EventKind::Analysis { .. } => {
+                return Ok(());
+            }
+        };
+        let notification = Notification::new(
+            Kind::Rollout,
+            &event.rollout,
+            status,
+            summary,
+            format!(
+                "{}/{}/{}",
+                self.started,
+                event.kind.name(),
+                event.elapsed_ms
+            ),
+        )
+        .field("rollout", &event.rollout)
+        .field("canary weight", format!("{}%", event.canary_weight))
+        .field("started", &self.started);
+        crate::notify::enqueue(self.store, self.targets, &notification).map(|_| ())
     }
 }
 

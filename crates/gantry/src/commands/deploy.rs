@@ -159,10 +159,10 @@ pub(super) fn after_run(
     Ok(())
 }
 
-/// One pass over the outbox after a run, so that a deployment's
+/// One pass over the outbox after a run or a rollout, so that its
 /// notifications go out with it; what is not delivered stays in the
 /// outbox for `gantry notifications deliver`.
-fn deliver_notifications(store: &Store, runtime: &tokio::runtime::Runtime) {
+pub(super) fn deliver_notifications(store: &Store, runtime: &tokio::runtime::Runtime) {
     use gantry_deliver::notify::{Deliverer, RetryPolicy};
     use gantry_store::DeliveryStatus;
     let Ok(deliverer) = Deliverer::new(RetryPolicy::default()) else {

@@ -131,6 +131,7 @@ fn run_one(root: &Path, home: &Home, name: &str) -> Result<Outcome, CliError> {
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
+    super::deploy::deliver_notifications(&store, &runtime);
     Ok(match outcome.report.outcome {
         RolloutOutcome::Promoted => Outcome::Success,
         _ => Outcome::Failure,
@@ -225,7 +226,13 @@ fn status(home: &Home, name: &str, format: Format) -> Result<Outcome, CliError> 
     writeln!(out, "canary:   {}%", field("canary_weight"))?;
     writeln!(out, "message:  {}", field("message"))?;
     if let Some(last) = report.status.get("last_analysis").filter(|v| !v.is_null()) {
-        let get = |k: &str| last.get(k).map(|v| v.to_string()).unwrap_or_default();
+        let get = |k: &str| match last.get(k) {
+            Some(serde_json::Value::Number(n)) if n.is_f64() => {
+                format!("{:.2}", n.as_f64().unwrap_or_default())
+            }
+            Some(v) => v.to_string(),
+            None => String::new(),
+        };
         writeln!(
             out,
             "analysis: #{} {} ({} requests, {} errors, p99 {} ms)",

@@ -827,7 +827,21 @@ fn the_delivery_example_walkthrough_runs_unattended() {
         ),
         "{all}"
     );
+    // The good canary is promoted through 10% and 50%; the bad one is
+    // rolled back at the first interval; no request goes unanswered.
+    for line in [
+        "step 1/5: setWeight 10 (canary 10%)",
+        "step 3/5: setWeight 50 (canary 50%)",
+        "promoted: canary 100%",
+        "analysis 1: failed",
+        "rolled back: canary 0%",
+    ] {
+        assert!(all.contains(line), "{line}\n{all}");
+    }
+    assert_eq!(all.matches(" 0 unanswered").count(), 2, "{all}");
     for event in [
+        "/rollout     promoted     rollout web promoted",
+        "/rollout     rolled_back  rollout web rolled back",
         "/production  success      deployment 2 of refs/tags/v1.0.0",
         "/staging     failure      deployment 3 of refs/heads/main",
         "/staging     rolled_back  staging rolled back to deployment 1",
