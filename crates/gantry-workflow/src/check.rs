@@ -14,6 +14,7 @@ use crate::calls::{CallPolicy, LocalResolver, check_calls};
 use crate::diagnostic::{Diagnostic, DiagnosticDocument, FileDiagnostics};
 use crate::discover::{FileKind, file_kind};
 use crate::file::read_source;
+use crate::lint::{LintSettings, lint_workflow};
 use crate::local::{is_local, repository_root, resolve_local};
 use crate::model::{Action, JobKind, Runs, Step, StepAction, Workflow};
 use crate::read::{Parsed, ReadOptions, read_action, read_workflow};
@@ -144,8 +145,13 @@ pub fn read_action_file(path: &Path, name: String, options: &ReadOptions) -> Par
 }
 
 /// Checks one file. `fallback_root` is the repository of a file that no
-/// repository holds.
-pub fn check_file(file: &FileToCheck, fallback_root: &Path, options: &ReadOptions) -> CheckedFile {
+/// repository holds; `lint` sets the checks beyond GitHub's own.
+pub fn check_file(
+    file: &FileToCheck,
+    fallback_root: &Path,
+    options: &ReadOptions,
+    lint: &LintSettings,
+) -> CheckedFile {
     let kind = file_kind(&file.path);
     let root = repository_root(&file.path).unwrap_or_else(|| fallback_root.to_path_buf());
     let diagnostics = match kind {
@@ -171,6 +177,8 @@ pub fn check_file(file: &FileToCheck, fallback_root: &Path, options: &ReadOption
                     let calls = check_calls(workflow, &resolver, &CallPolicy::default());
                     parsed.diagnostics.diagnostics.extend(calls);
                 }
+                let found = lint_workflow(workflow, lint);
+                parsed.diagnostics.diagnostics.extend(found);
             }
             parsed.diagnostics
         }
@@ -202,6 +210,7 @@ pub fn validate(
     files: &[FileToCheck],
     fallback_root: &Path,
     options: &ReadOptions,
+    lint: &LintSettings,
 ) -> ValidateReport {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -213,7 +222,7 @@ pub fn validate(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|f| check_file(f, fallback_root, options))
+                        .map(|f| check_file(f, fallback_root, options, lint))
                         .collect::<Vec<_>>()
                 })
             })

@@ -24,11 +24,13 @@ pub mod events;
 mod file;
 pub mod filter;
 pub mod graph;
+pub mod lint;
 pub mod local;
 pub mod matrix;
 pub mod model;
 pub mod numbers;
 mod read;
+mod scalar;
 mod source;
 pub mod yaml;
 

@@ -37,6 +37,7 @@ fn codes(file: &Path, fallback: &Path) -> Vec<(&'static str, usize)> {
         },
         fallback,
         &ReadOptions::default(),
+        &gantry_workflow::lint::LintSettings::default(),
     );
     checked
         .diagnostics

@@ -284,3 +284,50 @@ fn reader_cases_match_github() {
         failures.join("\n")
     );
 }
+
+/// The checks beyond GitHub's parser (`lint`) must not reject a workflow
+/// GitHub accepts: every accepted reader case has no lint error.
+#[test]
+fn lint_accepts_every_workflow_github_accepts() {
+    let Some(dir) = reader_dir() else { return };
+    let mut rejected = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yml") {
+            continue;
+        }
+        let docs = documents(&std::fs::read_to_string(&path).unwrap());
+        let expected: serde_json::Value = serde_json::from_str(docs.last().unwrap()).unwrap();
+        if expected
+            .get("errors")
+            .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            continue;
+        }
+        let source = SourceFile::new("w.yml", docs[1].clone());
+        let parsed = read_workflow(source.clone(), &ReadOptions::default());
+        let Some(workflow) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
+            continue;
+        };
+        checked += 1;
+        let settings = gantry_workflow::lint::LintSettings::default();
+        for d in gantry_workflow::lint::lint_workflow(&workflow, &settings) {
+            if d.is_error() {
+                let at = d.span.map(|s| source.position(s.start));
+                rejected.push(format!(
+                    "{}: {at:?} {} {}",
+                    path.display(),
+                    d.code,
+                    d.message
+                ));
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} accepted cases found");
+    assert!(
+        rejected.is_empty(),
+        "lint rejects accepted workflows:\n{}",
+        rejected.join("\n")
+    );
+}

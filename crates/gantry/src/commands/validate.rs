@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use gantry_workflow::check::{FileToCheck, validate};
+use gantry_workflow::lint::LintSettings;
 use gantry_workflow::{ListError, ReadOptions, files_to_check};
 
 use super::{CliError, display_path};
@@ -45,7 +46,8 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             ),
         ));
     }
-    let report = validate(&to_check(root, files), root, &ReadOptions::default());
+    let lint = LintSettings::default();
+    let report = validate(&to_check(root, files), root, &ReadOptions::default(), &lint);
     let summary = report.summary;
     let checked = &report.files;
     let mut stdout = std::io::stdout().lock();

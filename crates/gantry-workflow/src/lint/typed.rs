@@ -1,0 +1,450 @@
+//! Contexts typed against the workflow: the names an expression reads
+//! from `matrix`, `steps`, `needs`, `jobs` and `inputs` must be defined
+//! where the expression is.
+//!
+//! - `matrix.KEY`: a key of the job's matrix (or of one of its `include`
+//!   entries). A matrix that is an expression, or whose `include` is one,
+//!   has unknown keys: nothing is reported.
+//! - `steps.ID`: an earlier step of the same job; its properties are
+//!   `outputs`, `outcome` and `conclusion`. Job `outputs` and the
+//!   environment's `url` see every step.
+//! - `needs.JOB`: a job this one needs; its properties are `outputs` and
+//!   `result`, and `outputs.X` an output that job declares.
+//! - `jobs.JOB.outputs.X` (in `on.workflow_call.outputs`): a job of the
+//!   workflow and one of its outputs.
+//! - `inputs.X`: an input of `on.workflow_call` or `on.workflow_dispatch`.
+//!
+//! Findings are warnings: GitHub runs such a workflow (the value is
+//! null), but it is almost always a mistake, as actionlint says.
+//!
+//! Names compare case-insensitively, as GitHub's contexts do. `env`
+//! accepts any name (its variables may come from the runner or earlier
+//! steps), and so does `github.event`.
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::lint::exprs::{Chain, Located, Segment, chains, of_tree};
+use crate::model::{JobKind, Workflow};
+use crate::yaml::{Node, NodeKind};
+
+/// What a job exposes to the jobs that need it.
+struct JobInfo<'w> {
+    id: &'w str,
+    /// `None` when its outputs cannot be known here (a call of a
+    /// reusable workflow).
+    outputs: Option<Vec<&'w str>>,
+}
+
+/// The names defined where an expression is; `None` means "not checked
+/// here" (unknown, or a place where the context is not available, which
+/// the reader reports itself).
+#[derive(Default, Clone)]
+struct Scope<'w> {
+    job: Option<&'w str>,
+    matrix: Option<Vec<String>>,
+    steps: Option<Vec<&'w str>>,
+    needs: Option<Vec<&'w str>>,
+    jobs: bool,
+    inputs: Option<Vec<&'w str>>,
+}
+
+struct Checker<'w> {
+    workflow: &'w Workflow,
+    file: &'w str,
+    jobs: Vec<JobInfo<'w>>,
+    out: Vec<Diagnostic>,
+}
+
+/// Checks the context names of every expression of `workflow`.
+pub(crate) fn check(workflow: &Workflow) -> Vec<Diagnostic> {
+    let jobs = workflow
+        .jobs
+        .values()
+        .map(|job| JobInfo {
+            id: job.id.value.as_str(),
+            outputs: match &job.kind {
+                JobKind::Steps(steps) => Some(steps.outputs.keys().map(String::as_str).collect()),
+                JobKind::Call(_) => None,
+            },
+        })
+        .collect();
+    let mut checker = Checker {
+        workflow,
+        file: workflow.source.text(),
+        jobs,
+        out: Vec::new(),
+    };
+    checker.workflow_level();
+    checker.jobs();
+    checker.out
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+fn quoted(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl<'w> Checker<'w> {
+    fn inputs(&self) -> Vec<&'w str> {
+        let mut names = Vec::new();
+        for event in ["workflow_call", "workflow_dispatch"] {
+            if let Some(trigger) = self.workflow.on.get(event) {
+                names.extend(trigger.inputs.keys().map(String::as_str));
+            }
+        }
+        names
+    }
+
+    fn workflow_level(&mut self) {
+        let yaml = &self.workflow.yaml;
+        let NodeKind::Map(pairs) = &yaml.kind else {
+            return;
+        };
+        let inputs = Some(self.inputs());
+        for (key, value) in pairs {
+            let scope = match key.as_str() {
+                Some("jobs") => continue,
+                Some("on") => {
+                    // Only `workflow_call.outputs` values use contexts (`jobs`).
+                    if let Some(outputs) = value
+                        .entry("workflow_call")
+                        .and_then(|(_, c)| c.entry("outputs"))
+                        .map(|(_, o)| o)
+                    {
+                        let scope = Scope {
+                            jobs: true,
+                            inputs: inputs.clone(),
+                            ..Scope::default()
+                        };
+                        self.tree(outputs, &scope);
+                    }
+                    if let Some(call_inputs) = value
+                        .entry("workflow_call")
+                        .and_then(|(_, c)| c.entry("inputs"))
+                        .map(|(_, o)| o)
+                    {
+                        let scope = Scope {
+                            inputs: inputs.clone(),
+                            ..Scope::default()
+                        };
+                        self.tree(call_inputs, &scope);
+                    }
+                    continue;
+                }
+                _ => Scope {
+                    inputs: inputs.clone(),
+                    ..Scope::default()
+                },
+            };
+            self.tree(value, &scope);
+        }
+    }
+
+    fn jobs(&mut self) {
+        let Some((_, jobs)) = self.workflow.yaml.entry("jobs") else {
+            return;
+        };
+        let NodeKind::Map(pairs) = &jobs.kind else {
+            return;
+        };
+        let inputs = self.inputs();
+        for (key, node) in pairs {
+            let Some(id) = key.as_str() else { continue };
+            let Some(job) = self.workflow.jobs.get(id) else {
+                continue;
+            };
+            let NodeKind::Map(entries) = &node.kind else {
+                continue;
+            };
+            let base = Scope {
+                job: Some(job.id.value.as_str()),
+                matrix: matrix_keys(job.strategy.as_ref().and_then(|s| s.matrix.as_ref()))
+                    .map(|keys| keys.into_iter().map(str::to_string).collect()),
+                steps: None,
+                needs: Some(job.needs.iter().map(|n| n.value.as_str()).collect()),
+                jobs: false,
+                inputs: Some(inputs.clone()),
+            };
+            let step_nodes: Vec<&Node> = match node.entry("steps").map(|(_, s)| &s.kind) {
+                Some(NodeKind::Seq(items)) => items.iter().collect(),
+                _ => Vec::new(),
+            };
+            let all_steps: Vec<&str> = step_nodes.iter().flat_map(|s| step_ids(s)).collect();
+            for (k, value) in entries {
+                let mut scope = base.clone();
+                match k.as_str() {
+                    // `matrix` is not available in these; the reader says so.
+                    Some("if" | "strategy") => scope.matrix = None,
+                    Some("outputs" | "environment") => scope.steps = Some(all_steps.clone()),
+                    Some("steps") => {
+                        let mut before: Vec<&str> = Vec::new();
+                        for step in &step_nodes {
+                            scope.steps = Some(before.clone());
+                            self.tree(step, &scope);
+                            before.extend(step_ids(step));
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                if k.as_str() == Some("if") && value.is_scalar() {
+                    let found = crate::lint::exprs::of_scalar(self.file, value, true);
+                    self.expressions(&found, &scope);
+                } else {
+                    self.tree(value, &scope);
+                }
+            }
+        }
+    }
+
+    fn tree(&mut self, node: &Node, scope: &Scope<'w>) {
+        let mut found = Vec::new();
+        of_tree(self.file, node, &mut found);
+        self.expressions(&found, scope);
+    }
+
+    fn expressions(&mut self, found: &[Located], scope: &Scope<'w>) {
+        for located in found {
+            let mut problems = Vec::new();
+            chains(&located.expr, &mut |chain| {
+                if let Some(p) = self.chain(chain, scope) {
+                    problems.push(p);
+                }
+            });
+            for (code, at, message, hint) in problems {
+                let mut d = Diagnostic::warning(code, located.span(at), message)
+                    .with_label("not defined here");
+                if let Some(hint) = hint {
+                    d = d.with_hint(hint);
+                }
+                self.out.push(d);
+            }
+        }
+    }
+
+    /// The problem with one chain, if any: code, span, message, hint.
+    fn chain(
+        &self,
+        chain: &Chain<'_>,
+        scope: &Scope<'w>,
+    ) -> Option<(&'static str, gantry_expr::Span, String, Option<String>)> {
+        let root = chain.root.to_ascii_lowercase();
+        let name = |i: usize| match chain.segments.get(i) {
+            Some(Segment::Name(n, span)) => Some((*n, *span)),
+            _ => None,
+        };
+        let job = scope.job.unwrap_or("");
+        match root.as_str() {
+            "matrix" => {
+                let keys = scope.matrix.as_ref()?;
+                let (key, at) = name(0)?;
+                if keys.iter().any(|k| same(k, key)) {
+                    return None;
+                }
+                let shown: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let hint = match did_you_mean(key, shown.iter().copied()) {
+                    Some(near) => format!("did you mean `matrix.{near}`?"),
+                    None if shown.is_empty() => {
+                        format!("job \"{job}\" has no matrix; define it under `strategy.matrix`")
+                    }
+                    None => format!("the matrix defines {}", quoted(&shown)),
+                };
+                Some((
+                    "undefined-matrix-key",
+                    at,
+                    format!("the matrix of job \"{job}\" has no key \"{key}\""),
+                    Some(hint),
+                ))
+            }
+            "steps" => {
+                let ids = scope.steps.as_ref()?;
+                let (id, at) = name(0)?;
+                if !ids.iter().any(|s| same(s, id)) {
+                    let hint = match did_you_mean(id, ids.iter().copied()) {
+                        Some(near) => format!("did you mean `steps.{near}`?"),
+                        None => format!(
+                            "a step can read the steps before it in the same job; their ids: {}",
+                            quoted(ids)
+                        ),
+                    };
+                    return Some((
+                        "undefined-step",
+                        at,
+                        format!("no step before this one in job \"{job}\" has the id \"{id}\""),
+                        Some(hint),
+                    ));
+                }
+                let (property, at) = name(1)?;
+                const STEP: &[&str] = &["outputs", "outcome", "conclusion"];
+                if STEP.iter().any(|p| same(p, property)) {
+                    return None;
+                }
+                Some((
+                    "undefined-step-property",
+                    at,
+                    format!("step \"{id}\" has no property \"{property}\""),
+                    Some(format!("a step has {}", quoted(STEP))),
+                ))
+            }
+            "needs" => {
+                let needed = scope.needs.as_ref()?;
+                let (id, at) = name(0)?;
+                let Some(target) = needed.iter().find(|n| same(n, id)) else {
+                    let exists = self.jobs.iter().any(|j| same(j.id, id));
+                    let hint = if exists {
+                        format!("add \"{id}\" to the `needs` of job \"{job}\"")
+                    } else {
+                        match did_you_mean(id, needed.iter().copied()) {
+                            Some(near) => format!("did you mean `needs.{near}`?"),
+                            None => format!("job \"{job}\" needs {}", quoted(needed)),
+                        }
+                    };
+                    return Some((
+                        "undefined-needs-job",
+                        at,
+                        format!("job \"{job}\" does not need a job \"{id}\""),
+                        Some(hint),
+                    ));
+                };
+                self.job_property(target, chain, "needs")
+            }
+            "jobs" if scope.jobs => {
+                let (id, at) = name(0)?;
+                let Some(target) = self.jobs.iter().find(|j| same(j.id, id)) else {
+                    let ids: Vec<&str> = self.jobs.iter().map(|j| j.id).collect();
+                    let hint = match did_you_mean(id, ids.iter().copied()) {
+                        Some(near) => format!("did you mean `jobs.{near}`?"),
+                        None => format!("the workflow's jobs are {}", quoted(&ids)),
+                    };
+                    return Some((
+                        "undefined-job",
+                        at,
+                        format!("the workflow has no job \"{id}\""),
+                        Some(hint),
+                    ));
+                };
+                self.job_property(target.id, chain, "jobs")
+            }
+            "inputs" => {
+                let inputs = scope.inputs.as_ref()?;
+                let (input, at) = name(0)?;
+                if inputs.iter().any(|i| same(i, input)) {
+                    return None;
+                }
+                let hint = match did_you_mean(input, inputs.iter().copied()) {
+                    Some(near) => format!("did you mean `inputs.{near}`?"),
+                    None if inputs.is_empty() => "declare inputs under `on.workflow_dispatch.inputs` or `on.workflow_call.inputs`".to_string(),
+                    None => format!("the workflow declares {}", quoted(inputs)),
+                };
+                Some((
+                    "undefined-input",
+                    at,
+                    format!("the workflow declares no input \"{input}\""),
+                    Some(hint),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// `<root>.JOB.outputs.X` / `<root>.JOB.result` for a known job.
+    fn job_property(
+        &self,
+        id: &str,
+        chain: &Chain<'_>,
+        root: &str,
+    ) -> Option<(&'static str, gantry_expr::Span, String, Option<String>)> {
+        let name = |i: usize| match chain.segments.get(i) {
+            Some(Segment::Name(n, span)) => Some((*n, *span)),
+            _ => None,
+        };
+        let (property, at) = name(1)?;
+        if same(property, "result") {
+            return None;
+        }
+        if !same(property, "outputs") {
+            return Some((
+                "undefined-job-property",
+                at,
+                format!("`{root}.{id}` has no property \"{property}\""),
+                Some("a job has \"outputs\" and \"result\"".to_string()),
+            ));
+        }
+        let (output, at) = name(2)?;
+        let info = self.jobs.iter().find(|j| same(j.id, id))?;
+        let outputs = info.outputs.as_ref()?;
+        if outputs.iter().any(|o| same(o, output)) {
+            return None;
+        }
+        let hint = match did_you_mean(output, outputs.iter().copied()) {
+            Some(near) => format!("did you mean `{root}.{id}.outputs.{near}`?"),
+            None if outputs.is_empty() => {
+                format!("declare it under `jobs.{id}.outputs`")
+            }
+            None => format!("job \"{id}\" declares {}", quoted(outputs)),
+        };
+        Some((
+            "undefined-job-output",
+            at,
+            format!("job \"{id}\" declares no output \"{output}\""),
+            Some(hint),
+        ))
+    }
+}
+
+/// The ids of a step node (and of the steps it runs in parallel).
+fn step_ids(step: &Node) -> Vec<&str> {
+    let mut ids = Vec::new();
+    if let Some(id) = step.entry("id").and_then(|(_, v)| v.as_str()) {
+        ids.push(id);
+    }
+    if let Some((_, NodeKind::Seq(inner))) = step.entry("parallel").map(|(k, v)| (k, &v.kind)) {
+        for s in inner {
+            ids.extend(step_ids(s));
+        }
+    }
+    ids
+}
+
+/// The keys a matrix defines; `None` when they cannot be known (the
+/// matrix or its `include` is an expression). No matrix defines none.
+fn matrix_keys(matrix: Option<&Node>) -> Option<Vec<&str>> {
+    let Some(matrix) = matrix else {
+        return Some(Vec::new());
+    };
+    let NodeKind::Map(pairs) = &matrix.kind else {
+        return None;
+    };
+    let mut keys = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            Some("include") => match &value.kind {
+                NodeKind::Seq(items) => {
+                    for item in items {
+                        match &item.kind {
+                            NodeKind::Map(entries) => {
+                                keys.extend(entries.iter().filter_map(|(k, _)| k.as_str()));
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => return None,
+            },
+            Some("exclude") => {}
+            Some(name) if name.contains("${{") => return None,
+            Some(name) => keys.push(name),
+            None => return None,
+        }
+    }
+    Some(keys)
+}
