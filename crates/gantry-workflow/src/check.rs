@@ -14,7 +14,7 @@ use crate::calls::{CallPolicy, LocalResolver, check_calls};
 use crate::diagnostic::{Diagnostic, DiagnosticDocument, FileDiagnostics};
 use crate::discover::{FileKind, file_kind};
 use crate::file::read_source;
-use crate::lint::{LintSettings, lint_workflow};
+use crate::lint::{LintSettings, LocalActions, lint_action, lint_workflow};
 use crate::local::{is_local, repository_root, resolve_local};
 use crate::model::{Action, JobKind, Runs, Step, StepAction, Workflow};
 use crate::read::{Parsed, ReadOptions, read_action, read_workflow};
@@ -162,6 +162,10 @@ pub fn check_file(
             {
                 local_step_refs(steps, &root, &mut parsed.diagnostics.diagnostics);
             }
+            if let Some(action) = &parsed.value {
+                let found = lint_action(action, lint, &LocalActions::new(&root));
+                parsed.diagnostics.diagnostics.extend(found);
+            }
             parsed.diagnostics
         }
         FileKind::Workflow => {
@@ -177,7 +181,7 @@ pub fn check_file(
                     let calls = check_calls(workflow, &resolver, &CallPolicy::default());
                     parsed.diagnostics.diagnostics.extend(calls);
                 }
-                let found = lint_workflow(workflow, lint);
+                let found = lint_workflow(workflow, lint, &LocalActions::new(&root));
                 parsed.diagnostics.diagnostics.extend(found);
             }
             parsed.diagnostics

@@ -26,7 +26,7 @@ pub(crate) fn findings_of(
         parsed.diagnostics.diagnostics
     );
     let workflow = parsed.value.unwrap();
-    lint_workflow(&workflow, settings)
+    lint_workflow(&workflow, settings, &gantry_workflow::lint::NoActions)
         .iter()
         .map(|d| {
             let p = source.position(d.span.expect("located").start);
@@ -88,4 +88,114 @@ fn expressions_in_quoted_and_folded_values_keep_their_columns() {
             (10, 25, "undefined-input"),
         ]
     );
+}
+
+const MY_ACTION: &str = "name: 'My action'
+description: 'my action'
+inputs:
+  name:
+    description: your name
+    default: anonymous
+  message:
+    description: message to this action
+    required: true
+  addition:
+    description: additional information
+    required: false
+  old:
+    description: an input on its way out
+    deprecationMessage: use `name` instead
+runs:
+  using: 'node20'
+  main: 'index.js'
+";
+
+const USES_MY_ACTION: &str = "on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      # missing required input \"message\"
+      - uses: ./.github/actions/my-action
+      # unexpected input \"additions\"
+      - uses: ./.github/actions/my-action
+        with:
+          name: rhysd
+          message: hello
+          additions: foo, bar
+          old: x
+";
+
+/// (line, column, code, is_error) of everything `validate` says of a file.
+fn checked(path: &Path, settings: &LintSettings) -> Vec<(usize, usize, &'static str, bool)> {
+    let checked = gantry_workflow::check::check_file(
+        &gantry_workflow::check::FileToCheck {
+            path: path.to_path_buf(),
+            name: "ci.yml".into(),
+        },
+        path.parent().unwrap(),
+        &ReadOptions::default(),
+        settings,
+    );
+    let source = &checked.diagnostics.source;
+    checked
+        .diagnostics
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let p = source.position(d.span.unwrap().start);
+            (p.line, p.column, d.code, d.is_error())
+        })
+        .collect()
+}
+
+#[test]
+fn local_action_inputs_are_checked_against_its_action_yml() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir_all(repo.join(".github/actions/my-action")).unwrap();
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(repo.join(".github/actions/my-action/action.yml"), MY_ACTION).unwrap();
+    let workflow = repo.join(".github/workflows/ci.yml");
+    std::fs::write(&workflow, USES_MY_ACTION).unwrap();
+    assert_eq!(
+        checked(&workflow, &LintSettings::default()),
+        vec![
+            (7, 15, "missing-action-input", true),
+            (13, 11, "unknown-action-input", false),
+            (14, 11, "deprecated-action-input", false),
+        ]
+    );
+}
+
+/// Actions held in memory, as a store would hand them out.
+struct Store(Vec<(&'static str, &'static str)>);
+
+impl gantry_workflow::lint::ActionSource for Store {
+    fn action(&self, uses: &str) -> Option<std::sync::Arc<gantry_workflow::Action>> {
+        let (_, text) = self.0.iter().find(|(u, _)| *u == uses)?;
+        let parsed =
+            gantry_workflow::read_action(SourceFile::new(uses, *text), &ReadOptions::default());
+        parsed.value.map(std::sync::Arc::new)
+    }
+}
+
+#[test]
+fn a_store_of_actions_feeds_the_input_check() {
+    let settings = LintSettings {
+        actions: Some(std::sync::Arc::new(Store(vec![(
+            "octo/greet@v1",
+            MY_ACTION,
+        )]))),
+    };
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: octo/greet@v1\n        with:\n          Message: hi\n      - uses: octo/greet@v1\n      - uses: octo/other@v1\n        with:\n          anything: 1\n";
+    let source = SourceFile::new("s.yml", text);
+    let workflow = read_workflow(source.clone(), &ReadOptions::default())
+        .value
+        .unwrap();
+    let got: Vec<_> = lint_workflow(&workflow, &settings, &gantry_workflow::lint::NoActions)
+        .iter()
+        .map(|d| (source.position(d.span.unwrap().start).line, d.code))
+        .collect();
+    assert_eq!(got, vec![(9, "missing-action-input")]);
 }

@@ -312,7 +312,11 @@ fn lint_accepts_every_workflow_github_accepts() {
         };
         checked += 1;
         let settings = gantry_workflow::lint::LintSettings::default();
-        for d in gantry_workflow::lint::lint_workflow(&workflow, &settings) {
+        for d in gantry_workflow::lint::lint_workflow(
+            &workflow,
+            &settings,
+            &gantry_workflow::lint::NoActions,
+        ) {
             if d.is_error() {
                 let at = d.span.map(|s| source.position(s.start));
                 rejected.push(format!(
