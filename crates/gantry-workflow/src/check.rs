@@ -178,7 +178,11 @@ pub fn check_file(
                 }
                 if !parsed.has_errors() {
                     let resolver = LocalResolver::new(&root);
-                    let calls = check_calls(workflow, &resolver, &CallPolicy::default());
+                    let policy = CallPolicy {
+                        default_permissions: lint.default_token_permissions,
+                        ..CallPolicy::default()
+                    };
+                    let calls = check_calls(workflow, &resolver, &policy);
                     parsed.diagnostics.diagnostics.extend(calls);
                 }
                 let found = lint_workflow(workflow, lint, &LocalActions::new(&root));

@@ -16,6 +16,7 @@
 
 pub mod calls;
 pub mod check;
+pub mod config;
 pub mod contexts;
 pub mod cron;
 mod diagnostic;

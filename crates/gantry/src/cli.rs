@@ -377,6 +377,21 @@ pub struct ValidateArgs {
 
     #[arg(long, value_enum, default_value_t, env = "GANTRY_FORMAT")]
     pub format: Format,
+
+    /// What the repository's GITHUB_TOKEN may do by default (its
+    /// "Workflow permissions" setting) [default: `default-token-permissions`
+    /// in .gantry/config.yml; unknown makes `call-permissions` a warning].
+    #[arg(long, value_enum, value_name = "ACCESS")]
+    pub default_token_permissions: Option<TokenPermissions>,
+}
+
+/// The repository's default `GITHUB_TOKEN` access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenPermissions {
+    /// Contents and packages read-only (GitHub's default for new repositories).
+    Read,
+    /// Read and write on every scope.
+    Write,
 }
 
 #[derive(Debug, Args)]

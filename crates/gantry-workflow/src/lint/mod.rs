@@ -7,12 +7,14 @@
 
 pub(crate) mod exprs;
 mod inputs;
+pub mod runners;
 mod typed;
 
 use std::sync::Arc;
 
 pub use inputs::{ActionSource, LocalActions, NoActions};
 
+use crate::config::{ProjectConfig, TokenDefault};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Action, JobKind, Runs, Workflow};
 
@@ -22,12 +24,30 @@ pub struct LintSettings {
     /// Actions beyond the repository's own (`./path`), such as a store of
     /// marketplace actions.
     pub actions: Option<Arc<dyn ActionSource>>,
+    /// Runner labels to accept besides GitHub's (`runner-labels:`).
+    pub runner_labels: Vec<String>,
+    /// The repository's default token permissions, which decide whether a
+    /// call asking for more is an error (known) or a warning (unknown).
+    pub default_token_permissions: Option<TokenDefault>,
+}
+
+impl LintSettings {
+    /// The settings `.gantry/config.yml` gives.
+    pub fn from_config(config: &ProjectConfig) -> Self {
+        Self {
+            actions: None,
+            runner_labels: config.runner_labels.clone(),
+            default_token_permissions: config.default_token_permissions,
+        }
+    }
 }
 
 impl std::fmt::Debug for LintSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LintSettings")
             .field("actions", &self.actions.as_ref().map(|_| "..."))
+            .field("runner_labels", &self.runner_labels)
+            .field("default_token_permissions", &self.default_token_permissions)
             .finish()
     }
 }
@@ -49,6 +69,7 @@ pub fn lint_workflow(
     local: &dyn ActionSource,
 ) -> Vec<Diagnostic> {
     let mut out = typed::check(workflow);
+    runners::check(workflow, &settings.runner_labels, &mut out);
     let actions = settings.actions(local);
     for job in workflow.jobs.values() {
         if let JobKind::Steps(steps) = &job.kind {

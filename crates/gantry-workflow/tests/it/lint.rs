@@ -187,6 +187,7 @@ fn a_store_of_actions_feeds_the_input_check() {
             "octo/greet@v1",
             MY_ACTION,
         )]))),
+        ..LintSettings::default()
     };
     let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: octo/greet@v1\n        with:\n          Message: hi\n      - uses: octo/greet@v1\n      - uses: octo/other@v1\n        with:\n          anything: 1\n";
     let source = SourceFile::new("s.yml", text);
@@ -198,4 +199,45 @@ fn a_store_of_actions_feeds_the_input_check() {
         .map(|d| (source.position(d.span.unwrap().start).line, d.code))
         .collect();
     assert_eq!(got, vec![(9, "missing-action-input")]);
+}
+
+#[test]
+fn unknown_runner_labels_are_warnings_unless_declared() {
+    let got = findings("runners.yml", &LintSettings::default());
+    assert_eq!(
+        got,
+        vec![
+            (10, 13, "unknown-runner-label"),
+            (14, 13, "unknown-runner-label"),
+            (19, 14, "unknown-runner-label"),
+            (37, 14, "unknown-runner-label"),
+        ]
+    );
+    let declared = LintSettings {
+        runner_labels: vec!["gpu".into(), "linux-latest".into(), "macos-10.13".into()],
+        ..LintSettings::default()
+    };
+    assert_eq!(
+        findings("runners.yml", &declared),
+        vec![(37, 14, "unknown-runner-label")]
+    );
+}
+
+#[test]
+fn an_unknown_runner_label_suggests_the_nearest() {
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-lates\n    steps:\n      - run: echo\n";
+    let source = SourceFile::new("r.yml", text);
+    let workflow = read_workflow(source, &ReadOptions::default())
+        .value
+        .unwrap();
+    let found = lint_workflow(
+        &workflow,
+        &LintSettings::default(),
+        &gantry_workflow::lint::NoActions,
+    );
+    assert_eq!(found.len(), 1);
+    assert!(!found[0].is_error());
+    let hint = found[0].hint.as_deref().unwrap();
+    assert!(hint.contains("did you mean `ubuntu-latest`?"), "{hint}");
+    assert!(hint.contains(".gantry/config.yml"), "{hint}");
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use gantry_workflow::calls::{CallPolicy, MapResolver, check_calls};
+use gantry_workflow::config::TokenDefault;
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 
 /// Cases where gantry deliberately differs from GitHub's reference parser.
@@ -155,12 +156,21 @@ fn run_case(path: &Path) -> Outcome {
         resolver.insert(docs[i].trim(), docs[i + 1].clone());
         i += 2;
     }
-    let mut policy = CallPolicy::default();
+    // GitHub's reference parser knows the repository's setting; its
+    // default is the read-only token.
+    let mut policy = CallPolicy {
+        default_permissions: Some(TokenDefault::Read),
+        ..CallPolicy::default()
+    };
     if let Some(depth) = opt("max-nested-reusable-workflows-depth") {
         policy.max_depth = depth.parse().unwrap();
     }
     if let Some(p) = opt("permissions-policy") {
-        policy.default_permissions_write = p == "LimitedWrite";
+        policy.default_permissions = Some(if p == "Write" {
+            TokenDefault::Write
+        } else {
+            TokenDefault::Read
+        });
     }
     if let Some(jobs) = opt("max-job-limit") {
         policy.max_jobs = Some(jobs.parse().unwrap());

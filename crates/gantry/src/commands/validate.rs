@@ -4,12 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use gantry_workflow::check::{FileToCheck, validate};
+use gantry_workflow::config::{CONFIG_FILE, ProjectConfig, TokenDefault};
 use gantry_workflow::lint::LintSettings;
 use gantry_workflow::{ListError, ReadOptions, files_to_check};
 
 use super::{CliError, display_path};
 use crate::Outcome;
-use crate::cli::{Format, ValidateArgs};
+use crate::cli::{Format, TokenPermissions, ValidateArgs};
 use crate::render;
 
 /// The files named on the command line, or the repository's.
@@ -46,7 +47,16 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             ),
         ));
     }
-    let lint = LintSettings::default();
+    let config = ProjectConfig::read(root).map_err(|e| {
+        CliError::usage(e.to_string(), Some(format!("fix or remove {CONFIG_FILE}")))
+    })?;
+    let mut lint = LintSettings::from_config(&config);
+    if let Some(access) = args.default_token_permissions {
+        lint.default_token_permissions = Some(match access {
+            TokenPermissions::Read => TokenDefault::Read,
+            TokenPermissions::Write => TokenDefault::Write,
+        });
+    }
     let report = validate(&to_check(root, files), root, &ReadOptions::default(), &lint);
     let summary = report.summary;
     let checked = &report.files;
