@@ -65,6 +65,8 @@ pub struct Summary {
 pub struct ValidateReport {
     pub files: Vec<CheckedFile>,
     pub summary: Summary,
+    /// What was not checked, and why (shellcheck not installed).
+    pub notes: Vec<String>,
 }
 
 impl ValidateReport {
@@ -95,6 +97,7 @@ impl ValidateReport {
                 })
                 .collect(),
             summary: self.summary,
+            notes: &self.notes,
         }
     }
 }
@@ -110,6 +113,8 @@ pub struct ValidateDocument<'a> {
     pub version: u32,
     pub files: Vec<CheckedFileDocument<'a>>,
     pub summary: Summary,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notes: &'a [String],
 }
 
 /// One checked file of the JSON document.
@@ -252,5 +257,6 @@ pub fn validate(
     ValidateReport {
         files: checked,
         summary,
+        notes: Vec::new(),
     }
 }

@@ -8,11 +8,13 @@
 pub(crate) mod exprs;
 mod inputs;
 pub mod runners;
+pub mod scripts;
 mod typed;
 
 use std::sync::Arc;
 
 pub use inputs::{ActionSource, LocalActions, NoActions};
+pub use scripts::{Script, ScriptChecker, ScriptFinding, ScriptLevel, ScriptReport, ScriptShell};
 
 use crate::config::{ProjectConfig, TokenDefault};
 use crate::diagnostic::Diagnostic;
@@ -29,6 +31,8 @@ pub struct LintSettings {
     /// The repository's default token permissions, which decide whether a
     /// call asking for more is an error (known) or a warning (unknown).
     pub default_token_permissions: Option<TokenDefault>,
+    /// The checker of `run:` scripts (shellcheck), when there is one.
+    pub scripts: Option<Arc<dyn ScriptChecker>>,
 }
 
 impl LintSettings {
@@ -38,6 +42,7 @@ impl LintSettings {
             actions: None,
             runner_labels: config.runner_labels.clone(),
             default_token_permissions: config.default_token_permissions,
+            scripts: None,
         }
     }
 }
@@ -48,6 +53,10 @@ impl std::fmt::Debug for LintSettings {
             .field("actions", &self.actions.as_ref().map(|_| "..."))
             .field("runner_labels", &self.runner_labels)
             .field("default_token_permissions", &self.default_token_permissions)
+            .field(
+                "scripts",
+                &self.scripts.as_ref().map(|s| s.name().to_string()),
+            )
             .finish()
     }
 }
@@ -70,6 +79,9 @@ pub fn lint_workflow(
 ) -> Vec<Diagnostic> {
     let mut out = typed::check(workflow);
     runners::check(workflow, &settings.runner_labels, &mut out);
+    if let Some(checker) = &settings.scripts {
+        scripts::check(workflow, checker.as_ref(), &mut out);
+    }
     let actions = settings.actions(local);
     for job in workflow.jobs.values() {
         if let JobKind::Steps(steps) = &job.kind {

@@ -2,7 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use gantry_audit::shellcheck::{self, Shellcheck};
 use gantry_workflow::check::{FileToCheck, validate};
 use gantry_workflow::config::{CONFIG_FILE, ProjectConfig, TokenDefault};
 use gantry_workflow::lint::LintSettings;
@@ -57,7 +59,13 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             TokenPermissions::Write => TokenDefault::Write,
         });
     }
-    let report = validate(&to_check(root, files), root, &ReadOptions::default(), &lint);
+    let mut notes = Vec::new();
+    match Shellcheck::find() {
+        Some(checker) => lint.scripts = Some(Arc::new(checker)),
+        None => notes.push(shellcheck::NOT_INSTALLED.to_string()),
+    }
+    let mut report = validate(&to_check(root, files), root, &ReadOptions::default(), &lint);
+    report.notes = notes;
     let summary = report.summary;
     let checked = &report.files;
     let mut stdout = std::io::stdout().lock();
@@ -77,6 +85,9 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
                         render::diagnostic_human(&c.diagnostics.source, d, colored)
                     )?;
                 }
+            }
+            for note in &report.notes {
+                writeln!(stdout, "note: {note}")?;
             }
             let plural =
                 |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

@@ -485,3 +485,44 @@ fn validate_follows_the_default_token_setting_and_declared_runner_labels() {
         "{text}"
     );
 }
+
+/// `run:` scripts go through shellcheck when it is installed, each finding
+/// at its place in the workflow; without it, validate says so once.
+#[test]
+fn validate_checks_run_scripts_with_shellcheck_when_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo ok\n          echo $FOO\n",
+    );
+    write(
+        &dir.path().join(".github/workflows/other.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $BAR\n",
+    );
+    if Path::new("/usr/bin/shellcheck").is_file() {
+        let (code, found) = validate_json(&[], dir.path());
+        assert_eq!(code, 0, "shellcheck findings are warnings");
+        assert_eq!(
+            found,
+            [
+                ("SC2086".to_string(), 8, 16),
+                ("SC2086".to_string(), 6, 19)
+            ]
+        );
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = gantry()
+        .arg("validate")
+        .current_dir(dir.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("note: shellcheck is not installed").count(),
+        1,
+        "{text}"
+    );
+}
