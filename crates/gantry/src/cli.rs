@@ -250,7 +250,7 @@ Exit status: 0 when the SBOM was written, 2 for bad usage or unreadable input.";
 
 const SCAN_EXAMPLES: &str = "\
 Examples:
-  gantry db import ../shared/testdata/osv/crates   once: load OSV advisories
+  gantry db import ~/Downloads/crates.io-all.zip  once: load OSV advisories
   gantry scan                                      every lockfile under .
   gantry scan --fail-on high                       fail on high or critical
   gantry scan --unknown-severity medium            rank advisories without a severity as medium
@@ -268,7 +268,7 @@ ignore expired), 2 for bad usage, unreadable input or no database.";
 
 const DB_EXAMPLES: &str = "\
 Examples:
-  gantry db import ../shared/testdata/osv/crates ../shared/testdata/osv/PyPI
+  gantry db import advisory-db/ osv/PyPI/          folders of OSV .json/.yaml records
   gantry db import ~/Downloads/Go-all.zip          osv.dev's per-ecosystem export
   gantry db import advisories.ndjson               one OSV record a line
   gantry db status                                 records per ecosystem, sources

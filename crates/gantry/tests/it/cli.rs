@@ -505,10 +505,7 @@ fn validate_checks_run_scripts_with_shellcheck_when_installed() {
         assert_eq!(code, 0, "shellcheck findings are warnings");
         assert_eq!(
             found,
-            [
-                ("SC2086".to_string(), 8, 16),
-                ("SC2086".to_string(), 6, 19)
-            ]
+            [("SC2086".to_string(), 8, 16), ("SC2086".to_string(), 6, 19)]
         );
     }
     let empty = tempfile::tempdir().unwrap();
