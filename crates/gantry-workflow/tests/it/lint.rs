@@ -241,3 +241,62 @@ fn an_unknown_runner_label_suggests_the_nearest() {
     assert!(hint.contains("did you mean `ubuntu-latest`?"), "{hint}");
     assert!(hint.contains(".gantry/config.yml"), "{hint}");
 }
+
+const SETUP_NODE: &str = "name: Setup Node.js environment
+description: Set up a Node.js environment
+inputs:
+  node-version:
+    description: Version spec of the version to use
+  cache:
+    description: Package manager for caching
+runs:
+  using: node20
+  main: dist/setup/index.js
+";
+
+const CACHE: &str = "name: Cache
+description: Cache artifacts
+inputs:
+  path:
+    description: A list of files, directories, and wildcard patterns
+    required: true
+  key:
+    description: An explicit key for restoring and saving the cache
+    required: true
+runs:
+  using: node20
+  main: dist/restore/index.js
+";
+
+/// actionlint's own example of a broken workflow (its README): what
+/// `validate` finds of it, each at the line and column actionlint gives.
+/// Of actionlint's seven: its script-injection finding at 13:41 is
+/// `gantry audit`'s `template-injection` rule; `v\d+` at 5:11 is a glob
+/// GitHub accepts (`\` escapes the next character); the typing of
+/// `github.repository` at 22:17 is not done.
+#[test]
+fn actionlint_classic_mistakes_are_reported_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    let workflow = dir.path().join(".github/workflows/ci.yml");
+    std::fs::copy(fixture("classic.yml"), &workflow).unwrap();
+    let settings = LintSettings {
+        actions: Some(std::sync::Arc::new(Store(vec![
+            ("actions/setup-node@v4", SETUP_NODE),
+            ("actions/cache@v4", CACHE),
+        ]))),
+        ..LintSettings::default()
+    };
+    let got: Vec<(usize, usize, &str)> = checked(&workflow, &settings)
+        .into_iter()
+        .map(|(l, c, code, _)| (l, c, code))
+        .collect();
+    for expected in [
+        (3, 5, "unknown-key"),
+        (10, 28, "unknown-runner-label"),
+        (17, 11, "unknown-action-input"),
+        (21, 20, "undefined-matrix-key"),
+    ] {
+        assert!(got.contains(&expected), "{expected:?} not in {got:?}");
+    }
+}
