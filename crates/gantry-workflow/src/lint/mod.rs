@@ -6,7 +6,7 @@
 //! ([`crate::check`]), not when a workflow is read to be planned or run.
 
 pub(crate) mod exprs;
-mod inputs;
+pub(crate) mod inputs;
 pub mod runners;
 pub mod scripts;
 mod typed;
@@ -77,12 +77,12 @@ pub fn lint_workflow(
     settings: &LintSettings,
     local: &dyn ActionSource,
 ) -> Vec<Diagnostic> {
-    let mut out = typed::check(workflow);
+    let actions = settings.actions(local);
+    let mut out = typed::check(workflow, &actions);
     runners::check(workflow, &settings.runner_labels, &mut out);
     if let Some(checker) = &settings.scripts {
         scripts::check(workflow, checker.as_ref(), &mut out);
     }
-    let actions = settings.actions(local);
     for job in workflow.jobs.values() {
         if let JobKind::Steps(steps) = &job.kind {
             inputs::check(&steps.steps, &actions, &mut out);

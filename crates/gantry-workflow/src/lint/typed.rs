@@ -7,7 +7,8 @@
 //!   has unknown keys: nothing is reported.
 //! - `steps.ID`: an earlier step of the same job; its properties are
 //!   `outputs`, `outcome` and `conclusion`. Job `outputs` and the
-//!   environment's `url` see every step.
+//!   environment's `url` see every step. When the step's action is known
+//!   (local, or from the store), `outputs.X` must be one of its outputs.
 //! - `needs.JOB`: a job this one needs; its properties are `outputs` and
 //!   `result`, and `outputs.X` an output that job declares.
 //! - `jobs.JOB.outputs.X` (in `on.workflow_call.outputs`): a job of the
@@ -23,7 +24,10 @@
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::lint::exprs::{Chain, Located, Segment, chains, of_tree};
-use crate::model::{JobKind, Workflow};
+use std::collections::HashMap;
+
+use crate::lint::inputs::ActionSource;
+use crate::model::{JobKind, StepAction, Workflow};
 use crate::yaml::{Node, NodeKind};
 
 /// What a job exposes to the jobs that need it.
@@ -51,11 +55,32 @@ struct Checker<'w> {
     workflow: &'w Workflow,
     file: &'w str,
     jobs: Vec<JobInfo<'w>>,
+    /// The outputs of steps whose action is known: (job, lower-case step
+    /// id) to the action's name and its outputs.
+    step_outputs: HashMap<(&'w str, String), (String, Vec<String>)>,
     out: Vec<Diagnostic>,
 }
 
-/// Checks the context names of every expression of `workflow`.
-pub(crate) fn check(workflow: &Workflow) -> Vec<Diagnostic> {
+/// Checks the context names of every expression of `workflow`; `actions`
+/// gives the outputs of the actions steps use.
+pub(crate) fn check(workflow: &Workflow, actions: &dyn ActionSource) -> Vec<Diagnostic> {
+    let mut step_outputs = HashMap::new();
+    for job in workflow.jobs.values() {
+        let JobKind::Steps(steps) = &job.kind else {
+            continue;
+        };
+        for step in &steps.steps {
+            if let (Some(id), StepAction::Uses { uses, .. }) = (&step.id, &step.action)
+                && let Some(action) = actions.action(&uses.value)
+            {
+                let outputs = action.outputs.keys().cloned().collect();
+                step_outputs.insert(
+                    (job.id.value.as_str(), id.value.to_ascii_lowercase()),
+                    (uses.value.clone(), outputs),
+                );
+            }
+        }
+    }
     let jobs = workflow
         .jobs
         .values()
@@ -71,6 +96,7 @@ pub(crate) fn check(workflow: &Workflow) -> Vec<Diagnostic> {
         workflow,
         file: workflow.source.text(),
         jobs,
+        step_outputs,
         out: Vec::new(),
     };
     checker.workflow_level();
@@ -285,6 +311,24 @@ impl<'w> Checker<'w> {
                 }
                 let (property, at) = name(1)?;
                 const STEP: &[&str] = &["outputs", "outcome", "conclusion"];
+                if same(property, "outputs")
+                    && let Some((output, at)) = name(2)
+                    && let Some((uses, outputs)) =
+                        self.step_outputs.get(&(job, id.to_ascii_lowercase()))
+                    && !outputs.iter().any(|o| same(o, output))
+                {
+                    let shown: Vec<&str> = outputs.iter().map(String::as_str).collect();
+                    let hint = match did_you_mean(output, shown.iter().copied()) {
+                        Some(near) => format!("did you mean `steps.{id}.outputs.{near}`?"),
+                        None => format!("{uses} sets {}", quoted(&shown)),
+                    };
+                    return Some((
+                        "undefined-step-output",
+                        at,
+                        format!("step \"{id}\" runs {uses}, which has no output \"{output}\""),
+                        Some(hint),
+                    ));
+                }
                 if STEP.iter().any(|p| same(p, property)) {
                     return None;
                 }

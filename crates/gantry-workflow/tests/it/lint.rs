@@ -300,3 +300,30 @@ fn actionlint_classic_mistakes_are_reported_at_their_place() {
         assert!(got.contains(&expected), "{expected:?} not in {got:?}");
     }
 }
+
+/// actionlint's example: the outputs of a step that runs a known action
+/// are the outputs its `action.yml` declares.
+#[test]
+fn outputs_of_a_known_action_are_typed() {
+    let action = "name: 'My action with output'\ndescription: d\noutputs:\n  some_value:\n    description: some value\nruns:\n  using: node20\n  main: index.js\n";
+    let settings = LintSettings {
+        actions: Some(std::sync::Arc::new(Store(vec![("octo/out@v1", action)]))),
+        ..LintSettings::default()
+    };
+    let text = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ steps.my_action.outputs.some_value }}\n      - uses: octo/out@v1\n        id: my_action\n      - run: echo ${{ steps.my_action.outputs.some_value }} ${{ steps.MY_ACTION.outputs.SOME_VALUE }}\n      - run: echo ${{ steps.my_action.outputs.some-value }}\n";
+    let source = SourceFile::new("o.yml", text);
+    let workflow = read_workflow(source.clone(), &ReadOptions::default())
+        .value
+        .unwrap();
+    let got: Vec<_> = lint_workflow(&workflow, &settings, &gantry_workflow::lint::NoActions)
+        .iter()
+        .map(|d| {
+            let p = source.position(d.span.unwrap().start);
+            (p.line, p.column, d.code)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(6, 23, "undefined-step"), (10, 23, "undefined-step-output")]
+    );
+}
