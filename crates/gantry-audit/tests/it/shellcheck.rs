@@ -78,3 +78,24 @@ fn a_checker_that_cannot_run_is_one_note_for_the_file() {
         vec![(0, 0, "script-check".to_string())]
     );
 }
+
+#[test]
+fn composite_action_scripts_are_checked_with_their_shell() {
+    let Some(checker) = shellcheck() else { return };
+    let text = "name: a\ndescription: d\nruns:\n  using: composite\n  steps:\n    - run: echo $A\n      shell: bash\n    - run: Write-Output $B\n      shell: pwsh\n";
+    let source = SourceFile::new("action.yml", text);
+    let parsed = gantry_workflow::read_action(source.clone(), &ReadOptions::default());
+    let settings = LintSettings {
+        scripts: Some(Arc::new(checker)),
+        ..LintSettings::default()
+    };
+    let got: Vec<_> =
+        gantry_workflow::lint::lint_action(&parsed.value.unwrap(), &settings, &NoActions)
+            .iter()
+            .map(|d| {
+                let p = source.position(d.span.unwrap().start);
+                (p.line, p.column, d.code)
+            })
+            .collect();
+    assert_eq!(got, vec![(6, 17, "SC2086")]);
+}

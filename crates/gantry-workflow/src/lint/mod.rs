@@ -99,9 +99,19 @@ pub fn lint_action(
     settings: &LintSettings,
     local: &dyn ActionSource,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let actions = settings.actions(local);
+    let mut out = typed::check_action(action, &actions);
     if let Some(Runs::Composite { steps }) = &action.runs {
-        inputs::check(steps, &settings.actions(local), &mut out);
+        inputs::check(steps, &actions, &mut out);
+        if let Some(checker) = &settings.scripts {
+            scripts::check_steps(
+                action.source.text(),
+                &action.yaml,
+                steps,
+                checker.as_ref(),
+                &mut out,
+            );
+        }
     }
     out.sort_by_key(|d| d.span.map(|s| s.start));
     out

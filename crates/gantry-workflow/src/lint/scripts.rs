@@ -272,7 +272,27 @@ fn rule_code(code: u32) -> &'static str {
 /// finding, at its place in the file, warnings all (GitHub runs the
 /// script as it is).
 pub(crate) fn check(workflow: &Workflow, checker: &dyn ScriptChecker, out: &mut Vec<Diagnostic>) {
-    let scripts = collect(workflow);
+    run_checker(collect(workflow), checker, out);
+}
+
+/// Runs `checker` over the scripts of a composite action's steps (each
+/// names its `shell:`); `yaml` is the action file's tree.
+pub(crate) fn check_steps(
+    file: &str,
+    yaml: &Node,
+    steps: &[Step],
+    checker: &dyn ScriptChecker,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some((_, nodes)) = yaml.entry("runs").and_then(|(_, r)| r.entry("steps")) else {
+        return;
+    };
+    let mut scripts = Vec::new();
+    collect_steps(file, steps, nodes, None, false, &mut scripts);
+    run_checker(scripts, checker, out);
+}
+
+fn run_checker(scripts: Vec<Script>, checker: &dyn ScriptChecker, out: &mut Vec<Diagnostic>) {
     if scripts.is_empty() {
         return;
     }

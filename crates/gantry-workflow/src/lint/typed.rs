@@ -27,7 +27,7 @@ use crate::lint::exprs::{Chain, Located, Segment, chains, of_tree};
 use std::collections::HashMap;
 
 use crate::lint::inputs::ActionSource;
-use crate::model::{JobKind, StepAction, Workflow};
+use crate::model::{Action, JobKind, Runs, StepAction, Workflow};
 use crate::yaml::{Node, NodeKind};
 
 /// What a job exposes to the jobs that need it.
@@ -44,6 +44,8 @@ struct JobInfo<'w> {
 #[derive(Default, Clone)]
 struct Scope<'w> {
     job: Option<&'w str>,
+    /// Checking an action file rather than a workflow.
+    in_action: bool,
     matrix: Option<Vec<String>>,
     steps: Option<Vec<&'w str>>,
     needs: Option<Vec<&'w str>>,
@@ -52,7 +54,8 @@ struct Scope<'w> {
 }
 
 struct Checker<'w> {
-    workflow: &'w Workflow,
+    /// The workflow checked (`None` for an action file).
+    workflow: Option<&'w Workflow>,
     file: &'w str,
     jobs: Vec<JobInfo<'w>>,
     /// The outputs of steps whose action is known: (job, lower-case step
@@ -93,7 +96,7 @@ pub(crate) fn check(workflow: &Workflow, actions: &dyn ActionSource) -> Vec<Diag
         })
         .collect();
     let mut checker = Checker {
-        workflow,
+        workflow: Some(workflow),
         file: workflow.source.text(),
         jobs,
         step_outputs,
@@ -101,6 +104,59 @@ pub(crate) fn check(workflow: &Workflow, actions: &dyn ActionSource) -> Vec<Diag
     };
     checker.workflow_level();
     checker.jobs();
+    checker.out
+}
+
+/// Checks the `inputs` and `steps` names of a composite action's steps
+/// and outputs: inputs the action declares, steps that run before.
+pub(crate) fn check_action(action: &Action, actions: &dyn ActionSource) -> Vec<Diagnostic> {
+    let mut step_outputs = HashMap::new();
+    if let Some(Runs::Composite { steps }) = &action.runs {
+        for step in steps {
+            if let (Some(id), StepAction::Uses { uses, .. }) = (&step.id, &step.action)
+                && let Some(used) = actions.action(&uses.value)
+            {
+                let outputs = used.outputs.keys().cloned().collect();
+                step_outputs.insert(
+                    ("", id.value.to_ascii_lowercase()),
+                    (uses.value.clone(), outputs),
+                );
+            }
+        }
+    }
+    let mut checker = Checker {
+        workflow: None,
+        file: action.source.text(),
+        jobs: Vec::new(),
+        step_outputs,
+        out: Vec::new(),
+    };
+    let inputs: Vec<&str> = action.inputs.keys().map(String::as_str).collect();
+    let step_nodes: Vec<&Node> = match action
+        .yaml
+        .entry("runs")
+        .and_then(|(_, r)| r.entry("steps"))
+        .map(|(_, s)| &s.kind)
+    {
+        Some(NodeKind::Seq(items)) => items.iter().collect(),
+        _ => return Vec::new(),
+    };
+    let mut scope = Scope {
+        job: Some(""),
+        in_action: true,
+        inputs: Some(inputs),
+        ..Scope::default()
+    };
+    let mut before: Vec<&str> = Vec::new();
+    for step in &step_nodes {
+        scope.steps = Some(before.clone());
+        checker.tree(step, &scope);
+        before.extend(step_ids(step));
+    }
+    if let Some((_, outputs)) = action.yaml.entry("outputs") {
+        scope.steps = Some(before);
+        checker.tree(outputs, &scope);
+    }
     checker.out
 }
 
@@ -123,7 +179,7 @@ impl<'w> Checker<'w> {
     fn inputs(&self) -> Vec<&'w str> {
         let mut names = Vec::new();
         for event in ["workflow_call", "workflow_dispatch"] {
-            if let Some(trigger) = self.workflow.on.get(event) {
+            if let Some(trigger) = self.workflow.and_then(|w| w.on.get(event)) {
                 names.extend(trigger.inputs.keys().map(String::as_str));
             }
         }
@@ -131,8 +187,7 @@ impl<'w> Checker<'w> {
     }
 
     fn workflow_level(&mut self) {
-        let yaml = &self.workflow.yaml;
-        let NodeKind::Map(pairs) = &yaml.kind else {
+        let Some(NodeKind::Map(pairs)) = self.workflow.map(|w| &w.yaml.kind) else {
             return;
         };
         let inputs = Some(self.inputs());
@@ -176,7 +231,10 @@ impl<'w> Checker<'w> {
     }
 
     fn jobs(&mut self) {
-        let Some((_, jobs)) = self.workflow.yaml.entry("jobs") else {
+        let Some(workflow) = self.workflow else {
+            return;
+        };
+        let Some((_, jobs)) = workflow.yaml.entry("jobs") else {
             return;
         };
         let NodeKind::Map(pairs) = &jobs.kind else {
@@ -185,7 +243,7 @@ impl<'w> Checker<'w> {
         let inputs = self.inputs();
         for (key, node) in pairs {
             let Some(id) = key.as_str() else { continue };
-            let Some(job) = self.workflow.jobs.get(id) else {
+            let Some(job) = workflow.jobs.get(id) else {
                 continue;
             };
             let NodeKind::Map(entries) = &node.kind else {
@@ -193,6 +251,7 @@ impl<'w> Checker<'w> {
             };
             let base = Scope {
                 job: Some(job.id.value.as_str()),
+                in_action: false,
                 matrix: matrix_keys(job.strategy.as_ref().and_then(|s| s.matrix.as_ref()))
                     .map(|keys| keys.into_iter().map(str::to_string).collect()),
                 steps: None,
@@ -305,7 +364,11 @@ impl<'w> Checker<'w> {
                     return Some((
                         "undefined-step",
                         at,
-                        format!("no step before this one in job \"{job}\" has the id \"{id}\""),
+                        if scope.in_action {
+                            format!("no step before this one in the action has the id \"{id}\"")
+                        } else {
+                            format!("no step before this one in job \"{job}\" has the id \"{id}\"")
+                        },
                         Some(hint),
                     ));
                 }
@@ -386,13 +449,19 @@ impl<'w> Checker<'w> {
                 }
                 let hint = match did_you_mean(input, inputs.iter().copied()) {
                     Some(near) => format!("did you mean `inputs.{near}`?"),
+                    None if scope.in_action => format!("declare it under the action's `inputs:`; it declares {}", quoted(inputs)),
                     None if inputs.is_empty() => "declare inputs under `on.workflow_dispatch.inputs` or `on.workflow_call.inputs`".to_string(),
                     None => format!("the workflow declares {}", quoted(inputs)),
+                };
+                let owner = if scope.in_action {
+                    "action"
+                } else {
+                    "workflow"
                 };
                 Some((
                     "undefined-input",
                     at,
-                    format!("the workflow declares no input \"{input}\""),
+                    format!("the {owner} declares no input \"{input}\""),
                     Some(hint),
                 ))
             }

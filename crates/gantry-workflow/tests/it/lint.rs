@@ -327,3 +327,41 @@ fn outputs_of_a_known_action_are_typed() {
         vec![(6, 23, "undefined-step"), (10, 23, "undefined-step-output")]
     );
 }
+
+/// A composite action's steps read the action's own inputs and the steps
+/// before them.
+#[test]
+fn composite_action_contexts_are_typed_against_the_action() {
+    let text = "name: a\ndescription: d\ninputs:\n  name:\n    description: n\noutputs:\n  greeting:\n    description: g\n    value: ${{ steps.say.outputs.text }}\nruns:\n  using: composite\n  steps:\n    - run: echo ${{ inputs.nme }} ${{ steps.say.outcome }}\n      shell: bash\n    - id: say\n      run: echo ${{ inputs.NAME }}\n      shell: bash\n";
+    let source = SourceFile::new("action.yml", text);
+    let parsed = gantry_workflow::read_action(source.clone(), &ReadOptions::default());
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics.diagnostics);
+    let found = gantry_workflow::lint::lint_action(
+        &parsed.value.unwrap(),
+        &LintSettings::default(),
+        &gantry_workflow::lint::NoActions,
+    );
+    let got: Vec<_> = found
+        .iter()
+        .map(|d| {
+            let p = source.position(d.span.unwrap().start);
+            (p.line, p.column, d.code)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(13, 21, "undefined-input"), (13, 39, "undefined-step")]
+    );
+    assert!(
+        found[0]
+            .message
+            .contains("the action declares no input \"nme\"")
+    );
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `inputs.name`?")
+    );
+}
