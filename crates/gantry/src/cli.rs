@@ -323,6 +323,16 @@ Examples:
   gantry validate                          every workflow and action of the repository
   gantry validate .github/workflows/ci.yml one file
   gantry validate --format json            machine-readable diagnostics
+  gantry validate --default-token-permissions write
+                                           the repository's token may write by default
+
+Beyond GitHub's own checks, contexts (matrix, steps, needs, jobs, inputs),
+action inputs, runner labels and bash/sh run: scripts (with shellcheck, when
+installed) are checked as actionlint does: warnings, but for a required
+action input that is not given.
+.gantry/config.yml may declare:
+  default-token-permissions: read          (or write) decides call-permissions
+  runner-labels: [gpu]                     labels of self-hosted runners
 
 Exit status: 0 when every file is valid, 1 when any has an error, 2 for bad usage.";
 
