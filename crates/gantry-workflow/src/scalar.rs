@@ -16,6 +16,9 @@ pub(crate) struct ValueMap {
     /// `offsets[i]` is the file offset of value byte `i`; one entry more
     /// than the value has bytes (the end).
     offsets: Vec<usize>,
+    /// `ends[i]`: the file offset just past the text of value byte `i`'s
+    /// character (an escape is several file bytes for one character).
+    ends: Vec<usize>,
 }
 
 impl ValueMap {
@@ -31,20 +34,23 @@ impl ValueMap {
                 // The header (`|-`, `>2`, a comment) ends at the first line break.
                 let newline = written.find('\n')?;
                 start += newline + 1;
-                body = &written[newline + 1..];
+                body = written.get(newline + 1..)?;
             }
             Style::SingleQuoted | Style::DoubleQuoted => {
-                if written.len() < 2 {
-                    return None;
-                }
+                let quote = if node.style == Style::SingleQuoted {
+                    '\''
+                } else {
+                    '"'
+                };
+                body = written.strip_prefix(quote)?.strip_suffix(quote)?;
                 start += 1;
-                body = &written[1..written.len() - 1];
             }
             Style::Plain => {}
         }
         let double = node.style == Style::DoubleQuoted;
         let single = node.style == Style::SingleQuoted;
         let mut offsets = vec![0; value.len() + 1];
+        let mut ends = vec![0; value.len() + 1];
         let src: Vec<(usize, char)> = body.char_indices().collect();
         let mut j = 0;
         for (i, c) in value.char_indices() {
@@ -53,6 +59,7 @@ impl ValueMap {
                     // Block scalars keep a line break the span leaves out.
                     if c.is_whitespace() {
                         offsets[i..i + c.len_utf8()].fill(start + body.len());
+                        ends[i..i + c.len_utf8()].fill(start + body.len());
                         break;
                     }
                     return None;
@@ -65,6 +72,7 @@ impl ValueMap {
                         }
                     }
                     offsets[i..i + c.len_utf8()].fill(start + at);
+                    ends[i..i + c.len_utf8()].fill(start + at + s.len_utf8());
                     j += 1;
                     break;
                 }
@@ -83,6 +91,10 @@ impl ValueMap {
                         None => return None,
                     };
                     offsets[i..i + c.len_utf8()].fill(start + at);
+                    let end = src
+                        .get(j + width)
+                        .map_or(start + body.len(), |(e, _)| start + e);
+                    ends[i..i + c.len_utf8()].fill(end);
                     j += width;
                     break;
                 }
@@ -94,7 +106,8 @@ impl ValueMap {
             }
         }
         offsets[value.len()] = src.get(j).map_or(start + body.len(), |(at, _)| start + at);
-        Some(ValueMap { offsets })
+        ends[value.len()] = offsets[value.len()];
+        Some(ValueMap { offsets, ends })
     }
 
     /// The file offset of value byte `i` (the end for `i` past it).
@@ -107,8 +120,9 @@ impl ValueMap {
     pub(crate) fn span(&self, range: std::ops::Range<usize>) -> Span {
         let start = self.offset(range.start);
         let end = if range.end > range.start {
-            // One past the last byte of the range, in the file.
-            self.offset(range.end - 1) + 1
+            // Just past the last character of the range, in the file.
+            let last = self.ends.len() - 1;
+            self.ends[(range.end - 1).min(last)]
         } else {
             start
         };
@@ -165,5 +179,52 @@ mod tests {
         let map = ValueMap::new(text, node, "a'b").unwrap();
         let span = map.span(0..3);
         assert_eq!(&text[span.start..span.end], "a''b");
+        let text = "v: \"\\tx \u{e9}\"\n";
+        let file = SourceFile::new("t.yml", text);
+        let root = yaml::parse(&file, Limits::default()).unwrap();
+        let (_, node) = root.entry("v").unwrap();
+        let value = node.as_str().unwrap();
+        let map = ValueMap::new(text, node, value).unwrap();
+        let span = map.span(0..value.len());
+        assert_eq!(&text[span.start..span.end], "\\tx \u{e9}");
+    }
+
+    fn walk(node: &crate::yaml::Node, f: &mut dyn FnMut(&crate::yaml::Node)) {
+        f(node);
+        match &node.kind {
+            crate::yaml::NodeKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    walk(k, f);
+                    walk(v, f);
+                }
+            }
+            crate::yaml::NodeKind::Seq(items) => items.iter().for_each(|i| walk(i, f)),
+            _ => {}
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the scalar, every offset is a character boundary in
+        /// the file (so a span never cuts a character).
+        #[test]
+        fn offsets_fall_on_character_boundaries(
+            text in "(v: |k: |- |  |\\||>|\"|'|a|\u{e9}|\\t|\\u00e9|\n|#|\\x41| )*"
+        ) {
+            let file = SourceFile::new("t.yml", text.clone());
+            if let Ok(root) = yaml::parse(&file, Limits::default()) {
+                walk(&root, &mut |node| {
+                    if let Some(value) = node.as_str()
+                        && let Some(map) = ValueMap::new(&text, node, value)
+                    {
+                        for i in 0..=value.len() {
+                            let span = map.span(i..value.len());
+                            assert!(text.is_char_boundary(span.start), "{text:?} {i}");
+                            assert!(text.is_char_boundary(span.end), "{text:?} {i}");
+                            assert!(span.end <= text.len());
+                        }
+                    }
+                });
+            }
+        }
     }
 }
