@@ -13,14 +13,16 @@
 //!   `result`, and `outputs.X` an output that job declares.
 //! - `jobs.JOB.outputs.X` (in `on.workflow_call.outputs`): a job of the
 //!   workflow and one of its outputs.
-//! - `inputs.X`: an input of `on.workflow_call` or `on.workflow_dispatch`.
+//! - `inputs.X`: an input of `on.workflow_call` or `on.workflow_dispatch`;
+//!   `github.event.inputs.X` an input of `on.workflow_dispatch` (when the
+//!   workflow has that trigger; other events' payloads are not typed).
 //!
 //! Findings are warnings: GitHub runs such a workflow (the value is
 //! null), but it is almost always a mistake, as actionlint says.
 //!
 //! Names compare case-insensitively, as GitHub's contexts do. `env`
 //! accepts any name (its variables may come from the runner or earlier
-//! steps), and so does `github.event`.
+//! steps), and so does the rest of `github.event`.
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::lint::exprs::{Chain, Located, Segment, chains, of_tree};
@@ -61,6 +63,9 @@ struct Checker<'w> {
     /// The outputs of steps whose action is known: (job, lower-case step
     /// id) to the action's name and its outputs.
     step_outputs: HashMap<(&'w str, String), (String, Vec<String>)>,
+    /// The `workflow_dispatch` inputs, which `github.event.inputs` holds,
+    /// when the workflow has that trigger.
+    dispatch: Option<Vec<&'w str>>,
     out: Vec<Diagnostic>,
 }
 
@@ -95,11 +100,16 @@ pub(crate) fn check(workflow: &Workflow, actions: &dyn ActionSource) -> Vec<Diag
             },
         })
         .collect();
+    let dispatch = workflow
+        .on
+        .get("workflow_dispatch")
+        .map(|t| t.inputs.keys().map(String::as_str).collect());
     let mut checker = Checker {
         workflow: Some(workflow),
         file: workflow.source.text(),
         jobs,
         step_outputs,
+        dispatch,
         out: Vec::new(),
     };
     checker.workflow_level();
@@ -129,6 +139,7 @@ pub(crate) fn check_action(action: &Action, actions: &dyn ActionSource) -> Vec<D
         file: action.source.text(),
         jobs: Vec::new(),
         step_outputs,
+        dispatch: None,
         out: Vec::new(),
     };
     let inputs: Vec<&str> = action.inputs.keys().map(String::as_str).collect();
@@ -252,7 +263,7 @@ impl<'w> Checker<'w> {
             let base = Scope {
                 job: Some(job.id.value.as_str()),
                 in_action: false,
-                matrix: matrix_keys(job.strategy.as_ref().and_then(|s| s.matrix.as_ref()))
+                matrix: job_matrix_keys(node)
                     .map(|keys| keys.into_iter().map(str::to_string).collect()),
                 steps: None,
                 needs: Some(job.needs.iter().map(|n| n.value.as_str()).collect()),
@@ -441,6 +452,31 @@ impl<'w> Checker<'w> {
                 };
                 self.job_property(target.id, chain, "jobs")
             }
+            "github" => {
+                let dispatch = self.dispatch.as_ref()?;
+                let (event, _) = name(0)?;
+                let (inputs, _) = name(1)?;
+                let (input, at) = name(2)?;
+                if !same(event, "event") || !same(inputs, "inputs") {
+                    return None;
+                }
+                if dispatch.iter().any(|i| same(i, input)) {
+                    return None;
+                }
+                let hint = match did_you_mean(input, dispatch.iter().copied()) {
+                    Some(near) => format!("did you mean `github.event.inputs.{near}`?"),
+                    None => format!(
+                        "`on.workflow_dispatch.inputs` declares {}",
+                        quoted(dispatch)
+                    ),
+                };
+                Some((
+                    "undefined-input",
+                    at,
+                    format!("workflow_dispatch declares no input \"{input}\""),
+                    Some(hint),
+                ))
+            }
             "inputs" => {
                 let inputs = scope.inputs.as_ref()?;
                 let (input, at) = name(0)?;
@@ -526,6 +562,20 @@ fn step_ids(step: &Node) -> Vec<&str> {
         }
     }
     ids
+}
+
+/// The matrix keys of a job node, read from the YAML as written (a
+/// strategy the reader refused still has its keys); `None` when they
+/// cannot be known.
+fn job_matrix_keys(job: &Node) -> Option<Vec<&str>> {
+    match job.entry("strategy").map(|(_, s)| s) {
+        None => Some(Vec::new()),
+        Some(strategy) => match &strategy.kind {
+            NodeKind::Map(_) => matrix_keys(strategy.entry("matrix").map(|(_, m)| m)),
+            NodeKind::Null => Some(Vec::new()),
+            _ => None,
+        },
+    }
 }
 
 /// The keys a matrix defines; `None` when they cannot be known (the

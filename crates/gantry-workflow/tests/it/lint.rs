@@ -57,6 +57,7 @@ fn typed_contexts_are_reported_where_actionlint_reports_them() {
             (49, 13, "undefined-needs-job"),
             (50, 23, "undefined-needs-job"),
             (51, 23, "undefined-input"),
+            (51, 65, "undefined-input"),
             (58, 46, "undefined-needs-job"),
         ]
     );
@@ -364,4 +365,36 @@ fn composite_action_contexts_are_typed_against_the_action() {
             .unwrap()
             .contains("did you mean `inputs.name`?")
     );
+}
+
+/// Regression: a strategy the reader refuses (an `exclude` naming a key
+/// the matrix lacks) left the job without a matrix, so `matrix.os` was
+/// reported although `os` is right there.
+#[test]
+fn matrix_keys_come_from_the_file_even_when_the_strategy_is_refused() {
+    let text = "on: push\njobs:\n  test:\n    strategy:\n      matrix:\n        os: [ubuntu-latest]\n        exclude:\n          - platform: x\n    runs-on: ${{ matrix.os }}\n    steps:\n      - run: echo ${{ matrix.nope }}\n";
+    let source = SourceFile::new("m.yml", text);
+    let parsed = read_workflow(source.clone(), &ReadOptions::default());
+    let found = lint_workflow(
+        &parsed.value.unwrap(),
+        &LintSettings::default(),
+        &gantry_workflow::lint::NoActions,
+    );
+    let got: Vec<_> = found
+        .iter()
+        .map(|d| (source.position(d.span.unwrap().start).line, d.code))
+        .collect();
+    assert_eq!(got, vec![(11, "undefined-matrix-key")]);
+}
+
+/// `github.event.inputs.X` holds the `workflow_dispatch` inputs.
+#[test]
+fn dispatch_event_inputs_are_typed() {
+    let text = "on:\n  workflow_dispatch:\n    inputs:\n      message: { type: string }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.inputs.message }} ${{ github.event.inputs.massage }} ${{ github.event.ref }}\n";
+    assert_eq!(
+        findings_of("d.yml", text, &LintSettings::default()),
+        vec![(9, 58, "undefined-input")]
+    );
+    let push = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.inputs.anything }}\n";
+    assert_eq!(findings_of("p.yml", push, &LintSettings::default()), vec![]);
 }
