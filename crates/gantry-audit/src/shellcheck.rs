@@ -1,12 +1,14 @@
 //! shellcheck as the [`ScriptChecker`] of `gantry validate`: the `run:`
 //! scripts of one workflow file are written to a private temporary folder
 //! and checked by one `shellcheck --format=json1` call per shell (bash,
-//! sh), stopped after a time limit.
+//! sh), stopped after a time limit. A `.shellcheckrc` is not read
+//! (`--norc`), so a finding does not depend on where validate runs.
 //!
 //! The rules that `${{ }}` placeholders and the runner's environment make
 //! noisy are left out, as actionlint leaves them out: SC1091 (sourced file
 //! not found), SC2050 and SC2194 (constant expressions, which a
-//! placeholder is), SC2154 (variables the runner sets), SC2157 (constant
+//! placeholder is), SC2153 and SC2154 (variables the step's `env:` or
+//! the runner sets), SC2157 (constant
 //! strings in tests) and SC2043 (loops over one placeholder).
 
 use std::io::Read;
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 use gantry_workflow::lint::{Script, ScriptChecker, ScriptFinding, ScriptLevel, ScriptReport};
 
 /// Rules left out (see the module documentation).
-pub const EXCLUDED: &str = "SC1091,SC2050,SC2194,SC2154,SC2157,SC2043";
+pub const EXCLUDED: &str = "SC1091,SC2050,SC2194,SC2153,SC2154,SC2157,SC2043";
 
 /// What `validate` says when shellcheck is not installed.
 pub const NOT_INSTALLED: &str = "shellcheck is not installed, so run: scripts were not checked (install the `shellcheck` package to check them)";
@@ -78,6 +80,7 @@ impl Shellcheck {
             files.push(path);
         }
         let mut child = Command::new(&self.program)
+            .arg("--norc")
             .arg("--format=json1")
             .arg(format!("--shell={}", first.shell.name()))
             .arg(format!("--exclude={EXCLUDED}"))

@@ -99,3 +99,12 @@ fn composite_action_scripts_are_checked_with_their_shell() {
             .collect();
     assert_eq!(got, vec![(6, 17, "SC2086")]);
 }
+
+/// A variable the step's `env:` sets is not a misspelling (SC2153 is left
+/// out, as actionlint leaves it out).
+#[test]
+fn variables_from_the_step_env_are_not_misspellings() {
+    let Some(checker) = shellcheck() else { return };
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - env:\n          BRANCH: ${{ github.ref }}\n        run: |\n          branch=\"${BRANCH}\"\n          echo \"$branch\"\n";
+    assert_eq!(findings(text, checker), vec![]);
+}

@@ -80,8 +80,30 @@ pub(crate) fn check(workflow: &Workflow, extra: &[String], out: &mut Vec<Diagnos
         let Some(RunsOn::Labels(labels)) = &steps.runs_on else {
             continue;
         };
+        // A job runs on one runner: two GitHub-hosted images cannot both apply.
+        let mut hosted: Option<&crate::model::Text> = None;
         for label in labels {
             let text = label.value.trim();
+            if GITHUB_HOSTED.iter().any(|h| h.eq_ignore_ascii_case(text)) {
+                match hosted {
+                    Some(first) if !first.value.trim().eq_ignore_ascii_case(text) => {
+                        out.push(
+                            Diagnostic::warning(
+                                "runner-label-conflict",
+                                label.span,
+                                format!(
+                                    "runner label \"{text}\" conflicts with \"{}\": a job runs on one runner, which has only one of them",
+                                    first.value.trim()
+                                ),
+                            )
+                            .with_label("conflicting label")
+                            .with_hint("to run the job on each, use a matrix: `runs-on: ${{ matrix.os }}`"),
+                        );
+                    }
+                    Some(_) => {}
+                    None => hosted = Some(label),
+                }
+            }
             if let Some(key) = matrix_reference(text) {
                 for (value, span) in matrix_values(job, key) {
                     check_label(&value, span, extra, out);

@@ -398,3 +398,12 @@ fn dispatch_event_inputs_are_typed() {
     let push = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.inputs.anything }}\n";
     assert_eq!(findings_of("p.yml", push, &LintSettings::default()), vec![]);
 }
+
+#[test]
+fn two_github_hosted_images_in_one_runs_on_conflict() {
+    let text = "on: push\njobs:\n  test:\n    runs-on: [ubuntu-latest, windows-latest]\n    steps:\n      - run: echo ...\n";
+    assert_eq!(
+        findings_of("c.yml", text, &LintSettings::default()),
+        vec![(4, 30, "runner-label-conflict")]
+    );
+}
