@@ -324,3 +324,38 @@ fn folder_import_skips_files_that_are_not_advisories_quietly() {
     assert_eq!(summary.warnings.len(), 1, "{:#?}", summary.warnings);
     assert!(summary.warnings[0].file.ends_with("RUSTSEC-2024-0002.json"));
 }
+
+/// A package of an ecosystem the database has no advisories for is not
+/// "clean": the report counts it as not checked, per ecosystem. Components
+/// count once per package URL, as an SBOM lists them.
+#[test]
+fn packages_without_advisories_to_match_are_counted_as_not_checked() {
+    let records = vec![
+        serde_json::from_value(record(
+            "RUSTSEC-2024-0001",
+            &[],
+            "crates.io",
+            "left",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "1.0.1"}]),
+        ))
+        .unwrap(),
+    ];
+    let db = Database::from_records(records);
+    let components = [
+        Component::new(Ecosystem::Cargo, "left", Some("1.0.0"), at()),
+        Component::new(Ecosystem::Cargo, "left", Some("1.0.0"), at()),
+        Component::new(Ecosystem::Npm, "lodash", Some("4.17.20"), at()),
+        Component::new(Ecosystem::Npm, "react", Some("18.0.0"), at()),
+        Component::new(Ecosystem::Npm, "react", Some("18.0.0"), at()),
+        Component::new(Ecosystem::Npm, "vue", None, at()),
+    ];
+    let report = scan(&db, &components);
+    assert!(report.findings.iter().all(|f| f.package == "left"));
+    assert!(!report.findings.is_empty());
+    assert_eq!(report.components, 4, "one per package URL");
+    assert_eq!(
+        report.not_checked.into_iter().collect::<Vec<_>>(),
+        [("npm".to_string(), 2)]
+    );
+    assert_eq!(report.unpinned.len(), 1);
+}
