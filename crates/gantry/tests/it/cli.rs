@@ -523,3 +523,34 @@ fn validate_checks_run_scripts_with_shellcheck_when_installed() {
         "{text}"
     );
 }
+
+/// actionlint's classic broken workflow through `validate`: each finding
+/// of validate's at the line and column actionlint gives it.
+#[test]
+fn validate_reports_actionlint_classic_mistakes_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let classic = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gantry-workflow/tests/fixtures/lint/classic.yml");
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        &std::fs::read(classic).unwrap(),
+    );
+    let (code, found) = validate_json(&[], dir.path());
+    assert_eq!(
+        code, 1,
+        "the unknown `branch` key is an error on GitHub too"
+    );
+    for expected in [
+        ("unknown-key", 3, 5),
+        ("unknown-runner-label", 10, 28),
+        ("undefined-matrix-key", 21, 20),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(c, l, k)| c == expected.0 && *l == expected.1 && *k == expected.2),
+            "{expected:?} not in {found:?}"
+        );
+    }
+}
