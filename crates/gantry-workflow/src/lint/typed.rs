@@ -16,6 +16,9 @@
 //! - `inputs.X`: an input of `on.workflow_call` or `on.workflow_dispatch`;
 //!   `github.event.inputs.X` an input of `on.workflow_dispatch` (when the
 //!   workflow has that trigger; other events' payloads are not typed).
+//! - `secrets.X` in a workflow only `workflow_call` triggers and that has
+//!   an `on.workflow_call.secrets` section: a secret declared there, or
+//!   `GITHUB_TOKEN` (and the two debug secrets).
 //!
 //! Findings are warnings: GitHub runs such a workflow (the value is
 //! null), but it is almost always a mistake, as actionlint says.
@@ -66,6 +69,9 @@ struct Checker<'w> {
     /// The `workflow_dispatch` inputs, which `github.event.inputs` holds,
     /// when the workflow has that trigger.
     dispatch: Option<Vec<&'w str>>,
+    /// The secrets a workflow that only `workflow_call` triggers declares:
+    /// the only ones its callers pass (besides `GITHUB_TOKEN`).
+    call_secrets: Option<Vec<&'w str>>,
     out: Vec<Diagnostic>,
 }
 
@@ -104,12 +110,28 @@ pub(crate) fn check(workflow: &Workflow, actions: &dyn ActionSource) -> Vec<Diag
         .on
         .get("workflow_dispatch")
         .map(|t| t.inputs.keys().map(String::as_str).collect());
+    // Without a `secrets:` section the caller may pass anything
+    // (`secrets: inherit`): nothing is known then.
+    let declares_secrets = workflow
+        .yaml
+        .entry("on")
+        .and_then(|(_, on)| on.entry("workflow_call"))
+        .and_then(|(_, call)| call.entry("secrets"))
+        .is_some();
+    let call_secrets = match workflow.on.events.len() {
+        1 if declares_secrets => workflow
+            .on
+            .get("workflow_call")
+            .map(|t| t.secrets.keys().map(String::as_str).collect()),
+        _ => None,
+    };
     let mut checker = Checker {
         workflow: Some(workflow),
         file: workflow.source.text(),
         jobs,
         step_outputs,
         dispatch,
+        call_secrets,
         out: Vec::new(),
     };
     checker.workflow_level();
@@ -140,6 +162,7 @@ pub(crate) fn check_action(action: &Action, actions: &dyn ActionSource) -> Vec<D
         jobs: Vec::new(),
         step_outputs,
         dispatch: None,
+        call_secrets: None,
         out: Vec::new(),
     };
     let inputs: Vec<&str> = action.inputs.keys().map(String::as_str).collect();
@@ -451,6 +474,28 @@ impl<'w> Checker<'w> {
                     ));
                 };
                 self.job_property(target.id, chain, "jobs")
+            }
+            "secrets" => {
+                let declared = self.call_secrets.as_ref()?;
+                let (secret, at) = name(0)?;
+                const ALWAYS: &[&str] =
+                    &["GITHUB_TOKEN", "ACTIONS_RUNNER_DEBUG", "ACTIONS_STEP_DEBUG"];
+                if ALWAYS.iter().chain(declared).any(|d| same(d, secret)) {
+                    return None;
+                }
+                let hint = match did_you_mean(secret, declared.iter().copied()) {
+                    Some(near) => format!("did you mean `secrets.{near}`?"),
+                    None => format!(
+                        "declare it under `on.workflow_call.secrets` (callers pass only those, or all with `secrets: inherit`); it declares {}",
+                        quoted(declared)
+                    ),
+                };
+                Some((
+                    "undefined-secret",
+                    at,
+                    format!("the reusable workflow declares no secret \"{secret}\""),
+                    Some(hint),
+                ))
             }
             "github" => {
                 let dispatch = self.dispatch.as_ref()?;

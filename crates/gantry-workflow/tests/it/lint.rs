@@ -407,3 +407,20 @@ fn two_github_hosted_images_in_one_runs_on_conflict() {
         vec![(4, 30, "runner-label-conflict")]
     );
 }
+
+/// A workflow only `workflow_call` triggers gets the secrets it declares
+/// (and `GITHUB_TOKEN`); one that other events trigger too sees the
+/// repository's secrets, which are not known here.
+#[test]
+fn secrets_of_a_reusable_workflow_are_the_declared_ones() {
+    let text = "on:\n  workflow_call:\n    secrets:\n      token: { required: true }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n        env:\n          A: ${{ secrets.token }}\n          B: ${{ secrets.GITHUB_TOKEN }}\n          C: ${{ secrets.tokn }}\n";
+    assert_eq!(
+        findings_of("s.yml", text, &LintSettings::default()),
+        vec![(13, 18, "undefined-secret")]
+    );
+    let both = text.replace("on:\n", "on:\n  push:\n");
+    assert_eq!(
+        findings_of("s.yml", &both, &LintSettings::default()),
+        vec![]
+    );
+}
