@@ -26,6 +26,7 @@ mod expr;
 mod finding;
 mod report;
 pub mod rules;
+pub mod shellcheck;
 mod suppress;
 
 pub use config::{Config, ConfigError, Persona};

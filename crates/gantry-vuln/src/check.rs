@@ -330,6 +330,8 @@ pub struct IgnoredFinding<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary<'a> {
     pub components: usize,
+    /// Per ecosystem, pinned components the database has no advisories for.
+    pub not_checked: &'a std::collections::BTreeMap<String, usize>,
     pub lockfiles: usize,
     pub input: InputKind,
     pub unpinned: &'a [gantry_sbom::Location],
@@ -408,6 +410,7 @@ impl Outcome {
             warnings: &self.report.warnings,
             summary: Summary {
                 components: self.report.components,
+                not_checked: &self.report.not_checked,
                 lockfiles: self.files,
                 input: self.input,
                 unpinned: &self.report.unpinned,

@@ -85,6 +85,9 @@ pub struct SourceRecords {
     pub kind: &'static str,
     pub records: Vec<Record>,
     pub warnings: Vec<ImportWarning>,
+    /// `.json`/`.yaml` files that are not OSV records at all (a README's
+    /// data, CI configuration): skipped without a warning.
+    pub skipped: usize,
 }
 
 /// What an import did.
@@ -97,6 +100,8 @@ pub struct Summary {
     pub updated: usize,
     /// Records already there as they are (or newer).
     pub unchanged: usize,
+    /// Files skipped because they are not OSV records.
+    pub skipped: usize,
     pub warnings: Vec<ImportWarning>,
     pub meta: Meta,
 }
@@ -253,11 +258,13 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
                 kind: "file",
                 records: vec![r],
                 warnings: Vec::new(),
+                skipped: 0,
             },
             Err(w) => SourceRecords {
                 kind: "file",
                 records: Vec::new(),
                 warnings: vec![w],
+                skipped: 0,
             },
         });
     }
@@ -276,6 +283,7 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
             kind: "file",
             records: Vec::new(),
             warnings: Vec::new(),
+            skipped: 0,
         };
         for (i, v) in values.into_iter().enumerate() {
             match serde_json::from_value::<Record>(v).map(checked) {
@@ -300,6 +308,7 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceRecords, Import
             kind: "file",
             records: vec![r],
             warnings: Vec::new(),
+            skipped: 0,
         });
     }
     read_ndjson(&name, &bytes)
@@ -322,6 +331,7 @@ fn read_ndjson(name: &str, bytes: &[u8]) -> Result<SourceRecords, ImportError> {
         kind: "ndjson",
         records: Vec::new(),
         warnings: Vec::new(),
+        skipped: 0,
     };
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -415,14 +425,51 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<SourceRecords, ImportErro
         kind: "folder",
         records: Vec::new(),
         warnings: Vec::new(),
+        skipped: 0,
     };
-    for r in results {
+    for (r, path) in results.into_iter().zip(&files) {
         match r {
             Ok(r) => out.records.push(r),
+            Err(_) if !looks_like_record(path) => out.skipped += 1,
             Err(w) => out.warnings.push(w),
         }
     }
     Ok(out)
+}
+
+/// Whether a file that did not read as a record was meant to be one: a
+/// mapping with an `id` and one of `modified`, `affected` or
+/// `schema_version`. Other JSON and YAML files of a folder (workflow
+/// files, package manifests) are not advisories and are skipped quietly.
+fn looks_like_record(path: &Path) -> bool {
+    let Ok(bytes) = gantry_fs::read_bounded(path, 64 * 1024 * 1024) else {
+        return true;
+    };
+    looks_like_record_bytes(&path.to_string_lossy(), &bytes)
+}
+
+fn looks_like_record_bytes(name: &str, bytes: &[u8]) -> bool {
+    let value: Option<serde_json::Value> = if is_yaml(name) {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| serde_saphyr::from_str(t).ok())
+    } else {
+        serde_json::from_slice(bytes).ok()
+    };
+    match value {
+        Some(serde_json::Value::Object(map)) => {
+            map.contains_key("id")
+                && ["modified", "affected", "schema_version"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+        }
+        // Text that does not parse: a broken record if it reads like one.
+        None => {
+            let text = String::from_utf8_lossy(bytes);
+            text.contains("\"id\"") || (is_yaml(name) && text.contains("id:"))
+        }
+        Some(_) => false,
+    }
 }
 
 fn read_zip(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> {
@@ -448,6 +495,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> 
         kind: "zip",
         records: Vec::new(),
         warnings: Vec::new(),
+        skipped: 0,
     };
     let mut total: u64 = 0;
     for i in 0..zip.len() {
@@ -513,6 +561,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<SourceRecords, ImportError> 
         }
         match parse_record(&entry_name, &bytes) {
             Ok(r) => out.records.push(r),
+            Err(_) if !looks_like_record_bytes(&entry_name, &bytes) => out.skipped += 1,
             Err(w) => out.warnings.push(w),
         }
     }
@@ -547,6 +596,7 @@ pub fn import(dir: &Path, paths: &[PathBuf], options: &Options) -> Result<Summar
         added: 0,
         updated: 0,
         unchanged: 0,
+        skipped: 0,
         warnings: Vec::new(),
         meta: Meta::default(),
     };
@@ -579,6 +629,7 @@ pub fn import(dir: &Path, paths: &[PathBuf], options: &Options) -> Result<Summar
                 Some(_) => summary.unchanged += 1,
             }
         }
+        summary.skipped += read.skipped;
         summary.warnings.extend(read.warnings);
         summary.sources.push(source.clone());
         sources.insert(source.path.clone(), source);

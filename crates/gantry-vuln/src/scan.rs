@@ -64,8 +64,13 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Informational advisories, apart from vulnerabilities.
     pub informational: Vec<Finding>,
-    /// Components checked (pinned ones).
+    /// Components, one per package URL, pinned or not: what `gantry sbom`
+    /// counts for the same input.
     pub components: usize,
+    /// Per OSV ecosystem, the pinned components that had no advisories to
+    /// match against because the database holds none of that ecosystem
+    /// (so "no known vulnerabilities" says nothing about them).
+    pub not_checked: std::collections::BTreeMap<String, usize>,
     /// Components without a pinned version: not matched, listed.
     pub unpinned: Vec<Location>,
     /// Versions or ranges that could not be compared.
@@ -133,12 +138,22 @@ fn merge_aliases(records: Vec<&Record>) -> Vec<Vec<&Record>> {
 pub fn scan(db: &Database, components: &[Component]) -> Report {
     let mut report = Report::default();
     let mut cache: HashMap<(Ecosystem, String), Vec<Record>> = HashMap::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let covered = &db.meta().per_ecosystem;
     for c in components {
+        let first = seen.insert(c.purl.as_str());
+        report.components += usize::from(first);
         let Some(version) = &c.version else {
             report.unpinned.push(c.location.clone());
             continue;
         };
-        report.components += 1;
+        let ecosystem = c.ecosystem.osv_name();
+        if covered.get(ecosystem).copied().unwrap_or(0) == 0 {
+            if first {
+                *report.not_checked.entry(ecosystem.to_string()).or_default() += 1;
+            }
+            continue;
+        }
         let key = (c.ecosystem, c.ecosystem.normalize_name(&c.name));
         if !cache.contains_key(&key) {
             match db.lookup(c.ecosystem.osv_name(), &key.1) {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::config::TokenDefault;
 use crate::diagnostic::Diagnostic;
 use crate::file::{FileError, read_source};
 use crate::local::{LocalRefError, resolve_local};
@@ -104,10 +105,12 @@ impl Resolver for LocalResolver {
 pub struct CallPolicy {
     /// How deeply reusable workflows may call each other.
     pub max_depth: usize,
-    /// Whether the repository's default `GITHUB_TOKEN` is read-write
-    /// (`true`) or restricted to reading contents and packages (`false`,
-    /// GitHub's default for new repositories).
-    pub default_permissions_write: bool,
+    /// What the repository's default `GITHUB_TOKEN` may do: read-write
+    /// (`Write`), or reading contents and packages (`Read`, GitHub's
+    /// default for new repositories). `None` when it is not known: a call
+    /// that asks for more than the read default is then a warning, since
+    /// it runs on a repository whose default is write.
+    pub default_permissions: Option<TokenDefault>,
     /// Most jobs in all, counting the jobs of called workflows.
     pub max_jobs: Option<usize>,
 }
@@ -116,7 +119,7 @@ impl Default for CallPolicy {
     fn default() -> Self {
         Self {
             max_depth: 10,
-            default_permissions_write: false,
+            default_permissions: None,
             max_jobs: None,
         }
     }
@@ -124,7 +127,7 @@ impl Default for CallPolicy {
 
 impl CallPolicy {
     fn default_grant(&self, scope: &str) -> Access {
-        if self.default_permissions_write {
+        if self.default_permissions == Some(TokenDefault::Write) {
             Access::highest_for(scope)
         } else if matches!(scope, "contents" | "packages") {
             Access::Read
@@ -134,14 +137,22 @@ impl CallPolicy {
     }
 }
 
-/// The access granted to each scope.
-type Grant = Vec<(&'static str, Access)>;
+/// The access granted to each scope, and whether it rests on an assumed
+/// (unknown) repository default.
+#[derive(Debug, Clone)]
+struct Grant {
+    scopes: Vec<(&'static str, Access)>,
+    assumed: bool,
+}
 
 fn grant_of(permissions: &Permissions) -> Grant {
-    PERMISSION_SCOPES
-        .iter()
-        .map(|s| (*s, permissions.access(s)))
-        .collect()
+    Grant {
+        scopes: PERMISSION_SCOPES
+            .iter()
+            .map(|s| (*s, permissions.access(s)))
+            .collect(),
+        assumed: false,
+    }
 }
 
 /// Checks every call in `workflow` (and the calls inside called workflows).
@@ -154,10 +165,13 @@ pub fn check_calls(
     let mut out = Vec::new();
     let grant: Grant = match &workflow.permissions {
         Some(p) => grant_of(p),
-        None => PERMISSION_SCOPES
-            .iter()
-            .map(|s| (*s, policy.default_grant(s)))
-            .collect(),
+        None => Grant {
+            scopes: PERMISSION_SCOPES
+                .iter()
+                .map(|s| (*s, policy.default_grant(s)))
+                .collect(),
+            assumed: policy.default_permissions.is_none(),
+        },
     };
     let mut total_jobs = 0;
     check_workflow(
@@ -396,7 +410,7 @@ fn check_inputs(call: &CallJob, trigger: &Trigger, out: &mut Vec<Diagnostic>) {
 fn exceeding(requested: &Permissions, allowed: &Grant) -> Option<(String, String)> {
     let mut asked = Vec::new();
     let mut granted = Vec::new();
-    for (scope, grant) in allowed {
+    for (scope, grant) in &allowed.scopes {
         let want = requested.access(scope);
         if want > *grant {
             asked.push(format!("{scope}: {}", want.name()));
@@ -415,22 +429,28 @@ fn check_permissions(
     out: &mut Vec<Diagnostic>,
 ) {
     let at = outer.unwrap_or(job.id.span);
-    let hint =
-        "grant the permissions on the calling job, or lower what the called workflow asks for";
+    let hint = if allowed.assumed {
+        "this assumes the repository's default token can only read; if it may write, say so with `default-token-permissions: write` in .gantry/config.yml (or `validate --default-token-permissions write`); else grant the permissions on the calling job"
+    } else {
+        "grant the permissions on the calling job, or lower what the called workflow asks for"
+    };
+    let diagnostic = |message: String| {
+        if allowed.assumed {
+            Diagnostic::warning("call-permissions", at, message)
+        } else {
+            Diagnostic::error("call-permissions", at, message)
+        }
+    };
     if let Some(requested) = &called.permissions
         && let Some((asked, granted)) = exceeding(requested, allowed)
     {
         out.push(
-                Diagnostic::error(
-                    "call-permissions",
-                    at,
-                    format!(
-                        "Error calling workflow '{uses}'. The workflow '{uses}' is requesting '{asked}', but is only allowed '{granted}'.",
-                        uses = call.uses.value
-                    ),
-                )
-                .with_hint(hint),
-            );
+            diagnostic(format!(
+                "Error calling workflow '{uses}'. The workflow '{uses}' is requesting '{asked}', but is only allowed '{granted}'.",
+                uses = call.uses.value
+            ))
+            .with_hint(hint),
+        );
         return;
     }
     for nested in called.jobs.values() {
@@ -440,14 +460,10 @@ fn check_permissions(
         if let Some((asked, granted)) = exceeding(requested, allowed) {
             let name = nested.name.as_ref().map_or(&nested.id.value, |n| &n.value);
             out.push(
-                Diagnostic::error(
-                    "call-permissions",
-                    at,
-                    format!(
-                        "Error calling workflow '{}'. The nested job '{name}' is requesting '{asked}', but is only allowed '{granted}'.",
-                        call.uses.value
-                    ),
-                )
+                diagnostic(format!(
+                    "Error calling workflow '{}'. The nested job '{name}' is requesting '{asked}', but is only allowed '{granted}'.",
+                    call.uses.value
+                ))
                 .with_hint(hint),
             );
         }

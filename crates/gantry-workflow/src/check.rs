@@ -14,6 +14,7 @@ use crate::calls::{CallPolicy, LocalResolver, check_calls};
 use crate::diagnostic::{Diagnostic, DiagnosticDocument, FileDiagnostics};
 use crate::discover::{FileKind, file_kind};
 use crate::file::read_source;
+use crate::lint::{LintSettings, LocalActions, lint_action, lint_workflow};
 use crate::local::{is_local, repository_root, resolve_local};
 use crate::model::{Action, JobKind, Runs, Step, StepAction, Workflow};
 use crate::read::{Parsed, ReadOptions, read_action, read_workflow};
@@ -64,6 +65,8 @@ pub struct Summary {
 pub struct ValidateReport {
     pub files: Vec<CheckedFile>,
     pub summary: Summary,
+    /// What was not checked, and why (shellcheck not installed).
+    pub notes: Vec<String>,
 }
 
 impl ValidateReport {
@@ -94,6 +97,7 @@ impl ValidateReport {
                 })
                 .collect(),
             summary: self.summary,
+            notes: &self.notes,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct ValidateDocument<'a> {
     pub version: u32,
     pub files: Vec<CheckedFileDocument<'a>>,
     pub summary: Summary,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notes: &'a [String],
 }
 
 /// One checked file of the JSON document.
@@ -144,8 +150,13 @@ pub fn read_action_file(path: &Path, name: String, options: &ReadOptions) -> Par
 }
 
 /// Checks one file. `fallback_root` is the repository of a file that no
-/// repository holds.
-pub fn check_file(file: &FileToCheck, fallback_root: &Path, options: &ReadOptions) -> CheckedFile {
+/// repository holds; `lint` sets the checks beyond GitHub's own.
+pub fn check_file(
+    file: &FileToCheck,
+    fallback_root: &Path,
+    options: &ReadOptions,
+    lint: &LintSettings,
+) -> CheckedFile {
     let kind = file_kind(&file.path);
     let root = repository_root(&file.path).unwrap_or_else(|| fallback_root.to_path_buf());
     let diagnostics = match kind {
@@ -155,6 +166,10 @@ pub fn check_file(file: &FileToCheck, fallback_root: &Path, options: &ReadOption
                 && let Some(Runs::Composite { steps }) = &action.runs
             {
                 local_step_refs(steps, &root, &mut parsed.diagnostics.diagnostics);
+            }
+            if let Some(action) = &parsed.value {
+                let found = lint_action(action, lint, &LocalActions::new(&root));
+                parsed.diagnostics.diagnostics.extend(found);
             }
             parsed.diagnostics
         }
@@ -168,9 +183,15 @@ pub fn check_file(file: &FileToCheck, fallback_root: &Path, options: &ReadOption
                 }
                 if !parsed.has_errors() {
                     let resolver = LocalResolver::new(&root);
-                    let calls = check_calls(workflow, &resolver, &CallPolicy::default());
+                    let policy = CallPolicy {
+                        default_permissions: lint.default_token_permissions,
+                        ..CallPolicy::default()
+                    };
+                    let calls = check_calls(workflow, &resolver, &policy);
                     parsed.diagnostics.diagnostics.extend(calls);
                 }
+                let found = lint_workflow(workflow, lint, &LocalActions::new(&root));
+                parsed.diagnostics.diagnostics.extend(found);
             }
             parsed.diagnostics
         }
@@ -202,6 +223,7 @@ pub fn validate(
     files: &[FileToCheck],
     fallback_root: &Path,
     options: &ReadOptions,
+    lint: &LintSettings,
 ) -> ValidateReport {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -213,7 +235,7 @@ pub fn validate(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|f| check_file(f, fallback_root, options))
+                        .map(|f| check_file(f, fallback_root, options, lint))
                         .collect::<Vec<_>>()
                 })
             })
@@ -235,5 +257,6 @@ pub fn validate(
     ValidateReport {
         files: checked,
         summary,
+        notes: Vec::new(),
     }
 }

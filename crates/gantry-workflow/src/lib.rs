@@ -16,6 +16,7 @@
 
 pub mod calls;
 pub mod check;
+pub mod config;
 pub mod contexts;
 pub mod cron;
 mod diagnostic;
@@ -24,11 +25,13 @@ pub mod events;
 mod file;
 pub mod filter;
 pub mod graph;
+pub mod lint;
 pub mod local;
 pub mod matrix;
 pub mod model;
 pub mod numbers;
 mod read;
+mod scalar;
 mod source;
 pub mod yaml;
 

@@ -326,7 +326,7 @@ Exit status: 0 when the SBOM was written, 2 for bad usage or unreadable input.";
 
 const SCAN_EXAMPLES: &str = "\
 Examples:
-  gantry db import ../shared/testdata/osv/crates   once: load OSV advisories
+  gantry db import ~/Downloads/crates.io-all.zip  once: load OSV advisories
   gantry scan                                      every lockfile under .
   gantry scan --fail-on high                       fail on high or critical
   gantry scan --unknown-severity medium            rank advisories without a severity as medium
@@ -344,7 +344,7 @@ ignore expired), 2 for bad usage, unreadable input or no database.";
 
 const DB_EXAMPLES: &str = "\
 Examples:
-  gantry db import ../shared/testdata/osv/crates ../shared/testdata/osv/PyPI
+  gantry db import advisory-db/ osv/PyPI/          folders of OSV .json/.yaml records
   gantry db import ~/Downloads/Go-all.zip          osv.dev's per-ecosystem export
   gantry db import advisories.ndjson               one OSV record a line
   gantry db status                                 records per ecosystem, sources
@@ -399,6 +399,16 @@ Examples:
   gantry validate                          every workflow and action of the repository
   gantry validate .github/workflows/ci.yml one file
   gantry validate --format json            machine-readable diagnostics
+  gantry validate --default-token-permissions write
+                                           the repository's token may write by default
+
+Beyond GitHub's own checks, contexts (matrix, steps, needs, jobs, inputs),
+action inputs, runner labels and bash/sh run: scripts (with shellcheck, when
+installed) are checked as actionlint does: warnings, but for a required
+action input that is not given.
+.gantry/config.yml may declare:
+  default-token-permissions: read          (or write) decides call-permissions
+  runner-labels: [gpu]                     labels of self-hosted runners
 
 Exit status: 0 when every file is valid, 1 when any has an error, 2 for bad usage.";
 
@@ -463,6 +473,21 @@ pub struct ValidateArgs {
 
     #[arg(long, value_enum, default_value_t, env = "GANTRY_FORMAT")]
     pub format: Format,
+
+    /// What the repository's GITHUB_TOKEN may do by default (its
+    /// "Workflow permissions" setting) [default: `default-token-permissions`
+    /// in .gantry/config.yml; unknown makes `call-permissions` a warning].
+    #[arg(long, value_enum, value_name = "ACCESS")]
+    pub default_token_permissions: Option<TokenPermissions>,
+}
+
+/// The repository's default `GITHUB_TOKEN` access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenPermissions {
+    /// Contents and packages read-only (GitHub's default for new repositories).
+    Read,
+    /// Read and write on every scope.
+    Write,
 }
 
 #[derive(Debug, Args)]

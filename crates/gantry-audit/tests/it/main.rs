@@ -5,3 +5,4 @@
 mod common;
 mod report;
 mod rules;
+mod shellcheck;

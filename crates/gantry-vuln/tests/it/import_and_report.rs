@@ -281,3 +281,81 @@ fn sarif_is_valid_by_the_schema() {
     bad["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(validator.iter_errors(&bad).next().is_some());
 }
+
+/// A folder of advisories beside other JSON and YAML files (a clone of an
+/// advisory repository with its CI configuration and manifests): the other
+/// files are skipped without a warning and counted; a broken advisory
+/// still warns.
+#[test]
+fn folder_import_skips_files_that_are_not_advisories_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("advisories");
+    std::fs::create_dir_all(data.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(data.join("crates/foo")).unwrap();
+    let good = serde_json::to_vec(&record(
+        "RUSTSEC-2024-0001",
+        &[],
+        "crates.io",
+        "foo",
+        serde_json::json!([{"introduced": "0"}, {"fixed": "1.0.0"}]),
+    ))
+    .unwrap();
+    std::fs::write(data.join("crates/foo/RUSTSEC-2024-0001.json"), good).unwrap();
+    std::fs::write(
+        data.join(".github/workflows/ci.yml"),
+        "on: push\njobs: {}\n",
+    )
+    .unwrap();
+    std::fs::write(data.join("package.json"), "{\"name\": \"tools\"}").unwrap();
+    std::fs::write(data.join("tsconfig.json"), "{ // comments\n}").unwrap();
+    std::fs::write(
+        data.join("crates/foo/RUSTSEC-2024-0002.json"),
+        "{\"id\": \"RUSTSEC-2024-0002\", \"affected\": []}",
+    )
+    .unwrap();
+    let summary = import::import(
+        &dir.path().join("db"),
+        std::slice::from_ref(&data),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.added, 1);
+    assert_eq!(summary.skipped, 3, "{summary:#?}");
+    assert_eq!(summary.warnings.len(), 1, "{:#?}", summary.warnings);
+    assert!(summary.warnings[0].file.ends_with("RUSTSEC-2024-0002.json"));
+}
+
+/// A package of an ecosystem the database has no advisories for is not
+/// "clean": the report counts it as not checked, per ecosystem. Components
+/// count once per package URL, as an SBOM lists them.
+#[test]
+fn packages_without_advisories_to_match_are_counted_as_not_checked() {
+    let records = vec![
+        serde_json::from_value(record(
+            "RUSTSEC-2024-0001",
+            &[],
+            "crates.io",
+            "left",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "1.0.1"}]),
+        ))
+        .unwrap(),
+    ];
+    let db = Database::from_records(records);
+    let components = [
+        Component::new(Ecosystem::Cargo, "left", Some("1.0.0"), at()),
+        Component::new(Ecosystem::Cargo, "left", Some("1.0.0"), at()),
+        Component::new(Ecosystem::Npm, "lodash", Some("4.17.20"), at()),
+        Component::new(Ecosystem::Npm, "react", Some("18.0.0"), at()),
+        Component::new(Ecosystem::Npm, "react", Some("18.0.0"), at()),
+        Component::new(Ecosystem::Npm, "vue", None, at()),
+    ];
+    let report = scan(&db, &components);
+    assert!(report.findings.iter().all(|f| f.package == "left"));
+    assert!(!report.findings.is_empty());
+    assert_eq!(report.components, 4, "one per package URL");
+    assert_eq!(
+        report.not_checked.into_iter().collect::<Vec<_>>(),
+        [("npm".to_string(), 2)]
+    );
+    assert_eq!(report.unpinned.len(), 1);
+}

@@ -37,6 +37,7 @@ fn codes(file: &Path, fallback: &Path) -> Vec<(&'static str, usize)> {
         },
         fallback,
         &ReadOptions::default(),
+        &gantry_workflow::lint::LintSettings::default(),
     );
     checked
         .diagnostics
@@ -81,7 +82,7 @@ fn step_and_call_references_above_the_root_are_errors_at_the_uses_value() {
     let dir = tempfile::tempdir().unwrap();
     let ci = repository(
         dir.path(),
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./..\n      - uses: ./a/../../x\n      - uses: ./.github/actions/build\n  c:\n    uses: ./.github/../../called.yml\n",
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./..\n      - uses: ./a/../../x\n      - uses: ./.github/actions/build\n  c:\n    uses: ./.github/../../called.yml\n",
     );
     assert_eq!(
         codes(&ci, dir.path()),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod lint;
 mod local_refs;
 mod numbers;
 mod properties;

@@ -191,3 +191,37 @@ fn action_metadata_is_read_loosely() {
     assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
     assert_eq!(parsed.diagnostics.diagnostics.len(), 2);
 }
+
+/// A call that asks for more than the read-only default token: an error
+/// when the repository's default is known to be read, a warning when it
+/// is not known, nothing when it is write; explicit permissions decide by
+/// themselves.
+#[test]
+fn call_permissions_follow_the_default_token_setting() {
+    use gantry_workflow::config::TokenDefault;
+    let called = "on: workflow_call\njobs:\n  go:\n    runs-on: x\n    permissions: { contents: write }\n    steps:\n      - run: echo\n";
+    let mut resolver = MapResolver::default();
+    resolver.insert("./.github/workflows/deploy.yml", called);
+    let severities = |caller: &str, default: Option<TokenDefault>| -> Vec<bool> {
+        let caller = read(caller).value.unwrap();
+        let policy = CallPolicy {
+            default_permissions: default,
+            ..CallPolicy::default()
+        };
+        check_calls(&caller, &resolver, &policy)
+            .into_iter()
+            .filter(|d| d.code == "call-permissions")
+            .map(|d| d.is_error())
+            .collect()
+    };
+    let implicit = "on: push\njobs:\n  deploy:\n    uses: ./.github/workflows/deploy.yml\n";
+    assert_eq!(severities(implicit, Some(TokenDefault::Read)), vec![true]);
+    assert_eq!(severities(implicit, None), vec![false]);
+    assert_eq!(
+        severities(implicit, Some(TokenDefault::Write)),
+        Vec::<bool>::new()
+    );
+    let explicit = "on: push\npermissions: { contents: read }\njobs:\n  deploy:\n    uses: ./.github/workflows/deploy.yml\n";
+    assert_eq!(severities(explicit, None), vec![true]);
+    assert_eq!(severities(explicit, Some(TokenDefault::Write)), vec![true]);
+}

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use gantry_workflow::calls::{CallPolicy, MapResolver, check_calls};
+use gantry_workflow::config::TokenDefault;
 use gantry_workflow::{ReadOptions, SourceFile, read_workflow};
 
 /// Cases where gantry deliberately differs from GitHub's reference parser.
@@ -155,12 +156,21 @@ fn run_case(path: &Path) -> Outcome {
         resolver.insert(docs[i].trim(), docs[i + 1].clone());
         i += 2;
     }
-    let mut policy = CallPolicy::default();
+    // GitHub's reference parser knows the repository's setting; its
+    // default is the read-only token.
+    let mut policy = CallPolicy {
+        default_permissions: Some(TokenDefault::Read),
+        ..CallPolicy::default()
+    };
     if let Some(depth) = opt("max-nested-reusable-workflows-depth") {
         policy.max_depth = depth.parse().unwrap();
     }
     if let Some(p) = opt("permissions-policy") {
-        policy.default_permissions_write = p == "LimitedWrite";
+        policy.default_permissions = Some(if p == "Write" {
+            TokenDefault::Write
+        } else {
+            TokenDefault::Read
+        });
     }
     if let Some(jobs) = opt("max-job-limit") {
         policy.max_jobs = Some(jobs.parse().unwrap());
@@ -282,5 +292,65 @@ fn reader_cases_match_github() {
         "{} cases differ from GitHub:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// The checks beyond GitHub's parser (`lint`) must not reject a workflow
+/// GitHub accepts: every accepted reader case has no lint error.
+#[test]
+fn lint_accepts_every_workflow_github_accepts() {
+    let Some(dir) = reader_dir() else { return };
+    let mut rejected = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yml") {
+            continue;
+        }
+        let docs = documents(&std::fs::read_to_string(&path).unwrap());
+        let expected: serde_json::Value = serde_json::from_str(docs.last().unwrap()).unwrap();
+        let source = SourceFile::new("w.yml", docs[1].clone());
+        let parsed = read_workflow(source.clone(), &ReadOptions::default());
+        if expected
+            .get("errors")
+            .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            // Rejected workflows are linted too, as validate does: no panic.
+            if let Some(workflow) = &parsed.value {
+                let settings = gantry_workflow::lint::LintSettings::default();
+                gantry_workflow::lint::lint_workflow(
+                    workflow,
+                    &settings,
+                    &gantry_workflow::lint::NoActions,
+                );
+            }
+            continue;
+        }
+        let Some(workflow) = parsed.value.filter(|_| !parsed.diagnostics.has_errors()) else {
+            continue;
+        };
+        checked += 1;
+        let settings = gantry_workflow::lint::LintSettings::default();
+        for d in gantry_workflow::lint::lint_workflow(
+            &workflow,
+            &settings,
+            &gantry_workflow::lint::NoActions,
+        ) {
+            if d.is_error() {
+                let at = d.span.map(|s| source.position(s.start));
+                rejected.push(format!(
+                    "{}: {at:?} {} {}",
+                    path.display(),
+                    d.code,
+                    d.message
+                ));
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} accepted cases found");
+    assert!(
+        rejected.is_empty(),
+        "lint rejects accepted workflows:\n{}",
+        rejected.join("\n")
     );
 }

@@ -68,8 +68,9 @@ pub(crate) fn open(home: &Home) -> Result<Database, CliError> {
 pub(crate) fn db_error(e: DbError) -> CliError {
     let hint = match &e {
         DbError::Missing { .. } => Some(
-            "import OSV data first, e.g. `gantry db import ../shared/testdata/osv/crates` \
-             or an osv.dev all.zip; $GANTRY_HOME chooses where it is kept"
+            "import OSV data first, e.g. `gantry db import crates.io-all.zip` (osv.dev's \
+             export for an ecosystem) or a folder of OSV .json files; $GANTRY_HOME chooses \
+             where it is kept"
                 .to_string(),
         ),
         DbError::Corrupt { .. } => {
@@ -134,6 +135,14 @@ fn run_import(root: &Path, home: &Home, args: ImportArgs) -> Result<Outcome, Cli
                 Database::file_in(&dir).display(),
                 started.elapsed().as_secs_f64()
             );
+            if summary.skipped > 0 {
+                let _ = writeln!(
+                    out,
+                    "skipped {} file{} that are not OSV records",
+                    summary.skipped,
+                    if summary.skipped == 1 { "" } else { "s" }
+                );
+            }
             if !summary.warnings.is_empty() {
                 let _ = writeln!(
                     out,

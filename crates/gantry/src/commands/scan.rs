@@ -273,6 +273,19 @@ fn human(outcome: &ScanOutcome, elapsed: std::time::Duration) -> String {
         report.unpinned.len(),
         elapsed.as_secs_f64() * 1000.0
     );
+    for (ecosystem, n) in &report.not_checked {
+        let _ = writeln!(
+            out,
+            "{ecosystem}: {n} package{} not checked: the database has no {ecosystem} advisories",
+            if *n == 1 { "" } else { "s" }
+        );
+    }
+    if !report.not_checked.is_empty() {
+        let _ = writeln!(
+            out,
+            "  hint: import them with `gantry db import` (osv.dev publishes an all.zip per ecosystem)"
+        );
+    }
     out
 }
 

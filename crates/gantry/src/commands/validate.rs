@@ -2,13 +2,17 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use gantry_audit::shellcheck::{self, Shellcheck};
 use gantry_workflow::check::{FileToCheck, validate};
+use gantry_workflow::config::{CONFIG_FILE, ProjectConfig, TokenDefault};
+use gantry_workflow::lint::LintSettings;
 use gantry_workflow::{ListError, ReadOptions, files_to_check};
 
 use super::{CliError, display_path};
 use crate::Outcome;
-use crate::cli::{Format, ValidateArgs};
+use crate::cli::{Format, TokenPermissions, ValidateArgs};
 use crate::render;
 
 /// The files named on the command line, or the repository's.
@@ -45,7 +49,23 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
             ),
         ));
     }
-    let report = validate(&to_check(root, files), root, &ReadOptions::default());
+    let config = ProjectConfig::read(root).map_err(|e| {
+        CliError::usage(e.to_string(), Some(format!("fix or remove {CONFIG_FILE}")))
+    })?;
+    let mut lint = LintSettings::from_config(&config);
+    if let Some(access) = args.default_token_permissions {
+        lint.default_token_permissions = Some(match access {
+            TokenPermissions::Read => TokenDefault::Read,
+            TokenPermissions::Write => TokenDefault::Write,
+        });
+    }
+    let mut notes = Vec::new();
+    match Shellcheck::find() {
+        Some(checker) => lint.scripts = Some(Arc::new(checker)),
+        None => notes.push(shellcheck::NOT_INSTALLED.to_string()),
+    }
+    let mut report = validate(&to_check(root, files), root, &ReadOptions::default(), &lint);
+    report.notes = notes;
     let summary = report.summary;
     let checked = &report.files;
     let mut stdout = std::io::stdout().lock();
@@ -65,6 +85,9 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
                         render::diagnostic_human(&c.diagnostics.source, d, colored)
                     )?;
                 }
+            }
+            for note in &report.notes {
+                writeln!(stdout, "note: {note}")?;
             }
             let plural =
                 |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

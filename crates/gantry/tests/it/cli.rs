@@ -276,7 +276,7 @@ fn validate_refuses_local_references_outside_the_repository() {
     std::fs::create_dir_all(dir.path().join(".git")).unwrap();
     write(
         &dir.path().join(".github/workflows/ci.yml"),
-        b"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./..\n      - uses: ./a/../../x\n",
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./..\n      - uses: ./a/../../x\n",
     );
     let (code, found) = validate_json(&[], dir.path());
     assert_eq!(code, 1);
@@ -307,7 +307,7 @@ fn validate_range_checks_huge_and_negative_numbers() {
     let dir = tempfile::tempdir().unwrap();
     write(
         &dir.path().join(".github/workflows/ci.yml"),
-        b"on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: -1\n    strategy:\n      matrix: { n: [1, 2] }\n      max-parallel: 1e300\n    steps:\n      - run: echo\n        timeout-minutes: 18446744073709551616\n",
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: -1\n    strategy:\n      matrix: { n: [1, 2] }\n      max-parallel: 1e300\n    steps:\n      - run: echo\n        timeout-minutes: 18446744073709551616\n",
     );
     let (code, found) = validate_json(&[], dir.path());
     assert_eq!(code, 1);
@@ -365,7 +365,7 @@ fn validate_refuses_local_actions_linked_from_outside_the_repository() {
     std::os::unix::fs::symlink(dir.path().join("outside"), repo.join(".github/actions/x")).unwrap();
     write(
         &repo.join(".github/workflows/ci.yml"),
-        b"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/x\n",
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/x\n",
     );
     let (code, found) = validate_json(&[".github/workflows/ci.yml"], &repo);
     assert_eq!(code, 1);
@@ -410,5 +410,147 @@ fn plan_json_is_a_versioned_document() {
     let workflow = &doc["workflows"][0];
     for key in ["path", "name", "decision", "jobs", "levels"] {
         assert!(workflow.get(key).is_some(), "no {key} in {workflow:#}");
+    }
+}
+
+/// `call-permissions` follows the repository's default token setting
+/// (flag, then `.gantry/config.yml`) and is a warning while it is unknown;
+/// `runner-labels:` in the same file declares self-hosted labels.
+#[test]
+fn validate_follows_the_default_token_setting_and_declared_runner_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  call:\n    uses: ./.github/workflows/deploy.yml\n  gpu:\n    runs-on: [self-hosted, gpu]\n    steps:\n      - run: echo\n",
+    );
+    write(
+        &dir.path().join(".github/workflows/deploy.yml"),
+        b"on: workflow_call\njobs:\n  go:\n    runs-on: ubuntu-latest\n    permissions: { contents: write }\n    steps:\n      - run: echo\n",
+    );
+    let severities = |args: &[&str]| {
+        let json = json_of(
+            &[&["validate", "--format", "json"], args].concat(),
+            dir.path(),
+        );
+        let mut found: Vec<(String, String)> = json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["diagnostics"].as_array().unwrap().clone())
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["severity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let pair = |c: &str, s: &str| (c.to_string(), s.to_string());
+    assert_eq!(
+        severities(&[]),
+        [
+            pair("call-permissions", "warning"),
+            pair("unknown-runner-label", "warning")
+        ]
+    );
+    let (code, _) = validate_json(&[], dir.path());
+    assert_eq!(code, 0, "warnings alone pass");
+    assert_eq!(
+        severities(&["--default-token-permissions", "read"]),
+        [
+            pair("call-permissions", "error"),
+            pair("unknown-runner-label", "warning")
+        ]
+    );
+    write(
+        &dir.path().join(".gantry/config.yml"),
+        b"default-token-permissions: write\nrunner-labels: [gpu]\n",
+    );
+    assert_eq!(severities(&[]), []);
+    assert_eq!(
+        severities(&["--default-token-permissions", "read"]),
+        [pair("call-permissions", "error")]
+    );
+    write(
+        &dir.path().join(".gantry/config.yml"),
+        b"default-token-permissions: admin\n",
+    );
+    let (code, text) = run(&["validate"], dir.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("`admin`") && text.contains(".gantry/config.yml"),
+        "{text}"
+    );
+}
+
+/// `run:` scripts go through shellcheck when it is installed, each finding
+/// at its place in the workflow; without it, validate says so once.
+#[test]
+fn validate_checks_run_scripts_with_shellcheck_when_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo ok\n          echo $FOO\n",
+    );
+    write(
+        &dir.path().join(".github/workflows/other.yml"),
+        b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $BAR\n",
+    );
+    if Path::new("/usr/bin/shellcheck").is_file() {
+        let (code, found) = validate_json(&[], dir.path());
+        assert_eq!(code, 0, "shellcheck findings are warnings");
+        assert_eq!(
+            found,
+            [("SC2086".to_string(), 8, 16), ("SC2086".to_string(), 6, 19)]
+        );
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = gantry()
+        .arg("validate")
+        .current_dir(dir.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("note: shellcheck is not installed").count(),
+        1,
+        "{text}"
+    );
+}
+
+/// actionlint's classic broken workflow through `validate`: each finding
+/// of validate's at the line and column actionlint gives it.
+#[test]
+fn validate_reports_actionlint_classic_mistakes_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let classic = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gantry-workflow/tests/fixtures/lint/classic.yml");
+    write(
+        &dir.path().join(".github/workflows/ci.yml"),
+        &std::fs::read(classic).unwrap(),
+    );
+    let (code, found) = validate_json(&[], dir.path());
+    assert_eq!(
+        code, 1,
+        "the unknown `branch` key is an error on GitHub too"
+    );
+    for expected in [
+        ("unknown-key", 3, 5),
+        ("unknown-runner-label", 10, 28),
+        ("undefined-matrix-key", 21, 20),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(c, l, k)| c == expected.0 && *l == expected.1 && *k == expected.2),
+            "{expected:?} not in {found:?}"
+        );
     }
 }

@@ -483,3 +483,95 @@ fn sbom_json_is_a_versioned_document() {
     assert!(!doc["files"].as_array().unwrap().is_empty(), "{doc:#}");
     assert!(doc["components"][0]["name"].is_string(), "{doc:#}");
 }
+
+/// `scan` says per ecosystem how many packages it could not check because
+/// the database has no advisories of that ecosystem, and counts components
+/// as `sbom` does (one per package URL).
+#[test]
+fn scan_says_what_it_could_not_check_and_counts_components_as_sbom_does() {
+    let Some(home) = home_with_rustsec() else {
+        return;
+    };
+    let bom = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(gantry(home.path())
+        .arg("sbom")
+        .arg(monorepo())
+        .arg("-o")
+        .arg(bom.path().join("bom.json")));
+    assert_eq!(code, 0, "{err}");
+    let sbom_count: usize = err
+        .rsplit("with ")
+        .next()
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {err}"));
+    let (_, out, _) = run(gantry(home.path())
+        .args(["scan", "--fail-on", "none", "--format", "json"])
+        .arg(monorepo()));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["summary"]["components"], sbom_count);
+    assert_eq!(
+        json["summary"]["not_checked"]["npm"], 5,
+        "{}",
+        json["summary"]
+    );
+    assert!(json["summary"]["not_checked"].get("crates.io").is_none());
+    let (_, out, _) = run(gantry(home.path())
+        .args(["scan", "--fail-on", "none"])
+        .arg(monorepo()));
+    assert!(
+        out.contains("npm: 5 packages not checked: the database has no npm advisories"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("in {sbom_count} components")),
+        "{out}"
+    );
+}
+
+/// Hints and examples speak of the user's data, never of paths of
+/// gantry's own test setup.
+#[test]
+fn hints_and_examples_name_no_test_setup_paths() {
+    let home = tempfile::tempdir().unwrap();
+    let mut texts = Vec::new();
+    for verb in [
+        &["scan", "--help"][..],
+        &["db", "--help"],
+        &["db", "import", "--help"],
+    ] {
+        texts.push(run(gantry(home.path()).args(verb)).1);
+    }
+    texts.push(run(gantry(home.path()).arg("scan").arg(monorepo())).2);
+    texts.push(run(gantry(home.path()).args(["db", "status"])).2);
+    for text in texts {
+        assert!(
+            !text.contains("testdata") && !text.contains("shared/"),
+            "{text}"
+        );
+    }
+}
+
+/// `db import` of a folder skips JSON and YAML files that are not OSV
+/// records without a warning, and says how many it skipped.
+#[test]
+fn db_import_of_a_folder_counts_skipped_files_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(data.path().join(".github/workflows")).unwrap();
+    std::fs::write(data.path().join(".github/workflows/ci.yml"), "on: push\n").unwrap();
+    std::fs::write(data.path().join("package.json"), "{\"name\": \"x\"}").unwrap();
+    std::fs::write(
+        data.path().join("RUSTSEC-2024-0001.json"),
+        r#"{"id":"RUSTSEC-2024-0001","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"crates.io","name":"left"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(gantry(home.path()).args(["db", "import"]).arg(data.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(err, "", "no warnings");
+    assert!(out.contains("1 added"), "{out}");
+    assert!(
+        out.contains("skipped 2 files that are not OSV records"),
+        "{out}"
+    );
+}
