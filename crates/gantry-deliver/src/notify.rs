@@ -679,6 +679,87 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
+/// Reads a `notifications` list (`[{type: slack|teams|webhook, url}]`) of
+/// an environment or a rollout, reporting each mistake where it is.
+pub fn read_targets(
+    doc: &mut gantry_promote::located::Doc,
+    node: &gantry_workflow::yaml::Node,
+    place: &str,
+) -> Vec<NotificationTarget> {
+    fn invalid(
+        doc: &mut gantry_promote::located::Doc,
+        node: &gantry_workflow::yaml::Node,
+        what: &str,
+        value: &str,
+        expected: &str,
+        hint: Option<String>,
+    ) {
+        doc.report(
+            node.span,
+            gantry_promote::located::ProblemKind::InvalidValue {
+                what: format!("`{what}`"),
+                value: value.to_string(),
+                expected: expected.to_string(),
+            },
+            hint,
+        );
+    }
+
+    let mut out = Vec::new();
+    let Some(items) = doc.sequence(node, place) else {
+        return out;
+    };
+    for item in items {
+        let what = format!("an entry of {place}");
+        let Some(f) = doc.mapping(item, &what, &["type", "url"], &["type", "url"]) else {
+            continue;
+        };
+        let (Some(t), Some(u)) = (f.get("type"), f.get("url")) else {
+            continue;
+        };
+        let kind = match doc.string(t, &format!("{place}[].type")) {
+            Some(text) => match TargetKind::parse(text) {
+                Some(k) => Some(k),
+                None => {
+                    let hint =
+                        gantry_promote::located::suggest(text, TargetKind::NAMES.iter().copied());
+                    invalid(
+                        doc,
+                        t,
+                        &format!("{place}[].type"),
+                        text,
+                        "slack, teams or webhook",
+                        hint,
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let url = match doc.string(u, &format!("{place}[].url")) {
+            Some(text) => match crate::health::check_url(text) {
+                Ok(()) => Some(text.to_string()),
+                Err(reason) => {
+                    invalid(
+                        doc,
+                        u,
+                        &format!("{place}[].url"),
+                        text,
+                        "an http or https URL",
+                        Some(reason),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        if let (Some(kind), Some(url)) = (kind, url) {
+            out.push(NotificationTarget { kind, url });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,85 +841,4 @@ mod tests {
         };
         assert!(check_target(&bad).is_err());
     }
-}
-
-/// Reads a `notifications` list (`[{type: slack|teams|webhook, url}]`) of
-/// an environment or a rollout, reporting each mistake where it is.
-pub fn read_targets(
-    doc: &mut gantry_promote::located::Doc,
-    node: &gantry_workflow::yaml::Node,
-    place: &str,
-) -> Vec<NotificationTarget> {
-    fn invalid(
-        doc: &mut gantry_promote::located::Doc,
-        node: &gantry_workflow::yaml::Node,
-        what: &str,
-        value: &str,
-        expected: &str,
-        hint: Option<String>,
-    ) {
-        doc.report(
-            node.span,
-            gantry_promote::located::ProblemKind::InvalidValue {
-                what: format!("`{what}`"),
-                value: value.to_string(),
-                expected: expected.to_string(),
-            },
-            hint,
-        );
-    }
-
-    let mut out = Vec::new();
-    let Some(items) = doc.sequence(node, place) else {
-        return out;
-    };
-    for item in items {
-        let what = format!("an entry of {place}");
-        let Some(f) = doc.mapping(item, &what, &["type", "url"], &["type", "url"]) else {
-            continue;
-        };
-        let (Some(t), Some(u)) = (f.get("type"), f.get("url")) else {
-            continue;
-        };
-        let kind = match doc.string(t, &format!("{place}[].type")) {
-            Some(text) => match TargetKind::parse(text) {
-                Some(k) => Some(k),
-                None => {
-                    let hint =
-                        gantry_promote::located::suggest(text, TargetKind::NAMES.iter().copied());
-                    invalid(
-                        doc,
-                        t,
-                        &format!("{place}[].type"),
-                        text,
-                        "slack, teams or webhook",
-                        hint,
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-        let url = match doc.string(u, &format!("{place}[].url")) {
-            Some(text) => match crate::health::check_url(text) {
-                Ok(()) => Some(text.to_string()),
-                Err(reason) => {
-                    invalid(
-                        doc,
-                        u,
-                        &format!("{place}[].url"),
-                        text,
-                        "an http or https URL",
-                        Some(reason),
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-        if let (Some(kind), Some(url)) = (kind, url) {
-            out.push(NotificationTarget { kind, url });
-        }
-    }
-    out
 }
