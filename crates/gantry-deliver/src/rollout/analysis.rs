@@ -327,6 +327,7 @@ mod tests {
             failure_limit: 1,
             consecutive_error_limit: 2,
             query: None,
+            load: None,
         }
     }
 

@@ -134,6 +134,16 @@ pub struct AnalysisConfig {
     /// Measurement errors in a row tolerated; one more fails the analysis.
     pub consecutive_error_limit: u32,
     pub query: Option<PromQuery>,
+    /// Load sent while the rollout runs, so that a quiet service still
+    /// gives each interval samples.
+    pub load: Option<LoadConfig>,
+}
+
+/// `analysis.load`: requests per second, to `url` (the router by default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadConfig {
+    pub rate: f64,
+    pub url: Option<String>,
 }
 
 /// A Prometheus instant query whose value must stay within a bound.
@@ -305,7 +315,9 @@ const ANALYSIS_KEYS: &[&str] = &[
     "failureLimit",
     "consecutiveErrorLimit",
     "query",
+    "load",
 ];
+const LOAD_KEYS: &[&str] = &["rate", "url"];
 const QUERY_KEYS: &[&str] = &["address", "promql", "max", "min"];
 const WEBHOOK_KEYS: &[&str] = &["name", "type", "url", "timeout", "metadata"];
 
@@ -653,6 +665,10 @@ impl Reader {
             Some(n) => Some(self.query(n)?),
             None => None,
         };
+        let load = match fields.get("load") {
+            Some(n) => Some(self.load(n)?),
+            None => None,
+        };
         if success_rate.is_none() && max_latency_p99.is_none() && query.is_none() {
             self.invalid(
                 node,
@@ -670,7 +686,47 @@ impl Reader {
             failure_limit: u32::try_from(failure_limit).ok()?,
             consecutive_error_limit: u32::try_from(consecutive_error_limit).ok()?,
             query,
+            load,
         })
+    }
+
+    /// `load: { rate: 50/s, url: http://127.0.0.1:8080/ }`.
+    fn load(&mut self, node: &Node) -> Option<LoadConfig> {
+        let fields = self
+            .doc
+            .mapping(node, "analysis.load", LOAD_KEYS, &["rate"])?;
+        let rate_node = fields.get("rate")?;
+        let text = match &rate_node.kind {
+            NodeKind::Number(n) => n.to_string(),
+            _ => self
+                .doc
+                .string(rate_node, "analysis.load.rate")?
+                .to_string(),
+        };
+        let rate = match gantry_traffic::load::parse_rate(&text) {
+            Ok(r) if r > 0.0 => r,
+            _ => {
+                self.invalid(
+                    rate_node,
+                    "`analysis.load.rate`",
+                    &text,
+                    "a rate such as 50/s",
+                );
+                return None;
+            }
+        };
+        let url = match fields.get("url") {
+            Some(n) => {
+                let url = self.doc.string(n, "analysis.load.url")?.to_string();
+                if !url.starts_with("http://") {
+                    self.invalid(n, "`analysis.load.url`", &url, "an http:// URL");
+                    return None;
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        Some(LoadConfig { rate, url })
     }
 
     /// `0.99` or `"99%"`.

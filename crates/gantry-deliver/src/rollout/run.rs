@@ -101,7 +101,11 @@ pub async fn run_rollout(request: RunRequest<'_>) -> Result<RunOutcome, RolloutE
                 listen: router.local_addr(),
                 preview: router.preview_addr(),
             });
+            let load = start_load(&config, Some(router.local_addr()));
             let outcome = drive(&config, &router, request).await;
+            if let Some(load) = load {
+                load.abort();
+            }
             router.shutdown().await;
             outcome
         }
@@ -117,9 +121,38 @@ pub async fn run_rollout(request: RunRequest<'_>) -> Result<RunOutcome, RolloutE
                 stable_server,
                 canary_server,
             )?;
-            drive(&config, &provider, request).await
+            let load = start_load(&config, None);
+            let outcome = drive(&config, &provider, request).await;
+            if let Some(load) = load {
+                load.abort();
+            }
+            outcome
         }
     }
+}
+
+/// Starts `analysis.load` against its URL (the router's address when it
+/// names none): load until the rollout ends, when the task is aborted.
+/// Without a URL and a router there is nothing to aim at, and no load.
+fn start_load(
+    config: &RolloutConfig,
+    router: Option<std::net::SocketAddr>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let load = config.analysis.as_ref()?.load.as_ref()?;
+    let url = match (&load.url, router) {
+        (Some(url), _) => url.clone(),
+        (None, Some(addr)) => format!("http://{addr}/"),
+        (None, None) => return None,
+    };
+    let spec = gantry_traffic::load::LoadSpec::new(
+        &url,
+        gantry_traffic::load::Model::Rate(load.rate),
+        // Longer than any rollout: the task is aborted when it ends.
+        Duration::from_secs(7 * 86_400),
+    );
+    Some(tokio::spawn(async move {
+        let _ = gantry_traffic::load::run(&spec).await;
+    }))
 }
 
 /// Drives the controller over any traffic provider.

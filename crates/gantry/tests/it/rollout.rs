@@ -393,3 +393,39 @@ fn sigterm_aborts_a_running_rollout_back_to_stable() {
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(doc["phase"], "aborted", "{doc}");
 }
+
+#[test]
+fn analysis_load_gives_a_quiet_service_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let stable = backend("stable", 0);
+    let canary = backend("canary", 0);
+    let port = free_port();
+    write_rollout(
+        dir.path(),
+        port,
+        stable,
+        canary,
+        "[{setWeight: 50}, {analysis: {count: 2}}, {setWeight: 100}]",
+    );
+    // Nobody else sends a request: without the load the analysis would
+    // pause for want of samples.
+    let file = dir.path().join(".gantry/rollouts/web.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}  load: {{ rate: 100/s }}\n")).unwrap();
+    let child = gantry(dir.path())
+        .args(["rollout", "run", "web"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait(child);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("analysis 2: successful"), "{stdout}");
+    assert!(stdout.contains("promoted: canary 100%"), "{stdout}");
+}
