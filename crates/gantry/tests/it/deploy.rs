@@ -399,8 +399,8 @@ fn no_approval_within_the_timeout_fails_the_job_with_the_reason() {
     assert_eq!(d[0]["state"], "error");
 }
 
-/// An HTTP server on loopback answering every request with 200 and the
-/// file's contents; it stops when dropped.
+/// An HTTP server on loopback that hands each connection to `handle`; it
+/// stops when dropped.
 struct Served {
     url: String,
     stop: Arc<AtomicBool>,
@@ -408,25 +408,21 @@ struct Served {
 }
 
 impl Served {
-    fn file(path: PathBuf) -> Served {
+    fn start(path: &str, handle: impl Fn(std::net::TcpStream) + Send + 'static) -> Served {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/healthz", listener.local_addr().unwrap());
+        let url = format!("http://{}{path}", listener.local_addr().unwrap());
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
             while !stopped.load(Ordering::SeqCst) {
                 match listener.accept() {
-                    Ok((mut stream, _)) => {
+                    Ok((stream, _)) => {
                         stream.set_nonblocking(false).unwrap();
-                        let mut buf = [0u8; 4096];
-                        let _ = stream.read(&mut buf);
-                        let body = std::fs::read_to_string(&path).unwrap_or_default();
-                        let _ = write!(
-                            stream,
-                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
+                        stream
+                            .set_read_timeout(Some(Duration::from_secs(5)))
+                            .unwrap();
+                        handle(stream);
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -438,6 +434,62 @@ impl Served {
             thread: Some(thread),
         }
     }
+
+    /// Answers every request with 200 and the file's contents.
+    fn file(path: PathBuf) -> Served {
+        Served::start("/healthz", move |mut stream| {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = std::fs::read_to_string(&path).unwrap_or_default();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        })
+    }
+
+    /// A webhook receiver: answers 200 and keeps each request's text.
+    fn receiver() -> (Served, Arc<std::sync::Mutex<Vec<String>>>) {
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = got.clone();
+        let served = Served::start("/hook", move |mut stream| {
+            let request = read_request(&mut stream);
+            kept.lock().unwrap().push(request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        });
+        (served, got)
+    }
+}
+
+/// Headers, then as many body bytes as they announce.
+fn read_request(stream: &mut std::net::TcpStream) -> String {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&request).into_owned()
 }
 
 impl Drop for Served {
@@ -670,87 +722,9 @@ fn a_problem_in_environments_yml_stops_the_run_before_anything_runs() {
     assert!(text(&out.stdout).is_empty());
 }
 
-/// A webhook receiver on loopback: answers 200 and keeps each request's
-/// text; it stops when dropped.
-struct Receiver {
-    url: String,
-    got: Arc<std::sync::Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (stopped, kept) = (stop.clone(), got.clone());
-        let thread = std::thread::spawn(move || {
-            while !stopped.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        stream.set_nonblocking(false).unwrap();
-                        stream
-                            .set_read_timeout(Some(Duration::from_secs(5)))
-                            .unwrap();
-                        let mut request = Vec::new();
-                        let mut buf = [0u8; 8192];
-                        // Headers, then as many body bytes as they announce.
-                        while let Ok(n) = stream.read(&mut buf) {
-                            if n == 0 {
-                                break;
-                            }
-                            request.extend_from_slice(&buf[..n]);
-                            let text = String::from_utf8_lossy(&request).into_owned();
-                            if let Some(end) = text.find("\r\n\r\n") {
-                                let length = text[..end]
-                                    .lines()
-                                    .find_map(|l| {
-                                        l.to_ascii_lowercase()
-                                            .strip_prefix("content-length:")
-                                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                                    })
-                                    .unwrap_or(0);
-                                if request.len() >= end + 4 + length {
-                                    break;
-                                }
-                            }
-                        }
-                        kept.lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&request).into_owned());
-                        let _ = write!(
-                            stream,
-                            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                        );
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Receiver {
-            url,
-            got,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn a_deployment_notifies_the_environments_webhook_once_per_event() {
-    let receiver = Receiver::start();
+    let (receiver, received) = Served::receiver();
     let environments = format!(
         "environments:
   staging:
@@ -774,7 +748,7 @@ fn a_deployment_notifies_the_environments_webhook_once_per_event() {
         "{}",
         text(&out.stderr)
     );
-    let got = receiver.got.lock().unwrap().clone();
+    let got = received.lock().unwrap().clone();
     assert_eq!(got.len(), 2, "{got:#?}");
     let bodies: Vec<Value> = got
         .iter()
@@ -794,7 +768,8 @@ fn a_deployment_notifies_the_environments_webhook_once_per_event() {
     let again = repo.gantry(&["notifications", "deliver", "--format", "json"]);
     let report: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["attempts"], serde_json::json!([]), "{report:#}");
-    assert_eq!(receiver.got.lock().unwrap().len(), 2);
+    assert_eq!(received.lock().unwrap().len(), 2);
+    drop(receiver);
 }
 
 #[test]
