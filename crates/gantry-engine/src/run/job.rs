@@ -171,6 +171,10 @@ pub(crate) struct JobRun {
     pub tracking: super::reaper::JobTracking,
     /// `environment.url`, evaluated when the steps are done.
     pub environment_url: Option<String>,
+    /// Actions skipped because gantry cannot run them
+    /// (`--skip-unsupported`): a job that skipped any did not do its work
+    /// and concludes `skipped`, not `success`.
+    pub not_run: Vec<String>,
 }
 
 fn sanitize(key: &str) -> String {
@@ -265,6 +269,16 @@ pub(crate) async fn run_job(shared: Arc<Shared>, mut spec: JobSpec) -> JobResult
             .join(format!("{}-{job_row}", sanitize(&spec.key)))
     });
     shared.runners.give_back(runner, keep.as_deref());
+    let conclusion = if conclusion == Conclusion::Success && !run.not_run.is_empty() {
+        log.warning(&format!(
+            "the job is `skipped`, not `success`: {} of its steps did not run ({}), because gantry cannot run them",
+            run.not_run.len(),
+            run.not_run.join(", ")
+        ));
+        Conclusion::Skipped
+    } else {
+        conclusion
+    };
     let continue_on_error =
         or_expr_bool(&steps_job.continue_on_error, &spec.scope).unwrap_or(false);
     let conclusion = if conclusion == Conclusion::Failure && continue_on_error {
@@ -371,6 +385,7 @@ impl JobRun {
             cache_misses: 0,
             tracking,
             environment_url: None,
+            not_run: Vec::new(),
         }
     }
 

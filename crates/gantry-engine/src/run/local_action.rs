@@ -50,6 +50,7 @@ impl JobRun {
         }
         if let Some(image) = uses.strip_prefix("docker://") {
             return self.unsupported(
+                uses,
                 &format!(
                     "`{uses}` runs the container `{image}`, and gantry runs steps without Docker"
                 ),
@@ -70,15 +71,17 @@ impl JobRun {
                     .await
             }
             None => self.unsupported(
+                uses,
                 &format!("`{uses}` is not one of gantry's built-in actions, and gantry does not download actions"),
                 log,
             ),
         }
     }
 
-    fn unsupported(&mut self, why: &str, log: &mut LogSink) -> StepExec {
+    fn unsupported(&mut self, uses: &str, why: &str, log: &mut LogSink) -> StepExec {
         if self.shared.options.skip_unsupported {
             log.warning(&format!("{why}; skipping the step (--skip-unsupported)"));
+            self.not_run.push(uses.to_string());
             StepExec {
                 outcome: Conclusion::Skipped,
                 exit_code: None,
@@ -148,6 +151,7 @@ impl JobRun {
                 self.exec_node(&script, &env, timeout, log).await
             }
             Some(Runs::Docker { .. }) => self.unsupported(
+                uses,
                 &format!("`{uses}` is a container action, and gantry runs steps without Docker"),
                 log,
             ),

@@ -332,9 +332,23 @@ async fn remote_actions_fail_clearly_unless_skipped() {
         "{}",
         out.all_lines()
     );
+    // Skipped, the other steps run, but the job did not do all its work:
+    // it concludes `skipped`, saying what did not run, never `success`.
     let skipped = run_with(&[], wf, |o| o.skip_unsupported = true, None).await;
-    assert_eq!(skipped.conclusion, Conclusion::Success);
     assert!(skipped.log("a").contains(&"next".to_string()));
+    assert_eq!(
+        skipped.job_result("a"),
+        Some(Conclusion::Skipped),
+        "{}",
+        skipped.all_lines()
+    );
+    assert!(
+        skipped.all_lines().contains(
+            "the job is `skipped`, not `success`: 1 of its steps did not run (some/action@v1)"
+        ),
+        "{}",
+        skipped.all_lines()
+    );
 }
 
 #[tokio::test]
