@@ -42,6 +42,8 @@ pub struct Session {
     pub commit: Option<String>,
     /// `--matrix` filters and needed jobs' results for `--no-deps`.
     pub selection: crate::select::Selection,
+    /// `-P LABEL=host` mappings.
+    pub platforms: Vec<(String, String)>,
 }
 
 /// Why a run did not finish.
@@ -76,6 +78,7 @@ impl Session {
             grace: GRACE,
             keep_workspaces: self.keep_workspaces,
             selection: self.selection.clone(),
+            platforms: self.platforms.clone(),
         }
     }
 
@@ -134,6 +137,7 @@ mod tests {
             keep_workspaces: false,
             commit: None,
             selection: Default::default(),
+            platforms: Vec::new(),
         }
     }
 

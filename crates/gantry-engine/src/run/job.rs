@@ -112,6 +112,29 @@ enum SetupError {
         "this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub"
     )]
     Containers,
+    #[error(
+        "`runs-on: {label}` asks for a {os} runner, and gantry runs jobs on this {host} machine; if the job runs here too, map the label to it with `-P {label}=host`"
+    )]
+    Platform {
+        label: String,
+        os: &'static str,
+        host: &'static str,
+    },
+}
+
+/// The operating system a GitHub-hosted or self-hosted runner label asks
+/// for, when it names one.
+fn label_os(label: &str) -> Option<&'static str> {
+    let lower = label.to_ascii_lowercase();
+    if lower.starts_with("windows") {
+        Some("Windows")
+    } else if lower.starts_with("macos") || lower == "osx" {
+        Some("macOS")
+    } else if lower.starts_with("ubuntu") || lower == "linux" {
+        Some("Linux")
+    } else {
+        None
+    }
 }
 
 impl From<ExprError> for SetupError {
@@ -440,6 +463,45 @@ impl JobRun {
         }
     }
 
+    /// Refuses a job whose `runs-on` names another operating system than
+    /// this machine's, unless `-P LABEL=host` maps one of its labels here.
+    fn check_platform(&self, job: &StepsJob, scope: &Scope) -> Result<(), SetupError> {
+        use gantry_workflow::model::RunsOn;
+        let texts = match &job.runs_on {
+            Some(RunsOn::Labels(labels)) => labels,
+            Some(RunsOn::Group { labels, .. }) => labels,
+            None => return Ok(()),
+        };
+        let mut labels = Vec::new();
+        for text in texts {
+            let value = expand(&text.value, scope)?;
+            // An expression may give a list of labels as JSON.
+            match serde_json::from_str::<Vec<String>>(&value) {
+                Ok(list) => labels.extend(list),
+                Err(_) => labels.push(value),
+            }
+        }
+        let mapped = &self.shared.options.platforms;
+        if labels
+            .iter()
+            .any(|l| mapped.iter().any(|(m, _)| m.eq_ignore_ascii_case(l)))
+        {
+            return Ok(());
+        }
+        let host = runner_os();
+        match labels
+            .iter()
+            .find_map(|l| label_os(l).filter(|os| *os != host).map(|os| (l, os)))
+        {
+            Some((label, os)) => Err(SetupError::Platform {
+                label: label.clone(),
+                os,
+                host,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Evaluates the workflow and job settings; returns the job's timeout.
     fn setup(&mut self, job: &StepsJob) -> Result<Duration, SetupError> {
         let scope = self.base.clone();
@@ -473,6 +535,7 @@ impl JobRun {
         if job.container.is_some() || !job.services.is_empty() {
             return Err(SetupError::Containers);
         }
+        self.check_platform(job, &scope)?;
         if let Some(t) = or_expr_minutes(
             "cancel-timeout-minutes",
             &job.cancel_timeout_minutes,

@@ -335,6 +335,9 @@ pub struct RunOptions {
     pub keep_workspaces: bool,
     /// Matrix filters and the results of needed jobs left out of the run.
     pub selection: crate::select::Selection,
+    /// `-P LABEL=host`: runner labels that run on this machine whatever
+    /// operating system they name.
+    pub platforms: Vec<(String, String)>,
 }
 
 /// How a run is stopped from outside.

@@ -737,6 +737,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             grace: Duration::from_millis(300),
             keep_workspaces: false,
             selection: Default::default(),
+            platforms: Vec::new(),
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -894,4 +895,34 @@ async fn a_skip_reason_that_quotes_a_masked_value_is_masked() {
         .expect("job a was skipped");
     assert!(reason.contains("***"), "{reason}");
     assert!(!reason.contains("hunter2"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_windows_or_macos_job_is_refused_unless_its_label_is_mapped_here() {
+    let wf = "on: push\njobs:\n  win:\n    runs-on: windows-latest\n    steps: [{run: echo ran}]\n  mac:\n    strategy:\n      fail-fast: false\n      matrix:\n        os: [ubuntu-latest, macos-14]\n    runs-on: ${{ matrix.os }}\n    steps: [{run: echo ran}]\n";
+    let out = run_wf(wf).await;
+    assert_eq!(out.job_result("win"), Some(Conclusion::Failure));
+    assert!(
+        out.all_lines().contains(
+            "`runs-on: windows-latest` asks for a Windows runner, and gantry runs jobs on this Linux machine; if the job runs here too, map the label to it with `-P windows-latest=host`"
+        ),
+        "{}",
+        out.all_lines()
+    );
+    assert_eq!(
+        out.job_result("mac (ubuntu-latest)"),
+        Some(Conclusion::Success)
+    );
+    assert_eq!(out.job_result("mac (macos-14)"), Some(Conclusion::Failure));
+    assert!(!out.log("win").contains(&"ran".to_string()));
+
+    let mapped = run_with(
+        &[],
+        wf,
+        |o| o.platforms = vec![("windows-latest".into(), "host".into())],
+        None,
+    )
+    .await;
+    assert_eq!(mapped.job_result("win"), Some(Conclusion::Success));
+    assert!(mapped.log("win").contains(&"ran".to_string()));
 }

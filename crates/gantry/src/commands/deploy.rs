@@ -68,6 +68,7 @@ pub(super) struct Given {
     pub vars: IndexMap<String, String>,
     pub format: RunFormat,
     pub approval_timeout: Option<Duration>,
+    pub platforms: Vec<(String, String)>,
 }
 
 /// Who starts deployments: `$GANTRY_ACTOR`, else `$USER`.
@@ -259,6 +260,7 @@ fn roll_back(
         keep_workspaces: false,
         commit: Some(plan.commit.clone()),
         selection: Default::default(),
+        platforms: given.platforms.clone(),
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,
@@ -323,6 +325,7 @@ pub fn rollback(root: &Path, home: &Home, args: RollbackArgs) -> Result<Outcome,
         vars: super::run::pairs(&args.vars, None, "var")?,
         format: args.format,
         approval_timeout: args.approval_timeout,
+        platforms: Vec::new(),
     };
     let runtime = super::run::runtime()?;
     let conclusion = roll_back(root, home, store, &runtime, &plan, None, &given)?;

@@ -79,6 +79,12 @@ pub struct RunArgs {
     #[arg(long, requires = "job")]
     pub no_deps: bool,
 
+    /// Run jobs whose `runs-on` has LABEL on this machine, whatever
+    /// operating system the label names (`-P windows-latest=host`;
+    /// repeatable). Without it a Windows or macOS label is refused.
+    #[arg(short = 'P', long = "platform", value_name = "LABEL=host", value_parser = parse_platform)]
+    pub platforms: Vec<(String, String)>,
+
     /// Run only the matrix combinations where KEY is VALUE (repeatable;
     /// `python:3.12`). Jobs whose matrix has no KEY are not filtered.
     #[arg(long = "matrix", value_name = "KEY:VALUE", value_parser = parse_matrix)]
@@ -139,6 +145,18 @@ pub struct RunArgs {
         help_heading = "Provenance"
     )]
     pub builder_id: String,
+}
+
+fn parse_platform(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((label, "host")) if !label.trim().is_empty() => {
+            Ok((label.trim().to_string(), "host".to_string()))
+        }
+        Some((_, other)) => Err(format!(
+            "`{other}` is not a place gantry runs jobs; only `host` is (LABEL=host)"
+        )),
+        None => Err(format!("`{text}` is not LABEL=host")),
+    }
 }
 
 fn parse_matrix(text: &str) -> Result<(String, String), String> {
@@ -346,6 +364,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         keep_workspaces: args.keep_workspaces,
         commit: None,
         selection: Default::default(),
+        platforms: args.platforms.clone(),
     };
     let mut conclusions = Vec::new();
     for (workflow, selection) in selected {
@@ -362,6 +381,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
             vars: session.vars.clone(),
             format: args.format,
             approval_timeout: args.approval_timeout,
+            platforms: session.platforms.clone(),
         };
         super::deploy::after_run(root, home, &deployer, &runtime, &given, &mut conclusions)?;
         if let Some(attesting) = &attesting {

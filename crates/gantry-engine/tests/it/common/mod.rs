@@ -408,6 +408,7 @@ async fn run_backend(
         grace: Duration::from_millis(300),
         keep_workspaces: false,
         selection: Default::default(),
+        platforms: Vec::new(),
     };
     configure(&mut options);
     let mut backend = TestBackend::new(&dir.path().join("backend"));
