@@ -29,11 +29,21 @@ pub enum EventError {
     PayloadNotObject { file: String },
     #[error(transparent)]
     Input(#[from] crate::run::values::PairsError),
+    #[error("`{name}` is not an event GitHub sends{}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
+    UnknownEvent { name: String, hint: Option<String> },
 }
 
 /// Builds the event; `root` is the repository whose checked-out branch is
 /// the ref when neither a flag nor the payload names one.
 pub fn build_event(root: &Path, request: &EventRequest<'_>) -> Result<Event, EventError> {
+    let events = gantry_workflow::events::EVENTS;
+    if !events.iter().any(|e| e.name == request.name) {
+        return Err(EventError::UnknownEvent {
+            name: request.name.to_string(),
+            hint: gantry_workflow::did_you_mean(request.name, events.iter().map(|e| e.name))
+                .map(str::to_string),
+        });
+    }
     let mut event = Event {
         name: request.name.to_string(),
         activity: request.activity.map(str::to_string),

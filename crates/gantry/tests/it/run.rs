@@ -439,3 +439,23 @@ jobs:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_unknown_event_is_refused_with_a_suggestion() {
+    let home = tempfile::tempdir().unwrap();
+    for command in ["run", "plan"] {
+        let out = gantry(
+            &example(),
+            home.path(),
+            &[command, "--event", "pul_request"],
+        );
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "`pul_request` is not an event GitHub sends (did you mean `pull_request`?)"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
