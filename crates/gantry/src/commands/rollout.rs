@@ -115,15 +115,32 @@ fn run_one(root: &Path, home: &Home, name: &str) -> Result<Outcome, CliError> {
             interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
-    let result = runtime.block_on(run_rollout(RunRequest {
-        root,
-        name,
-        store: &store,
-        ledger: &ledger,
-        on_event: &mut on_event,
-        on_listen: &mut on_listen,
-        interrupted: &interrupted,
-    }));
+    // Notifications go out while the rollout runs (a rollback is news
+    // now, not at the end): a delivery pass every two seconds.
+    let deliverer = gantry_deliver::notify::Deliverer::new(Default::default()).ok();
+    let result = runtime.block_on(async {
+        let rollout = run_rollout(RunRequest {
+            root,
+            name,
+            store: &store,
+            ledger: &ledger,
+            on_event: &mut on_event,
+            on_listen: &mut on_listen,
+            interrupted: &interrupted,
+        });
+        let deliver = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                if let Some(d) = &deliverer {
+                    let _ = d.deliver_due(&store).await;
+                }
+            }
+        };
+        tokio::select! {
+            result = rollout => result,
+            () = deliver => unreachable!("the delivery loop never ends"),
+        }
+    });
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) => return refused(e),
