@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "outbox",
         sql: include_str!("../migrations/0003_outbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "api_tokens",
+        sql: include_str!("../migrations/0004_api_tokens.sql"),
+    },
 ];
 
 /// The schema version this build writes.

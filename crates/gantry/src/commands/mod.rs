@@ -17,6 +17,7 @@ mod run_attest;
 mod runs;
 mod sbom;
 mod scan;
+mod serve;
 mod services;
 mod test_results;
 mod validate;
@@ -41,6 +42,7 @@ pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
+pub use serve::{ServeArgs, TokenArgs};
 pub use services::ServicesArgs;
 pub use test_results::TestsArgs;
 pub use verify::VerifyArgs;
@@ -125,6 +127,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Services(args) => services::run(&root, state()?, args),
         Command::Load(args) => load::run(args),
         Command::Notifications(args) => notifications::run(state()?, args),
+        Command::Serve(args) => serve::serve(&root, state()?, args),
+        Command::Token(args) => serve::token(state()?, args),
     }
 }
 
