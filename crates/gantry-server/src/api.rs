@@ -100,6 +100,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inclusion_proof))
         .routes(routes!(consistency_proof))
         .routes(routes!(ledger_entry))
+        .merge(crate::dashboard::routes())
         .split_for_parts()
 }
 

@@ -173,8 +173,7 @@ async fn access(State(state): State<AppState>, req: Request, next: Next) -> Resp
 /// The whole application: the API, metrics, the dashboard, and the layers.
 pub fn app(state: AppState, request_timeout: Duration, body_limit: usize) -> axum::Router {
     let (api, _) = crate::api::router();
-    api.merge(crate::dashboard::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), access))
+    api.layer(middleware::from_fn_with_state(state.clone(), access))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
