@@ -281,7 +281,7 @@ fn render_runs(state: &AppState) -> Result<String, Problem> {
         return Ok(out);
     }
     out.push_str(
-        "<div class=\"scroll\"><table><caption>The newest 50 runs</caption><thead><tr>\
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>The newest 50 runs</caption><thead><tr>\
          <th scope=\"col\">Run</th><th scope=\"col\">Workflow</th><th scope=\"col\">Event</th>\
          <th scope=\"col\">Ref</th><th scope=\"col\">Result</th><th scope=\"col\">Started</th>\
          <th scope=\"col\">Took</th></tr></thead><tbody>",
@@ -335,7 +335,7 @@ fn render_run(state: &AppState, id: RunId) -> Result<String, Problem> {
     let width = n * (w + gap);
     let _ = write!(
         out,
-        "<h2>Jobs</h2><div class=\"scroll\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"jobs-title\" viewBox=\"0 0 {width} 70\" width=\"{width}\" height=\"70\"><title id=\"jobs-title\">Job graph of run {}: {} jobs</title>",
+        "<h2>Jobs</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"jobs-title\" viewBox=\"0 0 {width} 70\" width=\"{width}\" height=\"70\"><title id=\"jobs-title\">Job graph of run {}: {} jobs</title>",
         run.run.id.0,
         run.jobs.len()
     );
@@ -418,7 +418,7 @@ async fn run_page(
 fn render_compliance(state: &AppState) -> Result<String, Problem> {
     let report = services_report(state)?;
     let mut out = String::from(
-        "<h1>Compliance</h1><div class=\"scroll\"><table class=\"grid\"><caption>Each service's versions per compliance state</caption><thead><tr><th scope=\"col\">Service</th>",
+        "<h1>Compliance</h1><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table class=\"grid\"><caption>Each service's versions per compliance state</caption><thead><tr><th scope=\"col\">Service</th>",
     );
     for s in &report.states {
         let _ = write!(out, "<th scope=\"col\">{}</th>", esc(s));
@@ -512,7 +512,7 @@ fn render_promotions(state: &AppState) -> Result<String, Problem> {
         return Ok(out);
     }
     out.push_str(
-        "<div class=\"scroll\"><table><caption>Every promotion, newest activity last</caption><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Services</th><th scope=\"col\">Last attempt</th><th scope=\"col\">Approvals</th><th scope=\"col\">Last activity</th></tr></thead><tbody>",
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>Every promotion, newest activity last</caption><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Services</th><th scope=\"col\">Last attempt</th><th scope=\"col\">Approvals</th><th scope=\"col\">Last activity</th></tr></thead><tbody>",
     );
     for p in &list.promotions {
         let last = p.attempts.last().map_or("approved only".to_string(), |a| {
@@ -584,7 +584,7 @@ fn render_graph(state: &AppState) -> Result<String, Problem> {
     let width = 20 + (depth.values().max().copied().unwrap_or(0) + 1) * (w + gx);
     let height = 20 + rows.values().max().copied().unwrap_or(1) * (h + gy);
     let mut out = format!(
-        "<h1>Service dependencies</h1><div class=\"scroll\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"deps-title\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title id=\"deps-title\">Dependency graph of {} services: an arrow points from a service to what it depends on</title><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\"/></marker></defs>",
+        "<h1>Service dependencies</h1><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"deps-title\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title id=\"deps-title\">Dependency graph of {} services: an arrow points from a service to what it depends on</title><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\"/></marker></defs>",
         report.services.len()
     );
     for service in &report.services {
@@ -661,7 +661,7 @@ fn render_flaky(state: &AppState) -> Result<String, Problem> {
         out.push_str("<p>No flaky tests.</p>");
         return Ok(out);
     }
-    out.push_str("<div class=\"scroll\"><table><caption>Flaky tests, flakiest first</caption><thead><tr><th scope=\"col\">Test</th><th scope=\"col\">Flaky commits</th><th scope=\"col\">Flake rate</th><th scope=\"col\">Quarantined</th></tr></thead><tbody>");
+    out.push_str("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>Flaky tests, flakiest first</caption><thead><tr><th scope=\"col\">Test</th><th scope=\"col\">Flaky commits</th><th scope=\"col\">Flake rate</th><th scope=\"col\">Quarantined</th></tr></thead><tbody>");
     for t in &report.tests {
         let _ = write!(
             out,
