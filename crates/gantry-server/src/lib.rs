@@ -11,6 +11,7 @@
 mod api;
 pub mod auth;
 mod dashboard;
+pub mod grafana;
 mod metrics;
 mod problem;
 mod server;

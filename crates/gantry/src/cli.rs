@@ -99,6 +99,8 @@ pub enum Command {
     /// Make, list and revoke the API tokens of `gantry serve`.
     #[command(after_long_help = TOKEN_EXAMPLES)]
     Token(crate::commands::TokenArgs),
+    /// Write dashboards for other tools: `gantry dashboards grafana`.
+    Dashboards(crate::commands::DashboardsArgs),
 }
 
 const SERVE_EXAMPLES: &str = "\

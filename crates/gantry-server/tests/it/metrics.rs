@@ -171,6 +171,15 @@ async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
         String::from_utf8_lossy(&out.stderr)
     );
     let samples: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // The Grafana dashboard's list of families is what the server exposes.
+    let families: std::collections::BTreeSet<&str> = samples
+        .iter()
+        .map(|s| s["family"].as_str().unwrap())
+        .collect();
+    for family in gantry_server::grafana::SERIES {
+        let parsed = family.strip_suffix("_total").unwrap_or(family);
+        assert!(families.contains(parsed), "{family} is not in /metrics");
+    }
 
     assert_eq!(
         value(&samples, "gantry_runs", json!({"conclusion": "success"})),

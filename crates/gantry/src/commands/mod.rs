@@ -42,7 +42,7 @@ pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
-pub use serve::{ServeArgs, TokenArgs};
+pub use serve::{DashboardsArgs, ServeArgs, TokenArgs};
 pub use services::ServicesArgs;
 pub use test_results::TestsArgs;
 pub use verify::VerifyArgs;
@@ -129,6 +129,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Notifications(args) => notifications::run(state()?, args),
         Command::Serve(args) => serve::serve(&root, state()?, args),
         Command::Token(args) => serve::token(state()?, args),
+        Command::Dashboards(args) => serve::dashboards(&root, args),
     }
 }
 

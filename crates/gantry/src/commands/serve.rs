@@ -180,3 +180,38 @@ pub fn token(home: &Home, args: TokenArgs) -> Result<Outcome, CliError> {
     }
     Ok(Outcome::Success)
 }
+
+#[derive(Debug, Args)]
+pub struct DashboardsArgs {
+    #[command(subcommand)]
+    pub command: DashboardsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DashboardsCommand {
+    /// Write a Grafana dashboard (JSON) over the `/metrics` series.
+    Grafana {
+        /// Write it here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn dashboards(root: &Path, args: DashboardsArgs) -> Result<Outcome, CliError> {
+    match args.command {
+        DashboardsCommand::Grafana { out } => {
+            let mut text = serde_json::to_string_pretty(&gantry_server::grafana::dashboard())
+                .map_err(std::io::Error::from)?;
+            text.push('\n');
+            match out {
+                Some(path) => {
+                    let path = resolve(root, &path);
+                    std::fs::write(&path, text)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => std::io::stdout().lock().write_all(text.as_bytes())?,
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}

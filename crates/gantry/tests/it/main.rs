@@ -17,5 +17,6 @@ mod parallel;
 mod promote;
 mod run;
 mod sbom_scan;
+mod serve;
 mod services;
 mod tests_cmd;
