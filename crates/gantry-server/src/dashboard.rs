@@ -115,8 +115,9 @@ fn html(body: String) -> Response {
         .into_response()
 }
 
-fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/")
+fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.inner.tls { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}")
 }
 
 #[derive(Deserialize, Default)]
@@ -154,7 +155,7 @@ async fn page_caller(
             ));
         }
         let mut response = Redirect::to(uri.path()).into_response();
-        if let Ok(v) = HeaderValue::from_str(&session_cookie(&token)) {
+        if let Ok(v) = HeaderValue::from_str(&session_cookie(state, &token)) {
             response.headers_mut().insert(header::SET_COOKIE, v);
         }
         return Err(response);
@@ -223,7 +224,7 @@ async fn signin(State(state): State<AppState>, body: Bytes) -> Response {
             let mut response = Redirect::to("/").into_response();
             // 303 after a POST.
             *response.status_mut() = StatusCode::SEE_OTHER;
-            if let Ok(v) = HeaderValue::from_str(&session_cookie(&token)) {
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token)) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             response

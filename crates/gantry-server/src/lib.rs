@@ -65,6 +65,8 @@ struct Inner {
     log: LogSink,
     /// Told of every promotion and approval, for the dashboard's live view.
     changes: tokio::sync::watch::Sender<u64>,
+    /// Served over TLS: the session cookie is `Secure`.
+    tls: bool,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
         store: gantry_store::Store,
         approval_keys: Vec<(String, gantry_attest::PrivateKey)>,
         log: LogSink,
+        tls: bool,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -84,6 +87,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 log,
                 changes: tokio::sync::watch::channel(0).0,
+                tls,
             }),
         }
     }

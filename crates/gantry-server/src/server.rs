@@ -195,7 +195,14 @@ impl Server {
         }
         let store =
             gantry_store::Store::open_in(&options.home, gantry_store::StoreOptions::default())?;
-        let state = AppState::new(options.root, options.home, store, keys, options.log);
+        let state = AppState::new(
+            options.root,
+            options.home,
+            store,
+            keys,
+            options.log,
+            tls.is_some(),
+        );
         let listener =
             TcpListener::bind(options.listen)
                 .await

@@ -199,6 +199,26 @@ async fn tls_serves_with_the_given_certificate() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Signing in over TLS: the cookie is Secure too, and the redirect
+    // drops the token from the URL.
+    let no_redirects = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .get(format!("https://{}/compliance?token={viewer}", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/compliance");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
     // Plain HTTP to the TLS port gets no answer.
     assert!(client().get(s.url("/healthz")).send().await.is_err());
     s.stop().await;
