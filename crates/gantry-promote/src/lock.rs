@@ -27,8 +27,37 @@ pub struct LockError {
 pub fn lock_services(
     dir: &Path,
     services: &[String],
-    mut on_wait: impl FnMut(&str),
+    on_wait: impl FnMut(&str),
 ) -> Result<ServiceLocks, LockError> {
+    match take(dir, services, Some(on_wait))? {
+        Taken::Held(locks) => Ok(locks),
+        // Not reached: with `on_wait` every busy lock is waited for.
+        Taken::Busy(service) => Err(LockError {
+            path: dir.join(format!("promote-{service}.lock")),
+            source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+        }),
+    }
+}
+
+/// What [`try_lock_services`] got.
+#[derive(Debug)]
+pub enum Taken {
+    Held(ServiceLocks),
+    /// Another holder has this service's lock; nothing is held.
+    Busy(String),
+}
+
+/// Takes the lock of every service in `services` without waiting: the
+/// first one another holder has is named and nothing is kept.
+pub fn try_lock_services(dir: &Path, services: &[String]) -> Result<Taken, LockError> {
+    take(dir, services, None::<fn(&str)>)
+}
+
+fn take(
+    dir: &Path,
+    services: &[String],
+    mut on_wait: Option<impl FnMut(&str)>,
+) -> Result<Taken, LockError> {
     let mut names: Vec<&String> = services.iter().collect();
     names.sort();
     names.dedup();
@@ -51,15 +80,18 @@ pub fn lock_services(
             .map_err(error)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                on_wait(name);
-                file.lock().map_err(error)?;
-            }
+            Err(std::fs::TryLockError::WouldBlock) => match on_wait.as_mut() {
+                Some(on_wait) => {
+                    on_wait(name);
+                    file.lock().map_err(error)?;
+                }
+                None => return Ok(Taken::Busy(name.clone())),
+            },
             Err(std::fs::TryLockError::Error(e)) => return Err(error(e)),
         }
         files.push(file);
     }
-    Ok(ServiceLocks { _files: files })
+    Ok(Taken::Held(ServiceLocks { _files: files }))
 }
 
 #[cfg(test)]
@@ -88,5 +120,24 @@ mod tests {
             .unwrap();
         drop(held);
         assert_eq!(waiter.join().unwrap(), vec!["a".to_string()]);
+    }
+
+    #[test]
+    fn trying_a_held_lock_names_it_and_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_services(dir.path(), &["b".to_string()], |_| panic!("free")).unwrap();
+        let names = vec!["a".to_string(), "b".to_string()];
+        match try_lock_services(dir.path(), &names).unwrap() {
+            Taken::Busy(service) => assert_eq!(service, "b"),
+            Taken::Held(_) => panic!("b is held"),
+        }
+        // `a` was released again: another holder takes it without waiting.
+        let a = lock_services(dir.path(), &["a".to_string()], |_| panic!("a kept")).unwrap();
+        drop(a);
+        drop(held);
+        assert!(matches!(
+            try_lock_services(dir.path(), &names).unwrap(),
+            Taken::Held(_)
+        ));
     }
 }

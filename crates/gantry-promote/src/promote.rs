@@ -191,6 +191,8 @@ pub enum PromoteError {
     ServiceGone { package: String, service: String },
     #[error("failed to make canonical JSON: {0}")]
     Canonical(String),
+    #[error("another promotion or approval of `{service}` is in progress")]
+    Busy { service: String },
 }
 
 /// Decides and, unless `dry_run`, records the promotion of a package.
@@ -199,7 +201,36 @@ pub fn promote(
     workspace: &Workspace,
     stores: Stores<'_>,
     request: &PromoteRequest,
-    on_wait: impl FnMut(&str),
+    mut on_wait: impl FnMut(&str),
+) -> Result<PromotionReport, PromoteError> {
+    promote_locked(workspace, stores, request, |dir, touched| {
+        Ok(crate::lock::lock_services(dir, touched, &mut on_wait)?)
+    })
+}
+
+/// [`promote`] without waiting: [`PromoteError::Busy`] when another
+/// promotion or approval holds a lock of a service it touches.
+pub fn try_promote(
+    workspace: &Workspace,
+    stores: Stores<'_>,
+    request: &PromoteRequest,
+) -> Result<PromotionReport, PromoteError> {
+    promote_locked(
+        workspace,
+        stores,
+        request,
+        |dir, touched| match crate::lock::try_lock_services(dir, touched)? {
+            crate::lock::Taken::Held(locks) => Ok(locks),
+            crate::lock::Taken::Busy(service) => Err(PromoteError::Busy { service }),
+        },
+    )
+}
+
+fn promote_locked(
+    workspace: &Workspace,
+    stores: Stores<'_>,
+    request: &PromoteRequest,
+    lock: impl FnOnce(&Path, &[String]) -> Result<crate::lock::ServiceLocks, PromoteError>,
 ) -> Result<PromotionReport, PromoteError> {
     let package = stores.packages.get(&request.package)?;
     for service in package.service_names() {
@@ -234,7 +265,7 @@ pub fn promote(
         touched.insert(name);
     }
     let touched: Vec<String> = touched.into_iter().collect();
-    let _locks = crate::lock::lock_services(stores.locks, &touched, on_wait)?;
+    let _locks = lock(stores.locks, &touched)?;
     let (history, evidence) = read_ledger(&stores.ledger.snapshot()?)?;
     let mut report = decide(workspace, &history, &evidence, &package, &to, request.now)?;
     report.dry_run = request.dry_run;

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rollouts",
         sql: include_str!("../migrations/0005_rollouts.sql"),
     },
+    Migration {
+        version: 6,
+        name: "api_tokens",
+        sql: include_str!("../migrations/0006_api_tokens.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -290,10 +290,10 @@ fn id_column(row: &Row<'_>, index: usize, what: &str) -> Result<u64, TxError> {
     from_sql_int(row.get(index)?, what)
 }
 
-const RUN_COLUMNS: &str = "id, workflow_path, workflow_name, event, git_ref, commit_sha, \
+pub(crate) const RUN_COLUMNS: &str = "id, workflow_path, workflow_name, event, git_ref, commit_sha, \
      conclusion, started_at, finished_at, pid";
 
-fn run_summary(row: &Row<'_>) -> Result<RunSummary, TxError> {
+pub(crate) fn run_summary(row: &Row<'_>) -> Result<RunSummary, TxError> {
     Ok(RunSummary {
         id: RunId(id_column(row, 0, "run id")?),
         workflow_path: row.get(1)?,

@@ -31,8 +31,10 @@ mod outputs;
 mod owner;
 mod paths;
 mod rollouts;
+mod run_query;
 mod test_results;
 mod time;
+mod tokens;
 mod writer;
 
 use std::fmt;
@@ -74,11 +76,13 @@ pub use outbox::{
 pub use outputs::RunOutputs;
 pub use paths::{EntryKind, PathEntry, PathPatterns};
 pub use rollouts::RolloutRecord;
+pub use run_query::{Counts, DurationHistogram, RunQuery, RunStats};
 pub use test_results::{
     FailedTest, FailingCase, FlakyEntry, FlakyReport, JobTests, NewTestReport, StoredCase,
     StoredReport, TestCounts, TestEvidence, TestQuery, TestsReport,
 };
 pub use time::{Clock, Timestamp, system_clock};
+pub use tokens::{NewToken, TokenInfo};
 pub use writer::{HistoryError, HistoryWriter};
 
 pub use home::{DATABASE_FILE, HOME_ENV, Home};

@@ -103,7 +103,36 @@ pub enum Command {
     /// The notification outbox: list what has not arrived, deliver what is due.
     #[command(after_long_help = NOTIFICATIONS_EXAMPLES)]
     Notifications(crate::commands::NotificationsArgs),
+    /// Serve the JSON API, Prometheus metrics and the dashboard.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(crate::commands::ServeArgs),
+    /// Make, list and revoke the API tokens of `gantry serve`.
+    #[command(after_long_help = TOKEN_EXAMPLES)]
+    Token(crate::commands::TokenArgs),
+    /// Write dashboards for other tools: `gantry dashboards grafana`.
+    Dashboards(crate::commands::DashboardsArgs),
 }
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  gantry serve                                   http://127.0.0.1:8420/
+  gantry serve --approval-key alice=keys/alice.key
+  gantry serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+
+Every request but /healthz needs `Authorization: Bearer TOKEN` (or the
+dashboard's cookie, set by signing in once). The API is described at
+/openapi.json; metrics are at /metrics. SIGTERM stops it after the
+requests in flight finish.";
+
+const TOKEN_EXAMPLES: &str = "\
+Examples:
+  gantry token create --name alice --role approver --expires 30d
+  gantry token list
+  gantry token revoke alice
+
+Roles: viewer reads; deployer also creates and promotes packages; approver
+also approves (recorded under the token's name, signed with the key
+`gantry serve --approval-key NAME=KEYFILE` gives); admin may do everything.";
 
 const TESTS_EXAMPLES: &str = "\
 Examples:

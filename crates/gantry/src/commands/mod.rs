@@ -19,6 +19,7 @@ mod run_attest;
 mod runs;
 mod sbom;
 mod scan;
+mod serve;
 mod services;
 mod test_results;
 mod validate;
@@ -45,6 +46,7 @@ pub use run::RunArgs;
 pub use runs::RunsArgs;
 pub use sbom::SbomArgs;
 pub use scan::ScanArgs;
+pub use serve::{DashboardsArgs, ServeArgs, TokenArgs};
 pub use services::ServicesArgs;
 pub use test_results::TestsArgs;
 pub use verify::VerifyArgs;
@@ -132,6 +134,9 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Load(args) => load::run(args),
         Command::Notifications(args) => notifications::run(state()?, args),
         Command::Rollout(args) => rollout::run(&root, state()?, args),
+        Command::Serve(args) => serve::serve(&root, state()?, args),
+        Command::Token(args) => serve::token(state()?, args),
+        Command::Dashboards(args) => serve::dashboards(&root, args),
     }
 }
 

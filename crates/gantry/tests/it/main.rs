@@ -19,5 +19,6 @@ mod promote;
 mod rollout;
 mod run;
 mod sbom_scan;
+mod serve;
 mod services;
 mod tests_cmd;

@@ -1,0 +1,748 @@
+//! The dashboard: server-rendered HTML pages over the same reports the
+//! API returns, with one small script of our own (`/assets/live.js`) that
+//! refreshes the page's `<main>` when the server says something changed
+//! (server-sent events on `/events`, polling as a fallback). No build
+//! step, no CDN.
+//!
+//! Sign-in: a token once, by the sign-in form or `?token=` on the first
+//! request; the server answers with an HttpOnly, SameSite=Strict cookie
+//! and a redirect to the same page without the query, so the token is
+//! never in a URL after that.
+//!
+//! A page is a function from the state to its `<main>`: adding one is a
+//! route, a nav entry and that function.
+
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{StatusCode, Uri};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use gantry_store::{RunId, RunQuery};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::{SESSION_COOKIE, authorize, blocking, presented_token, services_report};
+use crate::auth::{self, Role};
+use crate::problem::Problem;
+
+const LIVE_JS: &str = include_str!("../assets/live.js");
+const STYLE: &str = include_str!("../assets/style.css");
+
+/// The pages, for the navigation: (path, title).
+const PAGES: &[(&str, &str)] = &[
+    ("/", "Runs"),
+    ("/compliance", "Compliance"),
+    ("/promotions", "Promotions"),
+    ("/services/graph", "Dependencies"),
+    ("/tests/flaky", "Flaky tests"),
+];
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(runs_page))
+        .routes(routes!(run_page))
+        .routes(routes!(compliance_page))
+        .routes(routes!(promotions_page))
+        .routes(routes!(graph_page))
+        .routes(routes!(flaky_page))
+        .routes(routes!(signin_form, signin))
+        .routes(routes!(events))
+        .routes(routes!(live_js))
+        .routes(routes!(style_css))
+}
+
+/// HTML-escapes text and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn layout(title: &str, current: &str, main: &str) -> String {
+    let mut nav = String::new();
+    for (path, name) in PAGES {
+        let here = if *path == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        let _ = write!(nav, "<li><a href=\"{path}\"{here}>{}</a></li>", esc(name));
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · gantry</title><link rel=\"stylesheet\" href=\"/assets/style.css\">\
+         <script src=\"/assets/live.js\" defer></script></head>\
+         <body><header><a class=\"brand\" href=\"/\">gantry</a><nav aria-label=\"Pages\"><ul>{nav}</ul></nav></header>\
+         <main id=\"main\" aria-live=\"polite\">{main}</main></body></html>\n",
+        esc(title)
+    )
+}
+
+fn html(body: String) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+                ),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.inner.tls { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}")
+}
+
+#[derive(Deserialize, Default)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The page's caller, or the response that replaces the page: the
+/// cookie set and a redirect for `?token=`, the sign-in page without a
+/// live token, a 403 page for a lesser role.
+async fn page_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: Option<String>,
+) -> Result<(), Response> {
+    let q: TokenQuery =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    if let Some(token) = q.token {
+        let st = state.clone();
+        let t = token.clone();
+        let live = blocking(move || {
+            Ok(auth::authenticate(
+                st.store(),
+                &t,
+                gantry_store::Timestamp::now(),
+            )?)
+        })
+        .await
+        .map_err(IntoResponse::into_response)?;
+        if live.is_none() {
+            return Err(signin_page(
+                StatusCode::UNAUTHORIZED,
+                "That token is not valid.",
+            ));
+        }
+        let mut response = Redirect::to(uri.path()).into_response();
+        if let Ok(v) = HeaderValue::from_str(&session_cookie(state, &token)) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        return Err(response);
+    }
+    if presented_token(headers).is_none() {
+        return Err(Redirect::to("/signin").into_response());
+    }
+    match authorize(state, headers, Role::Viewer).await {
+        Ok(_) => Ok(()),
+        Err(p) if p.status == 401 => Err(signin_page(
+            StatusCode::UNAUTHORIZED,
+            "Your session's token is no longer valid.",
+        )),
+        Err(p) => Err(p.into_response()),
+    }
+}
+
+fn signin_page(status: StatusCode, message: &str) -> Response {
+    let note = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<p role=\"alert\">{}</p>", esc(message))
+    };
+    let main = format!(
+        "<h1>Sign in</h1>{note}<form method=\"post\" action=\"/signin\">\
+         <label for=\"token\">API token</label>\
+         <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required>\
+         <button type=\"submit\">Sign in</button></form>\
+         <p>Make a token with <code>gantry token create --name NAME --role viewer</code>.</p>"
+    );
+    let mut r = html(layout("Sign in", "/signin", &main));
+    *r.status_mut() = status;
+    r
+}
+
+/// The sign-in form.
+#[utoipa::path(get, path = "/signin", tag = "dashboard",
+    responses((status = 200, description = "the sign-in page", body = String, content_type = "text/html")))]
+async fn signin_form() -> Response {
+    signin_page(StatusCode::OK, "")
+}
+
+/// Signs in with a token (form field `token`): sets the session cookie.
+#[utoipa::path(post, path = "/signin", tag = "dashboard",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=TOKEN"),
+    responses(
+        (status = 303, description = "signed in: the cookie is set, on to the dashboard"),
+        (status = 401, description = "not a valid token", body = String, content_type = "text/html")))]
+async fn signin(State(state): State<AppState>, body: Bytes) -> Response {
+    let q: TokenQuery = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let Some(token) = q.token.filter(|t| !t.is_empty()) else {
+        return signin_page(StatusCode::UNAUTHORIZED, "Give a token.");
+    };
+    let st = state.clone();
+    let t = token.clone();
+    let live = blocking(move || {
+        Ok(auth::authenticate(
+            st.store(),
+            &t,
+            gantry_store::Timestamp::now(),
+        )?)
+    })
+    .await;
+    match live {
+        Ok(Some(_)) => {
+            let mut response = Redirect::to("/").into_response();
+            // 303 after a POST.
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token)) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Ok(None) => signin_page(StatusCode::UNAUTHORIZED, "That token is not valid."),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn page(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    raw: Option<String>,
+    title: &'static str,
+    current: &'static str,
+    render: impl FnOnce(&AppState) -> Result<String, Problem> + Send + 'static,
+) -> Response {
+    if let Err(r) = page_caller(&state, &headers, &uri, raw).await {
+        return r;
+    }
+    match blocking(move || render(&state)).await {
+        Ok(main) => html(layout(title, current, &main)),
+        Err(p) => p.into_response(),
+    }
+}
+
+fn conclusion_badge(c: Option<gantry_store::Conclusion>) -> String {
+    let name = c.map_or("running", |c| c.as_str());
+    format!("<span class=\"badge {name}\">{name}</span>")
+}
+
+fn duration(start: gantry_store::Timestamp, end: Option<gantry_store::Timestamp>) -> String {
+    match end {
+        None => "—".to_string(),
+        Some(end) => {
+            let s = (end.0 - start.0).max(0) as f64 / 1000.0;
+            if s < 60.0 {
+                format!("{s:.1} s")
+            } else {
+                format!("{:.0} min {:.0} s", (s / 60.0).floor(), s % 60.0)
+            }
+        }
+    }
+}
+
+fn render_runs(state: &AppState) -> Result<String, Problem> {
+    let runs = state.store().runs_page(&RunQuery {
+        limit: 50,
+        ..RunQuery::default()
+    })?;
+    let mut out = String::from("<h1>Runs</h1>");
+    if runs.is_empty() {
+        out.push_str("<p>No runs recorded yet: <code>gantry run</code> records them.</p>");
+        return Ok(out);
+    }
+    out.push_str(
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>The newest 50 runs</caption><thead><tr>\
+         <th scope=\"col\">Run</th><th scope=\"col\">Workflow</th><th scope=\"col\">Event</th>\
+         <th scope=\"col\">Ref</th><th scope=\"col\">Result</th><th scope=\"col\">Started</th>\
+         <th scope=\"col\">Took</th></tr></thead><tbody>",
+    );
+    for r in &runs {
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"/runs/{id}\">#{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.workflow_name),
+            esc(&r.event),
+            esc(r.git_ref.as_deref().unwrap_or("—")),
+            conclusion_badge(r.conclusion),
+            r.started_at,
+            duration(r.started_at, r.finished_at),
+            id = r.id.0,
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    Ok(out)
+}
+
+/// The runs, newest first.
+#[utoipa::path(get, path = "/", tag = "dashboard",
+    responses((status = 200, description = "the runs page", body = String, content_type = "text/html"),
+              (status = 303, description = "`?token=` given: the cookie is set, on to the page without it")))]
+async fn runs_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(state, headers, uri, raw, "Runs", "/", render_runs).await
+}
+
+fn render_run(state: &AppState, id: RunId) -> Result<String, Problem> {
+    let Some(run) = state.store().run(id)? else {
+        return Err(Problem::not_found(format!("no run {id}")));
+    };
+    let mut out = format!(
+        "<h1>Run #{} · {}</h1><p>{} on {} {}</p>",
+        run.run.id.0,
+        esc(&run.run.workflow_name),
+        esc(&run.run.event),
+        esc(run.run.git_ref.as_deref().unwrap_or("—")),
+        conclusion_badge(run.run.conclusion)
+    );
+    // The job graph: one box per job in the order they started.
+    let w = 180;
+    let gap = 30;
+    let n = run.jobs.len().max(1);
+    let width = n * (w + gap);
+    let _ = write!(
+        out,
+        "<h2>Jobs</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"jobs-title\" viewBox=\"0 0 {width} 70\" width=\"{width}\" height=\"70\"><title id=\"jobs-title\">Job graph of run {}: {} jobs</title>",
+        run.run.id.0,
+        run.jobs.len()
+    );
+    for (i, j) in run.jobs.iter().enumerate() {
+        let x = i * (w + gap) + 5;
+        let class = j.conclusion.map_or("running", |c| c.as_str());
+        if i > 0 {
+            let _ = write!(
+                out,
+                "<line x1=\"{}\" y1=\"35\" x2=\"{x}\" y2=\"35\" class=\"edge\"/>",
+                x - gap
+            );
+        }
+        let _ = write!(
+            out,
+            "<g class=\"node {class}\"><rect x=\"{x}\" y=\"10\" width=\"{w}\" height=\"50\" rx=\"6\"/><text x=\"{}\" y=\"40\" text-anchor=\"middle\">{}</text></g>",
+            x + w / 2,
+            esc(&j.name)
+        );
+    }
+    out.push_str("</svg></div>");
+    for j in &run.jobs {
+        let _ = write!(
+            out,
+            "<section class=\"job\"><h3>{} {}</h3><ol class=\"steps\">",
+            esc(&j.name),
+            conclusion_badge(j.conclusion)
+        );
+        for s in &j.steps {
+            let _ = write!(
+                out,
+                "<li>{} {} <span class=\"muted\">{}</span></li>",
+                esc(&s.name),
+                conclusion_badge(s.conclusion),
+                duration(s.started_at, s.finished_at)
+            );
+        }
+        out.push_str("</ol>");
+        let log = read_log(state, &j.log_path);
+        let _ = write!(
+            out,
+            "<details open><summary>Log of {}</summary><pre class=\"log\" tabindex=\"0\">{}</pre></details></section>",
+            esc(&j.name),
+            esc(&log)
+        );
+    }
+    Ok(out)
+}
+
+fn read_log(state: &AppState, path: &std::path::Path) -> String {
+    use std::io::Read as _;
+    let Ok(Some(file)) = state.store().open_log(path) else {
+        return String::new();
+    };
+    let mut bytes = Vec::new();
+    let _ = file.take(1 << 20).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// One run: its job graph, steps and logs.
+#[utoipa::path(get, path = "/runs/{id}", tag = "dashboard",
+    params(("id" = u64, Path, description = "the run id")),
+    responses((status = 200, description = "the run's page", body = String, content_type = "text/html")))]
+async fn run_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return Problem::bad_request(format!("`{id}` is not a run id")).into_response();
+    };
+    page(state, headers, uri, raw, "Run", "/", move |s| {
+        render_run(s, RunId(id))
+    })
+    .await
+}
+
+fn render_compliance(state: &AppState) -> Result<String, Problem> {
+    let report = services_report(state)?;
+    let mut out = String::from(
+        "<h1>Compliance</h1><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table class=\"grid\"><caption>Each service's versions per compliance state</caption><thead><tr><th scope=\"col\">Service</th>",
+    );
+    for s in &report.states {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(s));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for service in &report.services {
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(&service.name));
+        for state_name in &report.states {
+            let versions = service
+                .states
+                .iter()
+                .find(|s| &s.state == state_name)
+                .map(|s| s.versions.join(", "))
+                .unwrap_or_default();
+            let class = if versions.is_empty() { "empty" } else { "held" };
+            let _ = write!(
+                out,
+                "<td class=\"{class}\" data-service=\"{}\" data-state=\"{}\">{}</td>",
+                esc(&service.name),
+                esc(state_name),
+                if versions.is_empty() {
+                    "—".to_string()
+                } else {
+                    esc(&versions)
+                }
+            );
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>");
+    Ok(out)
+}
+
+/// The status grid: services × compliance states.
+#[utoipa::path(get, path = "/compliance", tag = "dashboard",
+    responses((status = 200, description = "the compliance grid", body = String, content_type = "text/html")))]
+async fn compliance_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Compliance",
+        "/compliance",
+        render_compliance,
+    )
+    .await
+}
+
+fn render_promotions(state: &AppState) -> Result<String, Problem> {
+    let report = services_report(state)?;
+    let history = {
+        let dir = state.inner.home.ledger();
+        if dir.exists() {
+            let ledger = gantry_ledger::Ledger::open(&dir)?;
+            gantry_promote::state::History::build(&ledger.snapshot()?)
+                .map_err(|e| Problem::internal(e.to_string()))?
+        } else {
+            gantry_promote::state::History::default()
+        }
+    };
+    let list = gantry_promote::history::list(&history);
+    let mut out = String::from("<h1>Promotions</h1><h2>Pipeline</h2><ol class=\"pipeline\">");
+    for st in &report.states {
+        let _ = write!(out, "<li class=\"stage\"><h3>{}</h3><ul>", esc(st));
+        for p in &list.promotions {
+            let Some(last) = p.attempts.iter().rev().find(|a| a.decision == "promoted") else {
+                continue;
+            };
+            if &last.to == st {
+                let _ = write!(
+                    out,
+                    "<li class=\"card\" data-package=\"{}\"><a href=\"/promotions#p-{}\">{}</a> {}</li>",
+                    esc(&p.id),
+                    esc(&p.id),
+                    esc(p.id.get(..12).unwrap_or(&p.id)),
+                    esc(&p.services.join(" "))
+                );
+            }
+        }
+        out.push_str("</ul></li>");
+    }
+    out.push_str("</ol><h2>History</h2>");
+    if list.promotions.is_empty() {
+        out.push_str("<p>No promotions yet.</p>");
+        return Ok(out);
+    }
+    out.push_str(
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>Every promotion, newest activity last</caption><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Services</th><th scope=\"col\">Last attempt</th><th scope=\"col\">Approvals</th><th scope=\"col\">Last activity</th></tr></thead><tbody>",
+    );
+    for p in &list.promotions {
+        let last = p.attempts.last().map_or("approved only".to_string(), |a| {
+            format!("{} → {}", a.decision, a.to)
+        });
+        let approvers: Vec<&str> = p.approvals.iter().map(|a| a.approver.as_str()).collect();
+        let _ = write!(
+            out,
+            "<tr id=\"p-{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&p.id),
+            esc(p.id.get(..12).unwrap_or(&p.id)),
+            esc(&p.services.join(" ")),
+            esc(&last),
+            esc(&approvers.join(", ")),
+            esc(&p.last)
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    Ok(out)
+}
+
+/// The promotion pipeline and history.
+#[utoipa::path(get, path = "/promotions", tag = "dashboard",
+    responses((status = 200, description = "the promotion pipeline", body = String, content_type = "text/html")))]
+async fn promotions_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Promotions",
+        "/promotions",
+        render_promotions,
+    )
+    .await
+}
+
+fn render_graph(state: &AppState) -> Result<String, Problem> {
+    let report = services_report(state)?;
+    // Layers: a service sits one right of its deepest dependency.
+    let mut depth: std::collections::BTreeMap<&str, usize> = Default::default();
+    for name in &report.order {
+        let Some(service) = report.services.iter().find(|s| &s.name == name) else {
+            continue;
+        };
+        let d = service
+            .dependencies
+            .iter()
+            .filter_map(|dep| depth.get(dep.name.as_str()))
+            .map(|d| d + 1)
+            .max()
+            .unwrap_or(0);
+        depth.insert(name.as_str(), d);
+    }
+    let (w, h, gx, gy) = (150usize, 40usize, 70usize, 20usize);
+    let mut rows: std::collections::BTreeMap<usize, usize> = Default::default();
+    let mut pos: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for name in &report.order {
+        let d = depth.get(name.as_str()).copied().unwrap_or(0);
+        let row = rows.entry(d).or_default();
+        pos.insert(name.as_str(), (10 + d * (w + gx), 10 + *row * (h + gy)));
+        *row += 1;
+    }
+    let width = 20 + (depth.values().max().copied().unwrap_or(0) + 1) * (w + gx);
+    let height = 20 + rows.values().max().copied().unwrap_or(1) * (h + gy);
+    let mut out = format!(
+        "<h1>Service dependencies</h1><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><svg class=\"graph\" role=\"img\" aria-labelledby=\"deps-title\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title id=\"deps-title\">Dependency graph of {} services: an arrow points from a service to what it depends on</title><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\"/></marker></defs>",
+        report.services.len()
+    );
+    for service in &report.services {
+        let Some(&(x, y)) = pos.get(service.name.as_str()) else {
+            continue;
+        };
+        for dep in &service.dependencies {
+            if let Some(&(dx, dy)) = pos.get(dep.name.as_str()) {
+                let dash = if dep.optional {
+                    " stroke-dasharray=\"4 3\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    out,
+                    "<line class=\"edge\" x1=\"{x}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" marker-end=\"url(#arrow)\"{dash}/>",
+                    y + h / 2,
+                    dx + w,
+                    dy + h / 2
+                );
+            }
+        }
+    }
+    for service in &report.services {
+        let Some(&(x, y)) = pos.get(service.name.as_str()) else {
+            continue;
+        };
+        let _ = write!(
+            out,
+            "<g class=\"node\"><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"6\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
+            x + w / 2,
+            y + h / 2 + 5,
+            esc(&service.name)
+        );
+    }
+    out.push_str("</svg></div><h2>Promotion order</h2><ol>");
+    for name in &report.order {
+        let _ = write!(out, "<li>{}</li>", esc(name));
+    }
+    out.push_str("</ol>");
+    Ok(out)
+}
+
+/// The service dependency graph (SVG).
+#[utoipa::path(get, path = "/services/graph", tag = "dashboard",
+    responses((status = 200, description = "the dependency graph", body = String, content_type = "text/html")))]
+async fn graph_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Dependencies",
+        "/services/graph",
+        render_graph,
+    )
+    .await
+}
+
+fn render_flaky(state: &AppState) -> Result<String, Problem> {
+    let quarantine = gantry_tests::load_quarantine(&state.inner.root)
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let report = state.store().flaky_report(None, &quarantine)?;
+    let mut out = format!(
+        "<h1>Flaky tests</h1><p>Tests that failed and passed on one commit, over {} runs.</p>",
+        report.runs
+    );
+    if report.tests.is_empty() {
+        out.push_str("<p>No flaky tests.</p>");
+        return Ok(out);
+    }
+    out.push_str("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable content\"><table><caption>Flaky tests, flakiest first</caption><thead><tr><th scope=\"col\">Test</th><th scope=\"col\">Flaky commits</th><th scope=\"col\">Flake rate</th><th scope=\"col\">Quarantined</th></tr></thead><tbody>");
+    for t in &report.tests {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} of {}</td><td>{:.0} %</td><td>{}</td></tr>",
+            esc(&t.test.test),
+            t.test.flaky_commits,
+            t.test.commits,
+            t.test.flake_rate * 100.0,
+            esc(t.quarantined.as_deref().unwrap_or("no"))
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    Ok(out)
+}
+
+/// Flaky tests.
+#[utoipa::path(get, path = "/tests/flaky", tag = "dashboard",
+    responses((status = 200, description = "the flaky tests page", body = String, content_type = "text/html")))]
+async fn flaky_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Flaky tests",
+        "/tests/flaky",
+        render_flaky,
+    )
+    .await
+}
+
+/// Server-sent events: `changed` whenever a package, promotion or
+/// approval is recorded through this server.
+#[utoipa::path(get, path = "/events", tag = "dashboard",
+    security(("bearer" = [])),
+    responses((status = 200, description = "an event stream", body = String, content_type = "text/event-stream"),
+              (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(p) = authorize(&state, &headers, Role::Viewer).await {
+        return p.into_response();
+    }
+    let rx = state.inner.changes.subscribe();
+    let stream = futures_stream(rx);
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+fn futures_stream(
+    rx: tokio::sync::watch::Receiver<u64>,
+) -> impl futures_core::Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let n = *rx.borrow_and_update();
+        Some((
+            Ok(Event::default().event("changed").data(n.to_string())),
+            rx,
+        ))
+    })
+}
+
+/// The dashboard's script.
+#[utoipa::path(get, path = "/assets/live.js", tag = "dashboard",
+    responses((status = 200, description = "the live-update script", body = String, content_type = "text/javascript")))]
+async fn live_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        LIVE_JS,
+    )
+        .into_response()
+}
+
+/// The dashboard's style sheet.
+#[utoipa::path(get, path = "/assets/style.css", tag = "dashboard",
+    responses((status = 200, description = "the style sheet", body = String, content_type = "text/css")))]
+async fn style_css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}

@@ -1,0 +1,318 @@
+//! `/metrics`: the store's facts and the server's own request figures in
+//! the Prometheus text exposition format (version 0.0.4).
+//!
+//! Every series is built in [`render`] from one library call each, so a
+//! new family (deployments, rollouts, DORA) is one more block there.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use gantry_promote::promote::Decision;
+
+use crate::AppState;
+use crate::api::{authorize, blocking, services_report};
+use crate::auth::Role;
+use crate::problem::Problem;
+
+/// Upper bounds (seconds) of the job and step duration histograms.
+pub(crate) const DURATION_BOUNDS: &[f64] =
+    &[1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0];
+/// Upper bounds (seconds) of the request latency histogram.
+pub(crate) const LATENCY_BOUNDS: &[f64] =
+    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Default)]
+struct Requests {
+    /// (method, route, status) → count.
+    counts: BTreeMap<(String, String, u16), u64>,
+    /// route → (bucket counts, count, sum seconds).
+    latency: BTreeMap<String, (Vec<u64>, u64, f64)>,
+}
+
+/// The server's own figures since it started.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<Requests>,
+    promotions: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    pub(crate) fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let Ok(mut r) = self.requests.lock() else {
+            return;
+        };
+        *r.counts
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        let seconds = took.as_secs_f64();
+        let entry = r
+            .latency
+            .entry(route.to_string())
+            .or_insert_with(|| (vec![0; LATENCY_BOUNDS.len()], 0, 0.0));
+        for (i, b) in LATENCY_BOUNDS.iter().enumerate() {
+            if seconds <= *b {
+                entry.0[i] += 1;
+            }
+        }
+        entry.1 += 1;
+        entry.2 += seconds;
+    }
+
+    pub(crate) fn promotion(&self, decision: Decision) {
+        let name = match decision {
+            Decision::Promoted => "promoted",
+            Decision::Blocked => "blocked",
+            Decision::Pending => "pending",
+        };
+        if let Ok(mut p) = self.promotions.lock() {
+            *p.entry(name).or_default() += 1;
+        }
+    }
+}
+
+/// A label value, escaped as the exposition format wants.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// A bucket bound as Prometheus clients write it (`1.0`, `0.005`).
+fn bound(b: f64) -> String {
+    if b.fract() == 0.0 {
+        format!("{b:.1}")
+    } else {
+        format!("{b}")
+    }
+}
+
+fn histogram(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    bounds: &[f64],
+    buckets: &[u64],
+    count: u64,
+    sum: f64,
+) {
+    let sep = if labels.is_empty() { "" } else { "," };
+    for (b, n) in bounds.iter().zip(buckets) {
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"{}\"}} {n}",
+            bound(*b)
+        );
+    }
+    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
+    let braces = if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
+    };
+    let _ = writeln!(out, "{name}_sum{braces} {sum}");
+    let _ = writeln!(out, "{name}_count{braces} {count}");
+}
+
+fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The whole exposition.
+pub(crate) fn render(state: &AppState) -> Result<String, Problem> {
+    let mut out = String::new();
+    let stats = state.store().run_stats(DURATION_BOUNDS)?;
+    for (name, what, counts) in [
+        (
+            "gantry_runs",
+            "Recorded runs by conclusion (running: not finished).",
+            &stats.runs,
+        ),
+        (
+            "gantry_jobs",
+            "Recorded jobs by conclusion (running: not finished).",
+            &stats.jobs,
+        ),
+        (
+            "gantry_steps",
+            "Recorded steps by conclusion (running: not finished).",
+            &stats.steps,
+        ),
+    ] {
+        header_lines(&mut out, name, "gauge", what);
+        for (conclusion, n) in counts {
+            let _ = writeln!(out, "{name}{{conclusion=\"{}\"}} {n}", label(conclusion));
+        }
+    }
+    for (name, what, h) in [
+        (
+            "gantry_job_duration_seconds",
+            "Durations of finished jobs.",
+            &stats.job_seconds,
+        ),
+        (
+            "gantry_step_duration_seconds",
+            "Durations of finished steps.",
+            &stats.step_seconds,
+        ),
+    ] {
+        header_lines(&mut out, name, "histogram", what);
+        histogram(
+            &mut out,
+            name,
+            "",
+            &h.bounds,
+            &h.buckets,
+            h.count,
+            h.sum_seconds,
+        );
+    }
+    header_lines(
+        &mut out,
+        "gantry_cache_events",
+        "gauge",
+        "Cache restores that hit or missed, and caches saved.",
+    );
+    for (kind, n) in [
+        ("hit", stats.cache_hits),
+        ("miss", stats.cache_misses),
+        ("saved", stats.cache_saves),
+    ] {
+        let _ = writeln!(out, "gantry_cache_events{{kind=\"{kind}\"}} {n}");
+    }
+    let lookups = stats.cache_hits + stats.cache_misses;
+    header_lines(
+        &mut out,
+        "gantry_cache_hit_ratio",
+        "gauge",
+        "Hits over restores (hits and misses); 0 without restores.",
+    );
+    let ratio = if lookups == 0 {
+        0.0
+    } else {
+        stats.cache_hits as f64 / lookups as f64
+    };
+    let _ = writeln!(out, "gantry_cache_hit_ratio {ratio}");
+
+    // Test results of the newest run that has any.
+    let quarantine = gantry_tests::load_quarantine(&state.inner.root)
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let tests = state.store().tests_report(None, 0, &quarantine)?;
+    header_lines(
+        &mut out,
+        "gantry_tests",
+        "gauge",
+        "Test cases of the newest run with test results, by result.",
+    );
+    let counts = serde_json::to_value(tests.counts).unwrap_or_default();
+    if let Some(map) = counts.as_object() {
+        for (result, n) in map {
+            if let Some(n) = n.as_u64() {
+                let _ = writeln!(out, "gantry_tests{{result=\"{}\"}} {n}", label(result));
+            }
+        }
+    }
+
+    // The compliance state of each service: 1 for each (service, state,
+    // version) the ledger records.
+    if let Ok(report) = services_report(state) {
+        header_lines(
+            &mut out,
+            "gantry_service_state",
+            "gauge",
+            "1 for each version of a service recorded in a promotion state.",
+        );
+        for service in &report.services {
+            for s in &service.states {
+                for v in &s.versions {
+                    let _ = writeln!(
+                        out,
+                        "gantry_service_state{{service=\"{}\",state=\"{}\",version=\"{}\"}} 1",
+                        label(&service.name),
+                        label(&s.state),
+                        label(v)
+                    );
+                }
+            }
+        }
+    }
+
+    header_lines(
+        &mut out,
+        "gantry_promotions_total",
+        "counter",
+        "Promotion decisions made by this server, by decision.",
+    );
+    if let Ok(p) = state.inner.metrics.promotions.lock() {
+        for d in ["promoted", "blocked", "pending"] {
+            let _ = writeln!(
+                out,
+                "gantry_promotions_total{{decision=\"{d}\"}} {}",
+                p.get(d).copied().unwrap_or(0)
+            );
+        }
+    }
+
+    if let Ok(r) = state.inner.metrics.requests.lock() {
+        header_lines(
+            &mut out,
+            "gantry_http_requests_total",
+            "counter",
+            "HTTP requests answered, by method, route and status.",
+        );
+        for ((method, route, status), n) in &r.counts {
+            let _ = writeln!(
+                out,
+                "gantry_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                label(method),
+                label(route)
+            );
+        }
+        header_lines(
+            &mut out,
+            "gantry_http_request_duration_seconds",
+            "histogram",
+            "Time to answer HTTP requests, by route.",
+        );
+        for (route, (buckets, count, sum)) in &r.latency {
+            histogram(
+                &mut out,
+                "gantry_http_request_duration_seconds",
+                &format!("route=\"{}\"", label(route)),
+                LATENCY_BOUNDS,
+                buckets,
+                *count,
+                *sum,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let text = blocking(move || render(&state)).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
