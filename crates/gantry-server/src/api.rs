@@ -100,6 +100,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inclusion_proof))
         .routes(routes!(consistency_proof))
         .routes(routes!(ledger_entry))
+        .routes(routes!(list_deployments))
+        .routes(routes!(get_deployment))
+        .routes(routes!(rollout_status))
+        .routes(routes!(rollout_promote))
+        .routes(routes!(rollout_abort))
         .merge(crate::dashboard::routes())
         .split_for_parts()
 }
@@ -470,6 +475,174 @@ async fn flaky_tests(
     blocking(move || {
         let q = quarantine(&state)?;
         json_value(&state.store().flaky_report(None, &q)?)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeploymentsParams {
+    /// Only this environment's.
+    environment: Option<String>,
+    /// At most this many (default 50, at most 500).
+    limit: Option<usize>,
+}
+
+/// Deployments, newest first, with their statuses.
+#[utoipa::path(get, path = "/v1/deployments", tag = "deployments", params(DeploymentsParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "as `gantry deployments --format json`", body = Document),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_deployments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let params: DeploymentsParams = query(raw)?;
+    let limit = params.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}, not {limit}"
+        )));
+    }
+    blocking(move || {
+        let deployments = state
+            .store()
+            .deployments(params.environment.as_deref(), limit)?;
+        json_value(&gantry_store::DeploymentsDocument::new(&deployments))
+    })
+    .await
+}
+
+/// One deployment with its statuses.
+#[utoipa::path(get, path = "/v1/deployments/{id}", tag = "deployments",
+    params(("id" = u64, Path, description = "the deployment's number")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the deployment, as in `gantry deployments --format json`", body = Document),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_deployment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let number: u64 = id
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| Problem::bad_request(format!("`{id}` is not a deployment number")))?;
+    blocking(move || {
+        match state
+            .store()
+            .deployment(gantry_store::DeploymentId(number))?
+        {
+            Some(d) => json_value(&d),
+            None => Err(Problem::not_found(format!("no deployment {number}"))),
+        }
+    })
+    .await
+}
+
+fn rollout_problem(e: gantry_deliver::rollout::run::RolloutError) -> Problem {
+    match e {
+        gantry_deliver::rollout::run::RolloutError::Store(
+            gantry_store::StoreError::NoRollout { .. },
+        ) => Problem::not_found(e.to_string()),
+        gantry_deliver::rollout::run::RolloutError::Store(
+            gantry_store::StoreError::RolloutNotRunning { .. },
+        ) => Problem::conflict(e.to_string()),
+        other => Problem::internal(other.to_string()),
+    }
+}
+
+/// Where a rollout stands, as `gantry rollout status NAME --format json`.
+#[utoipa::path(get, path = "/v1/rollouts/{name}", tag = "rollouts",
+    params(("name" = String, Path, description = "the rollout's name (.gantry/rollouts/NAME.yml)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{running, pid, updated_at, status, phase}`", body = Document),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn rollout_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    blocking(move || {
+        let report = gantry_deliver::rollout::run::rollout_status(state.store(), &name)
+            .map_err(rollout_problem)?;
+        json_value(&report)
+    })
+    .await
+}
+
+fn steer(
+    state: AppState,
+    name: String,
+    command: gantry_deliver::rollout::controller::Command,
+) -> Result<Json<Value>, Problem> {
+    gantry_deliver::rollout::run::send_command(state.store(), &name, command)
+        .map_err(rollout_problem)?;
+    state.changed();
+    Ok(Json(
+        serde_json::json!({"rollout": name, "sent": command.name()}),
+    ))
+}
+
+/// Resumes a paused rollout (or an inconclusive analysis), as `gantry rollout promote`.
+#[utoipa::path(post, path = "/v1/rollouts/{name}/promote", tag = "rollouts",
+    params(("name" = String, Path, description = "the rollout's name")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{rollout, sent}`: the running controller takes it at its next tick", body = Document),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the rollout is not running", body = Problem, content_type = "application/problem+json")))]
+async fn rollout_promote(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Deployer).await?;
+    blocking(move || {
+        steer(
+            state,
+            name,
+            gantry_deliver::rollout::controller::Command::Promote,
+        )
+    })
+    .await
+}
+
+/// Sends all traffic back to stable and ends the rollout, as `gantry rollout abort`.
+#[utoipa::path(post, path = "/v1/rollouts/{name}/abort", tag = "rollouts",
+    params(("name" = String, Path, description = "the rollout's name")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{rollout, sent}`", body = Document),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the rollout is not running", body = Problem, content_type = "application/problem+json")))]
+async fn rollout_abort(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Deployer).await?;
+    blocking(move || {
+        steer(
+            state,
+            name,
+            gantry_deliver::rollout::controller::Command::Abort,
+        )
     })
     .await
 }

@@ -4,6 +4,7 @@ mod api;
 mod cdp;
 mod common;
 mod dashboard;
+mod deliver;
 mod metrics;
 mod openapi;
 mod robust;
