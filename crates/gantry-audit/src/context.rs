@@ -193,7 +193,7 @@ pub(crate) fn expression_strings(node: &Node) -> Vec<&Node> {
 pub(crate) fn secrets_read(text: &str) -> Vec<String> {
     crate::expr::expressions(text)
         .iter()
-        .flat_map(|f| crate::expr::context_paths(&f.expr))
+        .flat_map(|f| f.expr.context_paths())
         .filter_map(|p| p.strip_prefix("secrets.").map(str::to_string))
         .collect()
 }

@@ -1,6 +1,6 @@
 //! Looking inside `${{ }}` expressions: which context paths they read.
 
-use gantry_expr::{Expr, ExprKind, Value};
+use gantry_expr::Expr;
 
 /// An expression found in a string, with where it sits.
 #[derive(Debug, Clone)]
@@ -32,47 +32,6 @@ pub(crate) fn expressions(s: &str) -> Vec<Found> {
         .collect()
 }
 
-/// The context paths an expression reads, like `github.event.issue.title`
-/// or `github.event.commits.*.message` (lower-cased; `*` for wildcards and
-/// computed indexes).
-pub(crate) fn context_paths(expr: &Expr) -> Vec<String> {
-    let mut out = Vec::new();
-    collect(expr, &mut out);
-    out
-}
-
-fn collect(expr: &Expr, out: &mut Vec<String>) {
-    if let Some(path) = path_of(expr) {
-        out.push(path);
-        // The parts of an index expression may read contexts too.
-        if let ExprKind::Index { index, .. } = &expr.kind {
-            collect(index, out);
-        }
-        return;
-    }
-    for child in expr.children() {
-        collect(child, out);
-    }
-}
-
-fn path_of(expr: &Expr) -> Option<String> {
-    match &expr.kind {
-        ExprKind::NamedValue(name) => Some(name.to_ascii_lowercase()),
-        ExprKind::Property { base, name } => {
-            Some(format!("{}.{}", path_of(base)?, name.to_ascii_lowercase()))
-        }
-        ExprKind::Wildcard { base } => Some(format!("{}.*", path_of(base)?)),
-        ExprKind::Index { base, index } => {
-            let key = match &index.kind {
-                ExprKind::Literal(Value::String(s)) => s.to_ascii_lowercase(),
-                _ => "*".to_string(),
-            };
-            Some(format!("{}.{key}", path_of(base)?))
-        }
-        _ => None,
-    }
-}
-
 /// Whether `path` matches `pattern`, where `*` in the pattern matches one
 /// segment and a trailing `**` any rest.
 pub(crate) fn path_matches(pattern: &str, path: &str) -> bool {
@@ -99,11 +58,11 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].written, "${{ github.event.issue.title }}");
         assert_eq!(
-            context_paths(&found[0].expr),
+            found[0].expr.context_paths(),
             vec!["github.event.issue.title"]
         );
         assert_eq!(
-            context_paths(&found[1].expr),
+            found[1].expr.context_paths(),
             vec!["github.event.pull_request.head.ref"]
         );
         assert!(path_matches(

@@ -217,6 +217,14 @@ impl Environments {
             .cloned()
             .unwrap_or_else(|| Environment::unprotected(name))
     }
+
+    /// Whether environment `name` declares secret `secret`.
+    pub fn declares_secret(&self, name: &str, secret: &str) -> bool {
+        self.environments
+            .values()
+            .filter(|e| e.name.eq_ignore_ascii_case(name))
+            .any(|e| e.secrets.keys().any(|k| k.eq_ignore_ascii_case(secret)))
+    }
 }
 
 impl Environment {

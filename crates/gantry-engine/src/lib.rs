@@ -7,6 +7,7 @@ pub mod github;
 pub mod plan;
 pub mod provenance;
 pub mod run;
+pub mod secrets;
 pub mod select;
 pub mod session;
 pub mod source;

@@ -206,6 +206,45 @@ impl Expr {
         })
     }
 
+    /// The context paths read, lower-cased, in source order: `github.ref`,
+    /// `secrets.token` for `secrets['TOKEN']`, `*` for a wildcard or a
+    /// computed index (`matrix.*`). An index expression's own reads are
+    /// listed too.
+    pub fn context_paths(&self) -> Vec<String> {
+        fn collect(expr: &Expr, out: &mut Vec<String>) {
+            if let Some(path) = path_of(expr) {
+                out.push(path);
+                if let ExprKind::Index { index, .. } = &expr.kind {
+                    collect(index, out);
+                }
+                return;
+            }
+            for child in expr.children() {
+                collect(child, out);
+            }
+        }
+        fn path_of(expr: &Expr) -> Option<String> {
+            match &expr.kind {
+                ExprKind::NamedValue(name) => Some(name.to_ascii_lowercase()),
+                ExprKind::Property { base, name } => {
+                    Some(format!("{}.{}", path_of(base)?, name.to_ascii_lowercase()))
+                }
+                ExprKind::Wildcard { base } => Some(format!("{}.*", path_of(base)?)),
+                ExprKind::Index { base, index } => {
+                    let key = match &index.kind {
+                        ExprKind::Literal(Value::String(s)) => s.to_ascii_lowercase(),
+                        _ => "*".to_string(),
+                    };
+                    Some(format!("{}.{key}", path_of(base)?))
+                }
+                _ => None,
+            }
+        }
+        let mut out = Vec::new();
+        collect(self, &mut out);
+        out
+    }
+
     /// The functions called, as written, in source order.
     pub fn functions(&self) -> impl Iterator<Item = &str> {
         self.references().filter_map(|r| match r {

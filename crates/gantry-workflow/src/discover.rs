@@ -9,6 +9,19 @@ pub enum FileKind {
     Action,
 }
 
+/// What marks a repository's root: git's folder (or file, in a worktree),
+/// or the workflows' and gantry's configuration folders.
+pub const ROOT_MARKERS: [&str; 3] = [".git", ".github", ".gantry"];
+
+/// The repository `start` is in: the nearest of `start` and its parents
+/// that holds one of [`ROOT_MARKERS`], searching upward as git does.
+/// `None` when none does.
+pub fn find_root(start: &Path) -> Option<&Path> {
+    start
+        .ancestors()
+        .find(|dir| ROOT_MARKERS.iter().any(|m| dir.join(m).exists()))
+}
+
 /// Tells a file's kind from its name: `action.yml`/`action.yaml` are
 /// actions, everything else is read as a workflow.
 pub fn file_kind(path: &Path) -> FileKind {

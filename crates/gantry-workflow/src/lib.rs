@@ -38,7 +38,10 @@ pub mod yaml;
 pub use diagnostic::{
     Diagnostic, DiagnosticDocument, DiagnosticLocation, FileDiagnostics, Severity, did_you_mean,
 };
-pub use discover::{FileKind, ListError, discover, file_kind, files_to_check, workflow_files};
+pub use discover::{
+    FileKind, ListError, ROOT_MARKERS, discover, file_kind, files_to_check, find_root,
+    workflow_files,
+};
 pub use file::{FileError, read_source};
 pub use model::{Action, Job, Step, Workflow};
 pub use read::{Parsed, ReadOptions, read_action, read_workflow};

@@ -5,7 +5,7 @@ use gantry_workflow::model::{StepAction, Workflow};
 
 use super::RuleMeta;
 use crate::context::Ctx;
-use crate::expr::{context_paths, expressions, path_matches};
+use crate::expr::{expressions, path_matches};
 use crate::finding::{Confidence, Finding, Severity};
 
 pub(crate) struct Rule;
@@ -58,7 +58,8 @@ impl super::Rule for Rule {
             };
             let untrusted = reference.value.contains("refs/pull/")
                 || expressions(&reference.value).iter().any(|e| {
-                    context_paths(&e.expr)
+                    e.expr
+                        .context_paths()
                         .iter()
                         .any(|p| HEAD.iter().any(|h| path_matches(h, p)))
                 });

@@ -8,7 +8,7 @@ use gantry_workflow::{SourceFile, Span};
 
 use super::RuleMeta;
 use crate::context::{Ctx, StepRef};
-use crate::expr::{Found, context_paths, expressions, path_matches};
+use crate::expr::{Found, expressions, path_matches};
 use crate::finding::{Confidence, Edit, Finding, Fix, Severity};
 
 pub(crate) struct Rule;
@@ -124,7 +124,8 @@ impl Rule {
         let risky: Vec<(&Found, Confidence, String)> = found
             .iter()
             .filter_map(|f| {
-                context_paths(&f.expr)
+                f.expr
+                    .context_paths()
                     .iter()
                     .filter_map(|p| classify(p).map(|c| (c, p.clone())))
                     .max_by_key(|(c, _)| *c)

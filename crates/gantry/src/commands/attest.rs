@@ -12,7 +12,7 @@ use gantry_attest::{Statement, predicate, statement, time};
 use gantry_engine::provenance::{self, Builder, CheckoutBuild};
 
 use super::key::load_private;
-use super::key::resolve;
+use super::user_path;
 use super::{CliError, display_path};
 use crate::Outcome;
 
@@ -82,16 +82,17 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: AttestArgs) -> Result<O
         .iter()
         .map(|k| load_private(root, k))
         .collect::<Result<Vec<_>, _>>()?;
-    let subjects = statement::subjects_from_paths(root, &args.subject).map_err(|e| {
-        CliError::usage(
-            e.to_string(),
-            Some("give existing files or folders with --subject".to_string()),
-        )
-    })?;
+    let subjects = statement::subjects_from_paths(root, &super::repo_paths(root, &args.subject))
+        .map_err(|e| {
+            CliError::usage(
+                e.to_string(),
+                Some("give existing files or folders with --subject".to_string()),
+            )
+        })?;
 
     let predicate = match &args.predicate {
         Some(path) => {
-            let full = resolve(root, path);
+            let full = user_path(root, path);
             let bytes = gantry_attest::read_limited(&full, MAX_PREDICATE_BYTES)
                 .map_err(|e| CliError::usage(e.to_string(), None))?;
             predicate::read_predicate(&uri, &display_path(root, &full), &bytes).map_err(|e| {
@@ -126,7 +127,7 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: AttestArgs) -> Result<O
     text.push('\n');
     match &args.out {
         Some(path) => {
-            let full = resolve(root, path);
+            let full = user_path(root, path);
             std::fs::write(&full, &text).map_err(|source| CliError::Read {
                 path: full.clone(),
                 source,
@@ -197,7 +198,7 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
             ),
         ));
     };
-    let workflow_full = resolve(root, workflow);
+    let workflow_full = user_path(root, workflow);
     let (read, invalid) = super::read_workflows(root, std::slice::from_ref(&workflow_full))?;
     let (false, Some(parsed)) = (invalid, read.first()) else {
         return Err(CliError::usage(
@@ -205,7 +206,7 @@ fn run_facts(root: &Path, args: &AttestArgs) -> Result<RunFacts, CliError> {
             Some("check it with `gantry validate`".to_string()),
         ));
     };
-    let logs: Vec<PathBuf> = args.log.iter().map(|l| resolve(root, l)).collect();
+    let logs: Vec<PathBuf> = args.log.iter().map(|l| user_path(root, l)).collect();
     let builder = Builder {
         id: args.builder_id.clone(),
         version: Some(env!("CARGO_PKG_VERSION").to_string()),

@@ -100,11 +100,7 @@ pub struct AuditArgs {
 
 fn load_config(root: &Path, args: &AuditArgs) -> Result<Config, CliError> {
     let path = match &args.config {
-        Some(p) => Some(if p.is_absolute() {
-            p.clone()
-        } else {
-            root.join(p)
-        }),
+        Some(p) => Some(super::user_path(root, p)),
         None => Some(root.join(".gantry").join("audit.yml")).filter(|p| p.is_file()),
     };
     let mut config = match path {

@@ -11,7 +11,7 @@ use gantry_vuln::import::{self, Options};
 use gantry_vuln::{Database, DbError};
 
 use super::CliError;
-use super::sbom::resolve;
+use super::user_path;
 use crate::Outcome;
 
 /// Output format of `db`.
@@ -89,7 +89,7 @@ pub fn run(root: &Path, home: &Home, args: DbArgs) -> Result<Outcome, CliError> 
 }
 
 fn run_import(root: &Path, home: &Home, args: ImportArgs) -> Result<Outcome, CliError> {
-    let paths: Vec<PathBuf> = args.paths.iter().map(|p| resolve(root, p)).collect();
+    let paths: Vec<PathBuf> = args.paths.iter().map(|p| user_path(root, p)).collect();
     let dir = home.vuln();
     let started = std::time::Instant::now();
     let options = Options {

@@ -14,11 +14,7 @@ use crate::render;
 pub fn run(root: &Path, args: EvalArgs) -> Result<Outcome, CliError> {
     let mut context = MapContext::default();
     if let Some(path) = &args.context {
-        let path = if path.is_absolute() {
-            path.clone()
-        } else {
-            root.join(path)
-        };
+        let path = super::user_path(root, path);
         let text = read_text(&path)?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             CliError::usage(

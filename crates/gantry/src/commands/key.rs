@@ -7,6 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use gantry_attest::keyfiles::{KeyDescription, generate_key_pair, is_private_pem};
 use gantry_attest::{Algorithm, AttestError, PrivateKey, PublicKey};
 
+use super::user_path;
 use super::{CliError, read_text};
 use crate::Outcome;
 use crate::cli::Format;
@@ -64,18 +65,9 @@ pub fn password() -> Option<Vec<u8>> {
         .map(|v| v.into_encoded_bytes())
 }
 
-/// `path` relative to `root` unless absolute (for the evidence commands).
-pub(crate) fn resolve(root: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        root.join(path)
-    }
-}
-
 /// Reads a private key, decrypting it with $GANTRY_KEY_PASSWORD.
 pub fn load_private(root: &Path, path: &Path) -> Result<PrivateKey, CliError> {
-    let path = resolve(root, path);
+    let path = user_path(root, path);
     let text = read_text(&path)?;
     PrivateKey::from_pem(&text, password().as_deref()).map_err(|e| {
         let hint = match e {
@@ -90,7 +82,7 @@ pub fn load_private(root: &Path, path: &Path) -> Result<PrivateKey, CliError> {
 
 /// Reads a public key.
 pub fn load_public(root: &Path, path: &Path) -> Result<PublicKey, CliError> {
-    let path = resolve(root, path);
+    let path = user_path(root, path);
     let text = read_text(&path)?;
     PublicKey::from_pem(&text).map_err(|e| {
         CliError::usage(
@@ -114,7 +106,7 @@ fn generate(root: &Path, args: GenerateArgs) -> Result<Outcome, CliError> {
     };
     let password = password();
     let g = generate_key_pair(
-        &resolve(root, &args.out),
+        &user_path(root, &args.out),
         algorithm,
         password.as_deref(),
         args.force,
@@ -150,7 +142,7 @@ fn generate(root: &Path, args: GenerateArgs) -> Result<Outcome, CliError> {
 }
 
 fn show(root: &Path, args: ShowArgs) -> Result<Outcome, CliError> {
-    let path = resolve(root, &args.key);
+    let path = user_path(root, &args.key);
     let text = read_text(&path)?;
     let key = if is_private_pem(&text) {
         KeyDescription::of_private(&load_private(root, &args.key)?)

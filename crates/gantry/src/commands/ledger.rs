@@ -12,7 +12,7 @@ use gantry_ledger::{Ledger, LedgerError};
 use serde::Serialize;
 
 use super::key::load_public;
-use super::key::resolve;
+use super::user_path;
 use super::{CliError, display_path};
 use crate::Outcome;
 use crate::cli::Format;
@@ -200,7 +200,7 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: LedgerArgs) -> Result<O
 }
 
 fn append(root: &Path, ledger: &Ledger, args: AppendArgs) -> Result<Outcome, CliError> {
-    let path = resolve(root, &args.file);
+    let path = user_path(root, &args.file);
     let bytes =
         gantry_attest::read_limited(&path, gantry_ledger::store::MAX_ENTRY_BYTES as u64 / 2)
             .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -312,7 +312,7 @@ fn prove(ledger: &Ledger, args: ProveArgs) -> Result<Outcome, CliError> {
 fn verify(root: &Path, ledger: &Ledger, args: VerifyLedgerArgs) -> Result<Outcome, CliError> {
     let mut extra = Vec::new();
     for c in &args.checkpoint {
-        let path = resolve(root, c);
+        let path = user_path(root, c);
         extra.push((display_path(root, &path), super::read_text(&path)?));
     }
     let report = ledger.verify(&extra).map_err(ledger_error)?;
@@ -382,10 +382,10 @@ fn verify_export(root: &Path, args: &VerifyLedgerArgs) -> Result<Outcome, CliErr
     let Some(dir) = &args.export else {
         return Err(CliError::usage("--export needs a folder", None));
     };
-    let dir = resolve(root, dir);
+    let dir = user_path(root, dir);
     let verifier = match &args.log_key {
         Some(p) => {
-            let p = resolve(root, p);
+            let p = user_path(root, p);
             Some(
                 gantry_ledger::note::NoteVerifier::from_text(&super::read_text(&p)?)
                     .map_err(ledger_error)?,
@@ -414,7 +414,7 @@ fn verify_export(root: &Path, args: &VerifyLedgerArgs) -> Result<Outcome, CliErr
 }
 
 fn export(root: &Path, ledger: &Ledger, args: ExportArgs) -> Result<Outcome, CliError> {
-    let out_dir = resolve(root, &args.out);
+    let out_dir = user_path(root, &args.out);
     let manifest =
         gantry_ledger::export::export(ledger, &args.service, &out_dir).map_err(ledger_error)?;
     match args.format {

@@ -98,10 +98,16 @@ impl CliError {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome, CliError> {
-    let root = match &cli.directory {
-        Some(dir) => dir.clone(),
-        None => PathBuf::from("."),
-    };
+    // `-C DIR` is as if gantry were started in DIR, as with git.
+    if let Some(dir) = &cli.directory {
+        std::env::set_current_dir(dir).map_err(|e| {
+            CliError::usage(
+                format!("cannot work in {}: {e}", dir.display()),
+                Some("-C takes a folder of the repository".to_string()),
+            )
+        })?;
+    }
+    let root = repository_root();
     // `$GANTRY_HOME`, built once; only the commands that keep or read
     // state require it to be usable.
     let home = Home::from_env();
@@ -138,6 +144,48 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Token(args) => serve::token(state()?, args),
         Command::Dashboards(args) => serve::dashboards(&root, args),
     }
+}
+
+/// The repository gantry works on: the nearest of the current folder and its
+/// parents with `.git`, `.github` or `.gantry` (`.` when that is the current
+/// folder, or when none is).
+fn repository_root() -> PathBuf {
+    let here = PathBuf::from(".");
+    let Ok(start) = std::path::absolute(&here) else {
+        return here;
+    };
+    match gantry_workflow::find_root(&start) {
+        Some(found) if found != start => found.to_path_buf(),
+        _ => here,
+    }
+}
+
+/// A path given on the command line (relative to the folder gantry was
+/// started in, or `-C`), as a path relative to the root: as given when that
+/// folder is the root, else with the folder's place in the repository put
+/// in front; absolute when it lies outside.
+pub(crate) fn repo_path(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() || root == Path::new(".") {
+        return path.to_path_buf();
+    }
+    let Ok(full) = std::path::absolute(path) else {
+        return path.to_path_buf();
+    };
+    match full.strip_prefix(root) {
+        Ok(inside) if inside.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(inside) => inside.to_path_buf(),
+        Err(_) => full,
+    }
+}
+
+/// A command-line path as a path to open: [`repo_path`] under the root.
+pub(crate) fn user_path(root: &Path, path: &Path) -> PathBuf {
+    root.join(repo_path(root, path))
+}
+
+/// Command-line paths, each as [`repo_path`].
+pub(crate) fn repo_paths(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths.iter().map(|p| repo_path(root, p)).collect()
 }
 
 /// `home` when it can hold state: a folder, or nothing yet (it is created

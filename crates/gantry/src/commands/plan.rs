@@ -17,7 +17,19 @@ use crate::cli::{PlanArgs, PlanFormat};
 
 /// The workflow files to plan (or run).
 pub(super) fn workflow_files(root: &Path, names: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    gantry_workflow::workflow_files(root, names).map_err(|err| match err {
+    // A name that is not a file from here may be a file under .github/workflows.
+    let names: Vec<PathBuf> = names
+        .iter()
+        .map(|n| {
+            let inside = super::repo_path(root, n);
+            if root.join(&inside).is_file() {
+                inside
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    gantry_workflow::workflow_files(root, &names).map_err(|err| match err {
         ListError::Read { path, source } => CliError::Read { path, source },
         ListError::NoWorkflow { name, dir } => CliError::usage(
             format!("no workflow '{}'", name.display()),
@@ -43,13 +55,7 @@ pub(super) struct EventArgs<'a> {
 /// The event a plan or run is for: flags first, then the payload file,
 /// then the checked-out branch.
 pub(super) fn build_event(root: &Path, args: &EventArgs<'_>) -> Result<Event, CliError> {
-    let file = args.event_file.map(|path| {
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            root.join(path)
-        }
-    });
+    let file = args.event_file.map(|path| super::user_path(root, path));
     let text = file.as_deref().map(read_text).transpose()?;
     let name = file.as_ref().map(|f| f.display().to_string());
     let request = EventRequest {

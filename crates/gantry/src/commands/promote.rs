@@ -18,8 +18,9 @@ use gantry_promote::{GateResult, history};
 use gantry_store::Home;
 
 use super::CliError;
-use super::key::{load_private, resolve};
+use super::key::load_private;
 use super::ledger::print_json;
+use super::user_path;
 use crate::Outcome;
 use crate::cli::Format;
 
@@ -193,15 +194,15 @@ pub fn package(root: &Path, home: &Home, args: PackageArgs) -> Result<Outcome, C
             let request = PackageRequest {
                 services: a.services,
                 version: a.version,
-                evidence: a.evidence.iter().map(|p| resolve(root, p)).collect(),
+                evidence: a.evidence.iter().map(|p| user_path(root, p)).collect(),
                 artifacts: a
                     .artifact
                     .iter()
                     .map(|given| match given.split_once('=') {
                         Some((service, path)) if !service.contains('/') => {
-                            (Some(service.to_string()), resolve(root, Path::new(path)))
+                            (Some(service.to_string()), user_path(root, Path::new(path)))
                         }
-                        _ => (None, resolve(root, Path::new(given))),
+                        _ => (None, user_path(root, Path::new(given))),
                     })
                     .collect(),
                 created_by: actor(a.created_by),

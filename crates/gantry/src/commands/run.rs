@@ -283,13 +283,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
                 .iter()
                 .map(|k| super::key::load_private(root, k))
                 .collect::<Result<_, _>>()?,
-            dir: args.attest_dir.as_ref().map(|d| {
-                if d.is_absolute() {
-                    d.clone()
-                } else {
-                    root.join(d)
-                }
-            }),
+            dir: args.attest_dir.as_ref().map(|d| super::user_path(root, d)),
             builder_id: args.builder_id.clone(),
         })
     } else {
@@ -349,6 +343,9 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         // Says which job is unknown, with a "did you mean".
         select(&store, root, (*workflow).clone(), &args)?;
     }
+    for (workflow, _) in &selected {
+        warn_missing_secrets(workflow, &event, &secrets, &deployer.environments);
+    }
     let backend = crate::backend::backend(store, deployer.clone());
     let runtime = runtime()?;
     let mut session = Session {
@@ -401,6 +398,33 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
     } else {
         Outcome::Failure
     })
+}
+
+/// Says which secrets the workflow reads that neither `--secret` nor the
+/// reading job's environment supplies: they would expand to empty strings.
+fn warn_missing_secrets(
+    workflow: &Workflow,
+    event: &gantry_engine::plan::Event,
+    given: &IndexMap<String, String>,
+    environments: &gantry_deliver::environments::Environments,
+) {
+    let missing = gantry_engine::secrets::missing_secrets(workflow, event, |name, environment| {
+        given.keys().any(|k| k.eq_ignore_ascii_case(name))
+            || environment.is_some_and(|e| environments.declares_secret(e, name))
+    });
+    for m in missing {
+        let place = if m.jobs.is_empty() {
+            "the workflow's env".to_string()
+        } else {
+            format!("job {}", m.jobs.join(", "))
+        };
+        eprintln!(
+            "gantry: warning: {}: secret {} is read by {place} but not supplied; it will be empty (give it with --secret {}=VALUE or --secret-file)",
+            workflow.source.name(),
+            m.name,
+            m.name,
+        );
+    }
 }
 
 /// The runtime runs execute on.

@@ -95,11 +95,7 @@ fn run_download(home: &Home, root: &Path, args: DownloadArgs) -> Result<Outcome,
             Some("see recorded runs with `gantry runs`".to_string()),
         ));
     };
-    let dir = if args.dir.is_absolute() {
-        args.dir.clone()
-    } else {
-        root.join(&args.dir)
-    };
+    let dir = super::user_path(root, &args.dir);
     let found = store
         .download_artifact(args.id, args.name.as_deref(), &dir, true)
         .map_err(store_error)?;

@@ -11,6 +11,7 @@ use gantry_sbom::{DiscoverOptions, Inventory, Warning, spdx};
 use gantry_workflow::{Diagnostic, SourceFile, Span};
 
 use super::CliError;
+use super::user_path;
 use crate::Outcome;
 use crate::render;
 
@@ -80,15 +81,6 @@ pub(crate) fn print_warnings(base: &Path, warnings: &[Warning]) {
     }
 }
 
-/// `path` relative to `root` unless absolute.
-pub(crate) fn resolve(root: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        root.join(path)
-    }
-}
-
 /// A warning about a line of a file, rendered with that line like a
 /// compiler's; `file` is relative to `base`.
 pub(crate) fn located_warning(
@@ -146,7 +138,10 @@ pub(crate) fn inventory_error(e: gantry_sbom::Error) -> CliError {
 }
 
 pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
-    let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
+    let path = args
+        .path
+        .as_deref()
+        .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
     let spec = SpecVersion::parse(&args.spec_version).ok_or_else(|| {
         CliError::usage(
             format!("--spec-version {} is not supported", args.spec_version),
@@ -180,7 +175,7 @@ pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
     text.push('\n');
     match &args.output {
         Some(file) => {
-            let file = resolve(root, file);
+            let file = user_path(root, file);
             std::fs::write(&file, text).map_err(|source| {
                 CliError::usage(
                     format!("failed to write {}: {source}", file.display()),

@@ -12,7 +12,8 @@ use gantry_vuln::ignore::IGNORE_FILE;
 use gantry_vuln::{CheckError, FailOn, Finding, FindingKind, Level, Policy, Request};
 
 use super::CliError;
-use super::sbom::{print_warnings, resolve};
+use super::sbom::print_warnings;
+use super::user_path;
 use crate::Outcome;
 
 type ScanOutcome = gantry_vuln::Outcome;
@@ -121,13 +122,16 @@ fn finding_line(f: &Finding) -> String {
 }
 
 pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Outcome, CliError> {
-    let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
+    let path = args
+        .path
+        .as_deref()
+        .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
     let db = super::db::open(home)?;
     let started = std::time::Instant::now();
     let request = Request {
         path: path.clone(),
         root: root.to_path_buf(),
-        ignore_file: args.ignore_file.as_ref().map(|p| resolve(root, p)),
+        ignore_file: args.ignore_file.as_ref().map(|p| user_path(root, p)),
         discover: DiscoverOptions {
             include_vendored: args.include_vendored,
             no_ignore: false,
@@ -167,7 +171,7 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
     };
     match &args.output {
         Some(file) => {
-            let file = resolve(root, file);
+            let file = user_path(root, file);
             std::fs::write(&file, &out).map_err(|source| {
                 CliError::usage(
                     format!("failed to write {}: {source}", file.display()),

@@ -11,9 +11,9 @@ use gantry_server::auth::{self, Role};
 use gantry_store::Home;
 
 use super::CliError;
-use super::key::resolve;
 use super::ledger::print_json;
 use super::runs::{open_at, store_error};
+use super::user_path;
 use crate::Outcome;
 use crate::cli::Format;
 
@@ -86,8 +86,8 @@ pub fn serve(root: &Path, home: &Home, args: ServeArgs) -> Result<Outcome, CliEr
     options.insecure = args.insecure;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         options.tls = Some(gantry_server::TlsFiles {
-            cert: resolve(root, &cert),
-            key: resolve(root, &key),
+            cert: user_path(root, &cert),
+            key: user_path(root, &key),
         });
     }
     for given in &args.approval_key {
@@ -99,7 +99,7 @@ pub fn serve(root: &Path, home: &Home, args: ServeArgs) -> Result<Outcome, CliEr
         };
         options
             .approval_keys
-            .push((name.to_string(), resolve(root, Path::new(file))));
+            .push((name.to_string(), user_path(root, Path::new(file))));
     }
     gantry_server::serve(options, Duration::from_secs(30), |addr, tls| {
         let scheme = if tls { "https" } else { "http" };
@@ -205,7 +205,7 @@ pub fn dashboards(root: &Path, args: DashboardsArgs) -> Result<Outcome, CliError
             text.push('\n');
             match out {
                 Some(path) => {
-                    let path = resolve(root, &path);
+                    let path = user_path(root, &path);
                     std::fs::write(&path, text)?;
                     eprintln!("wrote {}", path.display());
                 }

@@ -17,7 +17,7 @@ use crate::render;
 
 /// The files named on the command line, or the repository's.
 pub(super) fn files(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    files_to_check(root, paths).map_err(|err| match err {
+    files_to_check(root, &super::repo_paths(root, paths)).map_err(|err| match err {
         ListError::Read { path, source } => CliError::Read { path, source },
         ListError::NotFound { path } => CliError::Read {
             path,

@@ -7,8 +7,8 @@ use clap::Args;
 use gantry_attest::time;
 use gantry_attest::verify::{Policy, verify};
 
-use super::key::resolve;
 use super::key::{load_private, load_public};
+use super::user_path;
 use super::{CliError, display_path};
 use crate::Outcome;
 use crate::cli::Format;
@@ -62,14 +62,14 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
             None,
         ));
     }
-    let path = resolve(root, &args.attestation);
+    let path = user_path(root, &args.attestation);
     let bytes = gantry_attest::read_limited(&path, gantry_attest::dsse::MAX_ENVELOPE_BYTES)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let policy = Policy {
         keys,
         threshold: args.threshold as usize,
         predicate_type: args.predicate_type.clone(),
-        files: Policy::files_from_paths(root, &args.subject)
+        files: Policy::files_from_paths(root, &super::repo_paths(root, &args.subject))
             .map_err(|e| CliError::usage(e.to_string(), None))?,
     };
     let report = verify(&bytes, &policy);
@@ -91,7 +91,7 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
             .map_err(|e| CliError::usage(e.to_string(), Some("give --subject".to_string())))?;
         let env = gantry_attest::attest(&statement, &[&key])
             .map_err(|e| CliError::usage(e.to_string(), None))?;
-        let out = resolve(root, vsa_path);
+        let out = user_path(root, vsa_path);
         std::fs::write(&out, env.to_json_pretty() + "\n")
             .map_err(|source| CliError::Read { path: out, source })?;
     }

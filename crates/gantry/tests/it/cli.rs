@@ -554,3 +554,68 @@ fn validate_reports_actionlint_classic_mistakes_at_their_place() {
         );
     }
 }
+
+#[test]
+fn commands_find_the_repository_from_a_folder_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let deep = repo.join("src/deep");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(repo.join(".gantry/services")).unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo built\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".gantry/services/api.yml"),
+        "service:\n  name: api\n  spec:\n    api_version: v1\n    compliance_mode: compliant\n    dependencies:\n      runtime: []\n      data: []\n      security: []\n",
+    )
+    .unwrap();
+    let home = dir.path().join("home");
+
+    // From a folder deep inside: the workflows and .gantry/ of the repository.
+    for args in [
+        vec!["plan", "--format", "json"],
+        vec!["validate"],
+        // A path is relative to where gantry was started, as with git.
+        vec!["validate", "../../.github/workflows/ci.yml"],
+        vec!["plan", "ci.yml"],
+    ] {
+        let out = gantry()
+            .args(&args)
+            .current_dir(&deep)
+            .env("GANTRY_HOME", &home)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args[0] == "plan" {
+            assert!(stdout.contains("build"), "{args:?}: {stdout}");
+        }
+    }
+    let out = gantry()
+        .args(["-C", "repo/src", "services", "--format", "json"])
+        .current_dir(dir.path())
+        .env("GANTRY_HOME", &home)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("\"api\""), "{stdout}");
+
+    // A -C folder that is not there is a usage error naming it.
+    let out = gantry()
+        .args(["-C", "nowhere", "plan"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot work in nowhere"));
+}

@@ -459,3 +459,48 @@ fn an_unknown_event_is_refused_with_a_suggestion() {
         );
     }
 }
+
+#[test]
+fn secrets_read_but_not_supplied_are_named_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/ci.yml"),
+        r#"on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "token is [${{ secrets.NPM_TOKEN }}]"
+  release:
+    if: startsWith(github.ref, 'refs/tags/')
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo ${{ secrets.RELEASE_KEY }}
+"#,
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "ci"]);
+
+    let out = gantry(&repo, &home, &["run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("secret NPM_TOKEN is read by job build but not supplied"),
+        "{stderr}"
+    );
+    // The release job does not run on a branch, so its secret is not asked for.
+    assert!(!stderr.contains("RELEASE_KEY"), "{stderr}");
+    // The warning comes before the job's output.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("token is []"), "{stdout}");
+
+    let out = gantry(&repo, &home, &["run", "--secret", "npm_token=s3cret"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("not supplied"), "{stderr}");
+}
