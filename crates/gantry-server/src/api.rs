@@ -582,17 +582,31 @@ async fn rollout_status(
     .await
 }
 
-fn steer(
+/// What `POST /v1/rollouts/{name}/promote|abort` answers.
+#[derive(Debug, serde::Serialize)]
+struct Steered {
+    rollout: String,
+    sent: &'static str,
+}
+
+/// Leaves `command` for the process running rollout `name`, for a deployer.
+async fn steer(
     state: AppState,
+    headers: &HeaderMap,
     name: String,
     command: gantry_deliver::rollout::controller::Command,
 ) -> Result<Json<Value>, Problem> {
-    gantry_deliver::rollout::run::send_command(state.store(), &name, command)
-        .map_err(rollout_problem)?;
-    state.changed();
-    Ok(Json(
-        serde_json::json!({"rollout": name, "sent": command.name()}),
-    ))
+    authorize(&state, headers, Role::Deployer).await?;
+    blocking(move || {
+        gantry_deliver::rollout::run::send_command(state.store(), &name, command)
+            .map_err(rollout_problem)?;
+        state.changed();
+        json_value(&Steered {
+            rollout: name,
+            sent: command.name(),
+        })
+    })
+    .await
 }
 
 /// Resumes a paused rollout (or an inconclusive analysis), as `gantry rollout promote`.
@@ -610,14 +624,12 @@ async fn rollout_promote(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    authorize(&state, &headers, Role::Deployer).await?;
-    blocking(move || {
-        steer(
-            state,
-            name,
-            gantry_deliver::rollout::controller::Command::Promote,
-        )
-    })
+    steer(
+        state,
+        &headers,
+        name,
+        gantry_deliver::rollout::controller::Command::Promote,
+    )
     .await
 }
 
@@ -636,14 +648,12 @@ async fn rollout_abort(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    authorize(&state, &headers, Role::Deployer).await?;
-    blocking(move || {
-        steer(
-            state,
-            name,
-            gantry_deliver::rollout::controller::Command::Abort,
-        )
-    })
+    steer(
+        state,
+        &headers,
+        name,
+        gantry_deliver::rollout::controller::Command::Abort,
+    )
     .await
 }
 

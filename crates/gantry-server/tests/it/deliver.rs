@@ -28,7 +28,9 @@ fn deploy(f: &Fixture, environment: &str, commit: &str, state: DeploymentState) 
     d.id.0
 }
 
-async fn status_of(resp: reqwest::Response) -> (u16, Value) {
+/// A GET with a token: the status and the JSON body.
+async fn get(c: &reqwest::Client, url: String, token: &str) -> (u16, Value) {
+    let resp = c.get(url).bearer_auth(token).send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap())
 }
@@ -43,14 +45,7 @@ async fn deployments_are_listed_newest_first_and_filtered_by_environment() {
     let s = start(&f).await;
     let c = client();
 
-    let (code, all) = status_of(
-        c.get(s.url("/v1/deployments"))
-            .bearer_auth(&viewer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (code, all) = get(&c, s.url("/v1/deployments"), &viewer).await;
     assert_eq!(code, 200);
     let ids: Vec<u64> = all["deployments"]
         .as_array()
@@ -63,12 +58,10 @@ async fn deployments_are_listed_newest_first_and_filtered_by_environment() {
     assert_eq!(all["deployments"][2]["state"], "inactive");
     assert_eq!(all["deployments"][1]["state"], "failure");
 
-    let (code, staging) = status_of(
-        c.get(s.url("/v1/deployments?environment=staging&limit=1"))
-            .bearer_auth(&viewer)
-            .send()
-            .await
-            .unwrap(),
+    let (code, staging) = get(
+        &c,
+        s.url("/v1/deployments?environment=staging&limit=1"),
+        &viewer,
     )
     .await;
     assert_eq!(code, 200);
@@ -76,14 +69,7 @@ async fn deployments_are_listed_newest_first_and_filtered_by_environment() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["commit"], "ccc");
 
-    let (code, one) = status_of(
-        c.get(s.url(&format!("/v1/deployments/{second}")))
-            .bearer_auth(&viewer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (code, one) = get(&c, s.url(&format!("/v1/deployments/{second}")), &viewer).await;
     assert_eq!(code, 200);
     assert_eq!(one["environment"], "production");
     let states: Vec<&str> = one["statuses"]
@@ -127,14 +113,7 @@ async fn a_deployer_steers_a_running_rollout_and_a_viewer_cannot() {
     let s = start(&f).await;
     let c = client();
 
-    let (code, status) = status_of(
-        c.get(s.url("/v1/rollouts/web"))
-            .bearer_auth(&viewer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (code, status) = get(&c, s.url("/v1/rollouts/web"), &viewer).await;
     assert_eq!(code, 200);
     assert_eq!(status["running"], true);
     assert_eq!(status["phase"], "paused");
@@ -149,14 +128,15 @@ async fn a_deployer_steers_a_running_rollout_and_a_viewer_cannot() {
     assert_eq!(refused.status().as_u16(), 403);
     assert_eq!(store.take_rollout_command("web").unwrap(), None);
 
-    let (code, sent) = status_of(
-        c.post(s.url("/v1/rollouts/web/promote"))
+    let (code, sent) = {
+        let resp = c
+            .post(s.url("/v1/rollouts/web/promote"))
             .bearer_auth(&deployer)
             .send()
             .await
-            .unwrap(),
-    )
-    .await;
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
     assert_eq!(code, 200);
     assert_eq!(sent["sent"], "promote");
     assert_eq!(
