@@ -34,64 +34,61 @@ pub fn missing_secrets(
         .filter(|j| matches!(j.decision, JobDecision::Skipped { .. }))
         .map(|j| j.id)
         .collect();
-    let mut missing: IndexMap<String, MissingSecret> = IndexMap::new();
     let NodeKind::Map(top) = &workflow.yaml.kind else {
         return Vec::new();
     };
+    // What reads secrets: the workflow's own keys (no job), and each job
+    // of the run whose `if:` is not false.
+    let mut readers: Vec<(Option<&str>, &Node)> = Vec::new();
     for (key, value) in top {
-        match &key.kind {
-            NodeKind::String(k) if k == "jobs" => {}
-            _ => {
-                for name in secrets_read(value) {
-                    if !given(&name, None) {
-                        missing
-                            .entry(name.to_ascii_uppercase())
-                            .or_insert_with(|| MissingSecret {
-                                name,
-                                jobs: Vec::new(),
-                            });
+        match (&key.kind, &value.kind) {
+            (NodeKind::String(k), NodeKind::Map(jobs)) if k == "jobs" => {
+                for (id, node) in jobs {
+                    if let NodeKind::String(id) = &id.kind
+                        && workflow.jobs.contains_key(id)
+                        && !skipped.contains(id)
+                    {
+                        readers.push((Some(id.as_str()), node));
                     }
                 }
-                continue;
             }
+            (NodeKind::String(k), _) if k == "jobs" => {}
+            _ => readers.push((None, value)),
         }
-        let NodeKind::Map(jobs) = &value.kind else {
-            continue;
-        };
-        for (id, job_node) in jobs {
-            let NodeKind::String(id) = &id.kind else {
-                continue;
-            };
-            let environment = workflow.jobs.get(id).and_then(|job| match &job.kind {
-                JobKind::Steps(steps) => steps
-                    .environment
-                    .as_ref()
-                    .map(|e| e.name.value.as_str())
-                    .filter(|n| !n.contains("${{")),
-                JobKind::Call(_) => None,
-            });
-            if !workflow.jobs.contains_key(id) || skipped.contains(id) {
-                // Not in this run (`--job`), or its `if:` is false.
+    }
+    let mut missing: IndexMap<String, MissingSecret> = IndexMap::new();
+    for (job, node) in readers {
+        let environment = job.and_then(|id| environment_name(workflow, id));
+        for name in secrets_read(node) {
+            if given(&name, environment) {
                 continue;
             }
-            for name in secrets_read(job_node) {
-                if given(&name, environment) {
-                    continue;
-                }
-                let entry =
-                    missing
-                        .entry(name.to_ascii_uppercase())
-                        .or_insert_with(|| MissingSecret {
-                            name,
-                            jobs: Vec::new(),
-                        });
-                if !entry.jobs.contains(id) {
-                    entry.jobs.push(id.clone());
-                }
+            let entry = missing
+                .entry(name.to_ascii_uppercase())
+                .or_insert_with(|| MissingSecret {
+                    name,
+                    jobs: Vec::new(),
+                });
+            if let Some(id) = job
+                && !entry.jobs.iter().any(|j| j == id)
+            {
+                entry.jobs.push(id.to_string());
             }
         }
     }
     missing.into_values().collect()
+}
+
+/// The literal `environment:` name of job `id`, when it has one.
+fn environment_name<'w>(workflow: &'w Workflow, id: &str) -> Option<&'w str> {
+    match &workflow.jobs.get(id)?.kind {
+        JobKind::Steps(steps) => steps
+            .environment
+            .as_ref()
+            .map(|e| e.name.value.as_str())
+            .filter(|n| !n.contains("${{")),
+        JobKind::Call(_) => None,
+    }
 }
 
 /// The secret names the `${{ }}` expressions under `node` read.

@@ -20,6 +20,17 @@ fn gantry(dir: &Path, home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A committed repository with `ci.yml`, and a home beside it.
+fn committed_repo(dir: &Path, workflow: &str) -> (PathBuf, PathBuf) {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(repo.join(".github/workflows/ci.yml"), workflow).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "ci"]);
+    (repo, dir.join("home"))
+}
+
 #[test]
 fn the_example_passes_and_a_broken_test_is_pinpointed() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,11 +361,8 @@ fn the_next_run_ends_what_a_killed_gantry_left() {
 #[test]
 fn one_job_one_matrix_leg_and_a_job_alone_with_the_results_of_its_needs() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
-    std::fs::write(
-        repo.join(".github/workflows/ci.yml"),
+    let (repo, home) = committed_repo(
+        dir.path(),
         r#"on: push
 jobs:
   lint:
@@ -377,11 +385,7 @@ jobs:
     steps:
       - run: echo "testing ${{ needs.build.outputs.version }} on ${{ matrix.python }}"
 "#,
-    )
-    .unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "ci"]);
+    );
     let finished = |out: &std::process::Output| -> Vec<String> {
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -463,11 +467,8 @@ fn an_unknown_event_is_refused_with_a_suggestion() {
 #[test]
 fn secrets_read_but_not_supplied_are_named_before_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
-    std::fs::write(
-        repo.join(".github/workflows/ci.yml"),
+    let (repo, home) = committed_repo(
+        dir.path(),
         r#"on: push
 jobs:
   build:
@@ -480,11 +481,7 @@ jobs:
     steps:
       - run: echo ${{ secrets.RELEASE_KEY }}
 "#,
-    )
-    .unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "ci"]);
+    );
 
     let out = gantry(&repo, &home, &["run"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
