@@ -278,21 +278,27 @@ impl Server {
     }
 }
 
-/// Completes on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// Installs SIGTERM and SIGINT handlers now and returns a future that
+/// completes on either. Installing them before the address is announced
+/// means a signal sent right after the first request is never lost to the
+/// default action (the process dying with status 15).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {},
-                _ = int.recv() => {},
+    );
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
             }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
@@ -315,10 +321,11 @@ pub fn serve(
     runtime.block_on(async move {
         let tls = options.tls.is_some();
         let server = Server::bind(options).await?;
+        let shutdown = shutdown_signal();
         if let Ok(addr) = server.local_addr() {
             on_listen(addr, tls);
         }
-        server.run(shutdown_signal(), grace).await;
+        server.run(shutdown, grace).await;
         Ok(())
     })
 }
