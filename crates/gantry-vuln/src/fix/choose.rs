@@ -49,8 +49,10 @@ pub enum Choice {
     EveryFixAffected { passed_over: Vec<PassedOver> },
 }
 
-/// Chooses the version for a package installed at `from`. `admits` is
-/// the manifest's requirement, when gantry could read one.
+/// Chooses the version for a package installed at `from`. `advisories`
+/// are all of the package's advisories: those that affect `from` must be
+/// fixed, and none may affect the chosen version. `admits` is the
+/// manifest's requirement, when gantry could read one.
 pub fn choose(
     order: &dyn VersionOrder,
     from: &str,
@@ -60,7 +62,10 @@ pub fn choose(
     let cmp = |a: &str, b: &str| order.compare(a, b).unwrap_or(Ordering::Equal);
     let mut lower: Option<String> = None;
     let mut missing = Vec::new();
-    for a in advisories {
+    let hits = advisories
+        .iter()
+        .filter(|a| a.affected.iter().any(|e| affects(order, from, e).0));
+    for a in hits {
         let smallest = a
             .affected
             .iter()

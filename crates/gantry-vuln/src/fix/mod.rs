@@ -248,8 +248,8 @@ pub fn plan(db: &Database, outcome: &Outcome) -> Plan {
     plan
 }
 
-/// The advisories of a group: each finding's records' entries for the
-/// package, under the finding's preferred id.
+/// Every advisory of a package (withdrawn and informational ones left
+/// out), each under its finding's preferred id when a finding has it.
 fn advisories(
     db: &Database,
     ecosystem: Ecosystem,
@@ -258,28 +258,30 @@ fn advisories(
 ) -> Vec<Advisory> {
     let name = ecosystem.normalize_name(package);
     let records = db.lookup(ecosystem.osv_name(), &name).unwrap_or_default();
-    group
-        .findings
+    let mut out: Vec<Advisory> = Vec::new();
+    for r in records
         .iter()
-        .map(|f| {
-            let affected = records
-                .iter()
-                .filter(|r| r.withdrawn.is_none() && f.ids.contains(&r.id))
-                .flat_map(|r| &r.affected)
-                .filter(|a| {
-                    a.package.as_ref().is_some_and(|p| {
-                        p.ecosystem == ecosystem.osv_name()
-                            && ecosystem.normalize_name(&p.name) == name
-                    })
-                })
-                .cloned()
-                .collect();
-            Advisory {
-                id: f.id().to_string(),
-                affected,
-            }
-        })
-        .collect()
+        .filter(|r| r.withdrawn.is_none() && r.informational().is_none())
+    {
+        let id = group
+            .findings
+            .iter()
+            .find(|f| f.ids.contains(&r.id))
+            .map_or_else(|| r.id.clone(), |f| f.id().to_string());
+        let entries = r.affected.iter().filter(|a| {
+            a.package.as_ref().is_some_and(|p| {
+                p.ecosystem == ecosystem.osv_name() && ecosystem.normalize_name(&p.name) == name
+            })
+        });
+        match out.iter_mut().find(|a| a.id == id) {
+            Some(a) => a.affected.extend(entries.cloned()),
+            None => out.push(Advisory {
+                id,
+                affected: entries.cloned().collect(),
+            }),
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -295,7 +297,7 @@ fn plan_one(
 ) {
     let order = order_for(ecosystem);
     let advisories = advisories(db, ecosystem, package, group);
-    let ids: Vec<String> = advisories.iter().map(|a| a.id.clone()).collect();
+    let ids: Vec<String> = group.findings.iter().map(|f| f.id().to_string()).collect();
     let lead = group.findings[0];
     let name = ecosystem.normalize_name(package);
     let mut constraints = Vec::new();
