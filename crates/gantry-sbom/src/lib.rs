@@ -24,6 +24,7 @@ mod discover;
 pub mod formats;
 mod graph;
 mod inventory;
+pub mod manifest;
 mod model;
 pub mod purl;
 pub mod read;

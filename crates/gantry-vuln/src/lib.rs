@@ -28,6 +28,7 @@
 
 pub mod check;
 pub mod db;
+pub mod fix;
 pub mod ignore;
 pub mod import;
 mod matching;

@@ -21,9 +21,10 @@ pub use go::Go;
 pub use maven::Maven;
 pub use nuget::NuGet;
 pub use packagist::Packagist;
-pub use pep440::Pep440;
+pub use pep440::{Pep440, SpecifierError, Specifiers};
 pub use rubygems::RubyGems;
 pub use semver::SemVer;
+pub(crate) use semver::parse as semver_parse;
 
 /// A version order.
 pub trait VersionOrder: Sync {

@@ -218,6 +218,182 @@ impl VersionOrder for Pep440 {
     }
 }
 
+/// A version specifier list (`>=2.25,<3`, `~=1.4.2`, `==1.*`, `!=1.3`):
+/// every clause must hold. Pre-releases match only when a clause names a
+/// pre-release, as PEP 440 says installers should; `<V` never admits a
+/// pre-release of `V`, and `>V` never admits a post-release of `V`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Specifiers {
+    clauses: Vec<Clause>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Le,
+    Ge,
+    Lt,
+    Gt,
+    Compatible,
+    Arbitrary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Clause {
+    op: Op,
+    version: String,
+    /// `==1.2.*` / `!=1.2.*`: the release prefix.
+    prefix: Option<(u64, Vec<u64>)>,
+}
+
+/// Why a specifier list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{clause}` is not a PEP 440 version specifier")]
+pub struct SpecifierError {
+    pub clause: String,
+}
+
+/// The epoch and the release numbers as written (`1!2.0` gives `(1, [2, 0])`).
+fn release_as_written(text: &str) -> Option<(u64, Vec<u64>)> {
+    let t = text.trim().trim_start_matches(['v', 'V']);
+    let (epoch, rest) = match t.split_once('!') {
+        Some((e, r)) => (e.parse().ok()?, r),
+        None => (0, t),
+    };
+    let numbers: Vec<u64> = rest
+        .split('.')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    (!numbers.is_empty()).then_some((epoch, numbers))
+}
+
+impl Specifiers {
+    /// Parses a comma-separated list; an empty list admits every final
+    /// release.
+    pub fn parse(text: &str) -> Result<Specifiers, SpecifierError> {
+        let mut clauses = Vec::new();
+        for raw in text.split(',') {
+            let c = raw.trim();
+            if c.is_empty() {
+                continue;
+            }
+            let bad = || SpecifierError {
+                clause: c.to_string(),
+            };
+            let (op, rest) = [
+                ("===", Op::Arbitrary),
+                ("~=", Op::Compatible),
+                ("==", Op::Eq),
+                ("!=", Op::Ne),
+                ("<=", Op::Le),
+                (">=", Op::Ge),
+                ("<", Op::Lt),
+                (">", Op::Gt),
+            ]
+            .iter()
+            .find_map(|(p, op)| c.strip_prefix(p).map(|r| (*op, r.trim())))
+            .ok_or_else(bad)?;
+            if rest.is_empty() || rest.len() > super::MAX_VERSION_LEN {
+                return Err(bad());
+            }
+            let mut prefix = None;
+            if let Some(p) = rest.strip_suffix(".*") {
+                if !matches!(op, Op::Eq | Op::Ne) {
+                    return Err(bad());
+                }
+                prefix = Some(release_as_written(p).ok_or_else(bad)?);
+            } else if op == Op::Compatible {
+                match release_as_written(rest.split(['a', 'b', 'r', 'p', 'd']).next().unwrap_or(""))
+                {
+                    Some((_, r)) if r.len() >= 2 => {}
+                    _ => return Err(bad()),
+                }
+                parse(rest).ok_or_else(bad)?;
+            } else if op != Op::Arbitrary {
+                parse(rest).ok_or_else(bad)?;
+            }
+            clauses.push(Clause {
+                op,
+                version: rest.to_string(),
+                prefix,
+            });
+        }
+        Ok(Specifiers { clauses })
+    }
+
+    /// Whether `version` satisfies every clause.
+    pub fn contains(&self, version: &str) -> bool {
+        let Some(v) = parse(version) else {
+            return false;
+        };
+        let is_pre = |k: &Key| k.pre != PreKey::Final || k.dev != DevKey::None;
+        if is_pre(&v)
+            && !self
+                .clauses
+                .iter()
+                .any(|c| parse(&c.version).is_some_and(|k| is_pre(&k)))
+        {
+            return false;
+        }
+        self.clauses.iter().all(|c| clause_holds(c, &v, version))
+    }
+}
+
+fn prefix_matches(v: &Key, (epoch, prefix): &(u64, Vec<u64>)) -> bool {
+    v.epoch == *epoch
+        && prefix
+            .iter()
+            .enumerate()
+            .all(|(i, n)| v.release.get(i).copied().unwrap_or(0) == *n)
+}
+
+fn clause_holds(c: &Clause, v: &Key, text: &str) -> bool {
+    if c.op == Op::Arbitrary {
+        return c.version.eq_ignore_ascii_case(text.trim());
+    }
+    if let Some(prefix) = &c.prefix {
+        let m = prefix_matches(v, prefix);
+        return if c.op == Op::Eq { m } else { !m };
+    }
+    let Some(s) = parse(&c.version) else {
+        return false;
+    };
+    // A specifier without a local part ignores the candidate's local part.
+    let public = |k: &Key| Key {
+        local: None,
+        ..k.clone()
+    };
+    let vv = if s.local.is_none() {
+        public(v)
+    } else {
+        v.clone()
+    };
+    let same_release = v.epoch == s.epoch && v.release == s.release;
+    match c.op {
+        Op::Eq => vv == s,
+        Op::Ne => vv != s,
+        Op::Le => vv <= s,
+        Op::Ge => vv >= s,
+        Op::Lt => vv < s && !(same_release && s.pre == PreKey::Final && v.pre != PreKey::Final),
+        Op::Gt => vv > s && !(same_release && s.post.is_none() && v.post.is_some()),
+        Op::Compatible => {
+            let Some((epoch, mut release)) = release_as_written(
+                c.version
+                    .split(['a', 'b', 'r', 'p', 'd'])
+                    .next()
+                    .unwrap_or(""),
+            ) else {
+                return false;
+            };
+            release.pop();
+            vv >= s && prefix_matches(v, &(epoch, release))
+        }
+        Op::Arbitrary => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +433,39 @@ mod tests {
                 "1!1.0",
             ],
         );
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn specifiers_hold_as_pep_440_says() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                ">=2.25,<3",
+                &["2.25", "2.31.0", "2.99"],
+                &["2.24", "3.0", "3.0rc1"],
+            ),
+            ("~=1.4.2", &["1.4.2", "1.4.9"], &["1.5.0", "1.4.1"]),
+            ("~=2.2", &["2.2", "2.9.1"], &["3.0", "2.1"]),
+            ("==1.2.*", &["1.2", "1.2.0", "1.2.7"], &["1.3", "1.20"]),
+            ("!=1.3.*,>=1", &["1.2", "1.4"], &["1.3.1", "0.9"]),
+            ("<2.0", &["1.9"], &["2.0rc1", "2.0"]),
+            (">1.0", &["1.1"], &["1.0.post1", "1.0"]),
+            ("==2.0", &["2.0", "2.0.0", "2.0+local"], &["2.0.1"]),
+            (">=1.0rc1", &["1.0rc2", "1.0"], &["1.0b1"]),
+            ("", &["5.0"], &["5.0a1"]),
+        ];
+        for (spec, yes, no) in cases {
+            let s = Specifiers::parse(spec).unwrap();
+            for v in *yes {
+                assert!(s.contains(v), "{v} in {spec}");
+            }
+            for v in *no {
+                assert!(!s.contains(v), "{v} not in {spec}");
+            }
+        }
+        for bad in ["~=1", ">=banana", "=>1.0", ">=1.*", "1.0"] {
+            assert!(Specifiers::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

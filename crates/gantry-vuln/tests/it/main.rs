@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod fix;
 mod gate;
 mod import_and_report;
 mod never_panics;

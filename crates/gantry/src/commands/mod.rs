@@ -19,6 +19,7 @@ mod run_attest;
 mod runs;
 mod sbom;
 mod scan;
+mod scan_fix;
 mod serve;
 mod services;
 mod test_results;

@@ -95,6 +95,26 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Plan, for each vulnerable package, the smallest version that fixes
+    /// every advisory on it and that its manifest still admits (a dry run
+    /// unless --apply).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: print the plan only (the default).
+    #[arg(long, requires = "fix", conflicts_with = "apply")]
+    pub dry_run: bool,
+
+    /// With --fix: run each ecosystem's updater (cargo, npm, go, uv,
+    /// pip-compile) where installed, then scan again.
+    #[arg(long, requires = "fix")]
+    pub apply: bool,
+
+    /// With --fix: write the plan as Renovate packageRules into the
+    /// folder's renovate.json, keeping its other settings.
+    #[arg(long, requires = "fix")]
+    pub renovate: bool,
 }
 
 fn severity_text(f: &Finding) -> String {
@@ -122,14 +142,25 @@ fn finding_line(f: &Finding) -> String {
 }
 
 pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Outcome, CliError> {
-    let path = args
-        .path
-        .as_deref()
-        .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
+    let request = request(root, &args);
     let db = super::db::open(home)?;
+    if args.fix {
+        return super::scan_fix::run(root, &db, request, &args);
+    }
     let started = std::time::Instant::now();
-    let request = Request {
-        path: path.clone(),
+    let outcome = gantry_vuln::check(&db, &request).map_err(check_error)?;
+    let elapsed = started.elapsed();
+    print_scan_warnings(&outcome);
+    scan_report(root, &args, &outcome, elapsed)
+}
+
+/// The scan request the arguments describe.
+fn request(root: &Path, args: &ScanArgs) -> Request {
+    Request {
+        path: args
+            .path
+            .as_deref()
+            .map_or_else(|| root.to_path_buf(), |p| user_path(root, p)),
         root: root.to_path_buf(),
         ignore_file: args.ignore_file.as_ref().map(|p| user_path(root, p)),
         discover: DiscoverOptions {
@@ -142,9 +173,12 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
             max_db_age_days: args.max_db_age,
         },
         now: gantry_sbom::time::now(),
-    };
-    let outcome = gantry_vuln::check(&db, &request).map_err(check_error)?;
-    let elapsed = started.elapsed();
+    }
+}
+
+/// The scan's warnings on stderr: input problems, stale data, ranges
+/// that could not be compared.
+pub(super) fn print_scan_warnings(outcome: &ScanOutcome) {
     print_warnings(&outcome.base, &outcome.input_warnings);
     if let Some(stale) = &outcome.stale {
         eprintln!(
@@ -156,6 +190,31 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
     for w in &outcome.report.warnings {
         eprintln!("warning: {w}");
     }
+}
+
+/// Writes a rendered report to `--output` or standard output.
+pub(super) fn emit(root: &Path, output: Option<&Path>, out: &str) -> Result<(), CliError> {
+    match output {
+        Some(file) => {
+            let file = user_path(root, file);
+            std::fs::write(&file, out).map_err(|source| {
+                CliError::usage(
+                    format!("failed to write {}: {source}", file.display()),
+                    None,
+                )
+            })?;
+        }
+        None => std::io::stdout().lock().write_all(out.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn scan_report(
+    root: &Path,
+    args: &ScanArgs,
+    outcome: &ScanOutcome,
+    elapsed: std::time::Duration,
+) -> Result<Outcome, CliError> {
     let out = match args.format {
         ScanFormat::Sarif => {
             let log = gantry_vuln::sarif::write(&outcome.report, env!("CARGO_PKG_VERSION"));
@@ -167,21 +226,10 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
             text.push('\n');
             text
         }
-        ScanFormat::Human => human(&outcome, elapsed),
+        ScanFormat::Human => human(outcome, elapsed),
     };
-    match &args.output {
-        Some(file) => {
-            let file = user_path(root, file);
-            std::fs::write(&file, &out).map_err(|source| {
-                CliError::usage(
-                    format!("failed to write {}: {source}", file.display()),
-                    None,
-                )
-            })?;
-        }
-        None => std::io::stdout().lock().write_all(out.as_bytes())?,
-    }
-    print_gate(&outcome);
+    emit(root, args.output.as_deref(), &out)?;
+    print_gate(outcome);
     Ok(if outcome.gate.failed {
         Outcome::Failure
     } else {
@@ -189,7 +237,7 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
     })
 }
 
-fn check_error(e: CheckError) -> CliError {
+pub(super) fn check_error(e: CheckError) -> CliError {
     match e {
         CheckError::Inventory(e) => super::sbom::inventory_error(e),
         CheckError::Ignore(e) => CliError::usage(
@@ -295,7 +343,7 @@ fn human(outcome: &ScanOutcome, elapsed: std::time::Duration) -> String {
 
 /// The gate's diagnostics on stderr: findings below it worth a look,
 /// unused and expired ignores, and what failed it.
-fn print_gate(outcome: &ScanOutcome) {
+pub(super) fn print_gate(outcome: &ScanOutcome) {
     let gate = &outcome.gate;
     for f in &gate.below {
         eprintln!(

@@ -19,6 +19,7 @@ mod promote;
 mod rollout;
 mod run;
 mod sbom_scan;
+mod scan_fix;
 mod serve;
 mod services;
 mod tests_cmd;
