@@ -101,19 +101,20 @@ pub fn history(root: &Path, now: i64) -> Option<History> {
         "--format=%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%cn{FIELD}%ce{FIELD}%ct{FIELD}%b{RECORD}"
     );
     let count = format!("-n{MAX_COMMITS}");
-    let log = git(
-        root,
-        &[
-            "log",
-            "--first-parent",
-            "--no-show-signature",
-            &count,
-            &format,
-            "HEAD",
-            "--",
-            ".",
-        ],
-    )?;
+    // A subfolder of a repository: its own history (the commits touching
+    // it); the top folder: every commit, empty ones included.
+    let sub = git(root, &["rev-parse", "--show-prefix"]).is_some_and(|p| !p.trim().is_empty());
+    let path: &[&str] = if sub { &["--", "."] } else { &[] };
+    let mut args = vec![
+        "log",
+        "--first-parent",
+        "--no-show-signature",
+        &count,
+        &format,
+        "HEAD",
+    ];
+    args.extend_from_slice(path);
+    let log = git(root, &args)?;
     let mut commits = Vec::new();
     for record in log.split(RECORD) {
         let record = record.trim_start_matches('\n');
@@ -151,12 +152,11 @@ pub fn history(root: &Path, now: i64) -> Option<History> {
     }
     let since = format!("--since={}", now.saturating_sub(90 * 86_400));
     let until = format!("--until={now}");
-    let recent_commits = git(
-        root,
-        &["rev-list", "--count", &since, &until, "HEAD", "--", "."],
-    )
-    .and_then(|s| s.trim().parse().ok())
-    .unwrap_or(0);
+    let mut args = vec!["rev-list", "--count", &since, &until, "HEAD"];
+    args.extend_from_slice(path);
+    let recent_commits = git(root, &args)
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
     let shallow =
         git(root, &["rev-parse", "--is-shallow-repository"]).is_some_and(|s| s.trim() == "true");
     let first_commit_time = if shallow {
