@@ -54,6 +54,9 @@ pub enum Command {
     /// Find known vulnerabilities in the lockfiles, offline, with a gate.
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(crate::commands::ScanArgs),
+    /// Score the checkout on OSSF Scorecard's checks, offline, with what to change.
+    #[command(after_long_help = POSTURE_EXAMPLES)]
+    Posture(crate::commands::PostureArgs),
     /// Import OSV advisories into the offline database and show its state.
     #[command(after_long_help = DB_EXAMPLES)]
     Db(crate::commands::DbArgs),
@@ -352,6 +355,18 @@ respecting .gitignore and skipping node_modules, target, .venv and vendor.
 Entries that cannot be read are warnings with file and line.
 
 Exit status: 0 when the SBOM was written, 2 for bad usage or unreadable input.";
+
+const POSTURE_EXAMPLES: &str = "\
+Examples:
+  gantry posture                       this checkout: each check's score and the aggregate
+  gantry posture ../other-repo         another checkout
+  gantry posture --format json         score, checks (name, score or null, risk, reasons)
+  gantry posture --format sarif        one result per point lost, for code scanning
+
+Vulnerabilities reads the database `gantry db import` fills; Signed-Releases
+and SBOM read gantry's attestations in the checkout and the ledger.
+Posture informs: it exits 0 whatever the score (2 when PATH is not a folder).
+";
 
 const SCAN_EXAMPLES: &str = "\
 Examples:

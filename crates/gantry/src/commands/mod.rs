@@ -12,6 +12,7 @@ mod load;
 mod logs;
 mod notifications;
 mod plan;
+mod posture;
 mod promote;
 mod rollout;
 mod run;
@@ -41,6 +42,7 @@ pub use ledger::LedgerArgs;
 pub use load::LoadArgs;
 pub use logs::LogsArgs;
 pub use notifications::NotificationsArgs;
+pub use posture::PostureArgs;
 pub use promote::{ApproveArgs, PackageArgs, PackagesArgs, PromoteArgs, PromotionsArgs};
 pub use rollout::RolloutArgs;
 pub use run::RunArgs;
@@ -125,6 +127,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Cache(args) => cache::run(state()?, args),
         Command::Sbom(args) => sbom::run(&root, args),
         Command::Scan(args) => scan::run(&root, state()?, args),
+        Command::Posture(args) => posture::run(&root, &home, args),
         Command::Db(args) => db::run(&root, state()?, args),
         Command::Key(args) => key::run(&root, args),
         Command::Attest(args) => attest::run(&root, &home, args),

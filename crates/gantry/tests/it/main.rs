@@ -15,6 +15,7 @@ mod history;
 mod load;
 mod notifications;
 mod parallel;
+mod posture;
 mod promote;
 mod rollout;
 mod run;
