@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use gantry_posture::{Level, Options, Posture, PostureError};
 
 use super::CliError;
-use super::sbom::resolve;
+use super::user_path;
 use crate::Outcome;
 
 /// Output format of `posture`.
@@ -34,7 +34,10 @@ pub struct PostureArgs {
 }
 
 pub fn run(root: &Path, home: &gantry_store::Home, args: PostureArgs) -> Result<Outcome, CliError> {
-    let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
+    let path = args
+        .path
+        .as_deref()
+        .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
     let mut options = Options::new(path);
     options.vuln_db = Some(home.vuln());
     options.ledger = Some(home.ledger());
