@@ -94,6 +94,16 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// A container image in the local Docker or Podman store, read
+    /// through skopeo or podman (never pulled) instead of PATH.
+    #[arg(long, value_name = "NAME", conflicts_with = "path")]
+    pub image: Option<String>,
+
+    /// The platform to read from a multi-platform image
+    /// (os/architecture[/variant]) [default: linux/amd64 or the only one].
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 }
 
 fn severity_text(f: &Finding) -> String {
@@ -122,6 +132,8 @@ fn finding_line(f: &Finding) -> String {
 
 pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Outcome, CliError> {
     let path = resolve(root, args.path.as_deref().unwrap_or(Path::new(".")));
+    let (path, _exported) = super::sbom::image_input(path, args.image.as_deref())?;
+    let platform = super::sbom::platform(args.platform.as_deref())?;
     let db = super::db::open(home)?;
     let started = std::time::Instant::now();
     let request = Request {
@@ -138,10 +150,15 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
             max_db_age_days: args.max_db_age,
         },
         now: gantry_sbom::time::now(),
+        platform,
     };
     let outcome = gantry_vuln::check(&db, &request).map_err(check_error)?;
     let elapsed = started.elapsed();
-    print_warnings(&outcome.base, &outcome.input_warnings);
+    if outcome.input == InputKind::Image {
+        super::sbom::print_image_warnings(&outcome.input_warnings);
+    } else {
+        print_warnings(&outcome.base, &outcome.input_warnings);
+    }
     if let Some(stale) = &outcome.stale {
         eprintln!(
             "warning: the vulnerability data is {} days old (newest advisory modified {}); \
@@ -269,10 +286,20 @@ fn human(outcome: &ScanOutcome, elapsed: std::time::Duration) -> String {
         match outcome.input {
             InputKind::Sbom => "SBOM",
             InputKind::Lockfiles => "lockfiles",
+            InputKind::Image => "package databases and files in the image",
         },
         report.unpinned.len(),
         elapsed.as_secs_f64() * 1000.0
     );
+    if let Some(image) = &outcome.image {
+        let _ = writeln!(
+            out,
+            "image {} ({}, {} layers)",
+            image.name,
+            image.digest,
+            image.layers.len()
+        );
+    }
     for (ecosystem, n) in &report.not_checked {
         let _ = writeln!(
             out,
