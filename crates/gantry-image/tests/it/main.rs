@@ -1,1 +1,9 @@
+//! gantry-image's integration tests: images written by the tests
+//! themselves (OCI layouts, oci-archive and docker save tarballs, and
+//! umoci's), never pulled.
+
 mod common;
+mod hostile;
+mod images;
+mod sbom;
+mod umoci;
