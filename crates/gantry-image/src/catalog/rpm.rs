@@ -228,7 +228,7 @@ fn build_header(fields: &[(u32, Option<&str>, Option<u32>)]) -> Vec<u8> {
             data.extend_from_slice(t.as_bytes());
             data.push(0);
         } else if let Some(v) = int {
-            while data.len() % 4 != 0 {
+            while !data.len().is_multiple_of(4) {
                 data.push(0);
             }
             index.push((*tag, TYPE_INT32, data.len() as u32));

@@ -2,6 +2,8 @@
 //! themselves (OCI layouts, oci-archive and docker save tarballs, and
 //! umoci's), never pulled.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod hostile;
 mod images;
