@@ -38,7 +38,7 @@ pub use inventory::{
     INVENTORY_SCHEMA_VERSION, Inventory, InventoryDocument, MAX_FILE_BYTES, ScannedFile, inventory,
     parse_text, parse_text_in,
 };
-pub use model::{Component, Ecosystem, Hash, HashAlgorithm, Location, Scope, Warning};
+pub use model::{Component, Ecosystem, Hash, HashAlgorithm, Location, OsPackage, Scope, Warning};
 pub use text::{base64_decode, hex_encode};
 
 /// A failure that stops an inventory before any file was read.

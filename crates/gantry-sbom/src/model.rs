@@ -22,11 +22,21 @@ pub enum Ecosystem {
     NuGet,
     #[serde(rename = "Maven")]
     Maven,
+    /// Debian packages (Debian, Ubuntu and their derivatives): the
+    /// component's [`OsPackage`] names the distribution.
+    #[serde(rename = "deb")]
+    Deb,
+    /// Alpine packages.
+    #[serde(rename = "apk")]
+    Apk,
+    /// RPM packages (Red Hat, Rocky, AlmaLinux, Fedora, SUSE).
+    #[serde(rename = "rpm")]
+    Rpm,
 }
 
 impl Ecosystem {
     /// Every ecosystem, in a stable order.
-    pub const ALL: [Ecosystem; 8] = [
+    pub const ALL: [Ecosystem; 11] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
@@ -35,9 +45,15 @@ impl Ecosystem {
         Ecosystem::Packagist,
         Ecosystem::NuGet,
         Ecosystem::Maven,
+        Ecosystem::Deb,
+        Ecosystem::Apk,
+        Ecosystem::Rpm,
     ];
 
     /// The ecosystem's name in OSV records (`affected[].package.ecosystem`).
+    /// The OS package formats have no one OSV name (it is the distribution
+    /// and its release, `Debian:12`, see [`Component::osv_ecosystem`]):
+    /// for them this is the purl type.
     pub fn osv_name(self) -> &'static str {
         match self {
             Ecosystem::Cargo => "crates.io",
@@ -48,7 +64,16 @@ impl Ecosystem {
             Ecosystem::Packagist => "Packagist",
             Ecosystem::NuGet => "NuGet",
             Ecosystem::Maven => "Maven",
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
         }
+    }
+
+    /// Whether the packages come from an operating system's package
+    /// manager (dpkg, apk, rpm).
+    pub fn is_os(self) -> bool {
+        matches!(self, Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm)
     }
 
     /// The ecosystem of an OSV ecosystem name; a suffix such as
@@ -68,6 +93,9 @@ impl Ecosystem {
             Ecosystem::Packagist => "composer",
             Ecosystem::NuGet => "nuget",
             Ecosystem::Maven => "maven",
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
         }
     }
 
@@ -299,6 +327,62 @@ pub struct Component {
     /// `platform`, `source`), as `(key, value)` pairs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<(String, String)>,
+    /// For an operating system package: its distribution, release and
+    /// source package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsPackage>,
+}
+
+/// What an operating system package adds to a component: the
+/// distribution it was installed from (`ID` and `VERSION_ID` of
+/// `os-release`) and its source package, which is what Debian, Ubuntu
+/// and Alpine advisories name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct OsPackage {
+    /// `os-release` `ID`: `debian`, `ubuntu`, `alpine`, `rocky`, ...
+    pub distro: String,
+    /// `os-release` `VERSION_ID`: `12`, `22.04`, `3.19.1`, `9.3`.
+    pub release: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The source package's name when it differs or is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The source package's version when it differs from the binary's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+}
+
+impl OsPackage {
+    /// The OSV ecosystem of the distribution's advisories: `Debian:12`,
+    /// `Ubuntu:22.04`, `Alpine:v3.19`, `Rocky Linux:9`, `AlmaLinux:9`,
+    /// `Red Hat:enterprise_linux:9`. Records whose ecosystem continues
+    /// this one after a `:` (`Ubuntu:22.04:LTS`) apply too. `None` for a
+    /// distribution OSV has no advisories for under a known name.
+    pub fn osv_ecosystem(&self) -> Option<String> {
+        let release = self.release.trim();
+        let major = release.split('.').next().unwrap_or("");
+        let major_minor = release.split('.').take(2).collect::<Vec<_>>().join(".");
+        if release.is_empty() {
+            return None;
+        }
+        Some(match self.distro.as_str() {
+            "debian" => format!("Debian:{major}"),
+            "ubuntu" => format!("Ubuntu:{major_minor}"),
+            "alpine" => format!("Alpine:v{major_minor}"),
+            "rocky" => format!("Rocky Linux:{major}"),
+            "almalinux" => format!("AlmaLinux:{major}"),
+            "rhel" => format!("Red Hat:enterprise_linux:{major}"),
+            "opensuse-leap" => format!("openSUSE:Leap {major_minor}"),
+            "mageia" => format!("Mageia:{major}"),
+            _ => return None,
+        })
+    }
+
+    /// The `distro` qualifier of the package's purl: `debian-12`.
+    pub fn purl_distro(&self) -> String {
+        format!("{}-{}", self.distro, self.release)
+    }
 }
 
 impl Component {
@@ -323,6 +407,40 @@ impl Component {
             location,
             dependencies: Vec::new(),
             properties: Vec::new(),
+            os: None,
+        }
+    }
+
+    /// The OSV ecosystem this component's advisories are filed under:
+    /// the ecosystem's name, or for an OS package its distribution and
+    /// release (`Debian:12`); `None` when no OSV ecosystem is known.
+    pub fn osv_ecosystem(&self) -> Option<String> {
+        match &self.os {
+            Some(os) => os.osv_ecosystem(),
+            None if self.ecosystem.is_os() => None,
+            None => Some(self.ecosystem.osv_name().to_string()),
+        }
+    }
+
+    /// The name advisories use: the source package for Debian, Ubuntu
+    /// and Alpine (their OSV records name source packages), the
+    /// component's name otherwise.
+    pub fn advisory_name(&self) -> &str {
+        match (&self.os, self.ecosystem) {
+            (Some(os), Ecosystem::Deb | Ecosystem::Apk) => {
+                os.source.as_deref().unwrap_or(&self.name)
+            }
+            _ => &self.name,
+        }
+    }
+
+    /// The version advisories compare: the source package's version for a
+    /// Debian package built from a differently versioned source, the
+    /// component's version otherwise.
+    pub fn advisory_version(&self) -> Option<&str> {
+        match (&self.os, self.ecosystem) {
+            (Some(os), Ecosystem::Deb) => os.source_version.as_deref().or(self.version.as_deref()),
+            _ => self.version.as_deref(),
         }
     }
 

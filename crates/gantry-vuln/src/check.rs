@@ -116,6 +116,8 @@ pub struct Request {
     /// The time ignores expire against and data age is measured from,
     /// seconds since the epoch.
     pub now: i64,
+    /// The platform to read from a multi-platform image.
+    pub platform: Option<gantry_image::Platform>,
 }
 
 /// What was read.
@@ -124,6 +126,8 @@ pub struct Request {
 pub enum InputKind {
     Lockfiles,
     Sbom,
+    /// A container image (OCI layout, oci-archive, docker save).
+    Image,
 }
 
 /// The ignore file and what it did.
@@ -175,6 +179,8 @@ pub struct Outcome {
     pub gate: Gate,
     pub database_records: usize,
     pub newest_modified: Option<String>,
+    /// The image scanned, when the input was one.
+    pub image: Option<gantry_image::ImageSummary>,
 }
 
 /// A failure that stops a scan.
@@ -187,6 +193,8 @@ pub enum CheckError {
     Read(#[from] gantry_fs::ReadError),
     #[error(transparent)]
     Ignore(#[from] IgnoreError),
+    #[error(transparent)]
+    Image(#[from] gantry_image::Error),
 }
 
 /// Whether `path` is an SBOM rather than a lockfile or folder.
@@ -211,11 +219,31 @@ pub fn find_ignore_file(root: &Path, start: &Path) -> Option<PathBuf> {
     }
 }
 
+type Input = (
+    InputKind,
+    Vec<Component>,
+    usize,
+    Vec<Warning>,
+    Option<gantry_image::ImageSummary>,
+);
+
 /// Reads the input: components, files read and warnings.
-fn read_input(
-    request: &Request,
-) -> Result<(InputKind, Vec<Component>, usize, Vec<Warning>), CheckError> {
+fn read_input(request: &Request) -> Result<Input, CheckError> {
     let path = &request.path;
+    if gantry_image::detect(path).is_some() {
+        let options = gantry_image::Options {
+            platform: request.platform.clone(),
+            ..gantry_image::Options::default()
+        };
+        let inv = gantry_image::inventory(path, &options)?;
+        return Ok((
+            InputKind::Image,
+            inv.inventory.components,
+            inv.inventory.files.len(),
+            inv.inventory.warnings,
+            Some(inv.image),
+        ));
+    }
     if is_sbom(path) {
         let text = gantry_fs::read_text_bounded(path, MAX_INPUT_BYTES)?;
         let shown = path.file_name().map_or_else(
@@ -223,7 +251,7 @@ fn read_input(
             |n| n.to_string_lossy().into_owned(),
         );
         let parsed = gantry_sbom::read::read_sbom(&shown, &text);
-        return Ok((InputKind::Sbom, parsed.components, 1, parsed.warnings));
+        return Ok((InputKind::Sbom, parsed.components, 1, parsed.warnings, None));
     }
     let inv = gantry_sbom::inventory(path, &request.discover)?;
     Ok((
@@ -231,12 +259,13 @@ fn read_input(
         inv.components,
         inv.files.len(),
         inv.warnings,
+        None,
     ))
 }
 
 /// Runs a whole scan: input, matching, ignores, data age and gate.
 pub fn check(db: &Database, request: &Request) -> Result<Outcome, CheckError> {
-    let (input, components, files, input_warnings) = read_input(request)?;
+    let (input, components, files, input_warnings, image) = read_input(request)?;
     let base = if request.path.is_file() {
         request
             .path
@@ -312,6 +341,7 @@ pub fn check(db: &Database, request: &Request) -> Result<Outcome, CheckError> {
         gate,
         database_records: db.meta().records,
         newest_modified: newest,
+        image,
     })
 }
 
@@ -330,6 +360,9 @@ pub struct IgnoredFinding<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary<'a> {
     pub components: usize,
+    /// The image scanned, when the input was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<&'a gantry_image::ImageSummary>,
     /// Per ecosystem, pinned components the database has no advisories for.
     pub not_checked: &'a std::collections::BTreeMap<String, usize>,
     pub lockfiles: usize,
@@ -410,6 +443,7 @@ impl Outcome {
             warnings: &self.report.warnings,
             summary: Summary {
                 components: self.report.components,
+                image: self.image.as_ref(),
                 not_checked: &self.report.not_checked,
                 lockfiles: self.files,
                 input: self.input,

@@ -137,37 +137,48 @@ fn merge_aliases(records: Vec<&Record>) -> Vec<Vec<&Record>> {
 /// Scans components against the database.
 pub fn scan(db: &Database, components: &[Component]) -> Report {
     let mut report = Report::default();
-    let mut cache: HashMap<(Ecosystem, String), Vec<Record>> = HashMap::new();
+    let mut cache: HashMap<(String, String), Vec<Record>> = HashMap::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let covered = &db.meta().per_ecosystem;
     for c in components {
         let first = seen.insert(c.purl.as_str());
         report.components += usize::from(first);
-        let Some(version) = &c.version else {
+        let Some(version) = c.advisory_version() else {
             report.unpinned.push(c.location.clone());
             continue;
         };
-        let ecosystem = c.ecosystem.osv_name();
-        if covered.get(ecosystem).copied().unwrap_or(0) == 0 {
+        let Some(ecosystem) = c.osv_ecosystem() else {
             if first {
-                *report.not_checked.entry(ecosystem.to_string()).or_default() += 1;
+                *report
+                    .not_checked
+                    .entry(format!("{} (no known distribution)", c.ecosystem))
+                    .or_default() += 1;
+            }
+            continue;
+        };
+        let ecosystems = covering(covered, &ecosystem, c.ecosystem.is_os());
+        if ecosystems.is_empty() {
+            if first {
+                *report.not_checked.entry(ecosystem).or_default() += 1;
             }
             continue;
         }
-        let key = (c.ecosystem, c.ecosystem.normalize_name(&c.name));
+        let key = (
+            ecosystem.clone(),
+            c.ecosystem.normalize_name(c.advisory_name()),
+        );
         if !cache.contains_key(&key) {
-            match db.lookup(c.ecosystem.osv_name(), &key.1) {
-                Ok(records) => {
-                    cache.insert(key.clone(), records);
-                }
-                Err(e) => {
-                    report.warnings.push(format!("{}: {e}", c.location));
-                    cache.insert(key.clone(), Vec::new());
+            let mut found = Vec::new();
+            for e in &ecosystems {
+                match db.lookup(e, &key.1) {
+                    Ok(records) => found.extend(records),
+                    Err(err) => report.warnings.push(format!("{}: {err}", c.location)),
                 }
             }
+            cache.insert(key.clone(), found);
         }
         let records = cache.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        match_component(c, version, records, &mut report);
+        match_component(c, version, &ecosystems, records, &mut report);
     }
     let order = |a: &Finding, b: &Finding| {
         b.severity
@@ -196,9 +207,36 @@ pub fn scan(db: &Database, components: &[Component]) -> Report {
     report
 }
 
-fn match_component(c: &Component, version: &str, records: &[Record], report: &mut Report) {
+/// The database's ecosystems that hold `ecosystem`'s advisories: itself,
+/// and for a distribution the ecosystems that continue it after a `:`
+/// (`Ubuntu:22.04:LTS` for `Ubuntu:22.04`).
+fn covering(
+    covered: &std::collections::BTreeMap<String, usize>,
+    ecosystem: &str,
+    prefixes: bool,
+) -> Vec<String> {
+    covered
+        .iter()
+        .filter(|(e, n)| {
+            **n > 0
+                && (*e == ecosystem
+                    || (prefixes
+                        && e.strip_prefix(ecosystem)
+                            .is_some_and(|rest| rest.starts_with(':'))))
+        })
+        .map(|(e, _)| e.clone())
+        .collect()
+}
+
+fn match_component(
+    c: &Component,
+    version: &str,
+    ecosystems: &[String],
+    records: &[Record],
+    report: &mut Report,
+) {
     let order = order_for(c.ecosystem);
-    let name = c.ecosystem.normalize_name(&c.name);
+    let name = c.ecosystem.normalize_name(c.advisory_name());
     let mut hits: Vec<(&Record, Severity, Option<String>)> = Vec::new();
     for record in records {
         if record.withdrawn.is_some() {
@@ -207,8 +245,7 @@ fn match_component(c: &Component, version: &str, records: &[Record], report: &mu
         let mut hit: Option<(Severity, Option<String>)> = None;
         for a in &record.affected {
             let Some(p) = &a.package else { continue };
-            if p.ecosystem != c.ecosystem.osv_name() || c.ecosystem.normalize_name(&p.name) != name
-            {
+            if !ecosystems.contains(&p.ecosystem) || c.ecosystem.normalize_name(&p.name) != name {
                 continue;
             }
             let (yes, problems) = affects(order, version, a);

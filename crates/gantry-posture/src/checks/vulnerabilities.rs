@@ -46,6 +46,7 @@ impl super::Check for Check {
             discover: Default::default(),
             policy: Policy::default(),
             now: checkout.options.now,
+            platform: None,
         };
         let outcome = match gantry_vuln::check(&db, &request) {
             Ok(o) => o,

@@ -23,7 +23,7 @@ fn token_permissions_follow_scorecard_rules() {
     // Top-level write-all with a job that declares nothing: 0.
     assert_eq!(
         score(
-            &perms_repo("permissions: write-all\n", &[undeclared.clone()]),
+            &perms_repo("permissions: write-all\n", std::slice::from_ref(&undeclared)),
             "Token-Permissions"
         ),
         Some(0)
@@ -31,14 +31,14 @@ fn token_permissions_follow_scorecard_rules() {
     // write-all with every job declared read-only: 10 - 0.5, rounded down.
     assert_eq!(
         score(
-            &perms_repo("permissions: write-all\n", &[read.clone()]),
+            &perms_repo("permissions: write-all\n", std::slice::from_ref(&read)),
             "Token-Permissions"
         ),
         Some(9)
     );
     // No top-level block, every job declares: 9; some job declares nothing: 0.
     assert_eq!(
-        score(&perms_repo("", &[read.clone()]), "Token-Permissions"),
+        score(&perms_repo("", std::slice::from_ref(&read)), "Token-Permissions"),
         Some(9)
     );
     assert_eq!(
@@ -59,7 +59,7 @@ fn token_permissions_follow_scorecard_rules() {
     );
     assert_eq!(
         score(
-            &perms_repo("permissions:\n  contents: read\n", &[undeclared.clone()]),
+            &perms_repo("permissions:\n  contents: read\n", std::slice::from_ref(&undeclared)),
             "Token-Permissions"
         ),
         Some(10)
@@ -67,7 +67,7 @@ fn token_permissions_follow_scorecard_rules() {
     // Top-level writes: contents -10, deployments -1, checks -0.5.
     assert_eq!(
         score(
-            &perms_repo("permissions:\n  contents: write\n", &[undeclared.clone()]),
+            &perms_repo("permissions:\n  contents: write\n", std::slice::from_ref(&undeclared)),
             "Token-Permissions"
         ),
         Some(0)
@@ -76,7 +76,7 @@ fn token_permissions_follow_scorecard_rules() {
         score(
             &perms_repo(
                 "permissions:\n  deployments: write\n",
-                &[undeclared.clone()]
+                std::slice::from_ref(&undeclared)
             ),
             "Token-Permissions"
         ),
@@ -86,7 +86,7 @@ fn token_permissions_follow_scorecard_rules() {
         score(
             &perms_repo(
                 "permissions:\n  checks: write\n  statuses: write\n",
-                &[undeclared.clone()]
+                std::slice::from_ref(&undeclared)
             ),
             "Token-Permissions"
         ),
@@ -96,7 +96,7 @@ fn token_permissions_follow_scorecard_rules() {
         score(
             &perms_repo(
                 "permissions:\n  deployments: write\n  security-events: write\n",
-                &[undeclared.clone()]
+                std::slice::from_ref(&undeclared)
             ),
             "Token-Permissions"
         ),
@@ -111,7 +111,7 @@ fn token_permissions_follow_scorecard_rules() {
         Some(10)
     );
     // Deductions add up over workflow files.
-    let repo = perms_repo("", &[read.clone()]);
+    let repo = perms_repo("", std::slice::from_ref(&read));
     repo.write(".github/workflows/two.yml", workflow("", &read));
     repo.write(".github/workflows/three.yml", workflow("", &read));
     assert_eq!(score(&repo, "Token-Permissions"), Some(8));

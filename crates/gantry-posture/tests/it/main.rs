@@ -1,5 +1,7 @@
 //! The one integration test binary of gantry-posture.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod aggregate;
 mod checks;
 mod common;

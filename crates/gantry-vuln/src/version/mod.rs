@@ -9,19 +9,25 @@ use std::cmp::Ordering;
 
 use gantry_sbom::Ecosystem;
 
+mod apk;
+mod dpkg;
 mod go;
 mod maven;
 mod nuget;
 mod packagist;
 mod pep440;
+mod rpm;
 mod rubygems;
 mod semver;
 
+pub use apk::Apk;
+pub use dpkg::Dpkg;
 pub use go::Go;
 pub use maven::Maven;
 pub use nuget::NuGet;
 pub use packagist::Packagist;
 pub use pep440::{Pep440, SpecifierError, Specifiers};
+pub use rpm::Rpm;
 pub use rubygems::RubyGems;
 pub use semver::SemVer;
 pub(crate) use semver::parse as semver_parse;
@@ -54,6 +60,9 @@ pub fn order_for(ecosystem: Ecosystem) -> &'static dyn VersionOrder {
         Ecosystem::Packagist => &Packagist,
         Ecosystem::NuGet => &NuGet,
         Ecosystem::Maven => &Maven,
+        Ecosystem::Deb => &Dpkg,
+        Ecosystem::Apk => &Apk,
+        Ecosystem::Rpm => &Rpm,
         // crates.io and npm use SemVer 2.0 with pre-releases; so does
         // every other ecosystem gantry reads.
         _ => &SemVer,

@@ -132,6 +132,7 @@ fn request(dir: &Path) -> Request {
         discover: DiscoverOptions::default(),
         policy: Policy::default(),
         now: 1_700_000_000,
+        platform: None,
     }
 }
 

@@ -58,6 +58,7 @@ fn request(path: &Path, policy: Policy) -> Request {
         discover: DiscoverOptions::default(),
         policy,
         now: NOW,
+        platform: None,
     }
 }
 

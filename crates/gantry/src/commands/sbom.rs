@@ -51,6 +51,59 @@ pub struct SbomArgs {
     /// Read lockfiles that .gitignore excludes too.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// A container image in the local Docker or Podman store, read
+    /// through skopeo or podman (never pulled) instead of PATH.
+    #[arg(long, value_name = "NAME", conflicts_with = "path")]
+    pub image: Option<String>,
+
+    /// The platform to read from a multi-platform image
+    /// (os/architecture[/variant]) [default: linux/amd64 or the only one].
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+}
+
+/// `--platform` parsed.
+pub(crate) fn platform(text: Option<&str>) -> Result<Option<gantry_image::Platform>, CliError> {
+    text.map(|t| {
+        gantry_image::Platform::parse(t).ok_or_else(|| {
+            CliError::usage(
+                format!("--platform {t} is not os/architecture[/variant]"),
+                Some("for example --platform linux/arm64/v8".into()),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// The image to read: `--image NAME` exported from the local engine into
+/// a scratch layout (kept alive by the returned value), or PATH.
+pub(crate) fn image_input(
+    path: PathBuf,
+    image: Option<&str>,
+) -> Result<(PathBuf, Option<gantry_image::Exported>), CliError> {
+    match image {
+        None => Ok((path, None)),
+        Some(name) => {
+            let exported = gantry_image::export(name).map_err(|e| {
+                let hint = matches!(e, gantry_image::ExportError::NoTool { .. }).then(|| {
+                    "install skopeo or podman (apt-get install skopeo), or give the image as a \
+                     folder or tarball: `docker save NAME -o image.tar`"
+                        .to_string()
+                });
+                CliError::usage(e.to_string(), hint)
+            })?;
+            Ok((exported.path.clone(), Some(exported)))
+        }
+    }
+}
+
+/// Prints an image's warnings: they name paths inside the image, never
+/// files on this machine.
+pub(crate) fn print_image_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// The project's name: the folder's name.
@@ -142,6 +195,10 @@ pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
         .path
         .as_deref()
         .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
+    let (path, exported) = image_input(path, args.image.as_deref())?;
+    if exported.is_some() || gantry_image::detect(&path).is_some() {
+        return run_image(root, &path, args.image.as_deref(), &args);
+    }
     let spec = SpecVersion::parse(&args.spec_version).ok_or_else(|| {
         CliError::usage(
             format!("--spec-version {} is not supported", args.spec_version),
@@ -193,6 +250,64 @@ pub fn run(root: &Path, args: SbomArgs) -> Result<Outcome, CliError> {
     }
     if inventory.files.is_empty() {
         eprintln!("warning: no lockfiles found under {}", path.display());
+    }
+    Ok(Outcome::Success)
+}
+
+/// `gantry sbom IMAGE`: the image's OS and language packages.
+fn run_image(
+    root: &Path,
+    path: &Path,
+    name: Option<&str>,
+    args: &SbomArgs,
+) -> Result<Outcome, CliError> {
+    let spec = SpecVersion::parse(&args.spec_version).ok_or_else(|| {
+        CliError::usage(
+            format!("--spec-version {} is not supported", args.spec_version),
+            Some("use 1.6 (the default) or 1.5".into()),
+        )
+    })?;
+    let options = gantry_image::Options {
+        platform: platform(args.platform.as_deref())?,
+        ..gantry_image::Options::default()
+    };
+    let mut inv = gantry_image::inventory(path, &options)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    if let Some(n) = name {
+        inv.image.name = n.to_string();
+    }
+    print_image_warnings(&inv.inventory.warnings);
+    let info = DocumentInfo {
+        name: inv.image.name.clone(),
+        timestamp: gantry_sbom::time::now_or_source_date_epoch(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let doc = match args.format {
+        SbomFormat::Cyclonedx => gantry_image::sbom::cyclonedx(&inv, &info, spec),
+        SbomFormat::Spdx => gantry_image::sbom::spdx(&inv, &info),
+        SbomFormat::Json => serde_json::to_value(inv.document()).map_err(std::io::Error::from)?,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?;
+    text.push('\n');
+    match &args.output {
+        Some(file) => {
+            let file = user_path(root, file);
+            std::fs::write(&file, text).map_err(|source| {
+                CliError::usage(
+                    format!("failed to write {}: {source}", file.display()),
+                    None,
+                )
+            })?;
+            eprintln!(
+                "wrote {} with {} components from image {} ({}, {} layers)",
+                file.display(),
+                inv.inventory.unique_components().len(),
+                inv.image.name,
+                inv.image.digest,
+                inv.image.layers.len()
+            );
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(Outcome::Success)
 }

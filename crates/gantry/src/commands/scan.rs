@@ -115,6 +115,16 @@ pub struct ScanArgs {
     /// folder's renovate.json, keeping its other settings.
     #[arg(long, requires = "fix")]
     pub renovate: bool,
+
+    /// A container image in the local Docker or Podman store, read
+    /// through skopeo or podman (never pulled) instead of PATH.
+    #[arg(long, value_name = "NAME", conflicts_with = "path")]
+    pub image: Option<String>,
+
+    /// The platform to read from a multi-platform image
+    /// (os/architecture[/variant]) [default: linux/amd64 or the only one].
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 }
 
 fn severity_text(f: &Finding) -> String {
@@ -142,7 +152,7 @@ fn finding_line(f: &Finding) -> String {
 }
 
 pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Outcome, CliError> {
-    let request = request(root, &args);
+    let request = request(root, &args)?;
     let db = super::db::open(home)?;
     if args.fix {
         return super::scan_fix::run(root, &db, request, &args);
@@ -155,12 +165,15 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: ScanArgs) -> Result<Out
 }
 
 /// The scan request the arguments describe.
-fn request(root: &Path, args: &ScanArgs) -> Request {
-    Request {
-        path: args
-            .path
-            .as_deref()
-            .map_or_else(|| root.to_path_buf(), |p| user_path(root, p)),
+fn request(root: &Path, args: &ScanArgs) -> Result<Request, CliError> {
+    let path = args
+        .path
+        .as_deref()
+        .map_or_else(|| root.to_path_buf(), |p| user_path(root, p));
+    let (path, _exported) = super::sbom::image_input(path, args.image.as_deref())?;
+    let platform = super::sbom::platform(args.platform.as_deref())?;
+    Ok(Request {
+        path,
         root: root.to_path_buf(),
         ignore_file: args.ignore_file.as_ref().map(|p| user_path(root, p)),
         discover: DiscoverOptions {
@@ -173,13 +186,18 @@ fn request(root: &Path, args: &ScanArgs) -> Request {
             max_db_age_days: args.max_db_age,
         },
         now: gantry_sbom::time::now(),
-    }
+        platform,
+    })
 }
 
 /// The scan's warnings on stderr: input problems, stale data, ranges
 /// that could not be compared.
 pub(super) fn print_scan_warnings(outcome: &ScanOutcome) {
-    print_warnings(&outcome.base, &outcome.input_warnings);
+    if outcome.input == InputKind::Image {
+        super::sbom::print_image_warnings(&outcome.input_warnings);
+    } else {
+        print_warnings(&outcome.base, &outcome.input_warnings);
+    }
     if let Some(stale) = &outcome.stale {
         eprintln!(
             "warning: the vulnerability data is {} days old (newest advisory modified {}); \
@@ -321,10 +339,20 @@ fn human(outcome: &ScanOutcome, elapsed: std::time::Duration) -> String {
         match outcome.input {
             InputKind::Sbom => "SBOM",
             InputKind::Lockfiles => "lockfiles",
+            InputKind::Image => "package databases and files in the image",
         },
         report.unpinned.len(),
         elapsed.as_secs_f64() * 1000.0
     );
+    if let Some(image) = &outcome.image {
+        let _ = writeln!(
+            out,
+            "image {} ({}, {} layers)",
+            image.name,
+            image.digest,
+            image.layers.len()
+        );
+    }
     for (ecosystem, n) in &report.not_checked {
         let _ = writeln!(
             out,
