@@ -409,6 +409,7 @@ async fn run_backend(
         keep_workspaces: false,
         selection: Default::default(),
         platforms: Vec::new(),
+        actions: None,
     };
     configure(&mut options);
     let mut backend = TestBackend::new(&dir.path().join("backend"));
