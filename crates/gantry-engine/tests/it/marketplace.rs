@@ -196,7 +196,10 @@ async fn post_if_decides_the_post_step_and_another_node_version_warns() {
     let all = out.all_lines();
     assert!(all.contains("old main"), "{all}");
     assert!(!all.contains("old post"), "post-if: failure() ran: {all}");
-    assert!(all.contains("asks for node16; running it with the installed node v"), "{all}");
+    assert!(
+        all.contains("asks for node16; running it with the installed node v"),
+        "{all}"
+    );
     assert_eq!(
         out.step("a", "Post acme/old@v1").map(|s| s.0),
         Some(Conclusion::Skipped)
@@ -229,7 +232,10 @@ runs:
         echo \"said=hi ${{ inputs.name }}\" >> \"$GITHUB_OUTPUT\"
 ",
             ),
-            ("hello/say.sh", "echo \"say.sh for $1 in $GITHUB_ACTION_PATH\" | sed 's|/.*/||'\n"),
+            (
+                "hello/say.sh",
+                "echo \"say.sh for $1 in $GITHUB_ACTION_PATH\" | sed 's|/.*/||'\n",
+            ),
         ],
     );
     let store = ActionStore::new(dir.path().join("actions"));
@@ -287,10 +293,9 @@ jobs:
     .await
     .unwrap_err();
     match &e {
-        RunError::MissingActions { missing } => assert_eq!(
-            missing,
-            &["docker/setup-buildx-action@v3", "acme/tools@v2"]
-        ),
+        RunError::MissingActions { missing } => {
+            assert_eq!(missing, &["docker/setup-buildx-action@v3", "acme/tools@v2"])
+        }
         other => panic!("{other}"),
     }
     assert!(rx.try_recv().is_err(), "an event was sent");
