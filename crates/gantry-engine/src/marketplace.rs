@@ -114,8 +114,8 @@ pub fn missing<'a>(
 /// Adds to the store every action `workflows` use that it lacks, from
 /// `mirror` or GitHub, then the actions those (composite) use, until
 /// nothing new is needed.
-pub fn fetch<'a>(
-    workflows: &[&'a Workflow],
+pub fn fetch(
+    workflows: &[&Workflow],
     repo: &Path,
     store: &ActionStore,
     mirror: Option<&str>,
