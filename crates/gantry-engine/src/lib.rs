@@ -4,6 +4,7 @@
 pub mod concurrency;
 pub mod event;
 pub mod github;
+pub mod marketplace;
 pub mod plan;
 pub mod provenance;
 pub mod run;

@@ -115,6 +115,10 @@ pub struct JobPlan {
     pub uses: Option<String>,
     /// 1-based line of the job in its file.
     pub line: usize,
+    /// The marketplace actions the job uses and whether the store has
+    /// them (filled by [`crate::marketplace::annotate`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::marketplace::JobAction>,
 }
 
 impl JobPlan {
@@ -219,6 +223,7 @@ pub fn plan_workflow(workflow: &Workflow, event: &Event) -> WorkflowPlan {
                 matrix,
                 uses,
                 line: workflow.source.position(job.id.span.start).line,
+                actions: Vec::new(),
             }
         })
         .collect();

@@ -44,6 +44,8 @@ pub struct Session {
     pub selection: crate::select::Selection,
     /// `-P LABEL=host` mappings.
     pub platforms: Vec<(String, String)>,
+    /// The store of marketplace actions (`$GANTRY_HOME/actions`).
+    pub actions: Option<gantry_actions::ActionStore>,
 }
 
 /// Why a run did not finish.
@@ -79,6 +81,7 @@ impl Session {
             keep_workspaces: self.keep_workspaces,
             selection: self.selection.clone(),
             platforms: self.platforms.clone(),
+            actions: self.actions.clone(),
         }
     }
 
@@ -138,6 +141,7 @@ mod tests {
             commit: None,
             selection: Default::default(),
             platforms: Vec::new(),
+            actions: None,
         }
     }
 

@@ -100,6 +100,12 @@ impl Home {
         self.root.join("packages")
     }
 
+    /// `actions/`: the store of marketplace actions (gantry-actions),
+    /// `<owner>/<repo>/<commit>/` trees and `refs.json` per repository.
+    pub fn actions(&self) -> PathBuf {
+        self.root.join("actions")
+    }
+
     /// `attestations/`: envelopes written by `run --attest`.
     pub fn attestations(&self) -> PathBuf {
         self.root.join("attestations")

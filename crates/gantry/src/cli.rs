@@ -42,6 +42,10 @@ pub enum Command {
     /// test files split into balanced shards.
     #[command(after_long_help = TESTS_EXAMPLES)]
     Tests(crate::commands::TestsArgs),
+    /// Marketplace actions (`uses: OWNER/REPO@REF`): add them to the local
+    /// store, fetch what the workflows use, list them.
+    #[command(after_long_help = ACTIONS_EXAMPLES)]
+    Actions(crate::commands::ActionsArgs),
     /// Inspect and prune the caches kept under $GANTRY_HOME.
     #[command(after_long_help = CACHE_EXAMPLES)]
     Cache(crate::commands::CacheArgs),
@@ -397,6 +401,18 @@ The database lives in $GANTRY_HOME/vuln/osv.db. Importing again merges by id
 (the newer `modified` wins); a failed import leaves the database unchanged.
 
 Exit status: 0 on success, 2 for bad usage, unreadable input or no database.";
+
+const ACTIONS_EXAMPLES: &str = "Examples:
+  gantry actions add docker/setup-buildx-action@v3 --from ../setup-buildx-action
+  gantry actions add actions/setup-node@v4 --from https://git.example.com/mirror/setup-node.git
+  gantry actions add acme/lint@v1 --from vendor/lint       a plain folder, keyed by its content
+  gantry actions fetch                                    everything the workflows use (network)
+  gantry actions list --format json
+
+Actions are kept in $GANTRY_HOME/actions, one tree per commit; a run takes
+`uses: OWNER/REPO[/PATH]@REF` from there and never downloads anything.
+Without --from, add and fetch clone from $GANTRY_ACTIONS_MIRROR (a folder or
+URL holding OWNER/REPO.git) when it is set, else from https://github.com.";
 
 const RUN_EXAMPLES: &str = "\
 Examples:

@@ -198,6 +198,16 @@ pub(crate) struct JobRun {
     /// (`--skip-unsupported`): a job that skipped any did not do its work
     /// and concludes `skipped`, not `success`.
     pub not_run: Vec<String>,
+    /// What each marketplace JavaScript action's `pre` saved
+    /// (`$GITHUB_STATE`), by its step, for its main and post.
+    pub pre_state: std::collections::HashMap<usize, Vec<(String, String)>>,
+    /// The top-level step running now (its address), so its action finds
+    /// what its `pre` saved.
+    pub step_key: Option<usize>,
+    /// What the last process wrote to `$GITHUB_STATE` (or `::save-state`).
+    pub saved_state: Vec<(String, String)>,
+    /// `GITHUB_ACTION_PATH` of the processes of the action running now.
+    pub action_path: Option<PathBuf>,
 }
 
 fn sanitize(key: &str) -> String {
@@ -409,6 +419,10 @@ impl JobRun {
             tracking,
             environment_url: None,
             not_run: Vec::new(),
+            pre_state: std::collections::HashMap::new(),
+            step_key: None,
+            saved_state: Vec::new(),
+            action_path: None,
         }
     }
 
@@ -427,6 +441,7 @@ impl JobRun {
             job_cancel.cancel();
         });
         let mut steps_ctx = Object::new();
+        self.run_pre(&steps_job.steps).await;
         self.run_steps(&steps_job.steps, &mut steps_ctx, None).await;
         self.run_post().await;
         timer.abort();
@@ -604,38 +619,47 @@ impl JobRun {
         scope
     }
 
+    /// Starts a step that is not in the workflow (an action's pre or
+    /// post): its index, log and start time.
+    pub(crate) fn begin_extra_step(&mut self, name: &str) -> (usize, LogSink, Instant) {
+        let index = self.next_step;
+        self.next_step += 1;
+        self.shared.emit(RunEvent::StepStarted {
+            job: self.key.clone(),
+            step: index,
+            name: name.to_string(),
+        });
+        let started = Instant::now();
+        self.shared.recorded(self.shared.backend.begin_step(
+            self.job_row,
+            step_index(index),
+            None,
+            name,
+        ));
+        let log = LogSink::new(
+            self.shared.clone(),
+            &self.key,
+            Some(index),
+            Some(self.shared.backend.log_path(
+                self.shared.run_id,
+                self.job_row,
+                Some(step_index(index)),
+            )),
+        );
+        (index, log, started)
+    }
+
     /// Runs the post steps registered by actions, last first.
     async fn run_post(&mut self) {
         let posts = std::mem::take(&mut self.post);
         for post in posts.into_iter().rev() {
             let scope = self.scope(&Object::new());
-            let index = self.next_step;
-            self.next_step += 1;
             let run = condition(
                 Some(&Spanned::new(post.condition.clone(), Default::default())),
                 &scope,
             )
             .unwrap_or(false);
-            self.shared.emit(RunEvent::StepStarted {
-                job: self.key.clone(),
-                step: index,
-                name: post.name.clone(),
-            });
-            let started = Instant::now();
-            let _ =
-                self.shared
-                    .backend
-                    .begin_step(self.job_row, step_index(index), None, &post.name);
-            let mut log = LogSink::new(
-                self.shared.clone(),
-                &self.key,
-                Some(index),
-                Some(self.shared.backend.log_path(
-                    self.shared.run_id,
-                    self.job_row,
-                    Some(step_index(index)),
-                )),
-            );
+            let (index, mut log, started) = self.begin_extra_step(&post.name);
             let exec = if !run {
                 StepExec {
                     outcome: Conclusion::Skipped,

@@ -1,11 +1,14 @@
 //! `uses:` steps: local composite and JavaScript actions (`./path`,
-//! `$/path`), the built-in actions, and what gantry cannot run.
+//! `$/path`), marketplace actions from the actions store
+//! (`owner/repo[/path]@ref`: composite and JavaScript, with `pre` and
+//! `post`), the built-in actions, and what gantry cannot run.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gantry_actions::RemoteUses;
 use gantry_expr::{Object, Value};
-use gantry_workflow::model::{Action, Runs, Step};
+use gantry_workflow::model::{Action, Runs, Step, StepAction};
 use gantry_workflow::{ReadOptions, read_action};
 use indexmap::IndexMap;
 
@@ -30,6 +33,8 @@ impl JobRun {
         frame: Option<&ActionFrame>,
         log: &mut LogSink,
     ) -> StepExec {
+        // What a `pre` of this (top-level) step saved.
+        let step_key = self.step_key.take();
         // `./` is relative to the workspace, inside actions too, as on GitHub.
         // Never outside it: not by `..`, not through a link (the same check
         // `gantry validate` makes).
@@ -44,8 +49,15 @@ impl JobRun {
         };
         if let Some(dir) = local {
             let depth = frame.map_or(0, |f| f.depth) + 1;
+            let how = ActionCall {
+                uses,
+                dir: &dir,
+                remote: None,
+                step_key: None,
+                depth,
+            };
             return self
-                .exec_local_action(uses, &dir, inputs, step_env, timeout, depth, log)
+                .exec_local_action(how, inputs, step_env, timeout, log)
                 .await;
         }
         if let Some(image) = uses.strip_prefix("docker://") {
@@ -70,11 +82,60 @@ impl JobRun {
                     })
                     .await
             }
-            None => self.unsupported(
+            None => {
+                let depth = frame.map_or(0, |f| f.depth) + 1;
+                self.exec_remote(uses, inputs, step_env, timeout, step_key, depth, log)
+                    .await
+            }
+        }
+    }
+
+    /// Runs a marketplace action from the actions store.
+    #[allow(clippy::too_many_arguments)]
+    async fn exec_remote(
+        &mut self,
+        uses: &str,
+        inputs: &IndexMap<String, String>,
+        step_env: &[(String, String)],
+        timeout: Option<Duration>,
+        step_key: Option<usize>,
+        depth: usize,
+        log: &mut LogSink,
+    ) -> StepExec {
+        let remote = match RemoteUses::parse_remote(uses) {
+            Ok(remote) => remote,
+            Err(e) => return StepExec::failed(e.to_string(), log),
+        };
+        let Some(store) = self.shared.options.actions.clone() else {
+            return self.unsupported(
                 uses,
-                &format!("`{uses}` is not one of gantry's built-in actions, and gantry does not download actions"),
+                &format!(
+                    "`{uses}` is not one of gantry's built-in actions, and no actions store is set"
+                ),
+                log,
+            );
+        };
+        match store.resolve(&remote) {
+            Ok(Some(resolved)) => {
+                let how = ActionCall {
+                    uses,
+                    dir: &resolved.dir,
+                    remote: Some(&remote),
+                    step_key,
+                    depth,
+                };
+                self.exec_local_action(how, inputs, step_env, timeout, log)
+                    .await
+            }
+            Ok(None) => self.unsupported(
+                uses,
+                &format!(
+                    "`{uses}` is not in the actions store (add it with `gantry actions add {}`, --from PATH for a local copy)",
+                    remote.repo_ref()
+                ),
                 log,
             ),
+            Err(e) => StepExec::failed(e.to_string(), log),
         }
     }
 
@@ -97,17 +158,21 @@ impl JobRun {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn exec_local_action(
         &mut self,
-        uses: &str,
-        dir: &Path,
+        how: ActionCall<'_>,
         inputs: &IndexMap<String, String>,
         step_env: &[(String, String)],
         timeout: Option<Duration>,
-        depth: usize,
         log: &mut LogSink,
     ) -> StepExec {
+        let ActionCall {
+            uses,
+            dir,
+            remote,
+            step_key,
+            depth,
+        } = how;
         if depth > MAX_ACTION_DEPTH {
             return StepExec::failed(
                 format!("actions nest more than {MAX_ACTION_DEPTH} deep at `{uses}`"),
@@ -124,31 +189,51 @@ impl JobRun {
                 let frame = ActionFrame {
                     inputs: Value::Object(input_values),
                     depth,
+                    path: dir.to_path_buf(),
                 };
-                self.run_composite(&action, steps, &frame, log).await
+                let outer = self.action_path.replace(dir.to_path_buf());
+                let exec = self.run_composite(&action, steps, &frame, log).await;
+                self.action_path = outer;
+                exec
             }
             Some(Runs::Node {
+                using,
                 main,
                 post,
                 post_if,
                 ..
             }) => {
-                let script = dir.join(&main.value);
+                if let Err(e) = self.node_ready(uses, &using.value, log).await {
+                    return StepExec::failed(e, log);
+                }
+                let script = match script_in(dir, &main.value, uses) {
+                    Ok(s) => s,
+                    Err(e) => return StepExec::failed(e, log),
+                };
+                let post_script = match post.as_ref().map(|p| script_in(dir, &p.value, uses)) {
+                    Some(Err(e)) => return StepExec::failed(e, log),
+                    other => other.and_then(Result::ok),
+                };
                 let mut env: Vec<(String, String)> = step_env.to_vec();
                 env.extend(input_env);
-                if let Some(post) = post {
+                env.extend(action_env(dir, remote));
+                let mut state = step_key
+                    .and_then(|k| self.pre_state.remove(&k))
+                    .unwrap_or_default();
+                let main_env: Vec<_> = env.iter().cloned().chain(state_env(&state)).collect();
+                let exec = self.exec_node(&script, &main_env, timeout, log).await;
+                state.extend(std::mem::take(&mut self.saved_state));
+                if let Some(post) = post_script {
+                    env.extend(state_env(&state));
                     self.post.push(PostStep {
                         name: format!("Post {uses}"),
                         condition: post_if
                             .as_ref()
                             .map_or_else(|| "always()".to_string(), |p| p.value.clone()),
-                        action: PostAction::Node {
-                            script: dir.join(&post.value),
-                            env: env.clone(),
-                        },
+                        action: PostAction::Node { script: post, env },
                     });
                 }
-                self.exec_node(&script, &env, timeout, log).await
+                exec
             }
             Some(Runs::Docker { .. }) => self.unsupported(
                 uses,
@@ -257,6 +342,217 @@ impl JobRun {
 pub(crate) struct ActionFrame {
     pub inputs: Value,
     pub depth: usize,
+    /// The action's folder (`github.action_path`).
+    pub path: PathBuf,
+}
+
+/// Which action a `uses:` step runs, and from where.
+struct ActionCall<'a> {
+    uses: &'a str,
+    dir: &'a Path,
+    /// The marketplace action, when it came from the store.
+    remote: Option<&'a RemoteUses>,
+    /// The top-level step (for what its `pre` saved).
+    step_key: Option<usize>,
+    depth: usize,
+}
+
+/// A script of a JavaScript action (`main`, `pre`, `post`), inside its
+/// folder.
+fn script_in(dir: &Path, script: &str, uses: &str) -> Result<PathBuf, String> {
+    gantry_fs::confine(dir, Path::new(script))
+        .map_err(|_| format!("`{uses}`: the script `{script}` is outside the action's folder"))
+}
+
+/// The variables GitHub gives an action's processes.
+fn action_env(dir: &Path, remote: Option<&RemoteUses>) -> Vec<(String, String)> {
+    let mut env = vec![("GITHUB_ACTION_PATH".to_string(), dir.display().to_string())];
+    if let Some(r) = remote {
+        env.push((
+            "GITHUB_ACTION_REPOSITORY".into(),
+            format!("{}/{}", r.owner, r.repo),
+        ));
+        env.push(("GITHUB_ACTION_REF".into(), r.reference.clone()));
+    }
+    env
+}
+
+/// `STATE_<name>` for each saved state.
+fn state_env(state: &[(String, String)]) -> Vec<(String, String)> {
+    state
+        .iter()
+        .map(|(k, v)| (format!("STATE_{k}"), v.clone()))
+        .collect()
+}
+
+/// The node major version a `runs.using` asks for (`node20` → 20).
+fn node_major(using: &str) -> Option<u32> {
+    using.strip_prefix("node")?.parse().ok()
+}
+
+impl JobRun {
+    /// Checks there is a `node` for a JavaScript action; warns when its
+    /// version is not the one `using` asks for.
+    async fn node_ready(&self, uses: &str, using: &str, log: &mut LogSink) -> Result<(), String> {
+        let Some(wanted) = node_major(using) else {
+            return Err(format!(
+                "`{uses}` runs with `{using}`, which is not a node version gantry knows (node12, node16, node20, node24)"
+            ));
+        };
+        let env = self.process_env(&[], &[]);
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let Some(version) = super::process::node_version(path).await else {
+            return Err(format!(
+                "`{uses}` is a JavaScript action ({using}) and no `node` is installed (Debian: apt-get install nodejs)"
+            ));
+        };
+        let major: Option<u32> = version
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok());
+        if major != Some(wanted) {
+            log.warning(&format!(
+                "`{uses}` asks for {using}; running it with the installed node {version}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs the `pre` of each top-level step's marketplace JavaScript
+    /// action, in step order, before the job's first step (as GitHub
+    /// does); what each saves reaches its main and post as `STATE_*`.
+    pub(crate) async fn run_pre(&mut self, steps: &[Step]) {
+        let Some(store) = self.shared.options.actions.clone() else {
+            return;
+        };
+        for step in steps {
+            let StepAction::Uses { uses, with } = &step.action else {
+                continue;
+            };
+            let Ok(remote) = RemoteUses::parse_remote(uses.value.trim()) else {
+                continue;
+            };
+            let name = format!("{}/{}", remote.owner, remote.repo).to_ascii_lowercase();
+            if actions::find(&name).is_some() {
+                continue;
+            }
+            let Ok(Some(resolved)) = store.resolve(&remote) else {
+                continue;
+            };
+            let Ok(action) = load(&resolved.dir) else {
+                continue;
+            };
+            let Some(Runs::Node {
+                using,
+                pre: Some(pre),
+                pre_if,
+                ..
+            }) = &action.runs
+            else {
+                continue;
+            };
+            let display = format!("Pre {}", step.display_name());
+            let (index, mut log, started) = self.begin_extra_step(&display);
+            let scope = self.scope(&Object::new());
+            let run = super::expand::condition(
+                Some(&gantry_workflow::model::Spanned::new(
+                    pre_if
+                        .as_ref()
+                        .map_or_else(|| "always()".to_string(), |p| p.value.clone()),
+                    Default::default(),
+                )),
+                &scope,
+            )
+            .unwrap_or(false);
+            let exec = if run {
+                self.exec_pre(
+                    &uses.value,
+                    with,
+                    step,
+                    &scope,
+                    &resolved.dir,
+                    &remote,
+                    using,
+                    pre,
+                    &mut log,
+                )
+                .await
+            } else {
+                StepExec::ended(Conclusion::Skipped)
+            };
+            let state = std::mem::take(&mut self.saved_state);
+            self.pre_state
+                .insert(std::ptr::from_ref(step) as usize, state);
+            let mut ctx = Object::new();
+            self.finish_step(
+                &Step::default(),
+                index,
+                &display,
+                &mut ctx,
+                exec,
+                false,
+                started,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn exec_pre(
+        &mut self,
+        uses: &str,
+        with: &IndexMap<
+            String,
+            (
+                gantry_workflow::model::Spanned<String>,
+                gantry_workflow::model::Text,
+            ),
+        >,
+        step: &Step,
+        scope: &super::scope::Scope,
+        dir: &Path,
+        remote: &RemoteUses,
+        using: &gantry_workflow::model::Text,
+        pre: &gantry_workflow::model::Text,
+        log: &mut LogSink,
+    ) -> StepExec {
+        self.saved_state.clear();
+        let Ok(action) = load(dir) else {
+            return StepExec::ended(Conclusion::Skipped);
+        };
+        if let Err(e) = self.node_ready(uses, &using.value, log).await {
+            return StepExec::failed(e, log);
+        }
+        let script = match script_in(dir, &pre.value, uses) {
+            Ok(s) => s,
+            Err(e) => return StepExec::failed(e, log),
+        };
+        let mut inputs = IndexMap::new();
+        for (k, (_, v)) in with {
+            match expand(&v.value, scope) {
+                Ok(v) => {
+                    inputs.insert(k.clone(), v);
+                }
+                Err(e) => return StepExec::failed(format!("input `{k}`: {e}"), log),
+            }
+        }
+        let mut env = match self.step_env(step, scope) {
+            Ok(env) => env,
+            Err(e) => return StepExec::failed(e.to_string(), log),
+        };
+        let (_, input_env) = self.action_inputs(&action, &inputs, uses, log);
+        env.extend(input_env);
+        env.extend(action_env(dir, Some(remote)));
+        let timeout = Some(
+            self.deadline
+                .saturating_duration_since(std::time::Instant::now()),
+        );
+        self.exec_node(&script, &env, timeout, log).await
+    }
 }
 
 /// The `INPUT_<NAME>` variable of an action input.

@@ -338,6 +338,9 @@ pub struct RunOptions {
     /// `-P LABEL=host`: runner labels that run on this machine whatever
     /// operating system they name.
     pub platforms: Vec<(String, String)>,
+    /// The store marketplace actions (`uses: owner/repo@ref`) come from;
+    /// `None`: they are not run (only built-in ones).
+    pub actions: Option<gantry_actions::ActionStore>,
 }
 
 /// How a run is stopped from outside.
@@ -368,6 +371,10 @@ pub enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Actions the store lacks, each `owner/repo@ref`; said before any
+    /// job starts.
+    #[error("{} not in the actions store: {}", if missing.len() == 1 { "an action the workflow uses is" } else { "actions the workflow uses are" }, missing.join(", "))]
+    MissingActions { missing: Vec<String> },
     #[error("failed to write the event payload {}: {source}", path.display())]
     EventFile {
         path: PathBuf,

@@ -42,6 +42,21 @@ pub struct Spec<'a> {
     pub grace: Duration,
 }
 
+/// The version `node --version` prints (`v20.11.1`) with `path` as
+/// `PATH`, or `None` when no `node` runs. JavaScript actions need it.
+pub async fn node_version(path: &str) -> Option<String> {
+    let out = Command::new("node")
+        .arg("--version")
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && text.starts_with('v')).then_some(text)
+}
+
 /// Runs a process to its end, handing each output line to `on_line`.
 pub async fn run(
     spec: Spec<'_>,

@@ -56,6 +56,14 @@ pub(crate) async fn run_workflow(
     for value in options.secrets.values() {
         masker.add(value);
     }
+    if let Some(store) = &options.actions
+        && !options.skip_unsupported
+    {
+        let missing = crate::marketplace::missing([workflow.as_ref()], &options.repo, store);
+        if !missing.is_empty() {
+            return Err(RunError::MissingActions { missing });
+        }
+    }
     let (run_id, event_path) = begin_run(&workflow, &options, backend.as_ref())?;
     let event = &options.event;
     let place = RunPlace {

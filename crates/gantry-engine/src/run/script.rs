@@ -79,6 +79,9 @@ impl JobRun {
             env.insert(k.to_string(), v);
         }
         let _ = options;
+        if let Some(path) = &self.action_path {
+            env.insert("GITHUB_ACTION_PATH".into(), path.display().to_string());
+        }
         for (k, v) in &self.env {
             env.insert(k.clone(), v.clone());
         }
@@ -136,6 +139,7 @@ impl JobRun {
             outputs: Vec::new(),
             env_sets: Vec::new(),
             path_adds: Vec::new(),
+            state: Vec::new(),
             insecure,
             echo: false,
         };
@@ -221,10 +225,14 @@ impl JobRun {
             Err(e) => file_error = Some(e),
         }
         self.path_prepend.extend(handler.path_adds);
-        // `$GITHUB_STATE` feeds post steps of JavaScript actions, which
-        // gantry does not run; it is emptied all the same.
-        if let Err(e) = take(CommandFile::State) {
-            file_error = Some(e);
+        // `$GITHUB_STATE` (and `::save-state`) feeds the main and post
+        // steps of a JavaScript action as `STATE_*`.
+        self.saved_state = handler.state;
+        match take(CommandFile::State)
+            .and_then(|t| Ok(files::parse_key_values("GITHUB_STATE", &t)?))
+        {
+            Ok(pairs) => self.saved_state.extend(pairs),
+            Err(e) => file_error = Some(e),
         }
         match take(CommandFile::StepSummary) {
             Ok(summary) => self.summary.push_str(&self.shared.masker.mask(&summary)),
@@ -277,6 +285,7 @@ struct LineHandler {
     outputs: Vec<(String, String)>,
     env_sets: Vec<(String, String)>,
     path_adds: Vec<String>,
+    state: Vec<(String, String)>,
     insecure: bool,
     echo: bool,
 }
@@ -327,6 +336,9 @@ impl LineHandler {
                 log.warning(
                     "`::save-state` is deprecated; write `name=value` to $GITHUB_STATE instead",
                 );
+                if let Some(name) = command.property("name") {
+                    self.state.push((name.to_string(), command.message.clone()));
+                }
             }
             "set-env" | "add-path" if !self.insecure => {
                 log.error(&format!(

@@ -54,7 +54,7 @@ impl StepExec {
 /// A variable of a step's `env:` that could not be evaluated.
 #[derive(Debug, thiserror::Error)]
 #[error("env `{name}`: {source}")]
-struct StepEnvError {
+pub(crate) struct StepEnvError {
     name: String,
     source: ExprError,
 }
@@ -93,6 +93,12 @@ impl JobRun {
         let mut scope = self.scope(steps_ctx);
         if let Some(frame) = frame {
             scope.set("inputs", frame.inputs.clone());
+            if let Some(gantry_expr::Value::Object(github)) = scope.values.get_mut("github") {
+                github.insert(
+                    "action_path".into(),
+                    gantry_expr::Value::String(frame.path.display().to_string()),
+                );
+            }
         }
         let name = match &step.name {
             Some(n) => expand(&n.value, &scope).unwrap_or_else(|_| n.value.clone()),
@@ -189,6 +195,8 @@ impl JobRun {
                 self.exec_run(scope, how, &step_env, timeout, log).await
             }
             StepAction::Uses { uses, with } => {
+                // The top-level step's identity, for its action's `pre` state.
+                self.step_key = frame.is_none().then(|| std::ptr::from_ref(step) as usize);
                 let mut inputs = IndexMap::new();
                 let mut bad = None;
                 for (k, (_, v)) in with {
@@ -263,7 +271,11 @@ impl JobRun {
     }
 
     /// The step's own `env:`, evaluated.
-    fn step_env(&self, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, StepEnvError> {
+    pub(crate) fn step_env(
+        &self,
+        step: &Step,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, StepEnvError> {
         let mut out = Vec::new();
         for var in step.env.values() {
             let value = expand(&var.value.value, scope).map_err(|source| StepEnvError {

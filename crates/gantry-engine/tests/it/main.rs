@@ -5,4 +5,5 @@
 
 mod common;
 mod environment;
+mod marketplace;
 mod run;

@@ -738,6 +738,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             keep_workspaces: false,
             selection: Default::default(),
             platforms: Vec::new(),
+            actions: None,
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

@@ -23,7 +23,10 @@ fn token_permissions_follow_scorecard_rules() {
     // Top-level write-all with a job that declares nothing: 0.
     assert_eq!(
         score(
-            &perms_repo("permissions: write-all\n", std::slice::from_ref(&undeclared)),
+            &perms_repo(
+                "permissions: write-all\n",
+                std::slice::from_ref(&undeclared)
+            ),
             "Token-Permissions"
         ),
         Some(0)
@@ -38,7 +41,10 @@ fn token_permissions_follow_scorecard_rules() {
     );
     // No top-level block, every job declares: 9; some job declares nothing: 0.
     assert_eq!(
-        score(&perms_repo("", std::slice::from_ref(&read)), "Token-Permissions"),
+        score(
+            &perms_repo("", std::slice::from_ref(&read)),
+            "Token-Permissions"
+        ),
         Some(9)
     );
     assert_eq!(
@@ -59,7 +65,10 @@ fn token_permissions_follow_scorecard_rules() {
     );
     assert_eq!(
         score(
-            &perms_repo("permissions:\n  contents: read\n", std::slice::from_ref(&undeclared)),
+            &perms_repo(
+                "permissions:\n  contents: read\n",
+                std::slice::from_ref(&undeclared)
+            ),
             "Token-Permissions"
         ),
         Some(10)
@@ -67,7 +76,10 @@ fn token_permissions_follow_scorecard_rules() {
     // Top-level writes: contents -10, deployments -1, checks -0.5.
     assert_eq!(
         score(
-            &perms_repo("permissions:\n  contents: write\n", std::slice::from_ref(&undeclared)),
+            &perms_repo(
+                "permissions:\n  contents: write\n",
+                std::slice::from_ref(&undeclared)
+            ),
             "Token-Permissions"
         ),
         Some(0)

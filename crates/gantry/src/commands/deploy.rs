@@ -261,6 +261,7 @@ fn roll_back(
         commit: Some(plan.commit.clone()),
         selection: Default::default(),
         platforms: given.platforms.clone(),
+        actions: Some(gantry_actions::ActionStore::new(home.actions())),
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,

@@ -1,5 +1,6 @@
 //! One module per command; each returns an [`Outcome`] or a [`CliError`].
 
+mod actions;
 mod attest;
 mod audit;
 mod cache;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use gantry_store::Home;
 
 use crate::Outcome;
+pub use actions::ActionsArgs;
 pub use attest::AttestArgs;
 pub use audit::AuditArgs;
 pub use cache::CacheArgs;
@@ -116,8 +118,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     let home = Home::from_env();
     let state = || usable(&home);
     match cli.command {
-        Command::Validate(args) => validate::run(&root, args),
-        Command::Plan(args) => plan::run(&root, args),
+        Command::Validate(args) => validate::run(&root, &home, args),
+        Command::Plan(args) => plan::run(&root, &home, args),
         Command::Eval(args) => eval::run(&root, args),
         Command::Audit(args) => audit::run(&root, args),
         Command::Run(args) => run::run(&root, state()?, args),
@@ -125,6 +127,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Logs(args) => logs::run(state()?, args),
         Command::Tests(args) => test_results::run(&root, state()?, args),
         Command::Cache(args) => cache::run(state()?, args),
+        Command::Actions(args) => actions::run(&root, state()?, args),
         Command::Sbom(args) => sbom::run(&root, args),
         Command::Scan(args) => scan::run(&root, state()?, args),
         Command::Posture(args) => posture::run(&root, &home, args),

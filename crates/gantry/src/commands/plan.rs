@@ -73,7 +73,7 @@ pub(super) fn build_event(root: &Path, args: &EventArgs<'_>) -> Result<Event, Cl
     })
 }
 
-pub fn run(root: &Path, args: PlanArgs) -> Result<Outcome, CliError> {
+pub fn run(root: &Path, home: &gantry_store::Home, args: PlanArgs) -> Result<Outcome, CliError> {
     let files = workflow_files(root, &args.workflows)?;
     let event = build_event(
         root,
@@ -87,7 +87,15 @@ pub fn run(root: &Path, args: PlanArgs) -> Result<Outcome, CliError> {
         },
     )?;
     let (workflows, invalid) = super::read_workflows(root, &files)?;
-    let plans: Vec<WorkflowPlan> = workflows.iter().map(|w| plan_workflow(w, &event)).collect();
+    let store = gantry_actions::ActionStore::new(home.actions());
+    let plans: Vec<WorkflowPlan> = workflows
+        .iter()
+        .map(|w| {
+            let mut plan = plan_workflow(w, &event);
+            gantry_engine::marketplace::annotate(&mut plan, w, root, Some(&store));
+            plan
+        })
+        .collect();
     let mut out = String::new();
     match args.format {
         PlanFormat::Json => {
@@ -207,6 +215,13 @@ fn human(out: &mut String, event: &Event, plans: &[WorkflowPlan]) {
                     job.id,
                     combination_label(job)
                 );
+                // Built-in actions always run; only the store's and the
+                // missing ones are worth a line.
+                for action in &job.actions {
+                    if let Some(status) = action_status(action) {
+                        let _ = writeln!(out, "          uses {status}");
+                    }
+                }
             }
         }
     }
@@ -215,6 +230,32 @@ fn human(out: &mut String, event: &Event, plans: &[WorkflowPlan]) {
         "\n{running} of {} workflows triggered, {instances} job runs",
         plans.len()
     );
+}
+
+/// A marketplace action of a job and whether it can run; `None` for
+/// gantry's built-in actions.
+fn action_status(action: &gantry_engine::marketplace::JobAction) -> Option<String> {
+    use gantry_engine::marketplace::ActionStatus;
+    Some(match &action.status {
+        ActionStatus::Builtin => return None,
+        ActionStatus::Stored { key } => {
+            format!(
+                "{} (in the store, {})",
+                action.uses,
+                key.get(..12).unwrap_or(key)
+            )
+        }
+        ActionStatus::Missing => {
+            let add = gantry_actions::RemoteUses::parse_remote(&action.uses)
+                .map(|u| u.repo_ref())
+                .unwrap_or_else(|_| action.uses.clone());
+            format!(
+                "{} (missing: gantry actions add {add} --from PATH)",
+                action.uses
+            )
+        }
+        ActionStatus::Invalid { error } => format!("{} (invalid: {error})", action.uses),
+    })
 }
 
 fn node_id(workflow: usize, job: &str) -> String {

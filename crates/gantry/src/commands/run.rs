@@ -343,6 +343,19 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         // Says which job is unknown, with a "did you mean".
         select(&store, root, (*workflow).clone(), &args)?;
     }
+    // Every action the selected jobs need is in the store, or the run
+    // says which are not (all at once) before any job starts.
+    let actions = gantry_actions::ActionStore::new(home.actions());
+    if !args.skip_unsupported {
+        let missing = gantry_engine::marketplace::missing(
+            selected.iter().map(|(w, _)| w.as_ref()),
+            root,
+            &actions,
+        );
+        if !missing.is_empty() {
+            return Err(super::actions::missing_error(&missing));
+        }
+    }
     for (workflow, _) in &selected {
         warn_missing_secrets(workflow, &event, &secrets, &deployer.environments);
     }
@@ -362,6 +375,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         commit: None,
         selection: Default::default(),
         platforms: args.platforms.clone(),
+        actions: Some(actions),
     };
     let mut conclusions = Vec::new();
     for (workflow, selection) in selected {

@@ -38,7 +38,11 @@ pub(super) fn to_check(root: &Path, files: Vec<PathBuf>) -> Vec<FileToCheck> {
         .collect()
 }
 
-pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
+pub fn run(
+    root: &Path,
+    home: &gantry_store::Home,
+    args: ValidateArgs,
+) -> Result<Outcome, CliError> {
     let files = files(root, &args.paths)?;
     if files.is_empty() && args.paths.is_empty() {
         return Err(CliError::usage(
@@ -53,6 +57,9 @@ pub fn run(root: &Path, args: ValidateArgs) -> Result<Outcome, CliError> {
         CliError::usage(e.to_string(), Some(format!("fix or remove {CONFIG_FILE}")))
     })?;
     let mut lint = LintSettings::from_config(&config);
+    // `with:` of marketplace actions is checked against their action.yml
+    // when the store has them.
+    lint.actions = Some(Arc::new(gantry_actions::ActionStore::new(home.actions())));
     if let Some(access) = args.default_token_permissions {
         lint.default_token_permissions = Some(match access {
             TokenPermissions::Read => TokenDefault::Read,

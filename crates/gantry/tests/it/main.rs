@@ -7,6 +7,7 @@
 
 mod common;
 
+mod actions;
 mod audit;
 mod cli;
 mod deploy;

@@ -391,25 +391,7 @@ async fn run_backend(
         "{:#?}",
         parsed.diagnostics.diagnostics
     );
-    let mut options = RunOptions {
-        repo,
-        work_dir: dir.path().join("work"),
-        event: Event {
-            name: "push".into(),
-            git_ref: Some("refs/heads/main".into()),
-            ..Event::default()
-        },
-        sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
-        secrets: IndexMap::new(),
-        vars: IndexMap::new(),
-        parallel: 4,
-        include_uncommitted: false,
-        skip_unsupported: false,
-        grace: Duration::from_millis(300),
-        keep_workspaces: false,
-        selection: Default::default(),
-        platforms: Vec::new(),
-    };
+    let mut options = options(&repo, dir.path());
     configure(&mut options);
     let mut backend = TestBackend::new(&dir.path().join("backend"));
     backend.fail_history = fail_history;
@@ -452,4 +434,28 @@ async fn run_backend(
 
 pub async fn run_wf(workflow: &str) -> Outcome {
     run_with(&[], workflow, |_| {}, None).await
+}
+
+/// The options of a test run in `repo`, working under `dir`.
+pub fn options(repo: &Path, dir: &Path) -> RunOptions {
+    RunOptions {
+        repo: repo.to_path_buf(),
+        work_dir: dir.join("work"),
+        event: Event {
+            name: "push".into(),
+            git_ref: Some("refs/heads/main".into()),
+            ..Event::default()
+        },
+        sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        secrets: IndexMap::new(),
+        vars: IndexMap::new(),
+        parallel: 4,
+        include_uncommitted: false,
+        skip_unsupported: false,
+        grace: Duration::from_millis(300),
+        keep_workspaces: false,
+        selection: Default::default(),
+        platforms: Vec::new(),
+        actions: None,
+    }
 }
