@@ -427,6 +427,27 @@ impl Store {
         })
     }
 
+    /// How many deployments each environment has in each state, by
+    /// environment then state.
+    pub fn deployment_counts(&self) -> Result<Vec<(String, DeploymentState, u64)>, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT environment, state, COUNT(*) FROM deployments
+                 GROUP BY environment, state ORDER BY environment, state",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push((
+                    row.get(0)?,
+                    state_column(row, 1)?,
+                    from_sql_int(row.get(2)?, "deployment count")?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     /// Every deployment to `environment` (case-insensitive), oldest
     /// first, with its statuses: the history DORA's figures come from.
     pub fn environment_history(&self, environment: &str) -> Result<Vec<Deployment>, StoreError> {
