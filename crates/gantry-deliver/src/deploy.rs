@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use gantry_ledger::Ledger;
 use gantry_promote::config::Check;
 use gantry_promote::outcome::GateResult;
-use gantry_store::{Deployment, DeploymentId, DeploymentState, NewDeployment, RunId, Store};
+use gantry_store::{
+    Deployment, DeploymentId, DeploymentState, NewDeployment, RunId, Store, Timestamp,
+};
 use indexmap::IndexMap;
 
 use crate::approvals;
@@ -94,6 +96,10 @@ enum WaitEnd {
     Error(String),
 }
 
+/// When a commit was made, or `None` when that cannot be said: what the
+/// caller knows how to ask (the binary asks git, through the engine).
+pub type CommitTimes = Arc<dyn Fn(&str) -> Option<Timestamp> + Send + Sync>;
+
 /// Deploys jobs of one `gantry run` to the repository's environments.
 pub struct Deployer {
     pub root: PathBuf,
@@ -108,6 +114,9 @@ pub struct Deployer {
     pub events: Arc<dyn DeploymentEvents>,
     /// Set when the run is a rollback.
     pub rollback_of: Option<RollbackOf>,
+    /// Each deployment records its commit's time from here (DORA's
+    /// change lead time starts there); `None` records none.
+    pub commit_times: Option<CommitTimes>,
     client: Mutex<Option<reqwest::Client>>,
     rollbacks: Mutex<Vec<RollbackWanted>>,
     /// Problems recording evidence, told once the run is over.
@@ -141,6 +150,7 @@ impl Deployer {
             approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
             events: Arc::new(crate::events::NoEvents),
             rollback_of: None,
+            commit_times: None,
             client: Mutex::new(None),
             rollbacks: Mutex::new(Vec::new()),
             evidence_failures: Mutex::new(Vec::new()),
@@ -243,6 +253,11 @@ impl Deployer {
                 environment: env.name.clone(),
                 git_ref: request.git_ref.clone(),
                 commit: request.commit.clone(),
+                commit_time: request
+                    .commit
+                    .as_deref()
+                    .zip(self.commit_times.as_ref())
+                    .and_then(|(commit, times)| times(commit)),
                 run: Some(request.run),
                 job_id: request.job_id.clone(),
                 job_name: request.job_name.clone(),

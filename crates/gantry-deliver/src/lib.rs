@@ -9,6 +9,7 @@
 pub mod approvals;
 pub mod branches;
 pub mod deploy;
+pub mod dora;
 pub mod environments;
 pub mod events;
 pub mod evidence;

@@ -29,6 +29,19 @@ pub fn head_commit(dir: &Path) -> Option<String> {
     git(dir, &["rev-parse", "HEAD"])
 }
 
+/// When `commit` was committed (its committer time, in seconds since the
+/// Unix epoch) in the repository holding `dir`; `None` outside git or for
+/// a commit git does not know. A deployment records it: DORA's change
+/// lead time runs from it.
+pub fn commit_time(dir: &Path, commit: &str) -> Option<i64> {
+    if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    git(dir, &["show", "-s", "--format=%ct", commit])?
+        .parse()
+        .ok()
+}
+
 /// The text of `path` (relative to `dir`) at `commit` in the repository
 /// holding `dir`; `None` outside git or when the commit has no such file.
 /// A rollback reads the workflow as it was when it deployed.

@@ -60,7 +60,7 @@ impl ToSchema for Document {
         description = "The gantry server: runs, tests, services, packages, promotions and the evidence ledger."
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, NewPackage, PromoteBody, ApproveBody))
+    components(schemas(Problem, NewPackage, PromoteBody, ApproveBody, NewIncident))
 )]
 pub struct ApiDoc;
 
@@ -105,6 +105,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rollout_status))
         .routes(routes!(rollout_promote))
         .routes(routes!(rollout_abort))
+        .routes(routes!(dora_report))
+        .routes(routes!(list_incidents, open_incident))
+        .routes(routes!(resolve_incident))
         .merge(crate::dashboard::routes())
         .split_for_parts()
 }
@@ -544,6 +547,176 @@ async fn get_deployment(
             Some(d) => json_value(&d),
             None => Err(Problem::not_found(format!("no deployment {number}"))),
         }
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DoraParams {
+    /// The environment whose deployments count (default production).
+    environment: Option<String>,
+    /// The window, ending now: a whole number and m, h, d or w (default 90d).
+    since: Option<String>,
+}
+
+pub(crate) fn dora_problem(e: gantry_deliver::dora::DoraError) -> Problem {
+    match e {
+        gantry_deliver::dora::DoraError::Store(e) => e.into(),
+        other => Problem::bad_request(other.to_string()),
+    }
+}
+
+/// DORA's delivery metrics of an environment, as `gantry dora --format json`.
+#[utoipa::path(get, path = "/v1/dora", tag = "deployments", params(DoraParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "as `gantry dora --format json`", body = Document),
+        (status = 400, description = "a malformed, empty or too long `since`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn dora_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let params: DoraParams = query(raw)?;
+    let q = gantry_deliver::dora::DoraQuery::parse(
+        params.environment.as_deref(),
+        params.since.as_deref(),
+    )
+    .map_err(dora_problem)?;
+    blocking(move || {
+        let report =
+            gantry_deliver::dora::report(state.store(), &q, gantry_store::Timestamp::now())
+                .map_err(dora_problem)?;
+        json_value(&report)
+    })
+    .await
+}
+
+/// Where the store's incident errors go: an unknown deployment or incident
+/// is a 404, a bad title or a second resolution a 409 or 422.
+fn incident_problem(e: gantry_store::StoreError) -> Problem {
+    use gantry_store::StoreError as E;
+    match e {
+        E::NotFound { .. } => Problem::not_found(e.to_string()),
+        E::IncidentResolved { .. } => Problem::conflict(e.to_string()),
+        E::IncidentTitle { .. } => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+        }
+        other => other.into(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IncidentsParams {
+    /// Only incidents of this environment's deployments.
+    environment: Option<String>,
+    /// At most this many (default 50, at most 500).
+    limit: Option<usize>,
+}
+
+/// Incidents, newest first.
+#[utoipa::path(get, path = "/v1/incidents", tag = "deployments", params(IncidentsParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "as `gantry incident list --format json`", body = Document),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_incidents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let params: IncidentsParams = query(raw)?;
+    let limit = params.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}, not {limit}"
+        )));
+    }
+    blocking(move || {
+        let list = state
+            .store()
+            .incidents(params.environment.as_deref(), limit)?;
+        json_value(&gantry_store::IncidentsDocument::new(&list))
+    })
+    .await
+}
+
+/// The body of `POST /v1/incidents`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewIncident {
+    /// The deployment that caused it.
+    deployment: u64,
+    /// What happened (default "incident").
+    title: Option<String>,
+}
+
+/// Records an incident caused by a deployment, as `gantry incident open`.
+#[utoipa::path(post, path = "/v1/incidents", tag = "deployments", request_body = NewIncident,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "as `gantry incident open --format json`", body = Document),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such deployment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "an empty or too long title", body = Problem, content_type = "application/problem+json")))]
+async fn open_incident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    authorize(&state, &headers, Role::Deployer).await?;
+    let new: NewIncident = body(&bytes, true)?;
+    blocking(move || {
+        let made = state
+            .store()
+            .open_incident(
+                gantry_store::DeploymentId(new.deployment),
+                new.title.as_deref().unwrap_or("incident"),
+            )
+            .map_err(incident_problem)?;
+        state.changed();
+        json_value(&gantry_store::IncidentsDocument::new(&[made])).map(|j| (StatusCode::CREATED, j))
+    })
+    .await
+}
+
+/// Marks an incident resolved now, as `gantry incident resolve`.
+#[utoipa::path(post, path = "/v1/incidents/{id}/resolve", tag = "deployments",
+    params(("id" = u64, Path, description = "the incident's number")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "as `gantry incident resolve --format json`", body = Document),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "it is resolved already", body = Problem, content_type = "application/problem+json")))]
+async fn resolve_incident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Deployer).await?;
+    let id: gantry_store::IncidentId = id
+        .parse()
+        .map_err(|_| Problem::bad_request(format!("`{id}` is not an incident number")))?;
+    blocking(move || {
+        let done = state
+            .store()
+            .resolve_incident(id)
+            .map_err(incident_problem)?;
+        state.changed();
+        json_value(&gantry_store::IncidentsDocument::new(&[done]))
     })
     .await
 }

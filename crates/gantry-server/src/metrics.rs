@@ -243,6 +243,8 @@ pub(crate) fn render(state: &AppState) -> Result<String, Problem> {
         }
     }
 
+    deliveries(state, &mut out)?;
+
     header_lines(
         &mut out,
         "gantry_promotions_total",
@@ -293,6 +295,215 @@ pub(crate) fn render(state: &AppState) -> Result<String, Problem> {
         }
     }
     Ok(out)
+}
+
+/// Upper bounds (seconds) of the deployment queue histogram: a wait timer
+/// or reviewers can hold a deployment for days.
+pub(crate) const QUEUE_BOUNDS: &[f64] = &[1.0, 10.0, 60.0, 600.0, 3600.0, 14_400.0, 86_400.0];
+
+/// Deployments by environment and state, how long they were queued, the
+/// rollouts' weights and last analyses, and each environment's DORA
+/// figures (the last 90 days, as `gantry dora`).
+fn deliveries(state: &AppState, out: &mut String) -> Result<(), Problem> {
+    let counts = state.store().deployment_counts()?;
+    header_lines(
+        out,
+        "gantry_deployments",
+        "gauge",
+        "Recorded deployments by environment and state.",
+    );
+    for (environment, s, n) in &counts {
+        let _ = writeln!(
+            out,
+            "gantry_deployments{{environment=\"{}\",state=\"{}\"}} {n}",
+            label(environment),
+            s.as_str()
+        );
+    }
+    let mut environments: Vec<&str> = counts.iter().map(|(e, _, _)| e.as_str()).collect();
+    environments.dedup();
+
+    header_lines(
+        out,
+        "gantry_deployment_queue_seconds",
+        "histogram",
+        "Time deployments waited from queued to in_progress (wait timer, reviewers), by environment.",
+    );
+    for environment in &environments {
+        let mut buckets = vec![0u64; QUEUE_BOUNDS.len()];
+        let (mut count, mut sum) = (0u64, 0.0f64);
+        for d in state.store().environment_history(environment)? {
+            let at = |want: gantry_store::DeploymentState| {
+                d.statuses
+                    .iter()
+                    .find(|s| s.state == want)
+                    .map(|s| s.created_at)
+            };
+            if let (Some(queued), Some(started)) = (
+                at(gantry_store::DeploymentState::Queued),
+                at(gantry_store::DeploymentState::InProgress),
+            ) {
+                let seconds = started.since(queued).as_secs_f64();
+                for (i, b) in QUEUE_BOUNDS.iter().enumerate() {
+                    if seconds <= *b {
+                        buckets[i] += 1;
+                    }
+                }
+                count += 1;
+                sum += seconds;
+            }
+        }
+        histogram(
+            out,
+            "gantry_deployment_queue_seconds",
+            &format!("environment=\"{}\"", label(environment)),
+            QUEUE_BOUNDS,
+            &buckets,
+            count,
+            sum,
+        );
+    }
+
+    let rollouts = gantry_deliver::rollout::run::rollout_summaries(state.store())
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    header_lines(
+        out,
+        "gantry_rollout_canary_weight",
+        "gauge",
+        "The canary's share of traffic (percent) each rollout last recorded.",
+    );
+    for r in &rollouts {
+        let _ = writeln!(
+            out,
+            "gantry_rollout_canary_weight{{rollout=\"{}\",phase=\"{}\"}} {}",
+            label(&r.name),
+            label(&r.phase),
+            r.canary_weight
+        );
+    }
+    header_lines(
+        out,
+        "gantry_rollout_step",
+        "gauge",
+        "The step each rollout is at (from 1; 0 before the first).",
+    );
+    for r in &rollouts {
+        let _ = writeln!(
+            out,
+            "gantry_rollout_step{{rollout=\"{}\",steps=\"{}\"}} {}",
+            label(&r.name),
+            r.steps,
+            r.step
+        );
+    }
+    header_lines(
+        out,
+        "gantry_rollout_analysis",
+        "gauge",
+        "1 for the verdict of each rollout's last analysis interval.",
+    );
+    for r in &rollouts {
+        if let Some(v) = &r.last_verdict {
+            let _ = writeln!(
+                out,
+                "gantry_rollout_analysis{{rollout=\"{}\",verdict=\"{}\"}} 1",
+                label(&r.name),
+                label(v)
+            );
+        }
+    }
+    header_lines(
+        out,
+        "gantry_rollout_analysis_success_rate",
+        "gauge",
+        "The canary's success rate in each rollout's last analysis interval.",
+    );
+    for r in &rollouts {
+        if let Some(rate) = r.last_success_rate {
+            let _ = writeln!(
+                out,
+                "gantry_rollout_analysis_success_rate{{rollout=\"{}\"}} {rate}",
+                label(&r.name)
+            );
+        }
+    }
+
+    let mut reports = Vec::new();
+    for environment in &environments {
+        let q = gantry_deliver::dora::DoraQuery::parse(Some(environment), None)
+            .map_err(crate::api::dora_problem)?;
+        reports.push(
+            gantry_deliver::dora::report(state.store(), &q, gantry_store::Timestamp::now())
+                .map_err(crate::api::dora_problem)?,
+        );
+    }
+    type Figure = fn(&gantry_deliver::dora::DoraReport) -> Option<f64>;
+    let figures: [(&str, &str, Figure); 5] = [
+        (
+            "gantry_dora_deployment_frequency_per_day",
+            "Deployments per day over the last 90 days (DORA).",
+            |r| Some(r.deployment_frequency.per_day),
+        ),
+        (
+            "gantry_dora_change_lead_time_seconds",
+            "Median commit-to-successful-deployment time over the last 90 days (DORA); absent without changes.",
+            |r| r.change_lead_time.median_seconds,
+        ),
+        (
+            "gantry_dora_change_fail_rate",
+            "Failed changes over deployments in the last 90 days (DORA); absent without deployments.",
+            |r| r.change_fail_rate.rate,
+        ),
+        (
+            "gantry_dora_recovery_time_seconds",
+            "Median failed deployment recovery time over the last 90 days (DORA); absent when nothing recovered.",
+            |r| r.failed_deployment_recovery_time.median_seconds,
+        ),
+        (
+            "gantry_dora_rework_rate",
+            "Unplanned (rework) deployments over deployments in the last 90 days (DORA); absent without deployments.",
+            |r| r.deployment_rework_rate.rate,
+        ),
+    ];
+    for (name, help, figure) in figures {
+        header_lines(out, name, "gauge", help);
+        for r in &reports {
+            if let Some(v) = figure(r) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{environment=\"{}\"}} {v}",
+                    label(&r.environment)
+                );
+            }
+        }
+    }
+    header_lines(
+        out,
+        "gantry_dora_cluster",
+        "gauge",
+        "1 for the 2024 DORA performance cluster each metric of each environment falls in.",
+    );
+    for r in &reports {
+        for (metric, cluster) in [
+            ("deployment_frequency", r.deployment_frequency.cluster),
+            ("change_lead_time", r.change_lead_time.cluster),
+            ("change_fail_rate", r.change_fail_rate.cluster),
+            (
+                "failed_deployment_recovery_time",
+                r.failed_deployment_recovery_time.cluster,
+            ),
+        ] {
+            if let Some(c) = cluster {
+                let _ = writeln!(
+                    out,
+                    "gantry_dora_cluster{{environment=\"{}\",metric=\"{metric}\",cluster=\"{}\"}} 1",
+                    label(&r.environment),
+                    c.as_str()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prometheus metrics.

@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../migrations/0006_api_tokens.sql"),
     },
+    Migration {
+        version: 7,
+        name: "incidents",
+        sql: include_str!("../migrations/0007_incidents.sql"),
+    },
 ];
 
 /// The schema version this build writes.

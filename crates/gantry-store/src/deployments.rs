@@ -99,6 +99,9 @@ pub struct NewDeployment {
     pub environment: String,
     pub git_ref: Option<String>,
     pub commit: Option<String>,
+    /// When `commit` was made (its committer time), when git could say:
+    /// the start of DORA's change lead time.
+    pub commit_time: Option<Timestamp>,
     pub run: Option<RunId>,
     /// The job's id in the workflow.
     pub job_id: String,
@@ -127,6 +130,8 @@ pub struct Deployment {
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
     pub commit: Option<String>,
+    /// When `commit` was made, when it was known (see [`NewDeployment`]).
+    pub commit_time: Option<Timestamp>,
     pub run: Option<RunId>,
     pub job_id: String,
     pub job_name: String,
@@ -180,7 +185,7 @@ pub struct EnvironmentApproval {
 
 const COLUMNS: &str = "id, environment, git_ref, commit_sha, run_id, job_id, job_name, \
                        workflow_path, url, creator, state, description, rollback_of, \
-                       created_at, updated_at";
+                       created_at, updated_at, commit_time";
 
 fn state_column(row: &Row<'_>, index: usize) -> Result<DeploymentState, TxError> {
     let text: String = row.get(index)?;
@@ -196,6 +201,7 @@ fn deployment_row(row: &Row<'_>) -> Result<Deployment, TxError> {
         environment: row.get(1)?,
         git_ref: row.get(2)?,
         commit: row.get(3)?,
+        commit_time: row.get::<_, Option<i64>>(15)?.map(Timestamp),
         run: run
             .map(|r| from_sql_int(r, "run id").map(RunId))
             .transpose()?,
@@ -298,8 +304,8 @@ impl Store {
             tx.prepare_cached(
                 "INSERT INTO deployments (environment, git_ref, commit_sha, run_id, job_id,
                      job_name, workflow_path, creator, state, description, rollback_of,
-                     created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?11)",
+                     created_at, updated_at, commit_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?11, ?12)",
             )?
             .execute(params![
                 new.environment,
@@ -313,6 +319,7 @@ impl Store {
                 new.description,
                 new.rollback_of.map(|d| sql_int(d.0)),
                 now.millis(),
+                new.commit_time.map(Timestamp::millis),
             ])?;
             let id = DeploymentId(from_sql_int(tx.last_insert_rowid(), "deployment id")?);
             add_status(
@@ -409,6 +416,47 @@ impl Store {
                  ORDER BY id DESC LIMIT ?2"
             ))?;
             let mut rows = stmt.query(params![environment, sql_int(limit as u64)])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(deployment_row(row)?);
+            }
+            for d in &mut out {
+                d.statuses = statuses_of(tx, d.id)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// How many deployments each environment has in each state, by
+    /// environment then state.
+    pub fn deployment_counts(&self) -> Result<Vec<(String, DeploymentState, u64)>, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT environment, state, COUNT(*) FROM deployments
+                 GROUP BY environment, state ORDER BY environment, state",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push((
+                    row.get(0)?,
+                    state_column(row, 1)?,
+                    from_sql_int(row.get(2)?, "deployment count")?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every deployment to `environment` (case-insensitive), oldest
+    /// first, with its statuses: the history DORA's figures come from.
+    pub fn environment_history(&self, environment: &str) -> Result<Vec<Deployment>, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM deployments
+                 WHERE environment = ?1 COLLATE NOCASE ORDER BY id"
+            ))?;
+            let mut rows = stmt.query([environment])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
                 out.push(deployment_row(row)?);

@@ -142,6 +142,12 @@ pub enum StoreError {
 
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: u64 },
+
+    #[error("an incident's title must be 1 to {max} characters, not {found}")]
+    IncidentTitle { max: usize, found: usize },
+
+    #[error("incident {id} was already resolved at {at}")]
+    IncidentResolved { id: u64, at: crate::Timestamp },
 }
 
 impl StoreError {
@@ -181,6 +187,12 @@ impl StoreError {
             StoreError::NotFound { what: "run", .. } => {
                 Some("`gantry runs` lists the recorded runs".into())
             }
+            StoreError::NotFound {
+                what: "deployment", ..
+            } => Some("`gantry deployments` lists the recorded deployments".into()),
+            StoreError::NotFound {
+                what: "incident", ..
+            } => Some("`gantry incident list` lists the recorded incidents".into()),
             StoreError::CorruptBlob { .. } | StoreError::MissingBlob { .. } => Some(
                 "the damaged entry was removed from the index; the next save stores it again"
                     .into(),

@@ -25,6 +25,7 @@ mod deployments;
 mod error;
 mod history;
 mod home;
+mod incidents;
 mod logs;
 mod outbox;
 mod outputs;
@@ -69,6 +70,7 @@ pub use history::{
 /// `cache list`, `cache prune`), raised when a field changes meaning or
 /// goes away.
 pub const DOCUMENT_VERSION: u32 = 1;
+pub use incidents::{Incident, IncidentId, IncidentsDocument, MAX_TITLE as MAX_INCIDENT_TITLE};
 pub use logs::{LogSection, LogStep, RunLogs};
 pub use outbox::{
     Attempt, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, Enqueued, NewDelivery,

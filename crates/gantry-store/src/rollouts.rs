@@ -101,6 +101,18 @@ impl Store {
         self.read(|tx| select(tx, name))
     }
 
+    /// Every rollout that ran here, by name.
+    pub fn rollouts(&self) -> Result<Vec<RolloutRecord>, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT name, phase, status_json, pid, started_at, updated_at, finished
+                 FROM rollouts ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], record)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     /// Leaves `command` for the process running rollout `name`; refused
     /// when no live process runs it.
     pub fn queue_rollout_command(&self, name: &str, command: &str) -> Result<(), StoreError> {
@@ -156,19 +168,21 @@ fn select(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<Option<RolloutRe
             "SELECT name, phase, status_json, pid, started_at, updated_at, finished
              FROM rollouts WHERE name = ?1",
         )?
-        .query_row(params![name], |row| {
-            Ok(RolloutRecord {
-                name: row.get(0)?,
-                phase: row.get(1)?,
-                status_json: row.get(2)?,
-                pid: u32::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
-                started_at: Timestamp(row.get(4)?),
-                updated_at: Timestamp(row.get(5)?),
-                finished: row.get(6)?,
-            })
-        })
+        .query_row(params![name], record)
         .optional()?;
     Ok(row)
+}
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<RolloutRecord> {
+    Ok(RolloutRecord {
+        name: row.get(0)?,
+        phase: row.get(1)?,
+        status_json: row.get(2)?,
+        pid: u32::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+        started_at: Timestamp(row.get(4)?),
+        updated_at: Timestamp(row.get(5)?),
+        finished: row.get(6)?,
+    })
 }
 
 #[cfg(test)]

@@ -97,6 +97,12 @@ pub enum Command {
     /// Deploy an environment's previous successful deployment again.
     #[command(after_long_help = ROLLBACK_EXAMPLES)]
     Rollback(crate::commands::RollbackArgs),
+    /// DORA's delivery metrics of an environment, classified against the 2024 clusters.
+    #[command(after_long_help = DORA_EXAMPLES)]
+    Dora(crate::commands::DoraArgs),
+    /// Record incidents caused by deployments, and their resolution.
+    #[command(after_long_help = INCIDENT_EXAMPLES)]
+    Incident(crate::commands::IncidentArgs),
     /// Move a package's services, in dependency order, to the next
     /// compliance state, when every gate passes.
     #[command(after_long_help = PROMOTE_EXAMPLES)]
@@ -119,6 +125,23 @@ pub enum Command {
     /// Write dashboards for other tools: `gantry dashboards grafana`.
     Dashboards(crate::commands::DashboardsArgs),
 }
+
+const DORA_EXAMPLES: &str = "\
+Examples:
+  gantry dora                                    production, the last 90 days
+  gantry dora --environment staging --since 4w
+  gantry dora --format json
+
+Deployment frequency, change lead time (commit to successful deployment),
+change fail rate (failed, rolled back or with an incident), failed
+deployment recovery time and deployment rework rate, from the recorded
+deployments and incidents. GET /v1/dora gives the same document.";
+
+const INCIDENT_EXAMPLES: &str = "\
+Examples:
+  gantry incident open --deployment 42 --title \"checkout returns 500\"
+  gantry incident resolve 7
+  gantry incident list --environment production";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:

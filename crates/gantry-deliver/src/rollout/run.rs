@@ -413,6 +413,80 @@ pub fn rollout_status(store: &Store, name: &str) -> Result<StatusReport, Rollout
     })
 }
 
+/// One rollout as `/metrics` and the dashboard show it: the figures of
+/// its recorded status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutSummary {
+    pub name: String,
+    /// As `rollout_status` says it (`interrupted` when its process died).
+    pub phase: String,
+    pub running: bool,
+    pub canary_weight: u32,
+    pub step: usize,
+    pub steps: usize,
+    pub message: String,
+    /// The last analysis interval's verdict (`successful`, `failed`,
+    /// `inconclusive`, `error`), if one was judged.
+    pub last_verdict: Option<String>,
+    pub last_success_rate: Option<f64>,
+    pub last_p99_ms: Option<f64>,
+    pub updated_at: gantry_store::Timestamp,
+}
+
+/// The fields of a recorded status the summary reads; anything else in
+/// it is left alone, and a missing field is its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RecordedStatus {
+    step: usize,
+    steps: usize,
+    canary_weight: u32,
+    message: String,
+    last_analysis: Option<RecordedAnalysis>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RecordedAnalysis {
+    verdict: Option<String>,
+    success_rate: Option<f64>,
+    p99_ms: Option<f64>,
+}
+
+/// Every rollout that ran here, by name. A status that is not the
+/// controller's JSON is an error naming the rollout.
+pub fn rollout_summaries(store: &Store) -> Result<Vec<RolloutSummary>, RolloutError> {
+    let mut out = Vec::new();
+    for record in store.rollouts()? {
+        let status: RecordedStatus =
+            serde_json::from_str(&record.status_json).map_err(|e| RolloutError::Status {
+                name: record.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let running = record.is_running();
+        let phase = if !record.finished && !running {
+            "interrupted".to_string()
+        } else {
+            record.phase.clone()
+        };
+        let analysis = status.last_analysis.unwrap_or_default();
+        out.push(RolloutSummary {
+            name: record.name,
+            phase,
+            running,
+            canary_weight: status.canary_weight.min(100),
+            step: status.step,
+            steps: status.steps,
+            message: status.message,
+            last_verdict: analysis.verdict,
+            last_success_rate: analysis.success_rate,
+            last_p99_ms: analysis.p99_ms,
+            updated_at: record.updated_at,
+        });
+    }
+    Ok(out)
+}
+
 /// Leaves `command` for the process running rollout `name`.
 pub fn send_command(store: &Store, name: &str, command: Command) -> Result<(), RolloutError> {
     store.queue_rollout_command(name, command.name())?;

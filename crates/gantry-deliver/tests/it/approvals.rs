@@ -14,6 +14,7 @@ fn deployment() -> Deployment {
         environment: "production".into(),
         git_ref: Some("refs/tags/v1".into()),
         commit: Some("abc123".into()),
+        commit_time: None,
         run: Some(RunId(3)),
         job_id: "deploy".into(),
         job_name: "deploy".into(),

@@ -37,6 +37,70 @@ fn value(samples: &[Value], name: &str, labels: Value) -> f64 {
         .unwrap()
 }
 
+/// Three production deployments ten days ago, on a clock the test moves:
+/// a success (commit an hour before), a failure, and a rollback that
+/// recovers from it; and a rollout at 25% whose last analysis passed.
+fn deliveries(f: &Fixture) {
+    use gantry_store::{DeploymentState as S, NewDeployment};
+    let t0 = Timestamp::now().millis() - 10 * 86_400_000;
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(t0));
+    let clock_now = now.clone();
+    let store = gantry_store::Store::open_in(
+        &f.home,
+        gantry_store::StoreOptions {
+            clock: std::sync::Arc::new(move || {
+                Timestamp(clock_now.load(std::sync::atomic::Ordering::SeqCst))
+            }),
+            ..gantry_store::StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let advance = |s: i64| now.fetch_add(s * 1000, std::sync::atomic::Ordering::SeqCst);
+    let at = || Timestamp(now.load(std::sync::atomic::Ordering::SeqCst));
+    let deploy = |commit: &str, committed: Timestamp, rollback_of, end: S| {
+        let d = store
+            .create_deployment(&NewDeployment {
+                environment: "production".into(),
+                commit: Some(commit.into()),
+                commit_time: Some(committed),
+                job_id: "deploy".into(),
+                rollback_of,
+                ..NewDeployment::default()
+            })
+            .unwrap();
+        advance(30);
+        store
+            .set_deployment_state(d.id, S::InProgress, None, None)
+            .unwrap();
+        advance(60);
+        store.set_deployment_state(d.id, end, None, None).unwrap();
+        d.id
+    };
+    let first = deploy(
+        "a",
+        at().minus(std::time::Duration::from_secs(3600)),
+        None,
+        S::Success,
+    );
+    advance(3600);
+    deploy("b", at(), None, S::Failure);
+    advance(600);
+    deploy("a", at(), Some(first), S::Success);
+    store
+        .begin_rollout(
+            "web",
+            "progressing",
+            &json!({
+                "rollout": "web", "phase": "progressing", "step": 2, "steps": 4,
+                "canary_weight": 25, "message": "at 25%",
+                "last_analysis": {"index": 1, "requests": 100, "errors": 1,
+                    "success_rate": 0.99, "p99_ms": 12.5, "verdict": "successful", "reasons": []}
+            })
+            .to_string(),
+        )
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
     let f = Fixture::new();
@@ -119,6 +183,7 @@ async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
             .record_cache_event(last, "k", CacheEvent::Miss)
             .unwrap();
     }
+    deliveries(&f);
     let deployer = f.token("ci", Role::Deployer);
     let s = start(&f).await;
     let c = client();
@@ -246,6 +311,90 @@ async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
             &samples,
             "gantry_http_requests_total",
             json!({"method": "POST", "route": "/v1/packages", "status": "201"})
+        ),
+        1.0
+    );
+    // Deliveries: by environment and state, queue time, the rollout, DORA.
+    for (state, n) in [("success", 1.0), ("inactive", 1.0), ("failure", 1.0)] {
+        assert_eq!(
+            value(
+                &samples,
+                "gantry_deployments",
+                json!({"environment": "production", "state": state})
+            ),
+            n
+        );
+    }
+    let queue = "gantry_deployment_queue_seconds_bucket";
+    let prod = |le: &str| json!({"environment": "production", "le": le});
+    assert_eq!(value(&samples, queue, prod("10.0")), 0.0);
+    assert_eq!(value(&samples, queue, prod("60.0")), 3.0);
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_deployment_queue_seconds_sum",
+            json!({"environment": "production"})
+        ),
+        90.0
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_rollout_canary_weight",
+            json!({"rollout": "web"})
+        ),
+        25.0
+    );
+    assert_eq!(
+        value(&samples, "gantry_rollout_step", json!({"rollout": "web"})),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_rollout_analysis",
+            json!({"rollout": "web", "verdict": "successful"})
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_rollout_analysis_success_rate",
+            json!({"rollout": "web"})
+        ),
+        0.99
+    );
+    let env = || json!({"environment": "production"});
+    let per_day = value(&samples, "gantry_dora_deployment_frequency_per_day", env());
+    assert!((per_day - 3.0 / 90.0).abs() < 1e-9, "{per_day}");
+    // Commit an hour before, 90 s from queued to success.
+    assert_eq!(
+        value(&samples, "gantry_dora_change_lead_time_seconds", env()),
+        3690.0
+    );
+    let fail = value(&samples, "gantry_dora_change_fail_rate", env());
+    assert!((fail - 1.0 / 3.0).abs() < 1e-9, "{fail}");
+    // From the failure to the rollback's success: 600 s + 90 s.
+    assert_eq!(
+        value(&samples, "gantry_dora_recovery_time_seconds", env()),
+        690.0
+    );
+    let rework = value(&samples, "gantry_dora_rework_rate", env());
+    assert!((rework - 1.0 / 3.0).abs() < 1e-9, "{rework}");
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_dora_cluster",
+            json!({"environment": "production", "metric": "change_lead_time", "cluster": "elite"})
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "gantry_dora_cluster",
+            json!({"environment": "production", "metric": "change_fail_rate", "cluster": "low"})
         ),
         1.0
     );

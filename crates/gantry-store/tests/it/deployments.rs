@@ -140,3 +140,55 @@ fn a_reviewer_approves_a_run_environment_once() {
             .is_empty()
     );
 }
+
+#[test]
+fn incidents_are_opened_against_a_deployment_and_resolved_once() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, clock) = open_with_clock(home.path());
+    let d = store
+        .create_deployment(&NewDeployment {
+            commit_time: Some(Timestamp(1_767_000_000_000)),
+            ..new("production", "aaa")
+        })
+        .unwrap();
+    assert_eq!(d.commit_time, Some(Timestamp(1_767_000_000_000)));
+    let staging = store.create_deployment(&new("staging", "bbb")).unwrap();
+    assert_eq!(staging.commit_time, None);
+    let history = store.environment_history("PRODUCTION").unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].commit_time, d.commit_time);
+
+    let opened = store.open_incident(d.id, "  checkout is down ").unwrap();
+    assert_eq!(opened.title, "checkout is down");
+    assert_eq!(opened.environment, "production");
+    assert_eq!(opened.resolved_at, None);
+    let other = store.open_incident(staging.id, "slow").unwrap();
+    clock.advance(Duration::from_secs(90));
+    let resolved = store.resolve_incident(opened.id).unwrap();
+    assert_eq!(
+        resolved.resolved_at.unwrap().millis() - opened.opened_at.millis(),
+        90_000
+    );
+    let again = store.resolve_incident(opened.id).unwrap_err();
+    assert!(again.to_string().contains("already resolved"), "{again}");
+    assert!(matches!(
+        store.open_incident(gantry_store::DeploymentId(99), "x"),
+        Err(gantry_store::StoreError::NotFound {
+            what: "deployment",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.resolve_incident(gantry_store::IncidentId(99)),
+        Err(gantry_store::StoreError::NotFound {
+            what: "incident",
+            ..
+        })
+    ));
+    assert!(store.open_incident(d.id, "   ").is_err());
+    assert!(store.open_incident(d.id, &"x".repeat(501)).is_err());
+    let prod = store.environment_incidents("production").unwrap();
+    assert_eq!(prod, vec![resolved.clone()]);
+    let all = store.incidents(None, 10).unwrap();
+    assert_eq!(all, vec![other, resolved]);
+}

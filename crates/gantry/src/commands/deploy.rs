@@ -118,6 +118,11 @@ pub(super) fn deployer(
         deployer.approval_timeout = t;
     }
     deployer.events = Arc::new(gantry_deliver::events::Outbox::new(deployer.store.clone()));
+    let repo = root.to_path_buf();
+    deployer.commit_times = Some(Arc::new(move |commit: &str| {
+        gantry_engine::source::commit_time(&repo, commit)
+            .map(|seconds| gantry_store::Timestamp(seconds.saturating_mul(1000)))
+    }));
     Ok(Ok(deployer))
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod cache;
 mod db;
 mod deploy;
+mod dora;
 mod eval;
 mod key;
 mod ledger;
@@ -39,6 +40,7 @@ pub use audit::AuditArgs;
 pub use cache::CacheArgs;
 pub use db::DbArgs;
 pub use deploy::{DeploymentsArgs, RollbackArgs};
+pub use dora::{DoraArgs, IncidentArgs};
 pub use key::KeyArgs;
 pub use ledger::LedgerArgs;
 pub use load::LoadArgs;
@@ -141,6 +143,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Approve(args) => promote::approve(&root, state()?, args),
         Command::Deployments(args) => deploy::deployments(state()?, args),
         Command::Rollback(args) => deploy::rollback(&root, state()?, args),
+        Command::Dora(args) => dora::dora(state()?, args),
+        Command::Incident(args) => dora::incident(state()?, args),
         Command::Promote(args) => promote::promote(&root, state()?, args),
         Command::Promotions(args) => promote::promotions(state()?, args),
         Command::Services(args) => services::run(&root, state()?, args),
