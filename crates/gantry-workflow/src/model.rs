@@ -44,8 +44,12 @@ pub type Env = IndexMap<String, EnvValue>;
 /// One environment variable definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvValue {
+    /// The variable's name; it may hold `${{ }}` where the context allows.
     pub name: Spanned<String>,
     pub value: Text,
+    /// `env: ${{ expr }}`: the whole mapping is one expression giving an
+    /// object, held here as the only entry (`value` is the expression).
+    pub spread: bool,
 }
 
 /// A workflow file.
@@ -113,14 +117,24 @@ pub struct Trigger {
     pub paths_ignore: Option<Vec<Text>>,
     /// `workflow_run.workflows`.
     pub workflows: Vec<Text>,
-    /// `schedule[].cron`.
-    pub crons: Vec<Text>,
+    /// `schedule[]`: each cron and the time zone it runs in.
+    pub schedules: Vec<Schedule>,
     /// `workflow_dispatch` and `workflow_call` inputs.
     pub inputs: IndexMap<String, InputDef>,
     /// `workflow_call` outputs.
     pub outputs: IndexMap<String, OutputDef>,
     /// `workflow_call` secrets.
     pub secrets: IndexMap<String, SecretDef>,
+}
+
+/// One `schedule:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Five POSIX cron fields.
+    pub cron: Text,
+    /// The IANA time zone the cron is read in (`timezone:`); UTC when
+    /// absent.
+    pub timezone: Option<Text>,
 }
 
 /// The type of a workflow input.
@@ -310,6 +324,9 @@ pub struct StepsJob {
     pub continue_on_error: Option<Spanned<OrExpr<bool>>>,
     pub container: Option<Container>,
     pub services: IndexMap<String, Container>,
+    /// `services: ${{ expr }}`: the service containers as one expression
+    /// giving an object (then `services` is empty).
+    pub services_expr: Option<Text>,
     pub steps: Vec<Step>,
 }
 
@@ -356,10 +373,17 @@ pub struct Container {
     pub span: Span,
     pub image: Option<Text>,
     pub credentials: Option<(Option<Text>, Option<Text>)>,
+    /// `credentials: ${{ expr }}`: an object with `username` and
+    /// `password` (then `credentials` is `None`).
+    pub credentials_expr: Option<Text>,
     pub env: Env,
     pub ports: Vec<Text>,
     pub volumes: Vec<Text>,
     pub options: Option<Text>,
+    /// A service container's `entrypoint` (overrides the image's).
+    pub entrypoint: Option<Text>,
+    /// A service container's `command` (arguments after the image).
+    pub command: Option<Text>,
 }
 
 /// `strategy`.

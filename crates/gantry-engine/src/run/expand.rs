@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use gantry_expr::{Allowed, Value};
-use gantry_workflow::model::{OrExpr, Spanned, Text, TimeoutMinutes};
+use gantry_workflow::model::{Env, OrExpr, Spanned, Text, TimeoutMinutes};
 
 use super::scope::Scope;
 
@@ -25,6 +25,10 @@ pub enum ExprError {
     MatrixUnevaluated,
     #[error(transparent)]
     Matrix(#[from] gantry_workflow::matrix::MatrixError),
+    #[error("the `env` expression gave {0}, not an object of variables")]
+    EnvNotObject(&'static str),
+    #[error("the variable's name evaluated to an empty string")]
+    EmptyEnvName,
 }
 
 impl From<gantry_expr::TemplateError> for ExprError {
@@ -37,6 +41,44 @@ impl From<gantry_expr::EvalError> for ExprError {
     fn from(e: gantry_expr::EvalError) -> Self {
         ExprError::Eval(Box::new(e))
     }
+}
+
+/// A variable of an `env:` mapping that could not be evaluated.
+#[derive(Debug, thiserror::Error)]
+#[error("env `{name}`: {source}")]
+pub(crate) struct EnvError {
+    pub(crate) name: String,
+    pub(crate) source: ExprError,
+}
+
+/// Evaluates an `env:` mapping in order: names and values may hold
+/// expressions, and the whole mapping may be one expression that gives an
+/// object of variables (values converted to text as GitHub converts them).
+pub(crate) fn expand_env(env: &Env, scope: &Scope) -> Result<Vec<(String, String)>, EnvError> {
+    let mut out = Vec::with_capacity(env.len());
+    for var in env.values() {
+        let fail = |source| EnvError {
+            name: var.name.value.clone(),
+            source,
+        };
+        if var.spread {
+            match expand_value(&var.value.value, scope).map_err(fail)? {
+                Value::Object(vars) => out.extend(
+                    vars.iter()
+                        .map(|(name, value)| (name.clone(), value.to_display_string())),
+                ),
+                Value::Null => {}
+                other => return Err(fail(ExprError::EnvNotObject(other.kind_name()))),
+            }
+            continue;
+        }
+        let name = expand(&var.name.value, scope).map_err(fail)?;
+        if name.is_empty() {
+            return Err(fail(ExprError::EmptyEnvName));
+        }
+        out.push((name, expand(&var.value.value, scope).map_err(fail)?));
+    }
+    Ok(out)
 }
 
 /// Evaluates a template string (text with `${{ }}`) to text.

@@ -11,7 +11,9 @@ use indexmap::IndexMap;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::expand::{ExprError, condition, expand, or_expr_bool, or_expr_minutes};
+use super::expand::{
+    EnvError, ExprError, condition, expand, expand_env, or_expr_bool, or_expr_minutes,
+};
 pub(crate) use super::log::LogSink;
 use super::runners::{CommandFiles, Runner};
 use super::scope::{Scope, Status, strings};
@@ -520,23 +522,18 @@ impl JobRun {
     /// Evaluates the workflow and job settings; returns the job's timeout.
     fn setup(&mut self, job: &StepsJob) -> Result<Duration, SetupError> {
         let scope = self.base.clone();
-        for var in self.workflow.env.values() {
-            let value = expand(&var.value.value, &scope).map_err(|source| SetupError::Env {
-                place: "workflow",
-                name: var.name.value.clone(),
-                source: Box::new(source),
-            })?;
-            self.env.insert(var.name.value.clone(), value);
-        }
+        let env_error = |place| {
+            move |e: EnvError| SetupError::Env {
+                place,
+                name: e.name,
+                source: Box::new(e.source),
+            }
+        };
+        let workflow_env = expand_env(&self.workflow.env, &scope).map_err(env_error("workflow"))?;
+        self.env.extend(workflow_env);
         let with_env = self.scope(&Object::new());
-        for var in job.env.values() {
-            let value = expand(&var.value.value, &with_env).map_err(|source| SetupError::Env {
-                place: "job",
-                name: var.name.value.clone(),
-                source: Box::new(source),
-            })?;
-            self.env.insert(var.name.value.clone(), value);
-        }
+        let job_env = expand_env(&job.env, &with_env).map_err(env_error("job"))?;
+        self.env.extend(job_env);
         let defaults = job.defaults.as_ref().or(self.workflow.defaults.as_ref());
         let scope = self.scope(&Object::new());
         if let Some(d) = defaults {
@@ -547,7 +544,7 @@ impl JobRun {
                 self.defaults_dir = Some(expand(&dir.value, &scope)?);
             }
         }
-        if job.container.is_some() || !job.services.is_empty() {
+        if job.container.is_some() || !job.services.is_empty() || job.services_expr.is_some() {
             return Err(SetupError::Containers);
         }
         self.check_platform(job, &scope)?;

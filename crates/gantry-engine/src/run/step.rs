@@ -9,7 +9,7 @@ use gantry_expr::Object;
 use gantry_workflow::model::{Step, StepAction, Text};
 use indexmap::IndexMap;
 
-use super::expand::{ExprError, condition, expand, or_expr_bool, or_expr_minutes};
+use super::expand::{EnvError, condition, expand, expand_env, or_expr_bool, or_expr_minutes};
 use super::job::JobRun;
 use super::local_action::ActionFrame;
 use super::log::LogSink;
@@ -49,14 +49,6 @@ impl StepExec {
             outputs,
         }
     }
-}
-
-/// A variable of a step's `env:` that could not be evaluated.
-#[derive(Debug, thiserror::Error)]
-#[error("env `{name}`: {source}")]
-pub(crate) struct StepEnvError {
-    name: String,
-    source: ExprError,
 }
 
 /// A `run:` step's script, shell and working directory.
@@ -275,16 +267,8 @@ impl JobRun {
         &self,
         step: &Step,
         scope: &Scope,
-    ) -> Result<Vec<(String, String)>, StepEnvError> {
-        let mut out = Vec::new();
-        for var in step.env.values() {
-            let value = expand(&var.value.value, scope).map_err(|source| StepEnvError {
-                name: var.name.value.clone(),
-                source,
-            })?;
-            out.push((var.name.value.clone(), value));
-        }
-        Ok(out)
+    ) -> Result<Vec<(String, String)>, EnvError> {
+        expand_env(&step.env, scope)
     }
 
     async fn exec_run(

@@ -92,6 +92,26 @@ async fn outputs_env_and_path_flow_between_steps_and_jobs() {
 }
 
 #[tokio::test]
+async fn env_names_and_whole_env_mappings_may_be_expressions() {
+    // GitHub reads `env:` keys with the mapping's context, and the whole
+    // mapping may be one expression giving an object.
+    let out = run_wf(
+        "on: push\nenv:\n  WF_${{ github.event_name }}: from-workflow\njobs:\n  a:\n    runs-on: x\n    env: ${{ fromJSON('{\"JOB_A\":\"one\",\"JOB_N\":2}') }}\n    steps:\n      - run: echo \"$WF_push $JOB_A $JOB_N $STEP_push\"\n        env:\n          STEP_${{ github.event_name }}: from-step\n  b:\n    runs-on: x\n    env: ${{ fromJSON('[1]') }}\n    steps: [{run: echo never}]\n",
+    )
+    .await;
+    let a = out.log("a");
+    assert!(
+        a.contains(&"from-workflow one 2 from-step".to_string()),
+        "{}",
+        out.all_lines()
+    );
+    // An expression that gives no object fails the job and says why.
+    assert_eq!(out.job_result("b"), Some(Conclusion::Failure));
+    let b = out.log("b").join("\n");
+    assert!(b.contains("not an object of variables"), "{b}");
+}
+
+#[tokio::test]
 async fn workflow_commands_are_processed() {
     let out = run_wf(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: s\n        run: |\n          echo '::group::Compile'\n          echo inside\n          echo '::endgroup::'\n          echo '::warning file=src/lib.rs,line=3::watch out'\n          echo '::set-output name=legacy::old'\n          echo '::stop-commands::pause'\n          echo '::error::not an error'\n          echo '::pause::'\n          echo '::set-env name=BAD::x'\n      - run: echo \"legacy=${{ steps.s.outputs.legacy }}\"\n",

@@ -555,7 +555,19 @@ impl Reader {
         if let NodeKind::String(s) = &node.kind
             && is_expression(s)
         {
-            self.check_expressions(node, s, Some(place));
+            // The whole mapping is one expression (`env: ${{ fromJSON(x) }}`),
+            // evaluated where the variables are set.
+            if let Some(value) = self.text(node, Some(place)) {
+                let name = Spanned::new(value.value.clone(), value.span);
+                env.insert(
+                    value.value.clone(),
+                    EnvValue {
+                        name,
+                        value,
+                        spread: true,
+                    },
+                );
+            }
             return env;
         }
         let Some(pairs) = self.mapping(node, "a mapping of environment variables") else {
@@ -571,19 +583,29 @@ impl Reader {
                 continue;
             }
             if name.value.contains("${{") {
-                self.push(Diagnostic::error(
-                    "expression-not-allowed",
-                    name.span,
-                    "A template expression is not allowed in this context",
-                ));
-                continue;
+                // A name computed by an expression: allowed wherever the
+                // values may hold one (GitHub reads loose keys with the
+                // mapping's context).
+                if let Err(err) = gantry_expr::parse_template_with(&name.value, place.allowed()) {
+                    self.push(
+                        Diagnostic::error("expression", name.span, err.to_string())
+                            .with_label("in this name"),
+                    );
+                }
             }
             let text = match &value.kind {
                 NodeKind::Null => Some(Spanned::new(String::new(), value.span)),
                 _ => self.text(value, Some(place)),
             };
             if let Some(text) = text {
-                env.insert(name.value.clone(), EnvValue { name, value: text });
+                env.insert(
+                    name.value.clone(),
+                    EnvValue {
+                        name,
+                        value: text,
+                        spread: false,
+                    },
+                );
             }
         }
         env

@@ -289,7 +289,7 @@ impl Reader {
             return trigger;
         };
         if spec.name == "schedule" {
-            trigger.crons = self.schedule(node);
+            trigger.schedules = self.schedule(node);
             return trigger;
         }
         if matches!(node.kind, NodeKind::Null) {
@@ -400,17 +400,23 @@ impl Reader {
         patterns
     }
 
-    fn schedule(&mut self, node: &Node) -> Vec<Text> {
-        let mut crons = Vec::new();
+    fn schedule(&mut self, node: &Node) -> Vec<Schedule> {
+        let mut schedules = Vec::new();
         let Some(items) = self.sequence(node, "a list of `- cron: ...` entries") else {
-            return crons;
+            return schedules;
         };
         for item in items {
             let Some(pairs) = self.mapping(item, "a `cron:` mapping") else {
                 continue;
             };
+            let mut cron = None;
+            let mut timezone = None;
             let mut found = false;
-            for (key, _, value) in self.keys(pairs, &["cron"]) {
+            for (key, _, value) in self.keys(pairs, &["cron", "timezone"]) {
+                if key == "timezone" {
+                    timezone = self.non_empty_text(value, None);
+                    continue;
+                }
                 if key != "cron" {
                     continue;
                 }
@@ -423,14 +429,17 @@ impl Reader {
                             .with_hint("a schedule has five fields: minute hour day-of-month month day-of-week, e.g. `30 5 * * 1-5`");
                         self.push(d);
                     }
-                    crons.push(text);
+                    cron = Some(text);
                 }
             }
             if !found {
                 self.missing_in(item, "cron");
             }
+            if let Some(cron) = cron {
+                schedules.push(Schedule { cron, timezone });
+            }
         }
-        crons
+        schedules
     }
 
     fn inputs(&mut self, node: &Node, call: bool) -> IndexMap<String, InputDef> {
@@ -807,8 +816,13 @@ impl Reader {
                     steps_job.continue_on_error =
                         self.bool_or_expr(value, Some(Place::JobStrategyContext))
                 }
-                "container" => steps_job.container = self.container(value),
-                "services" => steps_job.services = self.services(value),
+                "container" => steps_job.container = self.container(value, false),
+                "services" => match &value.kind {
+                    NodeKind::String(s) if is_expression(s) => {
+                        steps_job.services_expr = self.text(value, Some(Place::JobStrategyContext));
+                    }
+                    _ => steps_job.services = self.services(value),
+                },
                 "env" => steps_job.env = self.env(value, Place::JobEnv),
                 "environment" => steps_job.environment = self.environment(value),
                 "outputs" => steps_job.outputs = self.job_outputs(value),
@@ -1140,29 +1154,44 @@ impl Reader {
         outputs
     }
 
-    fn container(&mut self, node: &Node) -> Option<Container> {
+    /// A job's `container` or (`service`) one of its service containers,
+    /// which may also set `entrypoint` and `command`.
+    fn container(&mut self, node: &Node, service: bool) -> Option<Container> {
         let place = Some(Place::JobStrategyContext);
         let mut container = Container {
             span: node.span,
             image: None,
             credentials: None,
+            credentials_expr: None,
             env: Env::new(),
             ports: Vec::new(),
             volumes: Vec::new(),
             options: None,
+            entrypoint: None,
+            command: None,
         };
         match &node.kind {
             NodeKind::Map(pairs) => {
                 let before = self.diagnostics.len();
-                let known = ["image", "options", "env", "ports", "volumes", "credentials"];
-                for (key, _, value) in self.keys(pairs, &known) {
+                let job = ["image", "options", "env", "ports", "volumes", "credentials"];
+                let service_keys = [&job[..], &["entrypoint", "command"]].concat();
+                let known: &[&str] = if service { &service_keys } else { &job };
+                for (key, _, value) in self.keys(pairs, known) {
                     match key {
                         "image" => container.image = self.non_empty_text(value, place),
                         "options" => container.options = self.text(value, place),
                         "env" => container.env = self.env(value, Place::ContainerEnv),
                         "ports" => container.ports = self.string_list(value, place),
                         "volumes" => container.volumes = self.string_list(value, place),
-                        _ => container.credentials = self.credentials(value),
+                        "entrypoint" => container.entrypoint = self.text(value, place),
+                        "command" => container.command = self.text(value, place),
+                        _ => match &value.kind {
+                            NodeKind::String(s) if is_expression(s) => {
+                                container.credentials_expr =
+                                    self.text(value, Some(Place::ContainerCredentials));
+                            }
+                            _ => container.credentials = self.credentials(value),
+                        },
                     }
                 }
                 if self.diagnostics.len() == before
@@ -1209,7 +1238,7 @@ impl Reader {
             return services;
         };
         for (name, value) in self.names(pairs, true) {
-            if let Some(container) = self.container(value) {
+            if let Some(container) = self.container(value, true) {
                 services.insert(name.value, container);
             }
         }

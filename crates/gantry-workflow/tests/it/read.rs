@@ -225,3 +225,51 @@ fn call_permissions_follow_the_default_token_setting() {
     assert_eq!(severities(explicit, None), vec![true]);
     assert_eq!(severities(explicit, Some(TokenDefault::Write)), vec![true]);
 }
+
+/// Keys GitHub's current schema added, and expressions where its reader
+/// allows them: schedule time zones, a service's entrypoint and command,
+/// computed env names, and `services`/`credentials`/`env` as one
+/// expression. Each is accepted and kept in the model.
+#[test]
+fn newer_schema_keys_and_whole_value_expressions_are_read() {
+    let parsed = read(
+        "on:\n  schedule:\n    - cron: '30 5 * * 1-5'\n      timezone: America/New_York\n    - cron: '0 6 * * *'\nenv:\n  ${{ github.event_name }}-x: ''\njobs:\n  a:\n    runs-on: x\n    env: ${{ fromJSON('{}') }}\n    container:\n      image: img\n      credentials: ${{ fromJSON(secrets.CREDS) }}\n    services:\n      redis:\n        image: redis\n        entrypoint: redis-server\n        command: --save 60 1\n    steps: [{run: echo}]\n  b:\n    runs-on: x\n    services: ${{ fromJSON('{}') }}\n    steps: [{run: echo}]\n",
+    );
+    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
+    let w = parsed.value.unwrap();
+    let schedules = &w.on.get("schedule").unwrap().schedules;
+    assert_eq!(schedules.len(), 2);
+    assert_eq!(
+        schedules[0].timezone.as_ref().unwrap().value,
+        "America/New_York"
+    );
+    assert!(schedules[1].timezone.is_none());
+    assert!(w.env.contains_key("${{ github.event_name }}-x"));
+    let JobKind::Steps(a) = &w.jobs["a"].kind else {
+        panic!()
+    };
+    assert!(a.env.values().all(|v| v.spread) && a.env.len() == 1);
+    let container = a.container.as_ref().unwrap();
+    assert!(container.credentials.is_none() && container.credentials_expr.is_some());
+    let redis = &a.services["redis"];
+    assert_eq!(redis.entrypoint.as_ref().unwrap().value, "redis-server");
+    assert_eq!(redis.command.as_ref().unwrap().value, "--save 60 1");
+    let JobKind::Steps(b) = &w.jobs["b"].kind else {
+        panic!()
+    };
+    assert!(b.services.is_empty() && b.services_expr.is_some());
+}
+
+/// Where the schema still says no: `entrypoint` on a job container, an
+/// empty time zone, and an expression in a computed env name that uses a
+/// context its place does not have.
+#[test]
+fn newer_keys_are_refused_where_the_schema_refuses_them() {
+    let errs = errors(
+        "on:\n  schedule:\n    - cron: '0 6 * * *'\n      timezone: ''\nenv:\n  ${{ matrix.x }}: ''\njobs:\n  a:\n    runs-on: x\n    container:\n      image: img\n      entrypoint: sh\n    steps: [{run: echo}]\n",
+    );
+    let places: Vec<(usize, usize)> = errs.iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(places, vec![(4, 17), (6, 3), (12, 7)], "{errs:?}");
+    assert!(errs[1].2.contains("matrix"), "{errs:?}");
+    assert!(errs[2].2.contains("entrypoint"), "{errs:?}");
+}
