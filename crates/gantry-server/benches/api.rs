@@ -96,6 +96,7 @@ fn main() {
                             job_id: format!("job{j}"),
                             name: format!("job {j}"),
                             matrix_json: None,
+                            queued_ms: None,
                         },
                     )
                     .unwrap();

@@ -11,6 +11,7 @@ pub const SERIES: &[&str] = &[
     "gantry_steps",
     "gantry_job_duration_seconds",
     "gantry_step_duration_seconds",
+    "gantry_job_queue_seconds",
     "gantry_cache_events",
     "gantry_cache_hit_ratio",
     "gantry_tests",
@@ -76,7 +77,7 @@ pub fn dashboard() -> Value {
         ),
         panel(
             3,
-            "Job duration (p50, p95)",
+            "Job duration (p50, p95) and queue time (p95)",
             "timeseries",
             0,
             8,
@@ -88,6 +89,10 @@ pub fn dashboard() -> Value {
                 (
                     "histogram_quantile(0.95, sum by (le) (gantry_job_duration_seconds_bucket))",
                     "p95",
+                ),
+                (
+                    "histogram_quantile(0.95, sum by (le) (gantry_job_queue_seconds_bucket))",
+                    "queue p95",
                 ),
             ],
         ),

@@ -161,6 +161,11 @@ pub(crate) fn render(state: &AppState) -> Result<String, Problem> {
             "Durations of finished steps.",
             &stats.step_seconds,
         ),
+        (
+            "gantry_job_queue_seconds",
+            "Time jobs waited for a runner slot after they were ready to start.",
+            &stats.job_queue_seconds,
+        ),
     ] {
         header_lines(&mut out, name, "histogram", what);
         histogram(

@@ -81,6 +81,7 @@ fn ingest_once(xml: &str) -> (Duration, Duration, usize) {
                 job_id: "test".into(),
                 name: "test".into(),
                 matrix_json: None,
+                queued_ms: None,
             },
         )
         .unwrap();

@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incidents",
         sql: include_str!("../migrations/0007_incidents.sql"),
     },
+    Migration {
+        version: 8,
+        name: "job_queue",
+        sql: include_str!("../migrations/0008_job_queue.sql"),
+    },
 ];
 
 /// The schema version this build writes.

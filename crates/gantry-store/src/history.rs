@@ -128,6 +128,9 @@ pub struct NewJob {
     /// Its display name (with the matrix values, as GitHub shows it).
     pub name: String,
     pub matrix_json: Option<String>,
+    /// How long it waited for a runner slot after it was ready, in
+    /// milliseconds.
+    pub queued_ms: Option<u64>,
 }
 
 /// A step about to start.
@@ -362,15 +365,16 @@ impl Store {
                 .into());
             }
             tx.prepare_cached(
-                "INSERT INTO jobs (run_id, job_id, name, matrix_json, started_at, log_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, '')",
+                "INSERT INTO jobs (run_id, job_id, name, matrix_json, started_at, log_path, queued_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
             )?
             .execute(params![
                 sql_int(run.0),
                 job.job_id,
                 job.name,
                 job.matrix_json,
-                now.millis()
+                now.millis(),
+                job.queued_ms.map(sql_int)
             ])?;
             let id = JobRowId(from_sql_int(tx.last_insert_rowid(), "job id")?);
             tx.prepare_cached("UPDATE jobs SET log_path = ?1 WHERE id = ?2")?

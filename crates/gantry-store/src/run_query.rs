@@ -44,6 +44,9 @@ pub struct RunStats {
     pub steps: Counts,
     /// Of finished jobs.
     pub job_seconds: DurationHistogram,
+    /// How long jobs waited for a runner slot once ready (jobs recorded
+    /// with a queue time).
+    pub job_queue_seconds: DurationHistogram,
     /// Of finished steps.
     pub step_seconds: DurationHistogram,
     pub cache_hits: u64,
@@ -63,20 +66,39 @@ fn counts(tx: &rusqlite::Transaction<'_>, table: &str) -> Result<Counts, TxError
     Ok(out)
 }
 
+/// Durations of finished rows of `table` (`finished_at - started_at`).
 fn histogram(
     tx: &rusqlite::Transaction<'_>,
     table: &str,
     bounds: &[f64],
 ) -> Result<DurationHistogram, TxError> {
-    // One pass: a SUM(CASE ...) per bound, over finished rows only.
-    let mut columns = String::from("COUNT(*), COALESCE(SUM(finished_at - started_at), 0)");
+    histogram_of(
+        tx,
+        table,
+        "finished_at - started_at",
+        "finished_at IS NOT NULL",
+        bounds,
+    )
+}
+
+/// A histogram of the milliseconds `ms` (an SQL expression) over the rows
+/// of `table` that `filter` keeps.
+fn histogram_of(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    ms: &str,
+    filter: &str,
+    bounds: &[f64],
+) -> Result<DurationHistogram, TxError> {
+    // One pass: a SUM(CASE ...) per bound.
+    let mut columns = format!("COUNT(*), COALESCE(SUM({ms}), 0)");
     for b in bounds {
-        let ms = (b * 1000.0).round() as i64;
+        let bound = (b * 1000.0).round() as i64;
         columns.push_str(&format!(
-            ", COALESCE(SUM(CASE WHEN finished_at - started_at <= {ms} THEN 1 ELSE 0 END), 0)"
+            ", COALESCE(SUM(CASE WHEN {ms} <= {bound} THEN 1 ELSE 0 END), 0)"
         ));
     }
-    let sql = format!("SELECT {columns} FROM {table} WHERE finished_at IS NOT NULL");
+    let sql = format!("SELECT {columns} FROM {table} WHERE {filter}");
     tx.query_row(&sql, [], |row| {
         let count: i64 = row.get(0)?;
         let sum: i64 = row.get(1)?;
@@ -153,6 +175,13 @@ impl Store {
                 jobs: counts(tx, "jobs")?,
                 steps: counts(tx, "steps")?,
                 job_seconds: histogram(tx, "jobs", bounds)?,
+                job_queue_seconds: histogram_of(
+                    tx,
+                    "jobs",
+                    "queued_ms",
+                    "queued_ms IS NOT NULL",
+                    bounds,
+                )?,
                 step_seconds: histogram(tx, "steps", bounds)?,
                 cache_hits: cache("hit")?,
                 cache_misses: cache("miss")?,

@@ -118,6 +118,7 @@ impl Backend for StoreBackend {
         job_id: &str,
         name: &str,
         matrix_json: Option<&str>,
+        queued: Option<Duration>,
     ) -> Result<u64, BackendError> {
         self.store
             .begin_job(
@@ -126,6 +127,7 @@ impl Backend for StoreBackend {
                     job_id: job_id.to_string(),
                     name: name.to_string(),
                     matrix_json: matrix_json.map(str::to_string),
+                    queued_ms: queued.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 },
             )
             .map(|id| id.0)
@@ -415,7 +417,9 @@ mod tests {
                 inputs_json: String::new(),
             })
             .unwrap();
-        let job = backend.begin_job(run, "build", "build", None).unwrap();
+        let job = backend
+            .begin_job(run, "build", "build", None, None)
+            .unwrap();
         for index in 0..3 {
             backend.begin_step(job, index, None, "step").unwrap();
             let outputs = [("n".to_string(), index.to_string())];
@@ -455,7 +459,7 @@ mod tests {
             inputs_json: String::new(),
         });
         let run2 = run2.unwrap();
-        let job2 = backend.begin_job(run2, "j", "j", None).unwrap();
+        let job2 = backend.begin_job(run2, "j", "j", None, None).unwrap();
         backend.begin_step(job2, 0, None, "kept").unwrap();
         backend
             .finish_step(

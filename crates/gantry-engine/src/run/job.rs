@@ -81,6 +81,8 @@ pub(crate) struct JobSpec {
     pub scope: Scope,
     pub matrix_json: Option<String>,
     pub cancel: CancellationToken,
+    /// How long it waited for a runner slot once ready.
+    pub queued: Duration,
 }
 
 /// How a job ended and what it produced.
@@ -239,6 +241,7 @@ pub(crate) async fn run_job(shared: Arc<Shared>, mut spec: JobSpec) -> JobResult
             &spec.job.id.value,
             &spec.key,
             spec.matrix_json.as_deref(),
+            Some(spec.queued),
         )
         .unwrap_or_else(|e| {
             // The job still runs; its history rows are then missing.

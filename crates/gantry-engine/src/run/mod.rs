@@ -221,12 +221,15 @@ impl BackendError {
 pub trait Backend: Send + Sync {
     fn begin_run(&self, run: &RunRecord) -> Result<u64, BackendError>;
     fn finish_run(&self, run: u64, conclusion: Conclusion) -> Result<(), BackendError>;
+    /// Records a job's start; `queued` is how long it waited for a runner
+    /// slot once it was ready (`None` for a job that never runs).
     fn begin_job(
         &self,
         run: u64,
         job_id: &str,
         name: &str,
         matrix_json: Option<&str>,
+        queued: Option<Duration>,
     ) -> Result<u64, BackendError>;
     fn finish_job(
         &self,

@@ -517,6 +517,7 @@ struct Task {
 impl Task {
     /// Waits for a runner slot, then runs the instance.
     async fn run(self, instance: Instance) -> JobResult {
+        let ready = std::time::Instant::now();
         // A reusable workflow's jobs take their own slots.
         let slot = if matches!(self.job.kind, JobKind::Call(_)) {
             None
@@ -540,6 +541,7 @@ impl Task {
                     scope: instance.scope,
                     matrix_json: instance.matrix_json,
                     cancel: self.cancel,
+                    queued: ready.elapsed(),
                 };
                 run_job(self.shared, spec).await
             }
@@ -643,7 +645,7 @@ fn instances(
 fn record_skip(shared: &Shared, key: &str, job: &Job, reason: &str) {
     match shared
         .backend
-        .begin_job(shared.run_id, &job.id.value, key, None)
+        .begin_job(shared.run_id, &job.id.value, key, None, None)
     {
         Ok(row) => shared.recorded(shared.backend.finish_job(row, Conclusion::Skipped, &[])),
         Err(e) => shared.history_failed(&e),

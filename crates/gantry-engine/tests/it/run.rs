@@ -30,6 +30,33 @@ async fn jobs_start_as_soon_as_their_needs_finish() {
 }
 
 #[tokio::test]
+async fn a_job_waiting_for_a_runner_slot_records_its_queue_time() {
+    // One slot, two independent jobs: whichever starts second waited for
+    // the first's whole run, and the queue time says so.
+    let out = run_with(
+        &[],
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 0.6}]\n  b:\n    runs-on: x\n    steps: [{run: sleep 0.6}]\n",
+        |o| o.parallel = 1,
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    let mut queued: Vec<Duration> = out
+        .backend
+        .recorded
+        .lock()
+        .unwrap()
+        .queued
+        .iter()
+        .map(|(_, q)| q.expect("a job that ran has a queue time"))
+        .collect();
+    queued.sort();
+    assert_eq!(queued.len(), 2);
+    assert!(queued[0] < Duration::from_millis(500), "{queued:?}");
+    assert!(queued[1] >= Duration::from_millis(600), "{queued:?}");
+}
+
+#[tokio::test]
 async fn a_failing_step_fails_the_job_and_skips_what_follows() {
     let out = run_wf(
         "on: push\njobs:\n  test:\n    runs-on: x\n    steps:\n      - name: ok\n        run: echo fine\n      - name: broken\n        run: |\n          echo about to fail\n          exit 3\n      - name: after\n        run: echo never\n      - name: report\n        if: failure()\n        run: echo reporting\n      - name: cleanup\n        if: always()\n        run: echo cleanup\n  later:\n    needs: test\n    runs-on: x\n    steps: [{run: echo later}]\n",

@@ -430,6 +430,7 @@ fn record_runs(f: &Fixture) -> Vec<u64> {
                     job_id: "build".into(),
                     name: "build".into(),
                     matrix_json: None,
+                    queued_ms: None,
                 },
             )
             .unwrap();

@@ -34,6 +34,7 @@ fn record_run(f: &Fixture) -> u64 {
                     job_id: name.into(),
                     name: name.into(),
                     matrix_json: None,
+                    queued_ms: None,
                 },
             )
             .unwrap();

@@ -137,6 +137,8 @@ async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
                         job_id: "b".into(),
                         name: "b".into(),
                         matrix_json: None,
+                        // Queued for 1 s, 40 s and 6 s.
+                        queued_ms: Some(u64::try_from(step_ms * 2).unwrap()),
                     },
                 )
                 .unwrap();
@@ -276,6 +278,15 @@ async fn metrics_parse_with_the_reference_parser_and_match_the_store() {
     assert_eq!(
         value(&samples, "gantry_job_duration_seconds_count", json!({})),
         3.0
+    );
+    // Queue times of 1 s, 6 s and 40 s.
+    let queue = "gantry_job_queue_seconds_bucket";
+    assert_eq!(value(&samples, queue, json!({"le": "1.0"})), 1.0);
+    assert_eq!(value(&samples, queue, json!({"le": "10.0"})), 2.0);
+    assert_eq!(value(&samples, queue, json!({"le": "60.0"})), 3.0);
+    assert_eq!(
+        value(&samples, "gantry_job_queue_seconds_sum", json!({})),
+        47.0
     );
     // Steps of 0.5 s, 3 s and 20 s.
     let step = "gantry_step_duration_seconds_bucket";

@@ -41,6 +41,7 @@ fn writer(store: &Store, id: &str, work: &Path) {
                     job_id: "j".into(),
                     name: "j".into(),
                     matrix_json: None,
+                    queued_ms: None,
                 },
             )
             .unwrap();

@@ -31,6 +31,7 @@ fn a_run_with_jobs_steps_and_outputs_reads_back() {
                 job_id: "test".into(),
                 name: "test (ubuntu, 3.12)".into(),
                 matrix_json: Some(r#"{"os":"ubuntu","python":"3.12"}"#.into()),
+                queued_ms: None,
             },
         )
         .unwrap();
@@ -272,6 +273,7 @@ fn run_outputs_list_written_logs_and_refuse_one_linked_out_of_the_home() {
                 job_id: "test".into(),
                 name: "test".into(),
                 matrix_json: None,
+                queued_ms: None,
             },
         )
         .unwrap();

@@ -92,6 +92,7 @@ fn queries_pick_one_run_the_newest_runs_or_a_time_window() {
                     job_id: "test".into(),
                     name: "test (3.12)".into(),
                     matrix_json: Some("{\"python\":\"3.12\"}".into()),
+                    queued_ms: None,
                 },
             )
             .unwrap();

@@ -39,6 +39,7 @@ fn record(home: &Path) -> RunId {
                 job_id: "test".into(),
                 name: "test (ubuntu)".into(),
                 matrix_json: Some(r#"{"os":"ubuntu"}"#.into()),
+                queued_ms: None,
             },
         )
         .unwrap();

@@ -26,6 +26,8 @@ pub type StepEnd = (Conclusion, Conclusion, Option<i32>, Vec<(String, String)>);
 #[derive(Default)]
 pub struct Recorded {
     pub jobs: Vec<(u64, String, Option<Conclusion>)>,
+    /// Each job's name and how long it waited for a runner slot.
+    pub queued: Vec<(String, Option<Duration>)>,
     /// (job, index, name, end)
     pub steps: Vec<(u64, u32, String, Option<StepEnd>)>,
     pub caches: Vec<(String, Option<String>)>,
@@ -106,10 +108,12 @@ impl Backend for TestBackend {
         _job_id: &str,
         name: &str,
         _m: Option<&str>,
+        queued: Option<Duration>,
     ) -> Result<u64, BackendError> {
         let mut r = self.recorded.lock().unwrap();
         let id = r.jobs.len() as u64 + 1;
         r.jobs.push((id, name.to_string(), None));
+        r.queued.push((name.to_string(), queued));
         Ok(r.jobs.len() as u64)
     }
     fn finish_job(

@@ -108,6 +108,7 @@ pub fn begin_run_and_job(store: &Store, job: &str) -> (RunId, JobRowId) {
                 job_id: job.into(),
                 name: job.into(),
                 matrix_json: None,
+                queued_ms: None,
             },
         )
         .unwrap();
