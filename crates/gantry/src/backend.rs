@@ -118,7 +118,7 @@ impl Backend for StoreBackend {
         job_id: &str,
         name: &str,
         matrix_json: Option<&str>,
-        queued: Option<Duration>,
+        queued: Option<std::time::Duration>,
     ) -> Result<u64, BackendError> {
         self.store
             .begin_job(
