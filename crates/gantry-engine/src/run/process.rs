@@ -1,6 +1,7 @@
 //! Running one process tree: its own process group, output line by line,
-//! and an end that leaves no orphans (SIGTERM to the group, a grace
-//! period, then SIGKILL).
+//! and a stop (timeout, cancellation) that leaves no orphans (SIGTERM to
+//! the group, a grace period, then SIGKILL). A step that ends by itself
+//! leaves its background processes to the job's reaper.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -149,14 +150,18 @@ pub async fn run(
             }
         }
     };
-    // The leader is gone; make sure nothing it started lives on, and drain
-    // what was printed.
-    if let Some(pgid) = pgid {
+    // The leader is gone. A stopped step's group goes with it; otherwise
+    // what it started in the background (`server &`) lives on, as on
+    // GitHub, until the job's end, when the job's reaper ends every
+    // process carrying its tracking id. What was printed is drained for
+    // a moment, not for as long as a chatty background process writes.
+    if stopped.is_some()
+        && let Some(pgid) = pgid
+    {
         let _ = killpg(pgid, Signal::SIGKILL);
     }
-    while let Ok(Some((stream, line))) =
-        tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
-    {
+    let drained = tokio::time::Instant::now() + Duration::from_millis(200);
+    while let Ok(Some((stream, line))) = tokio::time::timeout_at(drained, rx.recv()).await {
         on_line(stream, line);
     }
     if let Some(exit) = stopped {

@@ -545,12 +545,39 @@ impl Drop for KillMarked {
     }
 }
 
-/// Starts a `setsid` child, a `nohup` child and a double-forked child, and
-/// gives them a moment: a forked child that has not yet called `setsid()`
-/// is still in the step's process group, which the step's end kills, and
-/// then nothing escaped at all (a flake seen under load).
+/// Starts a `setsid` child, a `nohup` child and a double-forked child,
+/// and gives them a moment to get going.
 const ESCAPE: &str =
     "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & ( ( sleep 300 & ) & ) ; sleep 1;";
+
+/// The everyday pattern: `server &` in one step, used by the next. On
+/// GitHub a step's background processes live until the job ends; then
+/// they are ended.
+#[tokio::test]
+async fn a_background_process_serves_later_steps_and_ends_with_the_job() {
+    let mark = KillMarked::new("background");
+    let out = run_with(
+        &[],
+        &format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: 'sleep 300 & echo \"BG=$!\" >> \"$GITHUB_ENV\"'\n        env:\n          LEFTOVER_MARK: {m}\n      - run: 'kill -0 \"$BG\" && echo still-running'\n",
+            m = mark.0
+        ),
+        |_| {},
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    assert!(
+        out.log("a").contains(&"still-running".to_string()),
+        "{:?}",
+        out.log("a")
+    );
+    assert_eq!(
+        survivors(&mark.0),
+        Vec::<i32>::new(),
+        "the background process outlived the job"
+    );
+}
 
 #[tokio::test]
 async fn no_process_outlives_its_job() {

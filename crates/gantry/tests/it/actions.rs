@@ -212,3 +212,50 @@ fn fetch_uses_the_mirror_and_fails_clearly_without_one() {
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(text(&bad).contains("has no `@REF`"), "{}", text(&bad));
 }
+
+/// The example's integration workflow as its README runs it: the vendored
+/// action goes into the store, the run starts the service in the
+/// background, the action waits for its port, and the next step calls it.
+/// Without the action in the store, the run says how to add it.
+#[test]
+fn the_example_integration_workflow_runs_with_its_vendored_action() {
+    if !have_node() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    crate::common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline"),
+        &repo,
+    );
+    git(&repo, &["init", "-q", "-b", "main"]);
+    commit_all(&repo);
+    let run = ["run", "integration.yml", "--event", "workflow_dispatch"];
+
+    let out = gantry(&repo, &home, &run);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("gantry actions add example-org/wait-for-port@v1"),
+        "{}",
+        text(&out)
+    );
+
+    let out = gantry(
+        &repo,
+        &home,
+        &[
+            "actions",
+            "add",
+            "example-org/wait-for-port@v1",
+            "--from",
+            "vendor/wait-for-port",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = gantry(&repo, &home, &run);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("the service was up after"), "{all}");
+    assert!(all.contains("200"), "{all}");
+}
