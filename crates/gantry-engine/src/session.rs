@@ -46,6 +46,8 @@ pub struct Session {
     pub platforms: Vec<(String, String)>,
     /// The store of marketplace actions (`$GANTRY_HOME/actions`).
     pub actions: Option<gantry_actions::ActionStore>,
+    /// What `setup-*` actions do when no installed toolchain matches.
+    pub toolchain_mismatch: crate::run::ToolchainMismatch,
 }
 
 /// Why a run did not finish.
@@ -82,6 +84,7 @@ impl Session {
             selection: self.selection.clone(),
             platforms: self.platforms.clone(),
             actions: self.actions.clone(),
+            toolchain_mismatch: self.toolchain_mismatch,
         }
     }
 
@@ -142,6 +145,7 @@ mod tests {
             selection: Default::default(),
             platforms: Vec::new(),
             actions: None,
+            toolchain_mismatch: Default::default(),
         }
     }
 

@@ -344,6 +344,19 @@ pub struct RunOptions {
     /// The store marketplace actions (`uses: owner/repo@ref`) come from;
     /// `None`: they are not run (only built-in ones).
     pub actions: Option<gantry_actions::ActionStore>,
+    /// What a `setup-*` action does when no installed toolchain matches.
+    pub toolchain_mismatch: ToolchainMismatch,
+}
+
+/// What a `setup-*` action does when no installed toolchain satisfies the
+/// version asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolchainMismatch {
+    /// The step fails, naming what is installed.
+    #[default]
+    Fail,
+    /// The nearest installed version runs, with a warning.
+    Warn,
 }
 
 /// How a run is stopped from outside.

@@ -813,6 +813,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             selection: Default::default(),
             platforms: Vec::new(),
             actions: None,
+            toolchain_mismatch: Default::default(),
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -1000,4 +1001,61 @@ async fn a_windows_or_macos_job_is_refused_unless_its_label_is_mapped_here() {
     .await;
     assert_eq!(mapped.job_result("win"), Some(Conclusion::Success));
     assert!(mapped.log("win").contains(&"ran".to_string()));
+}
+
+/// A folder of stand-in interpreters that print the version they are.
+fn fake_pythons(dir: &std::path::Path, versions: &[&str]) {
+    use std::os::unix::fs::PermissionsExt;
+    for v in versions {
+        let minor = v.rsplit_once('.').map_or(*v, |(head, _)| head);
+        let path = dir.join(format!("python{minor}"));
+        std::fs::write(&path, format!("#!/bin/sh\necho 'Python {v}'\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// setup-python picks the installed interpreter the request names (here
+/// `python3.12` on the PATH beside another), and the job's later steps
+/// call it as `python` and `python3`; a version nothing satisfies fails
+/// naming what is installed, or, with `--toolchain-mismatch warn`, runs
+/// the nearest with a warning.
+#[tokio::test]
+async fn setup_python_uses_the_installed_interpreter_the_request_names() {
+    let tools = tempfile::tempdir().unwrap();
+    fake_pythons(tools.path(), &["3.12.4", "3.9.18"]);
+    let workflow = |version: &str| {
+        format!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      PATH: {dir}:/usr/bin:/bin\n      HOME: {dir}\n    steps:\n      - id: py\n        uses: actions/setup-python@v5\n        with:\n          python-version: '{version}'\n      - run: echo \"$(python --version) $(python3 --version) ${{{{ steps.py.outputs.python-version }}}}\"\n",
+            dir = tools.path().display()
+        )
+    };
+    let out = run_wf(&workflow("3.12")).await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    assert!(
+        out.log("a")
+            .contains(&"Python 3.12.4 Python 3.12.4 3.12.4".to_string()),
+        "{}",
+        out.all_lines()
+    );
+
+    let out = run_wf(&workflow("3.99")).await;
+    assert_eq!(out.conclusion, Conclusion::Failure);
+    let log = out.log("a").join("\n");
+    assert!(
+        log.contains("asks for Python 3.99") && log.contains("3.12.4") && log.contains("3.9.18"),
+        "{log}"
+    );
+    assert!(log.contains("--toolchain-mismatch warn"), "{log}");
+
+    let out = run_with(
+        &[],
+        &workflow("3.99"),
+        |o| o.toolchain_mismatch = gantry_engine::run::ToolchainMismatch::Warn,
+        None,
+    )
+    .await;
+    assert_eq!(out.conclusion, Conclusion::Success, "{}", out.all_lines());
+    let log = out.log("a").join("\n");
+    assert!(log.contains("using the nearest, 3.12.4"), "{log}");
+    assert!(log.contains("Python 3.12.4 Python 3.12.4 3.12.4"), "{log}");
 }

@@ -69,6 +69,7 @@ pub(super) struct Given {
     pub format: RunFormat,
     pub approval_timeout: Option<Duration>,
     pub platforms: Vec<(String, String)>,
+    pub toolchain_mismatch: gantry_engine::run::ToolchainMismatch,
 }
 
 /// Who starts deployments: `$GANTRY_ACTOR`, else `$USER`.
@@ -267,6 +268,7 @@ fn roll_back(
         selection: Default::default(),
         platforms: given.platforms.clone(),
         actions: Some(gantry_actions::ActionStore::new(home.actions())),
+        toolchain_mismatch: given.toolchain_mismatch,
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,
@@ -332,6 +334,7 @@ pub fn rollback(root: &Path, home: &Home, args: RollbackArgs) -> Result<Outcome,
         format: args.format,
         approval_timeout: args.approval_timeout,
         platforms: Vec::new(),
+        toolchain_mismatch: Default::default(),
     };
     let runtime = super::run::runtime()?;
     let conclusion = roll_back(root, home, store, &runtime, &plan, None, &given)?;

@@ -103,6 +103,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_workspaces: bool,
 
+    /// When a setup action (setup-python, setup-node, setup-go,
+    /// setup-java) asks for a version no installed toolchain satisfies:
+    /// fail the step, or run the nearest installed version with a warning.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t)]
+    pub toolchain_mismatch: ToolchainMismatchArg,
+
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
 
@@ -156,6 +162,25 @@ fn parse_platform(text: &str) -> Result<(String, String), String> {
             "`{other}` is not a place gantry runs jobs; only `host` is (LABEL=host)"
         )),
         None => Err(format!("`{text}` is not LABEL=host")),
+    }
+}
+
+/// `--toolchain-mismatch`.
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum ToolchainMismatchArg {
+    /// The step fails, naming the installed versions.
+    #[default]
+    Fail,
+    /// The nearest installed version runs, with a warning.
+    Warn,
+}
+
+impl From<ToolchainMismatchArg> for gantry_engine::run::ToolchainMismatch {
+    fn from(arg: ToolchainMismatchArg) -> Self {
+        match arg {
+            ToolchainMismatchArg::Fail => Self::Fail,
+            ToolchainMismatchArg::Warn => Self::Warn,
+        }
     }
 }
 
@@ -376,6 +401,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         selection: Default::default(),
         platforms: args.platforms.clone(),
         actions: Some(actions),
+        toolchain_mismatch: args.toolchain_mismatch.into(),
     };
     let mut conclusions = Vec::new();
     for (workflow, selection) in selected {
@@ -393,6 +419,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
             format: args.format,
             approval_timeout: args.approval_timeout,
             platforms: session.platforms.clone(),
+            toolchain_mismatch: session.toolchain_mismatch,
         };
         super::deploy::after_run(root, home, &deployer, &runtime, &given, &mut conclusions)?;
         if let Some(attesting) = &attesting {

@@ -11,6 +11,7 @@ pub(crate) mod cache;
 pub(crate) mod checkout;
 pub(crate) mod setup;
 pub(crate) mod test_report;
+pub(crate) mod toolchains;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -2,9 +2,13 @@
 //! machine when it satisfies the requested version, and fail naming the
 //! mismatch when it does not (gantry installs nothing).
 
+use std::path::{Path, PathBuf};
+
 use tokio::process::Command;
 
 use super::super::job::{JobRun, LogSink, StepExec};
+use super::toolchains::{self, Installed, Tool, first_version, satisfies};
+use crate::run::ToolchainMismatch;
 
 /// Runs `program args` and returns stdout and stderr together.
 async fn version_output(program: &str, args: &[&str]) -> Option<String> {
@@ -14,155 +18,257 @@ async fn version_output(program: &str, args: &[&str]) -> Option<String> {
     Some(text)
 }
 
-/// The first `x.y.z`-like run of digits and dots in `text`.
-fn first_version(text: &str) -> Option<String> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let v: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    Some(v.trim_end_matches('.').to_string())
+/// The `PATH` the job's next step would get.
+fn job_path(run: &JobRun) -> String {
+    let base = run
+        .env
+        .get("PATH")
+        .cloned()
+        .or_else(|| std::env::var("PATH").ok())
+        .unwrap_or_default();
+    let mut parts: Vec<String> = run.path_prepend.iter().rev().cloned().collect();
+    parts.push(base);
+    parts.join(":")
 }
 
-/// Whether `actual` satisfies `requested`: a version prefix (`3.11`,
-/// `20`, `1.80.0`), with `x`/`*` wildcards, or a name for "whatever is
-/// installed" (`latest`, `stable`, `lts/*`, `node`).
-pub(crate) fn satisfies(requested: &str, actual: &str) -> bool {
-    let requested = requested.trim().trim_start_matches(['v', '^', '~', '=']);
-    if matches!(
-        requested,
-        "" | "latest" | "stable" | "lts/*" | "node" | "*" | "x"
-    ) {
-        return true;
-    }
-    let want: Vec<&str> = requested.split('.').collect();
-    let have: Vec<&str> = actual.split('.').collect();
-    want.iter()
-        .enumerate()
-        .all(|(i, w)| matches!(*w, "x" | "X" | "*") || have.get(i) == Some(w))
-}
-
-async fn check(
+/// Picks the installation of `tool` the request names (the newest that
+/// satisfies it; with no request, the one the `PATH` finds first), puts it
+/// first on the job's `PATH` for the steps after this one, and returns
+/// its version as the output `output`.
+async fn use_toolchain(
+    run: &mut JobRun,
     log: &mut LogSink,
-    tool: &str,
+    tool: Tool,
     requested: Option<String>,
-    program: &str,
-    args: &[&str],
     output: &str,
 ) -> StepExec {
-    let Some(text) = version_output(program, args).await else {
-        return StepExec::failed(
-            format!(
-                "{tool} is not installed on this machine (`{program}` not found); install it, or run this job on GitHub"
-            ),
-            log,
-        );
-    };
-    let Some(actual) = first_version(&text) else {
-        return StepExec::failed(
-            format!(
-                "cannot read the version of `{program}` from: {}",
-                text.trim()
-            ),
-            log,
-        );
-    };
-    for req in requested
+    // The HOME the job's steps see, where version managers keep theirs.
+    let home = run
+        .env
+        .get("HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from));
+    let found = toolchains::installed(tool, &job_path(run), home.as_deref(), &run.tool_cache).await;
+    // What the PATH finds under the program's own name, else the first.
+    let default = found
         .iter()
-        .flat_map(|r| r.lines())
+        .find(|i| i.program.file_name() == Some(std::ffi::OsStr::new(tool.program())))
+        .or(found.first());
+    let Some(default) = default else {
+        return StepExec::failed(
+            format!(
+                "{} is not installed on this machine (looked on the PATH and in the usual version managers' folders); install it, or run this job on GitHub",
+                tool.title()
+            ),
+            log,
+        );
+    };
+    let requests: Vec<&str> = requested
+        .as_deref()
+        .unwrap_or("")
+        .lines()
         .map(str::trim)
         .filter(|r| !r.is_empty())
-    {
-        if satisfies(req, &actual) {
-            log.info(&format!(
-                "using the installed {tool} {actual} (requested {req})"
-            ));
-            return StepExec::ok(vec![(output.to_string(), actual)]);
-        }
+        .collect();
+    // The last version listed is the one left on the PATH, as
+    // setup-python does with several.
+    let Some(request) = requests.last() else {
+        log.info(&format!(
+            "using the installed {} {} ({})",
+            tool.title(),
+            default.version,
+            default.program.display()
+        ));
+        return finish(run, log, tool, default.clone(), output);
+    };
+    let newest = |req: &str| {
+        found
+            .iter()
+            .filter(|i| satisfies(req, &i.version))
+            .max_by(|a, b| toolchains::compare(&a.version, &b.version))
+            .cloned()
+    };
+    if let Some(chosen) = newest(request) {
+        log.info(&format!(
+            "using the installed {} {} ({}) for {request}",
+            tool.title(),
+            chosen.version,
+            chosen.program.display()
+        ));
+        return finish(run, log, tool, chosen, output);
     }
-    match requested.filter(|r| !r.trim().is_empty()) {
-        None => {
-            log.info(&format!("using the installed {tool} {actual}"));
-            StepExec::ok(vec![(output.to_string(), actual)])
+    let versions: Vec<&str> = found.iter().map(|i| i.version.as_str()).collect();
+    match run.shared.options.toolchain_mismatch {
+        ToolchainMismatch::Warn => {
+            let Some(nearest) = toolchains::nearest(request, &found).cloned() else {
+                return StepExec::failed(format!("no {} to use", tool.title()), log);
+            };
+            log.warning(&format!(
+                "the workflow asks for {} {request}, which is not installed (installed: {}); using the nearest, {} ({}), as --toolchain-mismatch warn says",
+                tool.title(),
+                versions.join(", "),
+                nearest.version,
+                nearest.program.display()
+            ));
+            finish(run, log, tool, nearest, output)
         }
-        Some(req) => StepExec::failed(
+        ToolchainMismatch::Fail => StepExec::failed(
             format!(
-                "the workflow asks for {tool} {}, but this machine has {tool} {actual}; gantry uses installed toolchains and installs none",
-                req.trim()
+                "the workflow asks for {} {request}, but this machine has {} {}; gantry uses installed toolchains and installs none (`--toolchain-mismatch warn` runs the nearest one instead)",
+                tool.title(),
+                tool.title(),
+                versions.join(", ")
             ),
             log,
         ),
     }
 }
 
+/// Puts `chosen` first on the job's `PATH` under the names steps call it
+/// by (through links in a folder of the job's, so nothing else in its
+/// folder shadows the job's other programs), and returns the step's
+/// outputs.
+fn finish(
+    run: &mut JobRun,
+    log: &mut LogSink,
+    tool: Tool,
+    chosen: Installed,
+    output: &str,
+) -> StepExec {
+    if tool == Tool::Java
+        && let Some(home) = std::fs::canonicalize(&chosen.program)
+            .ok()
+            .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
+    {
+        run.env
+            .insert("JAVA_HOME".into(), home.display().to_string());
+    }
+    match link_toolchain(&run.temp, tool, &chosen.program) {
+        Ok(dir) => {
+            let dir = dir.display().to_string();
+            if !run.path_prepend.contains(&dir) {
+                run.path_prepend.push(dir);
+            }
+        }
+        Err(e) => {
+            return StepExec::failed(
+                format!(
+                    "cannot put {} first on the PATH: {e}",
+                    chosen.program.display()
+                ),
+                log,
+            );
+        }
+    }
+    StepExec::ok(vec![
+        (output.to_string(), chosen.version),
+        (
+            match tool {
+                Tool::Python => "python-path",
+                _ => "path",
+            }
+            .to_string(),
+            chosen.program.display().to_string(),
+        ),
+    ])
+}
+
+/// Makes `<temp>/.gantry-toolchains/<tool>/bin` with links to `program`
+/// under the names steps call it by, and to the programs installed beside
+/// it (pip, npm, gofmt, javac); returns the folder.
+fn link_toolchain(temp: &Path, tool: Tool, program: &Path) -> std::io::Result<PathBuf> {
+    let dir = temp
+        .join(".gantry-toolchains")
+        .join(tool.title().to_ascii_lowercase())
+        .join("bin");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let beside = program.parent().unwrap_or(Path::new("/"));
+    let suffix = program
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("python3"))
+        .unwrap_or("");
+    let mut links: Vec<(&str, PathBuf)> = Vec::new();
+    match tool {
+        Tool::Python => {
+            links.push(("python", program.to_path_buf()));
+            links.push(("python3", program.to_path_buf()));
+            let pip = beside.join(format!("pip3{suffix}"));
+            if pip.is_file() {
+                links.push(("pip", pip.clone()));
+                links.push(("pip3", pip));
+            }
+        }
+        Tool::Node => {
+            links.push(("node", program.to_path_buf()));
+            for name in ["npm", "npx", "corepack"] {
+                links.push((name, beside.join(name)));
+            }
+        }
+        Tool::Go => {
+            links.push(("go", program.to_path_buf()));
+            links.push(("gofmt", beside.join("gofmt")));
+        }
+        Tool::Java => {
+            for name in ["java", "javac", "jar"] {
+                links.push((name, beside.join(name)));
+            }
+        }
+    }
+    for (name, target) in links {
+        if target.is_file() {
+            std::os::unix::fs::symlink(&target, dir.join(name))?;
+        }
+    }
+    Ok(dir)
+}
+
 pub(crate) async fn python(
-    _run: &mut JobRun,
+    run: &mut JobRun,
     input: &(dyn Fn(&str) -> Option<String> + Sync),
     log: &mut LogSink,
 ) -> StepExec {
     if input("cache").is_some() {
         log.warning("the `cache` input of setup-python is ignored by gantry; use actions/cache");
     }
-    check(
+    use_toolchain(
+        run,
         log,
-        "Python",
+        Tool::Python,
         input("python-version"),
-        "python3",
-        &["--version"],
         "python-version",
     )
     .await
 }
 
 pub(crate) async fn node(
-    _run: &mut JobRun,
+    run: &mut JobRun,
     input: &(dyn Fn(&str) -> Option<String> + Sync),
     log: &mut LogSink,
 ) -> StepExec {
     if input("cache").is_some() {
         log.warning("the `cache` input of setup-node is ignored by gantry; use actions/cache");
     }
-    check(
-        log,
-        "Node.js",
-        input("node-version"),
-        "node",
-        &["--version"],
-        "node-version",
-    )
-    .await
+    use_toolchain(run, log, Tool::Node, input("node-version"), "node-version").await
 }
 
 pub(crate) async fn go(
-    _run: &mut JobRun,
+    run: &mut JobRun,
     input: &(dyn Fn(&str) -> Option<String> + Sync),
     log: &mut LogSink,
 ) -> StepExec {
-    check(
-        log,
-        "Go",
-        input("go-version"),
-        "go",
-        &["version"],
-        "go-version",
-    )
-    .await
+    use_toolchain(run, log, Tool::Go, input("go-version"), "go-version").await
 }
 
 pub(crate) async fn java(
-    _run: &mut JobRun,
+    run: &mut JobRun,
     input: &(dyn Fn(&str) -> Option<String> + Sync),
     log: &mut LogSink,
 ) -> StepExec {
-    check(
-        log,
-        "Java",
-        input("java-version"),
-        "java",
-        &["-version"],
-        "version",
-    )
-    .await
+    use_toolchain(run, log, Tool::Java, input("java-version"), "version").await
 }
 
 pub(crate) async fn rust(
@@ -207,29 +313,5 @@ pub(crate) async fn rust(
             ),
             log,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_requests() {
-        assert!(satisfies("3.11", "3.11.7"));
-        assert!(satisfies("3.x", "3.12.1"));
-        assert!(!satisfies("3.10", "3.11.7"));
-        assert!(satisfies("20", "20.20.2"));
-        assert!(satisfies("v20.20", "20.20.2"));
-        assert!(!satisfies("22", "20.20.2"));
-        assert!(satisfies("lts/*", "20.20.2"));
-        assert_eq!(
-            first_version("openjdk version \"17.0.15\" 2025-04-15").as_deref(),
-            Some("17.0.15")
-        );
-        assert_eq!(
-            first_version("go version go1.22.1 linux/amd64").as_deref(),
-            Some("1.22.1")
-        );
     }
 }

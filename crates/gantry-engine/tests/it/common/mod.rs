@@ -461,5 +461,6 @@ pub fn options(repo: &Path, dir: &Path) -> RunOptions {
         selection: Default::default(),
         platforms: Vec::new(),
         actions: None,
+        toolchain_mismatch: Default::default(),
     }
 }
