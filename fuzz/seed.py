@@ -18,6 +18,7 @@ import pathlib
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -294,6 +295,79 @@ def seed_ledger():
         put("ledger_files", f"trunc-{i}", bytes([i, 1, 40, 0]))
 
 
+def tar_bytes(members):
+    """A tar of (path, bytes) members."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for path, data in members:
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def seed_images():
+    """Small docker save and oci-archive tarballs with one package of each
+    kind the catalogues read, and binaries for the inspector."""
+    layer = tar_bytes([
+        ("etc/os-release", b'ID=debian\nVERSION_ID="12"\n'),
+        ("var/lib/dpkg/status",
+         b"Package: zlib1g\nStatus: install ok installed\nSource: zlib\n"
+         b"Version: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n"),
+        ("lib/apk/db/installed", b"P:musl\nV:1.2.4-r2\no:musl\nA:x86_64\n\n"),
+        ("usr/lib/python3/site-packages/idna-3.4.dist-info/METADATA",
+         b"Metadata-Version: 2.1\nName: idna\nVersion: 3.4\n"),
+        ("app/node_modules/left-pad/package.json",
+         b'{"name": "left-pad", "version": "1.3.0"}'),
+        ("app/.wh.removed", b""),
+    ])
+    digest = hashlib.sha256(layer).hexdigest()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest}"]},
+    }).encode()
+    config_hex = hashlib.sha256(config).hexdigest()
+    manifest = json.dumps([{
+        "Config": f"{config_hex}.json", "RepoTags": ["fuzz:1"],
+        "Layers": [f"{digest}/layer.tar"],
+    }]).encode()
+    put("image_archive", "docker-save", tar_bytes([
+        (f"{digest}/layer.tar", layer),
+        (f"{config_hex}.json", config),
+        ("manifest.json", manifest),
+    ]))
+    oci_manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": f"sha256:{config_hex}", "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": f"sha256:{digest}", "size": len(layer)}],
+    }).encode()
+    manifest_hex = hashlib.sha256(oci_manifest).hexdigest()
+    index = json.dumps({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": f"sha256:{manifest_hex}", "size": len(oci_manifest),
+                       "platform": {"os": "linux", "architecture": "amd64"}}],
+    }).encode()
+    put("image_archive", "oci-archive", tar_bytes([
+        ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+        ("index.json", index),
+        (f"blobs/sha256/{config_hex}", config),
+        (f"blobs/sha256/{manifest_hex}", oci_manifest),
+        (f"blobs/sha256/{digest}", layer),
+    ]))
+    put("image_archive", "empty-tar", tar_bytes([]))
+    # The inspector reads ELF files: this machine's own small programs.
+    for name in ["true", "echo"]:
+        path = pathlib.Path("/bin") / name
+        if path.is_file() and path.stat().st_size <= MAX_SEED:
+            put("image_binary", name, path.read_bytes())
+    put("image_binary", "elf-header", b"\x7fELF\x02\x01\x01" + bytes(57))
+
+
 def main():
     os.chdir(ROOT)
     seed_lockfiles()
@@ -306,6 +380,7 @@ def main():
     seed_attest()
     seed_keys()
     seed_ledger()
+    seed_images()
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} seeds", file=sys.stderr)
 

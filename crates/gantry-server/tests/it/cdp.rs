@@ -224,7 +224,10 @@ impl Browser {
             if self.eval(expression) == json!(true) {
                 return;
             }
-            assert!(Instant::now() < deadline, "never true: {expression}");
+            if Instant::now() >= deadline {
+                let state = self.eval("[location.href, document.readyState, document.title]");
+                panic!("never true: {expression} (the page: {state})");
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
