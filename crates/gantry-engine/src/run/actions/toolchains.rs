@@ -178,17 +178,26 @@ pub(crate) async fn installed(
     // One entry per real file: `/usr/bin/python3` and `/usr/bin/python3.11`
     // are often the same program.
     let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for program in programs {
-        let real = std::fs::canonicalize(&program).unwrap_or_else(|_| program.clone());
-        if !seen.insert(real) {
-            continue;
-        }
-        if let Some(version) = version_of(tool, &program).await {
-            out.push(Installed { version, program });
+    programs.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    // Asked all at once: interpreters take a while to start.
+    let mut asking = tokio::task::JoinSet::new();
+    for (index, program) in programs.into_iter().enumerate() {
+        asking.spawn(async move {
+            let version = version_of(tool, &program).await;
+            (index, program, version)
+        });
+    }
+    let mut answered = Vec::new();
+    while let Some(done) = asking.join_next().await {
+        if let Ok((index, program, Some(version))) = done {
+            answered.push((index, Installed { version, program }));
         }
     }
-    out
+    answered.sort_by_key(|(index, _)| *index);
+    answered
+        .into_iter()
+        .map(|(_, installed)| installed)
+        .collect()
 }
 
 /// The version a program reports, within five seconds.
