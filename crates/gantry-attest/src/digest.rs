@@ -69,11 +69,22 @@ impl FileDigests {
     /// The digest named `algorithm` (an in-toto digest set key), if gantry
     /// can compute it.
     pub fn get(&self, algorithm: &str) -> Option<&str> {
-        match algorithm {
-            "sha256" => Some(&self.sha256),
-            "sha384" => Some(&self.sha384),
-            "sha512" => Some(&self.sha512),
-            _ => None,
+        let digest = match algorithm {
+            "sha256" => &self.sha256,
+            "sha384" => &self.sha384,
+            "sha512" => &self.sha512,
+            _ => return None,
+        };
+        (!digest.is_empty()).then_some(digest.as_str())
+    }
+
+    /// Something known only by its SHA-256 (a container image, by its
+    /// manifest digest): the other algorithms cannot be checked.
+    pub fn sha256_only(hex: impl Into<String>) -> FileDigests {
+        FileDigests {
+            sha256: hex.into(),
+            sha384: String::new(),
+            sha512: String::new(),
         }
     }
 

@@ -41,8 +41,19 @@ pub struct AttestArgs {
 
     /// A file or folder the statement is about (repeatable); a folder gives
     /// one subject per file.
-    #[arg(long, short = 's', value_name = "PATH", required = true)]
+    #[arg(
+        long,
+        short = 's',
+        value_name = "PATH",
+        required_unless_present = "image"
+    )]
     pub subject: Vec<PathBuf>,
+
+    /// A container image the statement is about, by its manifest digest
+    /// (repeatable): an OCI image layout folder, an oci-archive or a
+    /// `docker save` tarball.
+    #[arg(long, value_name = "DIR|TAR")]
+    pub image: Vec<PathBuf>,
 
     /// A private key to sign with (repeatable for several signatures).
     #[arg(long, short = 'k', value_name = "KEY", required = true)]
@@ -82,13 +93,19 @@ pub fn run(root: &Path, home: &gantry_store::Home, args: AttestArgs) -> Result<O
         .iter()
         .map(|k| load_private(root, k))
         .collect::<Result<Vec<_>, _>>()?;
-    let subjects = statement::subjects_from_paths(root, &super::repo_paths(root, &args.subject))
-        .map_err(|e| {
-            CliError::usage(
-                e.to_string(),
-                Some("give existing files or folders with --subject".to_string()),
-            )
-        })?;
+    let mut subjects =
+        statement::subjects_from_paths(root, &super::repo_paths(root, &args.subject)).map_err(
+            |e| {
+                CliError::usage(
+                    e.to_string(),
+                    Some("give existing files or folders with --subject".to_string()),
+                )
+            },
+        )?;
+    for image in &args.image {
+        let (name, digest) = super::sbom::image_subject(root, image)?;
+        subjects.push(gantry_attest::Subject::sha256(name, digest));
+    }
 
     let predicate = match &args.predicate {
         Some(path) => {

@@ -98,6 +98,19 @@ pub(crate) fn image_input(
     }
 }
 
+/// A container image (a layout folder, an oci-archive or docker save
+/// tarball) as an attestation subject: its name and its manifest digest.
+pub(crate) fn image_subject(root: &Path, path: &Path) -> Result<(String, String), CliError> {
+    let full = user_path(root, path);
+    let identity = gantry_image::identify(&full, &gantry_image::Options::default()).map_err(|e| {
+        CliError::usage(
+            format!("{}: {e}", full.display()),
+            Some("--image takes an OCI image layout folder, an oci-archive or a docker save tarball".into()),
+        )
+    })?;
+    Ok((identity.name, identity.digest.hex().to_string()))
+}
+
 /// Prints an image's warnings: they name paths inside the image, never
 /// files on this machine.
 pub(crate) fn print_image_warnings(warnings: &[Warning]) {

@@ -27,6 +27,12 @@ pub struct VerifyArgs {
     #[arg(long, short = 's', value_name = "PATH")]
     pub subject: Vec<PathBuf>,
 
+    /// A container image that must match a subject by its manifest digest
+    /// (repeatable): an OCI image layout folder, an oci-archive or a
+    /// `docker save` tarball.
+    #[arg(long, value_name = "DIR|TAR")]
+    pub image: Vec<PathBuf>,
+
     /// The predicate type required: a URI or an alias (cyclonedx, slsa-provenance, ...).
     #[arg(long, short = 't', value_name = "URI")]
     pub predicate_type: Option<String>,
@@ -65,12 +71,20 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<Outcome, CliError> {
     let path = user_path(root, &args.attestation);
     let bytes = gantry_attest::read_limited(&path, gantry_attest::dsse::MAX_ENVELOPE_BYTES)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let mut files = Policy::files_from_paths(root, &super::repo_paths(root, &args.subject))
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    for image in &args.image {
+        let (name, digest) = super::sbom::image_subject(root, image)?;
+        files.push((
+            name,
+            gantry_attest::digest::FileDigests::sha256_only(digest),
+        ));
+    }
     let policy = Policy {
         keys,
         threshold: args.threshold as usize,
         predicate_type: args.predicate_type.clone(),
-        files: Policy::files_from_paths(root, &super::repo_paths(root, &args.subject))
-            .map_err(|e| CliError::usage(e.to_string(), None))?,
+        files,
     };
     let report = verify(&bytes, &policy);
     let shown = display_path(root, &path);

@@ -13,6 +13,7 @@ mod cli;
 mod deploy;
 mod evidence;
 mod history;
+mod image;
 mod load;
 mod notifications;
 mod parallel;
