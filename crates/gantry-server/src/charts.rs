@@ -18,9 +18,9 @@ pub(crate) struct WeekChart<'a> {
     pub format: fn(f64) -> String,
 }
 
-const WIDTH: f64 = 600.0;
+const WIDTH: f64 = 420.0;
 const HEIGHT: f64 = 200.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 56.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;

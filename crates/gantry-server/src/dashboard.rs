@@ -775,7 +775,7 @@ fn render_deployments(state: &AppState) -> Result<String, Problem> {
                     live.updated_at
                 );
             }
-            None => out.push_str("<p class=\"live\">Nothing live: no deployment here succeeded since the last ones.</p>"),
+            None => out.push_str("<p class=\"live\">Nothing live: none of these deployments is the environment&#39;s current success.</p>"),
         }
         let _ = write!(
             out,
@@ -849,8 +849,8 @@ fn render_rollouts(state: &AppState) -> Result<String, Problem> {
     }
     out.push_str(
         "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Rollouts\"><table><caption>Every rollout, by name, with the traffic its canary gets now</caption><thead><tr>\
-         <th scope=\"col\">Rollout</th><th scope=\"col\">Phase</th><th scope=\"col\">Step</th>\
-         <th scope=\"col\">Canary weight</th><th scope=\"col\">Last analysis</th>\
+         <th scope=\"col\">Rollout</th><th scope=\"col\">Canary weight</th><th scope=\"col\">Phase</th>\
+         <th scope=\"col\">Step</th><th scope=\"col\">Last analysis</th><th scope=\"col\">Message</th>\
          <th scope=\"col\">Updated</th></tr></thead><tbody>",
     );
     for r in &doc.rollouts {
@@ -870,24 +870,24 @@ fn render_rollouts(state: &AppState) -> Result<String, Problem> {
         let phase_class = if r.running { "running" } else { "ended" };
         let _ = write!(
             out,
-            "<tr data-rollout=\"{}\" data-weight=\"{}\"><th scope=\"row\">{}</th><td><span class=\"badge {phase_class}\">{}</span>{}</td><td>{}</td>\
-             <td class=\"weight\">{} <span>{} %</span></td><td>{analysis}</td><td>{}</td></tr>",
+            "<tr data-rollout=\"{}\" data-weight=\"{}\"><th scope=\"row\">{}</th><td class=\"weight\">{} <span>{} %</span></td>\
+             <td><span class=\"badge {phase_class}\">{}</span></td><td>{}</td><td>{analysis}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.name),
             r.canary_weight,
             esc(&r.name),
+            crate::charts::traffic_split(r.canary_weight),
+            r.canary_weight,
             esc(&r.phase),
-            if r.message.is_empty() {
-                String::new()
-            } else {
-                format!(" <span class=\"muted\">{}</span>", esc(&r.message))
-            },
             if r.steps > 0 {
                 format!("{} of {}", r.step, r.steps)
             } else {
                 "—".to_string()
             },
-            crate::charts::traffic_split(r.canary_weight),
-            r.canary_weight,
+            if r.message.is_empty() {
+                "—".to_string()
+            } else {
+                esc(&r.message)
+            },
             r.updated_at,
         );
     }

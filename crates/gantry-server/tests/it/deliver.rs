@@ -178,7 +178,7 @@ pub fn delivery_history(f: &Fixture) -> Vec<u64> {
     use std::sync::atomic::{AtomicI64, Ordering};
     const MIN: i64 = 60_000;
     const DAY: i64 = 86_400_000;
-    let now = Arc::new(AtomicI64::new(Timestamp::now().millis() - 35 * DAY));
+    let now = Arc::new(AtomicI64::new(Timestamp::now().millis() - 36 * DAY));
     let clock = now.clone();
     let store = gantry_store::Store::open_in(
         &f.home,
@@ -218,7 +218,10 @@ pub fn delivery_history(f: &Fixture) -> Vec<u64> {
     for week in 0..5 {
         let good = deploy(
             "production",
-            &format!("{week:040x}"),
+            &format!(
+                "{:016x}{week:024x}",
+                0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(week + 1)
+            ),
             3 * 3_600_000,
             None,
             DeploymentState::Success,
@@ -226,7 +229,10 @@ pub fn delivery_history(f: &Fixture) -> Vec<u64> {
         production.push(good);
         deploy(
             "staging",
-            &format!("{week:040x}"),
+            &format!(
+                "{:016x}{week:024x}",
+                0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(week + 1)
+            ),
             3_600_000,
             None,
             DeploymentState::Success,
@@ -243,7 +249,10 @@ pub fn delivery_history(f: &Fixture) -> Vec<u64> {
             advance(30 * MIN);
             production.push(deploy(
                 "production",
-                &format!("{week:040x}"),
+                &format!(
+                    "{:016x}{week:024x}",
+                    0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(week + 1)
+                ),
                 0,
                 Some(good),
                 DeploymentState::Success,
