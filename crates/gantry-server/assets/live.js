@@ -1,14 +1,15 @@
 // gantry dashboard: keeps the page's <main> current without a reload.
 // The server says `changed` on /events (server-sent events) whenever a
 // package, promotion or approval is recorded; the page then fetches
-// itself again and swaps <main>. Without an event stream it polls.
+// itself again (with its query: the DORA page's environment and window)
+// and swaps <main>. Without an event stream it polls.
 (function () {
   "use strict";
   var busy = false;
   function refresh() {
     if (busy) { return; }
     busy = true;
-    fetch(location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(location.pathname + location.search, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (text) {
         if (text === null) { return; }

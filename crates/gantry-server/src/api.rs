@@ -102,6 +102,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger_entry))
         .routes(routes!(list_deployments))
         .routes(routes!(get_deployment))
+        .routes(routes!(list_rollouts))
         .routes(routes!(rollout_status))
         .routes(routes!(rollout_promote))
         .routes(routes!(rollout_abort))
@@ -731,6 +732,26 @@ fn rollout_problem(e: gantry_deliver::rollout::run::RolloutError) -> Problem {
         ) => Problem::conflict(e.to_string()),
         other => Problem::internal(other.to_string()),
     }
+}
+
+/// Every rollout that ran here, by name, with its canary weight, step and
+/// last analysis: what the dashboard's rollouts page shows.
+#[utoipa::path(get, path = "/v1/rollouts", tag = "rollouts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{version, rollouts: [{name, phase, running, canary_weight, step, steps, message, last_verdict, last_success_rate, last_p99_ms, updated_at}]}`", body = Document),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_rollouts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    blocking(move || {
+        let doc = gantry_deliver::rollout::run::rollouts_document(state.store())
+            .map_err(rollout_problem)?;
+        json_value(&doc)
+    })
+    .await
 }
 
 /// Where a rollout stands, as `gantry rollout status NAME --format json`.

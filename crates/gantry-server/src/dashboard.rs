@@ -22,7 +22,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use gantry_store::{RunId, RunQuery};
+use gantry_store::{DeploymentState, RunId, RunQuery};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -42,6 +42,9 @@ const PAGES: &[(&str, &str)] = &[
     ("/promotions", "Promotions"),
     ("/services/graph", "Dependencies"),
     ("/tests/flaky", "Flaky tests"),
+    ("/deployments", "Deployments"),
+    ("/rollouts", "Rollouts"),
+    ("/dora", "DORA"),
 ];
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -52,6 +55,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(promotions_page))
         .routes(routes!(graph_page))
         .routes(routes!(flaky_page))
+        .routes(routes!(deployments_page))
+        .routes(routes!(rollouts_page))
+        .routes(routes!(dora_page))
         .routes(routes!(signin_form, signin))
         .routes(routes!(events))
         .routes(routes!(live_js))
@@ -696,6 +702,531 @@ async fn flaky_page(
         "/tests/flaky",
         render_flaky,
     )
+    .await
+}
+
+fn deployment_badge(state: DeploymentState) -> String {
+    let name = state.as_str();
+    format!(
+        "<span class=\"badge {name}\">{}</span>",
+        name.replace('_', " ")
+    )
+}
+
+/// The environments deployed to, each once (names that differ only in
+/// case are one environment, as the store compares them).
+fn environments(state: &AppState) -> Result<Vec<String>, Problem> {
+    let mut seen = std::collections::HashSet::new();
+    Ok(state
+        .store()
+        .deployment_counts()?
+        .into_iter()
+        .map(|(e, _, _)| e)
+        .filter(|e| seen.insert(e.to_lowercase()))
+        .collect())
+}
+
+/// How many deployments of each environment the page lists.
+const DEPLOYMENTS_PER_ENVIRONMENT: usize = 20;
+
+fn short_commit(commit: Option<&str>) -> String {
+    match commit {
+        Some(c) => format!(
+            "<code title=\"{}\">{}</code>",
+            esc(c),
+            esc(c.get(..12).unwrap_or(c))
+        ),
+        None => "—".to_string(),
+    }
+}
+
+fn render_deployments(state: &AppState) -> Result<String, Problem> {
+    let environments = environments(state)?;
+    let mut out = String::from("<h1>Deployments</h1>");
+    if environments.is_empty() {
+        out.push_str(
+            "<p>No deployments recorded yet: a job with <code>environment:</code> records one when <code>gantry run</code> runs it.</p>",
+        );
+        return Ok(out);
+    }
+    out.push_str("<ul class=\"envs\">");
+    for (i, e) in environments.iter().enumerate() {
+        let _ = write!(out, "<li><a href=\"#env-{i}\">{}</a></li>", esc(e));
+    }
+    out.push_str("</ul>");
+    for (i, environment) in environments.iter().enumerate() {
+        // The same call as `GET /v1/deployments?environment=E&limit=20`.
+        let list = state
+            .store()
+            .deployments(Some(environment), DEPLOYMENTS_PER_ENVIRONMENT)?;
+        let _ = write!(
+            out,
+            "<section class=\"env\" aria-labelledby=\"env-{i}\" data-environment=\"{}\"><h2 id=\"env-{i}\">{}</h2>",
+            esc(environment),
+            esc(environment)
+        );
+        match list.iter().find(|d| d.state == DeploymentState::Success) {
+            Some(live) => {
+                let _ = write!(
+                    out,
+                    "<p class=\"live\">Live: deployment #{} of {} since {}.</p>",
+                    live.id,
+                    short_commit(live.commit.as_deref()),
+                    live.updated_at
+                );
+            }
+            None => out.push_str("<p class=\"live\">Nothing live: none of these deployments is the environment&#39;s current success.</p>"),
+        }
+        let _ = write!(
+            out,
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Deployments to {}\"><table><caption>The newest {} deployments to {}</caption><thead><tr>\
+             <th scope=\"col\">Deployment</th><th scope=\"col\">State</th><th scope=\"col\">Commit</th>\
+             <th scope=\"col\">Ref</th><th scope=\"col\">Run</th><th scope=\"col\">By</th>\
+             <th scope=\"col\">Created</th><th scope=\"col\">Note</th></tr></thead><tbody>",
+            esc(environment),
+            DEPLOYMENTS_PER_ENVIRONMENT,
+            esc(environment)
+        );
+        for d in &list {
+            let note = match (d.rollback_of, d.description.as_deref()) {
+                (Some(of), Some(text)) => format!("rollback to #{of}: {}", esc(text)),
+                (Some(of), None) => format!("rollback to #{of}"),
+                (None, Some(text)) => esc(text),
+                (None, None) => String::new(),
+            };
+            let run = d.run.map_or("—".to_string(), |r| {
+                format!("<a href=\"/runs/{}\">#{}</a>", r.0, r.0)
+            });
+            let _ = write!(
+                out,
+                "<tr data-deployment=\"{}\" data-state=\"{}\"><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{run}</td><td>{}</td><td>{}</td><td>{note}</td></tr>",
+                d.id,
+                d.state,
+                d.id,
+                deployment_badge(d.state),
+                short_commit(d.commit.as_deref()),
+                esc(d.git_ref.as_deref().unwrap_or("—")),
+                esc(&d.creator),
+                d.created_at,
+            );
+        }
+        out.push_str("</tbody></table></div></section>");
+    }
+    Ok(out)
+}
+
+/// Deployments per environment: what is live and the newest deployments.
+#[utoipa::path(get, path = "/deployments", tag = "dashboard",
+    responses((status = 200, description = "the deployments page", body = String, content_type = "text/html")))]
+async fn deployments_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Deployments",
+        "/deployments",
+        render_deployments,
+    )
+    .await
+}
+
+fn render_rollouts(state: &AppState) -> Result<String, Problem> {
+    // The same call as `GET /v1/rollouts`.
+    let doc = gantry_deliver::rollout::run::rollouts_document(state.store())
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let mut out = String::from("<h1>Rollouts</h1>");
+    if doc.rollouts.is_empty() {
+        out.push_str(
+            "<p>No rollouts yet: <code>gantry rollout run NAME</code> starts one from <code>.gantry/rollouts/NAME.yml</code>.</p>",
+        );
+        return Ok(out);
+    }
+    out.push_str(
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Rollouts\"><table><caption>Every rollout, by name, with the traffic its canary gets now</caption><thead><tr>\
+         <th scope=\"col\">Rollout</th><th scope=\"col\">Canary weight</th><th scope=\"col\">Phase</th>\
+         <th scope=\"col\">Step</th><th scope=\"col\">Last analysis</th><th scope=\"col\">Message</th>\
+         <th scope=\"col\">Updated</th></tr></thead><tbody>",
+    );
+    for r in &doc.rollouts {
+        let analysis = match &r.last_verdict {
+            None => "—".to_string(),
+            Some(verdict) => {
+                let mut text = esc(verdict);
+                if let Some(rate) = r.last_success_rate {
+                    let _ = write!(text, ", {:.1} % succeeded", rate * 100.0);
+                }
+                if let Some(p99) = r.last_p99_ms {
+                    let _ = write!(text, ", p99 {p99:.1} ms");
+                }
+                text
+            }
+        };
+        let phase_class = if r.running { "running" } else { "ended" };
+        let _ = write!(
+            out,
+            "<tr data-rollout=\"{}\" data-weight=\"{}\"><th scope=\"row\">{}</th><td class=\"weight\">{} <span>{} %</span></td>\
+             <td><span class=\"badge {phase_class}\">{}</span></td><td>{}</td><td>{analysis}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.name),
+            r.canary_weight,
+            esc(&r.name),
+            crate::charts::traffic_split(r.canary_weight),
+            r.canary_weight,
+            esc(&r.phase),
+            if r.steps > 0 {
+                format!("{} of {}", r.step, r.steps)
+            } else {
+                "—".to_string()
+            },
+            if r.message.is_empty() {
+                "—".to_string()
+            } else {
+                esc(&r.message)
+            },
+            r.updated_at,
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    Ok(out)
+}
+
+/// Rollouts with their canary's current weight.
+#[utoipa::path(get, path = "/rollouts", tag = "dashboard",
+    responses((status = 200, description = "the rollouts page", body = String, content_type = "text/html")))]
+async fn rollouts_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        state,
+        headers,
+        uri,
+        raw,
+        "Rollouts",
+        "/rollouts",
+        render_rollouts,
+    )
+    .await
+}
+
+/// The DORA page's query: the API's `environment` and `since`.
+#[derive(Deserialize, Default)]
+struct DoraPageQuery {
+    environment: Option<String>,
+    since: Option<String>,
+}
+
+/// The windows the DORA page offers.
+const DORA_WINDOWS: [&str; 4] = ["30d", "90d", "180d", "365d"];
+
+fn dora_link(environment: &str, since: &str) -> String {
+    let q = serde_urlencoded::to_string([("environment", environment), ("since", since)])
+        .unwrap_or_default();
+    esc(&format!("/dora?{q}"))
+}
+
+fn cluster_badge(c: Option<gantry_deliver::dora::Cluster>) -> String {
+    match c {
+        Some(c) => format!(
+            "<span class=\"cluster {}\">{}</span>",
+            c.as_str(),
+            c.as_str()
+        ),
+        None => "<span class=\"cluster none\">not classified</span>".to_string(),
+    }
+}
+
+fn long_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m} min")
+    } else if m > 0 {
+        format!("{m} min {} s", s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+fn render_dora(state: &AppState, raw: Option<&str>) -> Result<String, Problem> {
+    use crate::charts::{WeekChart, count, percent, short_duration, week_bars};
+    use gantry_deliver::dora::{self, DoraQuery};
+
+    let q: DoraPageQuery = serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+    let query = DoraQuery::parse(q.environment.as_deref(), q.since.as_deref())
+        .map_err(crate::api::dora_problem)?;
+    // The same call as `GET /v1/dora` and `gantry dora`.
+    let r = dora::report(state.store(), &query, gantry_store::Timestamp::now())
+        .map_err(crate::api::dora_problem)?;
+    let since_text = q
+        .since
+        .as_deref()
+        .unwrap_or(dora::DEFAULT_SINCE)
+        .trim()
+        .to_string();
+
+    let mut out = format!(
+        "<h1>DORA</h1><p>Software delivery performance of <strong>{}</strong> from {} to {} ({:.0} days), with the definitions of dora.dev (2024) and its 2024 performance clusters.</p>",
+        esc(&r.environment),
+        r.since,
+        r.until,
+        r.window_days
+    );
+    let mut names = environments(state)?;
+    if !names.iter().any(|e| e.eq_ignore_ascii_case(&r.environment)) {
+        names.push(r.environment.clone());
+    }
+    out.push_str("<div class=\"choices\"><span id=\"dora-env\">Environment</span><ul aria-labelledby=\"dora-env\">");
+    for e in &names {
+        let here = if e.eq_ignore_ascii_case(&r.environment) {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<li><a href=\"{}\"{here}>{}</a></li>",
+            dora_link(e, &since_text),
+            esc(e)
+        );
+    }
+    out.push_str("</ul></div><div class=\"choices\"><span id=\"dora-window\">Window</span><ul aria-labelledby=\"dora-window\">");
+    for w in DORA_WINDOWS {
+        let here = if w == since_text {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<li><a href=\"{}\"{here}>{w}</a></li>",
+            dora_link(&r.environment, w)
+        );
+    }
+    out.push_str("</ul></div>");
+
+    let f = &r.deployment_frequency;
+    let l = &r.change_lead_time;
+    let c = &r.change_fail_rate;
+    let t = &r.failed_deployment_recovery_time;
+    let w = &r.deployment_rework_rate;
+    let opt = |v: Option<f64>, show: fn(f64) -> String| v.map_or_else(|| "—".to_string(), show);
+    let raw_value = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+    let figures: [(&str, &str, String, String, String, String); 5] = [
+        (
+            "deployment_frequency",
+            "Deployment frequency",
+            format!("{:.2} a day", f.per_day),
+            f.per_day.to_string(),
+            cluster_badge(f.cluster),
+            format!("{} deployments, {:.1} a week", f.deployments, f.per_week),
+        ),
+        (
+            "change_lead_time",
+            "Change lead time",
+            opt(l.median_seconds, long_duration),
+            raw_value(l.median_seconds),
+            cluster_badge(l.cluster),
+            format!(
+                "median of {} changes, commit to success{}",
+                l.changes,
+                if l.without_commit_time > 0 {
+                    format!("; {} without a commit time", l.without_commit_time)
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        (
+            "change_fail_rate",
+            "Change fail rate",
+            opt(c.rate, |r| format!("{:.1} %", r * 100.0)),
+            raw_value(c.rate),
+            cluster_badge(c.cluster),
+            format!(
+                "{} of {} deployments failed, were rolled back or caused an incident",
+                c.count, c.deployments
+            ),
+        ),
+        (
+            "failed_deployment_recovery_time",
+            "Failed deployment recovery time",
+            opt(t.median_seconds, long_duration),
+            raw_value(t.median_seconds),
+            cluster_badge(t.cluster),
+            format!(
+                "median of {} recovered; {} not recovered",
+                t.recovered, t.unrecovered
+            ),
+        ),
+        (
+            "deployment_rework_rate",
+            "Deployment rework rate",
+            opt(w.rate, |r| format!("{:.1} %", r * 100.0)),
+            raw_value(w.rate),
+            cluster_badge(None),
+            format!(
+                "{} of {} deployments were unplanned, made because of a failure",
+                w.count, w.deployments
+            ),
+        ),
+    ];
+    out.push_str("<h2>The five figures</h2><ul class=\"figures\">");
+    for (key, name, shown, value, badge, detail) in &figures {
+        let _ = write!(
+            out,
+            "<li class=\"figure\" data-metric=\"{key}\" data-value=\"{value}\"><h3>{name}</h3><p class=\"value\">{}</p><p>{badge}</p><p class=\"muted\">{}</p></li>",
+            esc(shown),
+            esc(detail)
+        );
+    }
+    out.push_str("</ul>");
+    if r.in_progress > 0 {
+        let _ = write!(
+            out,
+            "<p>{} deployments still under way are not counted yet.</p>",
+            r.in_progress
+        );
+    }
+
+    out.push_str("<h2>Trends, week by week</h2>");
+    if r.weeks.is_empty() {
+        out.push_str("<p>No weeks in the window.</p>");
+    } else {
+        let charts = [
+            WeekChart {
+                id: "trend-deployments",
+                title: "Deployments a week",
+                points: r
+                    .weeks
+                    .iter()
+                    .map(|w| (w.start, Some(w.deployments as f64)))
+                    .collect(),
+                format: count,
+            },
+            WeekChart {
+                id: "trend-lead-time",
+                title: "Change lead time a week (median)",
+                points: r
+                    .weeks
+                    .iter()
+                    .map(|w| (w.start, w.lead_time_median_seconds))
+                    .collect(),
+                format: short_duration,
+            },
+            WeekChart {
+                id: "trend-fail-rate",
+                title: "Change fail rate a week",
+                points: r
+                    .weeks
+                    .iter()
+                    .map(|w| (w.start, w.change_fail_rate))
+                    .collect(),
+                format: percent,
+            },
+            WeekChart {
+                id: "trend-recovery",
+                title: "Failed deployment recovery time a week (median)",
+                points: r
+                    .weeks
+                    .iter()
+                    .map(|w| (w.start, w.recovery_median_seconds))
+                    .collect(),
+                format: short_duration,
+            },
+        ];
+        out.push_str("<div class=\"charts\">");
+        for chart in &charts {
+            let _ = write!(
+                out,
+                "<figure><figcaption>{}</figcaption>{}</figure>",
+                esc(chart.title),
+                week_bars(chart)
+            );
+        }
+        out.push_str("</div>");
+        out.push_str(
+            "<details><summary>Week by week, as a table</summary><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Week by week\"><table><caption>Each week of the window (weeks start on Monday, UTC)</caption><thead><tr>\
+             <th scope=\"col\">Week of</th><th scope=\"col\">Deployments</th><th scope=\"col\">Failed changes</th>\
+             <th scope=\"col\">Change fail rate</th><th scope=\"col\">Lead time (median)</th><th scope=\"col\">Recovery (median)</th></tr></thead><tbody>",
+        );
+        for wk in &r.weeks {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                wk.start.to_string().get(..10).unwrap_or_default(),
+                wk.deployments,
+                wk.failed_changes,
+                opt(wk.change_fail_rate, percent),
+                opt(wk.lead_time_median_seconds, long_duration),
+                opt(wk.recovery_median_seconds, long_duration)
+            );
+        }
+        out.push_str("</tbody></table></div></details>");
+    }
+
+    out.push_str("<h2>Failed changes</h2>");
+    if r.failed_changes.is_empty() {
+        out.push_str("<p>No failed changes in the window.</p>");
+    } else {
+        out.push_str(
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Failed changes\"><table><caption>Deployments of the window that failed, were rolled back or caused an incident</caption><thead><tr>\
+             <th scope=\"col\">Deployment</th><th scope=\"col\">Why</th><th scope=\"col\">Failed at</th>\
+             <th scope=\"col\">Recovered at</th><th scope=\"col\">Recovery time</th></tr></thead><tbody>",
+        );
+        for fc in &r.failed_changes {
+            let why: Vec<&str> = fc
+                .reasons
+                .iter()
+                .map(|x| match x {
+                    dora::FailReason::Failed => "failed",
+                    dora::FailReason::RolledBack => "rolled back",
+                    dora::FailReason::Incident => "incident",
+                })
+                .collect();
+            let _ = write!(
+                out,
+                "<tr data-failed=\"{}\"><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                fc.deployment,
+                fc.deployment,
+                why.join(", "),
+                fc.failed_at,
+                fc.recovered_at
+                    .map_or_else(|| "not yet".to_string(), |t| t.to_string()),
+                opt(fc.recovery_seconds, long_duration)
+            );
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    Ok(out)
+}
+
+/// DORA's five figures of an environment, with trend charts.
+#[utoipa::path(get, path = "/dora", tag = "dashboard",
+    params(
+        ("environment" = Option<String>, Query, description = "the environment (default production)"),
+        ("since" = Option<String>, Query, description = "the window, as `gantry dora --since` (default 90d)")),
+    responses((status = 200, description = "the DORA page", body = String, content_type = "text/html"),
+              (status = 400, description = "a malformed `since`", body = Problem, content_type = "application/problem+json")))]
+async fn dora_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query = raw.clone();
+    page(state, headers, uri, raw, "DORA", "/dora", move |s| {
+        render_dora(s, query.as_deref())
+    })
     .await
 }
 

@@ -10,6 +10,7 @@
 
 mod api;
 pub mod auth;
+mod charts;
 mod dashboard;
 pub mod grafana;
 mod metrics;

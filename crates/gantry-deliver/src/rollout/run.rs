@@ -487,6 +487,22 @@ pub fn rollout_summaries(store: &Store) -> Result<Vec<RolloutSummary>, RolloutEr
     Ok(out)
 }
 
+/// `GET /v1/rollouts`: every rollout that ran here, by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutsDocument {
+    pub version: u32,
+    pub rollouts: Vec<RolloutSummary>,
+}
+
+/// [`rollout_summaries`] as a document: what the API lists and the
+/// dashboard's rollouts page shows.
+pub fn rollouts_document(store: &Store) -> Result<RolloutsDocument, RolloutError> {
+    Ok(RolloutsDocument {
+        version: 1,
+        rollouts: rollout_summaries(store)?,
+    })
+}
+
 /// Leaves `command` for the process running rollout `name`.
 pub fn send_command(store: &Store, name: &str, command: Command) -> Result<(), RolloutError> {
     store.queue_rollout_command(name, command.name())?;

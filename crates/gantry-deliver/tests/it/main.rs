@@ -3,6 +3,7 @@
 
 mod approvals;
 mod deploy;
+mod dora;
 mod environments;
 mod health;
 mod notify;

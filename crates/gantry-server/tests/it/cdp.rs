@@ -235,10 +235,15 @@ impl Browser {
     /// Navigates and waits for the page to have loaded.
     pub fn goto(&mut self, url: &str) {
         self.call("Page.navigate", json!({ "url": url }));
-        self.wait_for(&format!(
-            "document.readyState === 'complete' && location.href !== 'about:blank' && !location.href.startsWith('{}')",
-            "chrome-error"
-        ));
+        let loaded = "document.readyState === 'complete' && location.href !== 'about:blank' && !location.href.startsWith('chrome-error')";
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.eval(loaded) != json!(true) {
+            if Instant::now() >= deadline {
+                let at = self.eval("location.href + ' ' + document.readyState");
+                panic!("{url} did not load: the page is at {at}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn viewport(&mut self, width: u32, height: u32, mobile: bool) {

@@ -2,8 +2,9 @@
 //! of URLs and scripts, every page renders at desktop and phone widths and
 //! passes axe-core (vendored under tests/fixtures/axe-core), the grid
 //! shows each service's state, a promotion made through the API appears
-//! without a reload, and a screenshot of each page is kept under
-//! target/dashboard-screenshots/.
+//! without a reload, the DORA page's charts draw and an incident recorded
+//! through the API changes its figures without a reload, and a screenshot
+//! of each page is kept under target/dashboard-screenshots/.
 
 use gantry_server::auth::Role;
 use gantry_store::{Conclusion, NewJob, NewRun, NewStep};
@@ -120,6 +121,7 @@ async fn the_dashboard_renders_in_chromium_signs_in_once_and_updates_itself() {
     }
     let f = Fixture::new();
     let run = record_run(&f);
+    let production = crate::deliver::delivery_history(&f);
     let viewer = f.token("viewer", Role::Viewer);
     let deployer = f.token("ci", Role::Deployer);
     let s = start(&f).await;
@@ -155,6 +157,9 @@ async fn the_dashboard_renders_in_chromium_signs_in_once_and_updates_itself() {
             ("promotions", "/promotions".to_string()),
             ("dependencies", "/services/graph".to_string()),
             ("flaky-tests", "/tests/flaky".to_string()),
+            ("deployments", "/deployments".to_string()),
+            ("rollouts", "/rollouts".to_string()),
+            ("dora", "/dora?environment=production&since=90d".to_string()),
         ];
         for (width, height, mobile, label) in
             [(1280, 900, false, "desktop"), (390, 844, true, "phone")]
@@ -164,7 +169,7 @@ async fn the_dashboard_renders_in_chromium_signs_in_once_and_updates_itself() {
                 b.goto(&format!("{base2}{path}"));
                 b.wait_for("document.querySelector('main h1') !== null");
                 assert_eq!(
-                    b.eval("location.pathname"),
+                    b.eval("location.pathname + location.search"),
                     json!(path),
                     "{name} redirected"
                 );
@@ -212,8 +217,60 @@ async fn the_dashboard_renders_in_chromium_signs_in_once_and_updates_itself() {
                 json!("—")
             );
         }
+        // Rollouts: the canary's share drawn at its weight.
+        b.goto(&format!("{base2}/rollouts"));
+        assert_eq!(
+            b.eval("document.querySelector('tr[data-rollout=\"web\"] svg.split .canary').getAttribute('width')"),
+            json!("25")
+        );
+        // DORA: four trend charts, drawn with a size, a bar per week.
+        b.goto(&format!("{base2}/dora?environment=production&since=90d"));
+        assert_eq!(
+            b.eval("[...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 200 && s.getBoundingClientRect().height > 50).length"),
+            json!(4)
+        );
+        assert_eq!(
+            b.eval("document.querySelectorAll('svg.chart[data-chart=\"trend-deployments\"] rect.bar').length > 4"),
+            json!(true)
+        );
+        b.eval("window.__same_dora = 'yes'");
+    });
+
+    // An incident recorded through the API changes the open DORA page.
+    let before = tokio::task::block_in_place(|| {
+        b.wait_for("document.documentElement.getAttribute('data-live') === 'sse'");
+        b.eval("document.querySelector('[data-metric=\"change_fail_rate\"]').dataset.value")
+    });
+    let opened = c
+        .post(format!("{base}/v1/incidents"))
+        .bearer_auth(&deployer)
+        .json(&json!({ "deployment": production[0], "title": "checkout errors" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status().as_u16(), 201);
+    let dora: Value = c
+        .get(format!("{base}/v1/dora?environment=production&since=90d"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let after = dora["change_fail_rate"]["rate"].as_f64().unwrap();
+    assert_ne!(
+        json!(after.to_string()),
+        before,
+        "the incident changed nothing"
+    );
+    tokio::task::block_in_place(|| {
+        b.wait_for(&format!(
+            "window.__same_dora === 'yes' && document.querySelector('[data-metric=\"change_fail_rate\"]').dataset.value === '{after}'"
+        ));
+        b.screenshot(&out.join("dora-updated-desktop.png"));
         // The promotions page, kept open for what follows.
-        b.goto(&format!("{base2}/promotions"));
+        b.goto(&format!("{base}/promotions"));
         b.wait_for("document.documentElement.getAttribute('data-live') === 'sse'");
         b.eval("window.__same_page = 'yes'");
     });

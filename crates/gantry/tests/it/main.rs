@@ -11,6 +11,7 @@ mod actions;
 mod audit;
 mod cli;
 mod deploy;
+mod dora;
 mod evidence;
 mod history;
 mod image;
