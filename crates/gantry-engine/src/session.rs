@@ -46,6 +46,8 @@ pub struct Session {
     pub platforms: Vec<(String, String)>,
     /// The store of marketplace actions (`$GANTRY_HOME/actions`).
     pub actions: Option<gantry_actions::ActionStore>,
+    /// `--container-engine` and the service health timeout.
+    pub containers: crate::run::ContainerOptions,
 }
 
 /// Why a run did not finish.
@@ -82,6 +84,7 @@ impl Session {
             selection: self.selection.clone(),
             platforms: self.platforms.clone(),
             actions: self.actions.clone(),
+            containers: self.containers.clone(),
         }
     }
 
@@ -142,6 +145,7 @@ mod tests {
             selection: Default::default(),
             platforms: Vec::new(),
             actions: None,
+            containers: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod actions;
 mod call;
 pub mod commands;
 pub mod confine;
+mod containers;
 mod dispatch;
 pub mod environment;
 mod expand;
@@ -341,6 +342,26 @@ pub struct RunOptions {
     /// The store marketplace actions (`uses: owner/repo@ref`) come from;
     /// `None`: they are not run (only built-in ones).
     pub actions: Option<gantry_actions::ActionStore>,
+    /// How jobs with `container:` or `services:` run.
+    pub containers: ContainerOptions,
+}
+
+/// How jobs with `container:` or `services:` run.
+#[derive(Debug, Clone)]
+pub struct ContainerOptions {
+    /// `--container-engine`, or the first of podman and docker on `PATH`.
+    pub engine: gantry_container::EngineChoice,
+    /// How long a service container may take to become healthy.
+    pub health_timeout: Duration,
+}
+
+impl Default for ContainerOptions {
+    fn default() -> Self {
+        ContainerOptions {
+            engine: gantry_container::EngineChoice::Detect,
+            health_timeout: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// How a run is stopped from outside.

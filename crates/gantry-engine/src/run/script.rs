@@ -33,8 +33,14 @@ impl JobRun {
         step_env: &[(String, String)],
         extra: &[(String, String)],
     ) -> Vec<(String, String)> {
-        let mut env: IndexMap<String, String> =
-            std::env::vars().filter(|(k, _)| inherited(k)).collect();
+        // A step in the job container sees the image's environment, not
+        // this machine's.
+        let in_container = self.in_container().is_some();
+        let mut env: IndexMap<String, String> = if in_container {
+            IndexMap::new()
+        } else {
+            std::env::vars().filter(|(k, _)| inherited(k)).collect()
+        };
         let github = self.base.values.get("github");
         let g = |key: &str| {
             github
@@ -88,7 +94,7 @@ impl JobRun {
         for (k, v) in step_env.iter().chain(extra) {
             env.insert(k.clone(), v.clone());
         }
-        if !self.path_prepend.is_empty() {
+        if !self.path_prepend.is_empty() && !in_container {
             let mut parts: Vec<String> = self.path_prepend.iter().rev().cloned().collect();
             if let Some(p) = env.get("PATH") {
                 parts.push(p.clone());
@@ -118,7 +124,13 @@ impl JobRun {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let scripts = self.temp.join(super::reaper::SCRIPTS_DIR);
-        let invocation = match shell::invocation(shell, script, &scripts, &path_var) {
+        let lookup = match self.in_container() {
+            Some(info) => shell::Lookup::Container {
+                has_bash: info.has_bash,
+            },
+            None => shell::Lookup::Host(&path_var),
+        };
+        let invocation = match shell::invocation(shell, script, &scripts, lookup) {
             Ok(i) => i,
             Err(e) => return StepExec::failed(e.to_string(), log),
         };
@@ -143,9 +155,38 @@ impl JobRun {
             insecure,
             echo: false,
         };
+        // In the job container the step is `exec`'s command; the client
+        // runs here, with the values its `-e NAME`s pass on.
+        let (program, args, env) = match self
+            .containers
+            .as_ref()
+            .and_then(|c| c.job_container().map(|info| (c, info)))
+        {
+            Some((containers, info)) => {
+                let inner = self.container_env(info, env);
+                let (args, passed) = gantry_container::args::exec(
+                    &info.name,
+                    &dir.display().to_string(),
+                    &inner,
+                    &invocation.program,
+                    &invocation.args,
+                );
+                let mut client: Vec<(String, String)> =
+                    std::env::vars().filter(|(k, _)| inherited(k)).collect();
+                client.push((super::reaper::TRACKING_VAR.to_string(), tracking_id.clone()));
+                client.extend(containers.started.client_env.iter().cloned());
+                client.extend(passed);
+                (
+                    containers.engine.program.display().to_string(),
+                    args,
+                    client,
+                )
+            }
+            None => (invocation.program.clone(), invocation.args.clone(), env),
+        };
         let spec = process::Spec {
-            program: &invocation.program,
-            args: &invocation.args,
+            program: &program,
+            args: &args,
             dir,
             env: &env,
             timeout,
@@ -173,10 +214,7 @@ impl JobRun {
         let exit = match result {
             Ok(exit) => exit,
             Err(e) => {
-                return StepExec::failed(
-                    format!("cannot start `{}`: {e}", invocation.program),
-                    log,
-                );
+                return StepExec::failed(format!("cannot start `{program}`: {e}"), log);
             }
         };
         let (outputs, file_error) = self.take_command_files(handler);

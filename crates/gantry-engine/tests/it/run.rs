@@ -739,6 +739,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             selection: Default::default(),
             platforms: Vec::new(),
             actions: None,
+            containers: Default::default(),
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

@@ -267,6 +267,7 @@ fn roll_back(
         selection: Default::default(),
         platforms: given.platforms.clone(),
         actions: Some(gantry_actions::ActionStore::new(home.actions())),
+        containers: Default::default(),
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,

@@ -457,5 +457,6 @@ pub fn options(repo: &Path, dir: &Path) -> RunOptions {
         selection: Default::default(),
         platforms: Vec::new(),
         actions: None,
+        containers: Default::default(),
     }
 }

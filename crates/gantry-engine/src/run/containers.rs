@@ -1,0 +1,244 @@
+//! Jobs with `container:` or `services:`, through gantry-container: the
+//! workflow's settings evaluated into specs, the containers started before
+//! the first step and removed after the last, the `job.container` and
+//! `job.services` contexts, and the environment of a step run in the job
+//! container.
+//!
+//! The job container sees the run's work folder (workspace, temp folder,
+//! tool cache, command files, event payload) and the actions store at the
+//! same paths as this machine, so `GITHUB_WORKSPACE`, `RUNNER_TEMP`,
+//! `$GITHUB_OUTPUT` and an action's path mean the same inside and out.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gantry_container::{
+    ContainerInfo, ContainerSpec, Credentials, Engine, JobContainer, JobSetup, Mount, ServiceInfo,
+    Started,
+};
+use gantry_expr::{Object, Value};
+use gantry_workflow::model::{Container, StepsJob};
+use indexmap::IndexMap;
+
+use super::expand::expand;
+use super::job::JobRun;
+use super::log::LogSink;
+use super::process::Stream;
+use super::scope::Scope;
+
+/// PATH in a container whose image sets none (the runner's default).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A job's running containers.
+pub(crate) struct JobContainers {
+    pub engine: Engine,
+    pub started: Started,
+}
+
+impl JobContainers {
+    /// The job container, when steps run in one.
+    pub(crate) fn job_container(&self) -> Option<&ContainerInfo> {
+        self.started.container.as_ref()
+    }
+
+    /// `job.container` and `job.services` for the `job` context.
+    pub(crate) fn contexts(&self) -> (Option<Value>, Value) {
+        let network = Value::String(self.started.network.clone());
+        let container = self.started.container.as_ref().map(|c| {
+            let mut o = Object::new();
+            o.insert("id".into(), Value::String(c.id.clone()));
+            o.insert("network".into(), network.clone());
+            Value::Object(o)
+        });
+        let mut services = Object::new();
+        for (id, info) in &self.started.services {
+            services.insert(id.clone(), service_value(info, &network));
+        }
+        (container, Value::Object(services))
+    }
+}
+
+fn service_value(info: &ServiceInfo, network: &Value) -> Value {
+    let mut ports = Object::new();
+    for (inside, outside) in &info.ports {
+        ports.insert(inside.clone(), Value::String(outside.clone()));
+    }
+    let mut o = Object::new();
+    o.insert("id".into(), Value::String(info.id.clone()));
+    o.insert("network".into(), network.clone());
+    o.insert("ports".into(), Value::Object(ports));
+    Value::Object(o)
+}
+
+/// Whether a job asks for containers at all.
+pub(crate) fn wanted(job: &StepsJob) -> bool {
+    job.container.is_some() || !job.services.is_empty()
+}
+
+/// A `container:` or service, its expressions evaluated.
+fn spec(container: &Container, scope: &Scope, what: &str) -> Result<ContainerSpec, String> {
+    let text = |t: &gantry_workflow::model::Text, part: &str| {
+        expand(&t.value, scope).map_err(|e| format!("{what} {part}: {e}"))
+    };
+    let image = match &container.image {
+        Some(i) => text(i, "image")?.trim().to_string(),
+        None => String::new(),
+    };
+    let mut env = Vec::new();
+    for var in container.env.values() {
+        let name = &var.name.value;
+        env.push((name.clone(), text(&var.value, &format!("env `{name}`"))?));
+    }
+    let ports = container
+        .ports
+        .iter()
+        .map(|p| text(p, "ports"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let volumes = container
+        .volumes
+        .iter()
+        .map(|v| text(v, "volumes"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = match &container.options {
+        Some(o) => gantry_container::split_options(&text(o, "options")?)
+            .map_err(|e| format!("{what}: {e}"))?,
+        None => Vec::new(),
+    };
+    let credentials = match &container.credentials {
+        Some((user, password)) => {
+            let user = user.as_ref().map(|u| text(u, "credentials username"));
+            let password = password.as_ref().map(|p| text(p, "credentials password"));
+            match (user.transpose()?, password.transpose()?) {
+                (Some(username), Some(password))
+                    if !username.is_empty() && !password.is_empty() =>
+                {
+                    Some(Credentials { username, password })
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    Ok(ContainerSpec {
+        image,
+        env,
+        ports,
+        volumes,
+        options,
+        credentials,
+    })
+}
+
+/// Makes container and network names unique within this gantry process
+/// (the pid makes them unique on the machine).
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+impl JobRun {
+    /// Starts the job's services and container before its first step. An
+    /// image that evaluates to nothing is no container, as on GitHub.
+    pub(crate) async fn start_containers(
+        &mut self,
+        job: &StepsJob,
+        log: &mut LogSink,
+    ) -> Result<(), String> {
+        let scope = self.scope(&Object::new());
+        let container = match &job.container {
+            Some(c) => Some(spec(c, &scope, "container")?).filter(|s| !s.image.is_empty()),
+            None => None,
+        };
+        let mut services = Vec::new();
+        for (id, c) in &job.services {
+            let s = spec(c, &scope, &format!("service `{id}`"))?;
+            if s.image.is_empty() {
+                log.line(
+                    Stream::Stdout,
+                    &format!("service `{id}` has no image and is not started"),
+                );
+            } else {
+                services.push((id.clone(), s));
+            }
+        }
+        if container.is_none() && services.is_empty() {
+            return Ok(());
+        }
+        let path = std::env::var("PATH").unwrap_or_default();
+        let engine = gantry_container::detect(&self.shared.options.containers.engine, &path)
+            .map_err(|e| e.to_string())?;
+        let name = format!(
+            "gantry-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let options = &self.shared.options;
+        let mut mounts = vec![Mount {
+            host: options.work_dir.clone(),
+            container: options.work_dir.display().to_string(),
+            read_only: false,
+        }];
+        if let Some(store) = &options.actions
+            && store.root().is_dir()
+        {
+            mounts.push(Mount {
+                host: store.root().to_path_buf(),
+                container: store.root().display().to_string(),
+                read_only: true,
+            });
+        }
+        let setup = JobSetup {
+            name,
+            labels: vec![
+                ("gantry.pid".into(), std::process::id().to_string()),
+                ("gantry.job".into(), self.key.clone()),
+            ],
+            services,
+            container: container.map(|spec| JobContainer {
+                spec,
+                mounts,
+                workdir: self.workspace.display().to_string(),
+            }),
+            health_timeout: options.containers.health_timeout,
+            auth_dir: self.temp.join("gantry-registry-auth"),
+        };
+        log.line(
+            Stream::Stdout,
+            &format!("containers through {}", engine.program.display()),
+        );
+        let cancel = self.cancel.clone();
+        let mut say = |line: String| log.line(Stream::Stdout, &line);
+        let started = gantry_container::start(&engine, setup, &cancel, &mut say)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.containers = Some(JobContainers { engine, started });
+        Ok(())
+    }
+
+    /// Removes the job's containers and network (after its post steps);
+    /// a failure is a warning, naming what is left.
+    pub(crate) async fn remove_containers(&mut self, log: &mut LogSink) {
+        let Some(containers) = self.containers.take() else {
+            return;
+        };
+        let network = containers.started.network.clone();
+        if let Err(e) = containers.started.cleanup.remove().await {
+            log.warning(&format!(
+                "removing the job's containers (network {network}): {e}"
+            ));
+        }
+    }
+
+    /// The environment of a step's process in the job container: the
+    /// job's and step's variables (not this machine's), and `PATH` when
+    /// `$GITHUB_PATH` added to the image's.
+    pub(crate) fn container_env(
+        &self,
+        info: &ContainerInfo,
+        env: Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
+        let mut env: IndexMap<String, String> = env.into_iter().collect();
+        if !self.path_prepend.is_empty() {
+            let mut parts: Vec<String> = self.path_prepend.iter().rev().cloned().collect();
+            parts.push(info.path.clone().unwrap_or_else(|| DEFAULT_PATH.into()));
+            env.insert("PATH".into(), parts.join(":"));
+        }
+        env.into_iter().collect()
+    }
+}
