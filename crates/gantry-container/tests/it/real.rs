@@ -103,7 +103,10 @@ async fn a_healthy_service_is_reached_by_name_and_on_its_port() {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).unwrap();
     let head = String::from_utf8_lossy(&head);
-    assert!(head.starts_with("HTTP/1.") && head.ends_with(" 200"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.") && head.ends_with(" 200"),
+        "{head}"
+    );
     assert!(
         said.iter().any(|l| l.contains("waiting for service `web`")),
         "{said:#?}"

@@ -1,0 +1,343 @@
+//! Jobs with `container:` and `services:`: against a real podman and a
+//! busybox image built here (skipped, with the reason printed, where
+//! podman cannot run containers), and against a FAKE engine (a recording
+//! shell script) for the expression contexts and the command lines,
+//! whatever this machine has.
+
+use std::time::Duration;
+
+use gantry_container::{Engine, EngineChoice, EngineKind};
+use gantry_engine::run::{Conclusion, RunOptions};
+
+use crate::common::{Outcome, run_with};
+
+#[path = "../../../gantry-container/tests/it/common/fake.rs"]
+mod fake;
+#[path = "../../../gantry-container/tests/it/common/podman.rs"]
+mod podman;
+
+use podman::IMAGE;
+
+fn with_engine(engine: Engine) -> impl FnOnce(&mut RunOptions) {
+    move |o: &mut RunOptions| {
+        o.containers.engine = EngineChoice::Given(engine);
+        o.containers.health_timeout = Duration::from_secs(40);
+    }
+}
+
+/// The networks a run's jobs created, from their logs.
+fn networks(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .all_lines()
+        .lines()
+        .filter_map(|l| l.strip_prefix("creating the network "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn assert_nothing_left(podman: &podman::Podman, outcome: &Outcome) {
+    let nets = networks(outcome);
+    assert!(!nets.is_empty(), "{}", outcome.all_lines());
+    for net in nets {
+        podman.assert_gone(&net);
+    }
+}
+
+const HEALTHY_WEB: &str = r#"
+      web:
+        image: IMAGE
+        options: >-
+          --health-cmd "wget -q -O /dev/null http://127.0.0.1:8080/bin/busybox"
+          --health-interval 1s --health-retries 20
+        ports: ["8080"]
+"#;
+
+fn workflow(jobs: &str) -> String {
+    format!("on: push\njobs:\n{jobs}").replace("IMAGE", IMAGE)
+}
+
+#[tokio::test]
+async fn a_job_container_reaches_its_service_by_name() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let wf = workflow(&format!(
+        r#"  inside:
+    runs-on: ubuntu-latest
+    container:
+      image: IMAGE
+      env:
+        FROM_CONTAINER: set in the container
+    services:{HEALTHY_WEB}
+    outputs:
+      size: ${{{{ steps.get.outputs.size }}}}
+    steps:
+      - id: get
+        run: |
+          wget -q -O "$RUNNER_TEMP/busybox" http://web:8080/bin/busybox
+          echo "size=$(wc -c < "$RUNNER_TEMP/busybox" | tr -d ' ')" >> "$GITHUB_OUTPUT"
+          echo "SEEN=yes" >> "$GITHUB_ENV"
+          mkdir -p "$GITHUB_WORKSPACE/tools" && echo "$GITHUB_WORKSPACE/tools" >> "$GITHUB_PATH"
+      - run: |
+          echo "env: $FROM_CONTAINER, $SEEN, path: $PATH"
+          echo "in: $(cat /proc/1/cmdline | tr '\0' ' ')"
+          echo "net: ${{{{ job.container.network }}}} port: ${{{{ job.services.web.ports['8080'] }}}}"
+  after:
+    needs: inside
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "size from the container job: ${{{{ needs.inside.outputs.size }}}}"
+"#
+    ));
+    let outcome = run_with(
+        &[],
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("inside"),
+        Some(Conclusion::Success),
+        "{log}"
+    );
+    let size = std::fs::metadata("/bin/busybox")
+        .or_else(|_| std::fs::metadata("/usr/bin/busybox"))
+        .unwrap()
+        .len();
+    assert!(
+        log.contains("env: set in the container, yes, path: "),
+        "{log}"
+    );
+    // `$GITHUB_PATH` goes before the image's PATH, inside the container.
+    assert!(log.contains("/workspace/tools:/bin"), "{log}");
+    // PID 1 is the job container's `tail -f /dev/null`: the steps ran in it.
+    assert!(log.contains("in: tail -f /dev/null"), "{log}");
+    let net = &networks(&outcome)[0];
+    assert!(log.contains(&format!("net: {net} port: ")), "{log}");
+    assert!(
+        log.contains(&format!("size from the container job: {size}")),
+        "{log}"
+    );
+    assert_nothing_left(podman, &outcome);
+}
+
+#[tokio::test]
+async fn a_host_job_reaches_its_service_on_a_localhost_port() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let wf = workflow(&format!(
+        r#"  host:
+    runs-on: ubuntu-latest
+    services:{HEALTHY_WEB}
+    steps:
+      - run: |
+          port=${{{{ job.services.web.ports['8080'] }}}}
+          exec 3<>/dev/tcp/127.0.0.1/$port
+          printf 'GET /bin/busybox HTTP/1.0\r\n\r\n' >&3
+          head -c 15 <&3; echo
+"#
+    ));
+    let outcome = run_with(
+        &[],
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("host"),
+        Some(Conclusion::Success),
+        "{log}"
+    );
+    assert!(
+        log.contains("HTTP/1.1 200 OK") || log.contains("HTTP/1.0 200 OK"),
+        "{log}"
+    );
+    assert_nothing_left(podman, &outcome);
+}
+
+#[tokio::test]
+async fn a_failing_step_still_removes_everything() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let wf = workflow(
+        r#"  fails:
+    runs-on: ubuntu-latest
+    container: IMAGE
+    services:
+      web:
+        image: IMAGE
+    steps:
+      - run: exit 3
+      - if: always()
+        run: echo "cleanup step ran in $(cat /proc/1/cmdline | tr '\0' ' ')"
+"#,
+    );
+    let outcome = run_with(
+        &[],
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("fails"),
+        Some(Conclusion::Failure),
+        "{log}"
+    );
+    assert!(log.contains("process completed with exit code 3"), "{log}");
+    assert!(
+        log.contains("cleanup step ran in tail -f /dev/null"),
+        "{log}"
+    );
+    assert_nothing_left(podman, &outcome);
+}
+
+#[tokio::test]
+async fn cancelling_while_a_service_starts_removes_it() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let wf = workflow(
+        r#"  waits:
+    runs-on: ubuntu-latest
+    services:
+      never:
+        image: IMAGE
+        options: --health-cmd false --health-interval 1s --health-retries 1000
+    steps:
+      - run: echo "never printed"
+"#,
+    );
+    let outcome = run_with(
+        &[],
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        Some(Duration::from_secs(3)),
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("waits"),
+        Some(Conclusion::Cancelled),
+        "{log}"
+    );
+    assert!(!log.contains("never printed"), "{log}");
+    assert!(
+        log.contains("cancelled while its containers started"),
+        "{log}"
+    );
+    assert_nothing_left(podman, &outcome);
+}
+
+#[tokio::test]
+async fn service_contexts_and_command_lines_with_a_fake_engine() {
+    // FAKE engine: the script records its command lines and answers as
+    // podman would (ports 8080 → 40001).
+    let fake = fake::Fake::new(EngineKind::Podman);
+    let wf = r#"on: push
+env:
+  DB_USER: app
+jobs:
+  host:
+    runs-on: ubuntu-latest
+    services:
+      db:
+        image: ghcr.io/octo/db:${{ github.ref_name }}
+        env:
+          APP_USER: ${{ env.DB_USER }}
+          PASSWORD: ${{ secrets.DB_PASSWORD }}
+        ports: ["8080"]
+        options: --health-cmd "pg_isready -U app"
+        credentials:
+          username: octo
+          password: ${{ secrets.REGISTRY_TOKEN }}
+      skipped:
+        image: ${{ '' }}
+    steps:
+      - run: echo "port=${{ job.services.db.ports['8080'] }} id=${{ job.services.db.id }} net=${{ job.services.db.network }}"
+"#;
+    let engine = fake.engine.clone();
+    let outcome = run_with(
+        &[],
+        wf,
+        move |o| {
+            with_engine(engine)(o);
+            o.secrets.insert("DB_PASSWORD".into(), "pa55".into());
+            o.secrets.insert("REGISTRY_TOKEN".into(), "t0ken".into());
+        },
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("host"),
+        Some(Conclusion::Success),
+        "{log}"
+    );
+    let calls = fake.calls();
+    let net = calls[0].strip_prefix("network create ").unwrap();
+    let net = net.rsplit(' ').next().unwrap().to_string();
+    assert!(
+        log.contains(&format!("port=40001 id=0123abcd3 net={net}")),
+        "{log}"
+    );
+    assert!(
+        log.contains("service `skipped` has no image and is not started"),
+        "{log}"
+    );
+    assert_eq!(calls[1], "login --username octo --password-stdin ghcr.io");
+    assert_eq!(
+        calls[2],
+        format!(
+            "run --detach --name {net}-db --network {net} --label gantry.pid={pid} --label gantry.job=host -e APP_USER -e PASSWORD --publish 127.0.0.1::8080 --network-alias db --health-cmd pg_isready -U app ghcr.io/octo/db:main",
+            pid = std::process::id()
+        )
+    );
+    assert_eq!(fake.env(), ["APP_USER=app", "PASSWORD=pa55"]);
+    assert_eq!(
+        std::fs::read_to_string(fake.path("password")).unwrap(),
+        "t0ken"
+    );
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            format!("rm --force --volumes --time 0 {net}-db"),
+            format!("network rm {net}"),
+        ]
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains("pa55") || c.contains("t0ken"))
+    );
+}
+
+#[tokio::test]
+async fn a_service_that_cannot_start_fails_the_job_before_its_steps() {
+    let fake = fake::Fake::new(EngineKind::Docker);
+    fake.set("fail-run", "");
+    let wf = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    services:\n      db: postgres:16\n    steps:\n      - run: echo step ran\n";
+    let outcome = run_with(&[], wf, with_engine(fake.engine.clone()), None).await;
+    let log = outcome.all_lines();
+    assert_eq!(outcome.job_result("j"), Some(Conclusion::Failure), "{log}");
+    assert!(
+        log.contains(
+            "starting service `db`: `docker run` failed with exit code 125: Error: run refused"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("step ran"), "{log}");
+    let calls = fake.calls();
+    assert!(
+        calls.last().unwrap().starts_with("network rm gantry-"),
+        "{calls:#?}"
+    );
+}
