@@ -108,6 +108,15 @@ fn setup() -> Result<Podman, String> {
         text
     };
     let real = on_path("podman").ok_or_else(|| missing("podman"))?;
+    // What the configuration below names.
+    on_path("runc")
+        .or_else(|| Some(PathBuf::from("/usr/sbin/runc")).filter(|p| p.is_file()))
+        .ok_or_else(|| missing("runc"))?;
+    for helper in ["netavark", "aardvark-dns"] {
+        Some(Path::new("/usr/lib/podman").join(helper))
+            .filter(|p| p.is_file())
+            .ok_or_else(|| missing(helper))?;
+    }
     let busybox = ["/bin/busybox", "/usr/bin/busybox"]
         .into_iter()
         .map(PathBuf::from)

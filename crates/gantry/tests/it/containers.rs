@@ -1,0 +1,137 @@
+//! `gantry run` with `container:` and `services:`: under podman (through
+//! the test podman's wrapper, first on `PATH`, as a user's podman would
+//! be found), and without any engine.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::git;
+
+#[path = "../../../gantry-container/tests/it/common/podman.rs"]
+mod podman;
+
+fn gantry(dir: &Path, home: &Path, path: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(args)
+        .current_dir(dir)
+        .env("GANTRY_HOME", home)
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+fn committed_repo(dir: &Path, workflow: &str) -> std::path::PathBuf {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(repo.join(".github/workflows/ci.yml"), workflow).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "ci"]);
+    repo
+}
+
+const WORKFLOW: &str = r#"on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    container: IMAGE
+    services:
+      db:
+        image: IMAGE
+        options: --health-cmd "wget -q -O /dev/null http://127.0.0.1:8080/bin/sh" --health-interval 1s
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          test -f .github/workflows/ci.yml
+          wget -q -O /dev/null http://db:8080/bin/sh && echo "db answered"
+"#;
+
+#[test]
+fn a_job_with_a_service_runs_under_podman_and_leaves_nothing() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = committed_repo(dir.path(), &WORKFLOW.replace("IMAGE", podman::IMAGE));
+    let path = format!(
+        "{}:{}",
+        podman.bin_dir.display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = gantry(
+        &repo,
+        &dir.path().join("home"),
+        &path,
+        &["run", "--container-engine", "podman"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("db answered"), "{stdout}");
+    assert!(stdout.contains("starting service `db`"), "{stdout}");
+    let created: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("creating the network ").nth(1))
+        .collect();
+    assert_eq!(created.len(), 1, "{stdout}");
+    podman.assert_gone(created[0]);
+}
+
+#[test]
+fn without_an_engine_the_job_says_which_to_install_and_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = committed_repo(dir.path(), &WORKFLOW.replace("IMAGE", "postgres:16"));
+    // A PATH with git and a shell, and neither podman nor docker.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["git", "bash", "sh"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let out = gantry(
+        &repo,
+        &dir.path().join("home"),
+        &bin.display().to_string(),
+        &["run"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("this job needs containers (`container:` or `services:`), and neither podman nor docker is installed (looked for both on PATH); install one of them, or name one with `--container-engine podman|docker`"),
+        "{stdout}"
+    );
+    let out = gantry(
+        &repo,
+        &dir.path().join("home"),
+        &bin.display().to_string(),
+        &["run", "--container-engine", "docker"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("`--container-engine docker`: `docker` is not on PATH; install it, or use `--container-engine podman`"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_engine_is_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["run", "--container-engine", "nerdctl"])
+        .current_dir(dir.path())
+        .env("GANTRY_HOME", dir.path().join("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown container engine `nerdctl`: use `podman` or `docker`"),
+        "{stderr}"
+    );
+}
