@@ -112,6 +112,16 @@ pub fn publish(port: &str) -> String {
     }
 }
 
+/// A mount as `--volume` takes it: `HOST:CONTAINER[:ro]`.
+fn volume(mount: &Mount) -> String {
+    format!(
+        "{}:{}{}",
+        mount.host.display(),
+        mount.container,
+        if mount.read_only { ":ro" } else { "" }
+    )
+}
+
 fn labels_args(labels: &[(String, String)]) -> Vec<String> {
     labels
         .iter()
@@ -188,13 +198,7 @@ pub fn run_job_container(
 ) -> (Vec<String>, Vec<(String, String)>) {
     let (mut args, client) = run_common(spec, name, network, labels);
     for mount in mounts {
-        args.push("--volume".into());
-        args.push(format!(
-            "{}:{}{}",
-            mount.host.display(),
-            mount.container,
-            if mount.read_only { ":ro" } else { "" }
-        ));
+        args.extend(["--volume".into(), volume(mount)]);
     }
     args.push("--workdir".into());
     args.push(workdir.to_string());
@@ -345,4 +349,56 @@ pub fn parse_state(text: &str) -> (String, String) {
     let status = words.next().unwrap_or_default().to_string();
     let health = words.next().unwrap_or_default().to_string();
     (status, health)
+}
+
+/// `build`: a Docker action's image from its Dockerfile, `context` being
+/// the action's folder.
+pub fn build(tag: &str, dockerfile: &std::path::Path, context: &std::path::Path) -> Vec<String> {
+    vec![
+        "build".into(),
+        "--tag".into(),
+        tag.into(),
+        "--file".into(),
+        dockerfile.display().to_string(),
+        context.display().to_string(),
+    ]
+}
+
+/// A Docker action's container, run to its end in the foreground.
+#[derive(Debug, Clone, Default)]
+pub struct ActionRun<'a> {
+    pub name: &'a str,
+    pub image: &'a str,
+    /// The job's network, so services resolve by name.
+    pub network: Option<&'a str>,
+    pub mounts: &'a [Mount],
+    pub workdir: &'a str,
+    pub env: &'a [(String, String)],
+    pub entrypoint: Option<&'a str>,
+    pub args: &'a [String],
+    pub labels: &'a [(String, String)],
+}
+
+/// `run --rm` of a Docker action: its output is the step's, its exit code
+/// the step's.
+pub fn run_action(run: &ActionRun<'_>) -> (Vec<String>, Vec<(String, String)>) {
+    let mut args: Vec<String> = ["run", "--rm", "--name", run.name]
+        .map(String::from)
+        .to_vec();
+    args.extend(labels_args(run.labels));
+    if let Some(network) = run.network {
+        args.extend(["--network".into(), network.to_string()]);
+    }
+    args.extend(["--workdir".into(), run.workdir.to_string()]);
+    let (env, client) = env_args(run.env);
+    args.extend(env);
+    for mount in run.mounts {
+        args.extend(["--volume".into(), volume(mount)]);
+    }
+    if let Some(entrypoint) = run.entrypoint {
+        args.extend(["--entrypoint".into(), entrypoint.to_string()]);
+    }
+    args.push(run.image.to_string());
+    args.extend(run.args.iter().cloned());
+    (args, client)
 }

@@ -238,3 +238,39 @@ fn options_split_as_a_shell_would() {
     );
     assert!(args::split_options("").unwrap().is_empty());
 }
+
+#[test]
+fn a_docker_action_is_built_and_run_in_the_foreground() {
+    assert_eq!(
+        words(&args::build(
+            "localhost/gantry-action-ab12",
+            std::path::Path::new("/s/act/Dockerfile"),
+            std::path::Path::new("/s/act")
+        )),
+        "build --tag localhost/gantry-action-ab12 --file /s/act/Dockerfile /s/act"
+    );
+    let mounts = [Mount {
+        host: PathBuf::from("/w/ws"),
+        container: "/github/workspace".into(),
+        read_only: false,
+    }];
+    let env = [("INPUT_WHO".to_string(), "octo".to_string())];
+    let run_args = ["hello".to_string(), "octo".to_string()];
+    let (line, client) = args::run_action(&args::ActionRun {
+        name: "gantry-1-action-1",
+        image: "localhost/gantry-action-ab12",
+        network: Some("gantry-1-2"),
+        mounts: &mounts,
+        workdir: "/github/workspace",
+        env: &env,
+        entrypoint: Some("/post.sh"),
+        args: &run_args,
+        labels: &[],
+    });
+    assert_eq!(
+        words(&line),
+        "run --rm --name gantry-1-action-1 --network gantry-1-2 --workdir /github/workspace -e INPUT_WHO \
+         --volume /w/ws:/github/workspace --entrypoint /post.sh localhost/gantry-action-ab12 hello octo"
+    );
+    assert_eq!(client, env);
+}

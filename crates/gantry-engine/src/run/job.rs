@@ -156,6 +156,8 @@ pub(crate) enum PostAction {
         script: PathBuf,
         env: Vec<(String, String)>,
     },
+    /// A Docker action's `post-entrypoint`.
+    Docker(super::docker_action::DockerPost),
 }
 
 /// The state of a running job.
@@ -699,6 +701,7 @@ impl JobRun {
                     PostAction::Node { script, env } => {
                         self.exec_node(&script, &env, None, &mut log).await
                     }
+                    PostAction::Docker(post) => self.exec_docker_post(post, &mut log).await,
                 }
             };
             let step = Step::default();

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod confine;
 mod containers;
 mod dispatch;
+mod docker_action;
 pub mod environment;
 mod expand;
 pub mod files;

@@ -17,7 +17,7 @@ use super::step::StepExec;
 use super::{Conclusion, Masker, files, shell};
 
 /// Environment variables of the gantry process that steps do not inherit.
-fn inherited(name: &str) -> bool {
+pub(crate) fn inherited(name: &str) -> bool {
     !(name.starts_with("GITHUB_")
         || name.starts_with("RUNNER_")
         || name.starts_with("ACTIONS_")
@@ -35,7 +35,19 @@ impl JobRun {
     ) -> Vec<(String, String)> {
         // A step in the job container sees the image's environment, not
         // this machine's.
-        let in_container = self.in_container().is_some();
+        self.env_for(self.in_container().is_none(), step_env, extra)
+    }
+
+    /// The environment of a step's process on this machine (`host`: with
+    /// this machine's variables and `$GITHUB_PATH` before its `PATH`), or
+    /// in a container (only the runner's, job's and step's variables).
+    pub(crate) fn env_for(
+        &self,
+        host: bool,
+        step_env: &[(String, String)],
+        extra: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let in_container = !host;
         let mut env: IndexMap<String, String> = if in_container {
             IndexMap::new()
         } else {
@@ -146,15 +158,6 @@ impl JobRun {
         let insecure = env
             .iter()
             .any(|(k, v)| k == "ACTIONS_ALLOW_UNSECURE_COMMANDS" && v.eq_ignore_ascii_case("true"));
-        let mut handler = LineHandler {
-            stopper: Stopper::default(),
-            outputs: Vec::new(),
-            env_sets: Vec::new(),
-            path_adds: Vec::new(),
-            state: Vec::new(),
-            insecure,
-            echo: false,
-        };
         // In the job container the step is `exec`'s command; the client
         // runs here, with the values its `-e NAME`s pass on.
         let (program, args, env) = match self
@@ -184,11 +187,50 @@ impl JobRun {
             }
             None => (invocation.program.clone(), invocation.args.clone(), env),
         };
-        let spec = process::Spec {
+        let command = StepCommand {
             program: &program,
             args: &args,
-            dir,
             env: &env,
+            insecure,
+            tracking_id: &tracking_id,
+        };
+        let result = self.exec_command(command, dir, timeout, log).await;
+        if let Some((path, _)) = &invocation.script_file {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Runs one step process (a shell, an engine client) and takes in what
+    /// it writes back: workflow commands and the command files.
+    pub(crate) async fn exec_command(
+        &mut self,
+        command: StepCommand<'_>,
+        dir: &Path,
+        timeout: Option<Duration>,
+        log: &mut LogSink,
+    ) -> StepExec {
+        let StepCommand {
+            program,
+            args,
+            env,
+            insecure,
+            tracking_id,
+        } = command;
+        let mut handler = LineHandler {
+            stopper: Stopper::default(),
+            outputs: Vec::new(),
+            env_sets: Vec::new(),
+            path_adds: Vec::new(),
+            state: Vec::new(),
+            insecure,
+            echo: false,
+        };
+        let spec = process::Spec {
+            program,
+            args,
+            dir,
+            env,
             timeout,
             grace: self.shared.options.grace,
         };
@@ -204,12 +246,9 @@ impl JobRun {
             handler.on_line(stream, &line, log, &masker)
         })
         .await;
-        if let Some((path, _)) = &invocation.script_file {
-            let _ = std::fs::remove_file(path);
-        }
         // A stopped step's processes end with it, wherever they went.
         if matches!(result, Ok(Exit::TimedOut | Exit::Cancelled)) {
-            super::reaper::end_step(&tracking_id);
+            super::reaper::end_step(tracking_id);
         }
         let exit = match result {
             Ok(exit) => exit,
@@ -303,6 +342,18 @@ impl JobRun {
             }
         }
     }
+}
+
+/// A step's process, as [`JobRun::exec_command`] runs it.
+pub(crate) struct StepCommand<'a> {
+    pub program: &'a str,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    /// `ACTIONS_ALLOW_UNSECURE_COMMANDS` is set: `set-env` and `add-path`
+    /// work.
+    pub insecure: bool,
+    /// The step's `RUNNER_TRACKING_ID`.
+    pub tracking_id: &'a str,
 }
 
 /// A command file that could not be read after a step.

@@ -341,3 +341,107 @@ async fn a_service_that_cannot_start_fails_the_job_before_its_steps() {
         "{calls:#?}"
     );
 }
+
+const DOCKER_ACTION: &str = r#"name: hello
+inputs:
+  who:
+    required: true
+  greeting:
+    default: hello
+outputs:
+  said:
+    description: what it said
+runs:
+  using: docker
+  image: Dockerfile
+  args: ["${{ inputs.greeting }}", "${{ inputs.who }}"]
+  env:
+    FROM_ACTION: set by action.yml
+  post-entrypoint: /post.sh
+"#;
+
+const ENTRYPOINT: &str = r#"#!/bin/sh
+echo "args: $*"
+echo "input: $INPUT_WHO, env: $FROM_ACTION, workdir: $(pwd), home: $HOME"
+cat "$GITHUB_EVENT_PATH" > /dev/null && echo "event readable"
+test -f checked-out.txt && echo "workspace mounted"
+echo "said=$1 $2" >> "$GITHUB_OUTPUT"
+echo "FROM_DOCKER=yes" >> "$GITHUB_ENV"
+"#;
+
+#[tokio::test]
+async fn docker_actions_build_run_and_post_as_on_github() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let dockerfile = format!(
+        "FROM {IMAGE}\nCOPY entrypoint.sh post.sh /\nRUN chmod +x /entrypoint.sh /post.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n"
+    );
+    let wf = r#"on: push
+jobs:
+  act:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo hi > checked-out.txt
+      - id: hello
+        uses: ./.github/actions/hello
+        with:
+          who: octocat
+      - run: |
+          echo "output: ${{ steps.hello.outputs.said }}, env: $FROM_DOCKER"
+      - uses: docker://IMAGE
+        with:
+          entrypoint: /bin/sh
+          args: -c "echo from a docker step in $(pwd) with $INPUT_COLOR"
+          color: blue
+"#
+    .replace("IMAGE", IMAGE);
+    let files = [
+        (".github/actions/hello/action.yml", DOCKER_ACTION),
+        (".github/actions/hello/Dockerfile", dockerfile.as_str()),
+        (".github/actions/hello/entrypoint.sh", ENTRYPOINT),
+        (
+            ".github/actions/hello/post.sh",
+            "#!/bin/sh\necho \"post ran for $INPUT_WHO\"\n",
+        ),
+    ];
+    let outcome = run_with(
+        &files,
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("act"),
+        Some(Conclusion::Success),
+        "{log}"
+    );
+    for line in [
+        "args: hello octocat",
+        "input: octocat, env: set by action.yml, workdir: /github/workspace, home: /github/home",
+        "event readable",
+        "workspace mounted",
+        "output: hello octocat, env: yes",
+        "from a docker step in /github/workspace with blue",
+        "post ran for octocat",
+    ] {
+        assert!(log.contains(line), "{line}\n{log}");
+    }
+    let left: Vec<String> = podman
+        .containers()
+        .into_iter()
+        .filter(|c| c.starts_with(&format!("gantry-{}-action-", std::process::id())))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // The image built for the action (tagged per action) goes with the test.
+    let tag = log
+        .lines()
+        .find_map(|l| l.strip_prefix("building the image of `./.github/actions/hello` ("))
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap();
+    assert!(tag.starts_with("localhost/gantry-action-"), "{tag}");
+    podman.run(&["rmi", tag]).unwrap();
+}
