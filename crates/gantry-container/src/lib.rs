@@ -10,6 +10,7 @@
 
 pub mod args;
 mod lifecycle;
+pub mod sweep;
 
 use std::path::PathBuf;
 use std::process::Stdio;

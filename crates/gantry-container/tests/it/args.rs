@@ -274,3 +274,26 @@ fn a_docker_action_is_built_and_run_in_the_foreground() {
     );
     assert_eq!(client, env);
 }
+
+#[test]
+fn owners_are_read_from_names_and_labelled_with_their_namespace() {
+    use gantry_container::sweep;
+    assert_eq!(sweep::owner_pid("gantry-4242-7-db"), Some(4242));
+    assert_eq!(sweep::owner_pid("gantry-4242-action-1"), Some(4242));
+    assert_eq!(sweep::owner_pid("gantry-x-1"), None);
+    assert_eq!(sweep::owner_pid("postgres"), None);
+    let labels = sweep::owner_labels("test (3.12)");
+    assert_eq!(
+        labels[0],
+        ("gantry.pid".to_string(), std::process::id().to_string())
+    );
+    assert_eq!(labels[1].0, "gantry.ns");
+    assert!(
+        labels[1].1.chars().all(|c| c.is_ascii_digit()),
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels[2],
+        ("gantry.job".to_string(), "test (3.12)".to_string())
+    );
+}

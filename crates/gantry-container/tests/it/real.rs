@@ -170,3 +170,49 @@ async fn dropped_mid_job_everything_goes() {
     drop(started);
     podman.assert_gone(&name);
 }
+
+#[tokio::test]
+async fn what_a_killed_gantry_left_is_removed_and_nothing_else() {
+    let Some(podman) = podman() else { return };
+    let engine = Engine::new(EngineKind::Podman, &podman.wrapper);
+    // A pid that was just used and is gone.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let ns = gantry_container::sweep::pid_namespace();
+    let dead_name = format!("gantry-{dead}-{}", unique("left"));
+    let live_name = format!("gantry-{}-{}", std::process::id(), unique("live"));
+    let other_ns = format!("gantry-{dead}-{}", unique("elsewhere"));
+    for (name, ns) in [
+        (&dead_name, ns.as_str()),
+        (&live_name, ns.as_str()),
+        (&other_ns, "1"),
+    ] {
+        let label = format!("gantry.ns={ns}");
+        podman
+            .run(&["network", "create", "--label", &label, name])
+            .unwrap();
+        podman
+            .run(&["create", "--name", name, "--label", &label, IMAGE])
+            .unwrap();
+    }
+    let removed = gantry_container::sweep::remove_leftovers(&engine)
+        .await
+        .unwrap();
+    assert!(removed.contains(&dead_name), "{removed:?}");
+    assert_eq!(
+        removed.iter().filter(|n| **n == dead_name).count(),
+        2,
+        "container and network: {removed:?}"
+    );
+    podman.assert_gone(&dead_name);
+    assert!(
+        !removed.iter().any(|n| n == &live_name || n == &other_ns),
+        "{removed:?}"
+    );
+    for name in [&live_name, &other_ns] {
+        assert!(podman.containers().contains(name));
+        podman.run(&["rm", "--force", name]).unwrap();
+        podman.run(&["network", "rm", name]).unwrap();
+    }
+}

@@ -9,7 +9,7 @@
 //! same paths as this machine, so `GITHUB_WORKSPACE`, `RUNNER_TEMP`,
 //! `$GITHUB_OUTPUT` and an action's path mean the same inside and out.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use gantry_container::{
     ContainerInfo, ContainerSpec, Credentials, Engine, JobContainer, JobSetup, Mount, ServiceInfo,
@@ -132,6 +132,9 @@ fn spec(container: &Container, scope: &Scope, what: &str) -> Result<ContainerSpe
 /// (the pid makes them unique on the machine).
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
+/// Whether this process has looked for what killed gantry processes left.
+static SWEPT: AtomicBool = AtomicBool::new(false);
+
 impl JobRun {
     /// Starts the job's services and container before its first step. An
     /// image that evaluates to nothing is no container, as on GitHub.
@@ -185,10 +188,7 @@ impl JobRun {
         }
         let setup = JobSetup {
             name,
-            labels: vec![
-                ("gantry.pid".into(), std::process::id().to_string()),
-                ("gantry.job".into(), self.key.clone()),
-            ],
+            labels: gantry_container::sweep::owner_labels(&self.key),
             services,
             container: container.map(|spec| JobContainer {
                 spec,
@@ -202,6 +202,20 @@ impl JobRun {
             Stream::Stdout,
             &format!("containers through {}", engine.program.display()),
         );
+        // Once a gantry process: what killed gantry processes left.
+        if !SWEPT.swap(true, Ordering::Relaxed) {
+            match gantry_container::sweep::remove_leftovers(&engine).await {
+                Ok(removed) if !removed.is_empty() => log.line(
+                    Stream::Stdout,
+                    &format!(
+                        "removed what gantry processes that are gone left: {}",
+                        removed.join(", ")
+                    ),
+                ),
+                Ok(_) => {}
+                Err(e) => log.warning(&format!("looking for containers left by gantry: {e}")),
+            }
+        }
         let cancel = self.cancel.clone();
         let mut say = |line: String| log.line(Stream::Stdout, &line);
         let started = gantry_container::start(&engine, setup, &cancel, &mut say)

@@ -263,10 +263,7 @@ impl JobRun {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let network = self.containers.as_ref().map(|c| c.started.network.clone());
-        let labels = vec![
-            ("gantry.pid".to_string(), std::process::id().to_string()),
-            ("gantry.job".to_string(), self.key.clone()),
-        ];
+        let labels = gantry_container::sweep::owner_labels(&self.key);
         let (run_args, passed) = args::run_action(&ActionRun {
             name: &name,
             image,

@@ -10,6 +10,15 @@ use crate::common::git;
 #[path = "../../../gantry-container/tests/it/common/podman.rs"]
 mod podman;
 
+/// The tests that run gantry with podman take turns: a gantry starting
+/// its first container job removes what dead gantry processes left, which
+/// must not race with the test that leaves something on purpose.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn gantry(dir: &Path, home: &Path, path: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gantry"))
         .args(args)
@@ -52,6 +61,7 @@ fn a_job_with_a_service_runs_under_podman_and_leaves_nothing() {
     let Some(podman) = podman::podman() else {
         return;
     };
+    let _turn = turn();
     let dir = tempfile::tempdir().unwrap();
     let repo = committed_repo(dir.path(), &WORKFLOW.replace("IMAGE", podman::IMAGE));
     let path = format!(
@@ -134,4 +144,134 @@ fn an_unknown_engine_is_bad_usage() {
         stderr.contains("unknown container engine `nerdctl`: use `podman` or `docker`"),
         "{stderr}"
     );
+}
+
+const LONG_JOB: &str = r#"on: push
+jobs:
+  long:
+    runs-on: ubuntu-latest
+    services:
+      web:
+        image: IMAGE
+        ports: ["8080"]
+    steps:
+      - run: echo "step started"; sleep 60
+"#;
+
+/// Starts `gantry run` and waits until its step has started; gives the
+/// child, the job's network and the lines read so far.
+fn start_long_run(
+    podman: &podman::Podman,
+    dir: &Path,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::BufRead;
+    let repo = committed_repo(dir, &LONG_JOB.replace("IMAGE", podman::IMAGE));
+    let path = format!(
+        "{}:{}",
+        podman.bin_dir.display(),
+        std::env::var("PATH").unwrap()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .arg("run")
+        .current_dir(&repo)
+        .env("GANTRY_HOME", dir.join("home"))
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut network = None;
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the step did not start: {seen:#?}"));
+        if let Some(n) = line.split("creating the network ").nth(1) {
+            network = Some(n.to_string());
+        }
+        let started = line.contains("step started");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    (child, network.unwrap(), rx)
+}
+
+fn wait_for(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "gantry did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ctrl_c_removes_the_services() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, network, _lines) = start_long_run(podman, dir.path());
+    assert!(podman.networks().contains(&network));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = wait_for(&mut child, 60);
+    assert_eq!(status.code(), Some(1), "a cancelled run is not a success");
+    podman.assert_gone(&network);
+}
+
+#[test]
+fn what_a_killed_gantry_left_goes_with_the_next_run() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, network, _lines) = start_long_run(podman, dir.path());
+    let kill = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    wait_for(&mut child, 30);
+    // Nothing could clean up: the service and the network are still there.
+    assert!(podman.networks().contains(&network));
+    let again = tempfile::tempdir().unwrap();
+    let repo = committed_repo(again.path(), &WORKFLOW.replace("IMAGE", podman::IMAGE));
+    let path = format!(
+        "{}:{}",
+        podman.bin_dir.display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = gantry(&repo, &again.path().join("home"), &path, &["run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("removed what gantry processes that are gone left: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&network), "{stdout}");
+    podman.assert_gone(&network);
 }
