@@ -399,8 +399,14 @@ impl JobRun {
     ) -> StepExec {
         let quoted = script.display().to_string().replace('\'', "'\\''");
         let workspace = self.workspace.clone();
+        // Every image has `sh`; not every one has `bash`.
+        let template = if self.in_container().is_some() {
+            "sh {0}"
+        } else {
+            "bash {0}"
+        };
         self.exec_process(
-            Some("bash {0}"),
+            Some(template),
             &format!("exec node '{quoted}'"),
             &workspace,
             env,
@@ -520,6 +526,11 @@ impl JobRun {
                 "`{uses}` runs with `{using}`, which is not a node version gantry knows (node12, node16, node20, node24)"
             ));
         };
+        if self.in_container().is_some() {
+            // The job container's `node` runs it; this machine's does not
+            // matter.
+            return Ok(());
+        }
         let env = self.process_env(&[], &[]);
         let path = env
             .iter()

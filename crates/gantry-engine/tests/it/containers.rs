@@ -452,3 +452,82 @@ jobs:
     assert!(tag.starts_with("localhost/gantry-action-"), "{tag}");
     podman.run(&["rmi", tag]).unwrap();
 }
+
+#[tokio::test]
+async fn steps_of_a_container_job_run_with_exec_with_a_fake_engine() {
+    // FAKE engine: `exec` prints a line and succeeds; its image has no bash.
+    let fake = fake::Fake::new(EngineKind::Docker);
+    let wf = r#"on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container:
+      image: node:20
+      env:
+        NODE_ENV: test
+    steps:
+      - run: echo "hi $SECRET"
+        env:
+          SECRET: ${{ secrets.TOKEN }}
+      - run: echo "/opt/tools" >> "$GITHUB_PATH"
+        shell: bash
+"#;
+    let engine = fake.engine.clone();
+    let outcome = run_with(
+        &[],
+        wf,
+        move |o| {
+            with_engine(engine)(o);
+            o.secrets.insert("TOKEN".into(), "s3cr3t".into());
+        },
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(
+        outcome.job_result("build"),
+        Some(Conclusion::Success),
+        "{log}"
+    );
+    assert!(log.contains("ran in the fake container"), "{log}");
+    let calls: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("exec "))
+        .collect();
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert!(calls[0].ends_with(" bash -c true"), "{calls:#?}");
+    for step in &calls[1..] {
+        assert!(step.starts_with("exec --workdir /"), "{step}");
+        assert!(
+            step.contains("/workspace -e CI -e GITHUB_ACTIONS -e GITHUB_WORKSPACE "),
+            "{step}"
+        );
+        // This machine's variables stay out of the container.
+        assert!(
+            !step.contains("-e HOME") && !step.contains("-e CARGO"),
+            "{step}"
+        );
+    }
+    // No bash in the image: the default shell is sh; `shell: bash` is
+    // asked for by name, not looked up on this machine.
+    assert!(calls[1].contains(" -e SECRET "), "{}", calls[1]);
+    assert!(
+        calls[1].ends_with("-job sh -e -c echo \"hi $SECRET\""),
+        "{}",
+        calls[1]
+    );
+    assert!(
+        calls[2].ends_with(
+            "-job bash --noprofile --norc -eo pipefail -c echo \"/opt/tools\" >> \"$GITHUB_PATH\""
+        ),
+        "{}",
+        calls[2]
+    );
+    assert!(
+        fake.env().contains(&"SECRET=s3cr3t".to_string()),
+        "{:?}",
+        fake.env()
+    );
+    assert!(!fake.calls().iter().any(|c| c.contains("s3cr3t")));
+}

@@ -130,6 +130,47 @@ fn without_an_engine_the_job_says_which_to_install_and_the_flag() {
 }
 
 #[test]
+fn a_docker_step_without_an_engine_fails_or_is_skipped_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker://alpine:3\n        with:\n          args: echo hi\n";
+    let repo = committed_repo(dir.path(), wf);
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["git", "bash", "sh"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let path = bin.display().to_string();
+    let out = gantry(&repo, &dir.path().join("home"), &path, &["run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "`docker://alpine:3` runs in a container, and neither podman nor docker is installed"
+        ),
+        "{stdout}"
+    );
+    let out = gantry(
+        &repo,
+        &dir.path().join("home"),
+        &path,
+        &["run", "--skip-unsupported"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("skipping the step (--skip-unsupported)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the job is `skipped`, not `success`"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn an_unknown_engine_is_bad_usage() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_gantry"))

@@ -11,7 +11,8 @@ use gantry_container::{Engine, EngineKind};
 /// to `calls` (one a line, words joined by spaces), the value of each
 /// `-e NAME` it was given to `env`, and answers as an engine would.
 /// Files in its folder change its answers: `fail-<subcommand>` makes that
-/// subcommand fail, `state` is what `inspect` of a state prints.
+/// subcommand fail, `state` is what `inspect` of a state prints. Its
+/// containers have no `bash`; any other `exec` succeeds.
 pub struct Fake {
     pub dir: tempfile::TempDir,
     pub engine: Engine,
@@ -23,7 +24,7 @@ printf '%s\n' "$*" >> "$dir/calls"
 prev=
 for a in "$@"; do
   if [ "$prev" = "-e" ]; then
-    case "$a" in *=*) ;; *) eval "v=\${$a}"; printf '%s=%s\n' "$a" "$v" >> "$dir/env";; esac
+    case "$a" in *[!A-Za-z0-9_]*|'') ;; *) eval "v=\${$a}"; printf '%s=%s\n' "$a" "$v" >> "$dir/env";; esac
   fi
   prev=$a
 done
@@ -38,7 +39,11 @@ case "$1" in
     esac;;
   login) read -r pw; printf '%s' "$pw" > "$dir/password"; printf '%s\n' "${REGISTRY_AUTH_FILE}${DOCKER_CONFIG}" > "$dir/auth-env";;
   logs) echo "database system is starting up";;
-  exec) exit 1;;
+  exec)
+    case "$*" in
+      *" bash -c true") exit 1;;
+      *) echo "ran in the fake container";;
+    esac;;
 esac
 exit 0
 "#;
