@@ -172,17 +172,22 @@ impl JobRun {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let options = &self.shared.options;
+        // A mount's paths must be absolute (a relative one names a volume).
+        let absolute =
+            |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let work = absolute(&options.work_dir);
         let mut mounts = vec![Mount {
-            host: options.work_dir.clone(),
-            container: options.work_dir.display().to_string(),
+            host: work.clone(),
+            container: work.display().to_string(),
             read_only: false,
         }];
         if let Some(store) = &options.actions
             && store.root().is_dir()
         {
+            let root = absolute(store.root());
             mounts.push(Mount {
-                host: store.root().to_path_buf(),
-                container: store.root().display().to_string(),
+                container: root.display().to_string(),
+                host: root,
                 read_only: true,
             });
         }
@@ -193,7 +198,7 @@ impl JobRun {
             container: container.map(|spec| JobContainer {
                 spec,
                 mounts,
-                workdir: self.workspace.display().to_string(),
+                workdir: absolute(&self.workspace).display().to_string(),
             }),
             health_timeout: options.containers.health_timeout,
             auth_dir: self.temp.join("gantry-registry-auth"),

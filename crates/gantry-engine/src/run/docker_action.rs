@@ -307,7 +307,8 @@ impl JobRun {
 
 fn mount(host: &Path, container: &str) -> Mount {
     Mount {
-        host: host.to_path_buf(),
+        // Absolute: a relative one names a volume.
+        host: std::path::absolute(host).unwrap_or_else(|_| host.to_path_buf()),
         container: container.to_string(),
         read_only: false,
     }
