@@ -52,6 +52,25 @@ pub struct Mount {
     pub read_only: bool,
 }
 
+/// An image reference that cannot be one: empty after trimming, starting
+/// with `-` (it would be read as an option), or holding whitespace or
+/// control characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an image reference")]
+pub struct BadImage(pub String);
+
+/// Checks an image reference before it goes on a command line.
+pub fn check_image(image: &str) -> Result<(), BadImage> {
+    if image.is_empty()
+        || image.starts_with('-')
+        || image.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        Err(BadImage(image.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
 /// `options:` that do not split into words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("container options `{0}`: a quote is not closed")]

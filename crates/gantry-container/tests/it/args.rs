@@ -297,3 +297,17 @@ fn owners_are_read_from_names_and_labelled_with_their_namespace() {
         ("gantry.job".to_string(), "test (3.12)".to_string())
     );
 }
+
+#[test]
+fn an_image_that_would_be_read_as_an_option_is_refused() {
+    for bad in ["--privileged", "-v/:/host", "", "a b", "img\n--rm"] {
+        let err = args::check_image(bad).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("`{bad}` is not an image reference")
+        );
+    }
+    for good in ["postgres:16", "ghcr.io/o/a@sha256:abc", "localhost/x"] {
+        args::check_image(good).unwrap();
+    }
+}

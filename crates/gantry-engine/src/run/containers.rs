@@ -83,6 +83,9 @@ fn spec(container: &Container, scope: &Scope, what: &str) -> Result<ContainerSpe
         Some(i) => text(i, "image")?.trim().to_string(),
         None => String::new(),
     };
+    if !image.is_empty() {
+        gantry_container::args::check_image(&image).map_err(|e| format!("{what} image: {e}"))?;
+    }
     let mut env = Vec::new();
     for var in container.env.values() {
         let name = &var.name.value;

@@ -97,7 +97,12 @@ impl JobRun {
             Err(why) => return self.unsupported(&step.uses, &why, log),
         };
         let image = match &step.image {
-            ActionImage::Named(image) => image.clone(),
+            ActionImage::Named(image) => {
+                if let Err(e) = args::check_image(image) {
+                    return StepExec::failed(format!("`{}`: {e}", step.uses), log);
+                }
+                image.clone()
+            }
             ActionImage::Build {
                 dockerfile,
                 context,

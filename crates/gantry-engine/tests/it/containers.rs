@@ -531,3 +531,27 @@ jobs:
     );
     assert!(!fake.calls().iter().any(|c| c.contains("s3cr3t")));
 }
+
+#[tokio::test]
+async fn an_image_from_an_expression_cannot_smuggle_options() {
+    let fake = fake::Fake::new(EngineKind::Podman);
+    let wf = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    container: ${{ vars.IMAGE }}\n    steps:\n      - run: echo never\n";
+    let engine = fake.engine.clone();
+    let outcome = run_with(
+        &[],
+        wf,
+        move |o| {
+            with_engine(engine)(o);
+            o.vars.insert("IMAGE".into(), "--privileged".into());
+        },
+        None,
+    )
+    .await;
+    let log = outcome.all_lines();
+    assert_eq!(outcome.job_result("j"), Some(Conclusion::Failure), "{log}");
+    assert!(
+        log.contains("container image: `--privileged` is not an image reference"),
+        "{log}"
+    );
+    assert!(fake.calls().is_empty(), "{:#?}", fake.calls());
+}
