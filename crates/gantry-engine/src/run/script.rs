@@ -167,9 +167,10 @@ impl JobRun {
         {
             Some((containers, info)) => {
                 let inner = self.container_env(info, env);
+                let workdir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
                 let (args, passed) = gantry_container::args::exec(
                     &info.name,
-                    &dir.display().to_string(),
+                    &workdir.display().to_string(),
                     &inner,
                     &invocation.program,
                     &invocation.args,
