@@ -555,3 +555,51 @@ async fn an_image_from_an_expression_cannot_smuggle_options() {
     );
     assert!(fake.calls().is_empty(), "{:#?}", fake.calls());
 }
+
+#[tokio::test]
+async fn a_timed_out_step_in_the_container_ends_there_and_background_ones_live_on() {
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let wf = workflow(
+        r#"  inside:
+    runs-on: ubuntu-latest
+    container: IMAGE
+    steps:
+      - run: sleep 301 > /dev/null 2>&1 &
+      - run: sleep 302
+        timeout-minutes: 0.05
+      - if: always()
+        run: |
+          ps -o pid,args | grep -v grep | grep -c 'sleep 30[12]$' || true
+          ps -o pid,args | grep -v grep | grep 'sleep 30[12]$' | sed 's/.* //'
+"#,
+    );
+    let outcome = run_with(
+        &[],
+        &wf,
+        with_engine(Engine::new(EngineKind::Podman, &podman.wrapper)),
+        None,
+    )
+    .await;
+    let log = outcome.log("inside");
+    assert_eq!(
+        outcome.job_result("inside"),
+        Some(Conclusion::Failure),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l == "the step ran past its timeout and was stopped"
+                || l.ends_with("ran past its timeout and was stopped")),
+        "{log:#?}"
+    );
+    // The timed-out step's sleep is gone from the container (its tracking
+    // id); the background one of the first step lives until the job ends.
+    let i = log
+        .iter()
+        .position(|l| l == "1")
+        .unwrap_or_else(|| panic!("{log:#?}"));
+    assert_eq!(log[i + 1], "301", "{log:#?}");
+    assert_nothing_left(podman, &outcome);
+}
