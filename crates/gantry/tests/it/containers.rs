@@ -316,3 +316,33 @@ fn what_a_killed_gantry_left_goes_with_the_next_run() {
     assert!(stdout.contains(&network), "{stdout}");
     podman.assert_gone(&network);
 }
+
+#[test]
+fn plan_names_each_jobs_container_and_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = committed_repo(dir.path(), &WORKFLOW.replace("IMAGE", "postgres:16"));
+    let path = std::env::var("PATH").unwrap();
+    let out = gantry(&repo, &dir.path().join("home"), &path, &["plan"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "      ✓ test\n          container postgres:16\n          service db postgres:16\n"
+        ),
+        "{stdout}"
+    );
+    let out = gantry(
+        &repo,
+        &dir.path().join("home"),
+        &path,
+        &["plan", "--format", "json"],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = &doc["workflows"][0]["jobs"][0];
+    assert_eq!(job["container"], "postgres:16", "{doc:#}");
+    assert_eq!(
+        job["services"],
+        serde_json::json!([{"id": "db", "image": "postgres:16"}]),
+        "{doc:#}"
+    );
+}
