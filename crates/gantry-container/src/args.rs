@@ -421,3 +421,56 @@ pub fn run_action(run: &ActionRun<'_>) -> (Vec<String>, Vec<(String, String)>) {
     args.extend(run.args.iter().cloned());
     (args, client)
 }
+
+/// How often a service's health check runs: `--health-interval` in its
+/// options (a Go duration: `10s`, `1m30s`, `500ms`), else 30 seconds,
+/// the default of both engines.
+pub fn health_interval(options: &[String]) -> std::time::Duration {
+    const DEFAULT: std::time::Duration = std::time::Duration::from_secs(30);
+    let mut words = options.iter();
+    let mut given = None;
+    while let Some(word) = words.next() {
+        if word == "--health-interval" {
+            given = words.next().cloned();
+        } else if let Some(value) = word.strip_prefix("--health-interval=") {
+            given = Some(value.to_string());
+        }
+    }
+    given
+        .and_then(|text| go_duration(&text))
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT)
+}
+
+/// A Go duration (`1h2m3.5s`, `250ms`), at most a day; `None` if it is
+/// not one.
+fn go_duration(text: &str) -> Option<std::time::Duration> {
+    let mut seconds = 0.0f64;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..number_end].parse().ok()?;
+        rest = &rest[number_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        seconds += number * scale;
+    }
+    (seconds.is_finite() && seconds <= 86_400.0)
+        .then(|| std::time::Duration::from_secs_f64(seconds))
+}

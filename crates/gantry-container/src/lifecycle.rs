@@ -264,9 +264,10 @@ async fn start_all(
             },
         );
     }
-    for (id, _) in &setup.services {
+    for (id, spec) in &setup.services {
         let name = format!("{}-{}", setup.name, safe_name(id));
-        wait_healthy(engine, id, &name, setup.health_timeout, say).await?;
+        let interval = args::health_interval(&spec.options);
+        wait_healthy(engine, id, &name, (setup.health_timeout, interval), say).await?;
     }
 
     let container = match &setup.container {
@@ -346,17 +347,21 @@ async fn login(
         })
 }
 
-/// Waits until a service is healthy (or has no health check), polling
-/// each second up to `timeout`.
+/// Waits until a service is healthy (or has no health check), up to
+/// `timeout`. docker runs the checks itself and is asked each second;
+/// with podman gantry runs them, the first at once and then each
+/// `interval` (the service's `--health-interval`), so a check's retries
+/// mean the time they mean with docker.
 async fn wait_healthy(
     engine: &Engine,
     id: &str,
     name: &str,
-    timeout: Duration,
+    (timeout, interval): (Duration, Duration),
     say: &mut (dyn FnMut(String) + Send),
 ) -> Result<(), StartError> {
     let started = Instant::now();
     let mut said = false;
+    let mut next_check = started;
     loop {
         let text = engine
             .checked(&args::inspect_state(name), &[], None)
@@ -394,11 +399,21 @@ async fn wait_healthy(
             say(format!("waiting for service `{id}` to be healthy"));
             said = true;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Some(args) = args::healthcheck_run(engine.kind, name) {
-            // Its exit code is the check's; the state read next says
-            // whether the retries are used up.
-            let _ = engine.output(&args, &[], None).await;
+        match args::healthcheck_run(engine.kind, name) {
+            Some(check) => {
+                let now = Instant::now();
+                let left = timeout.saturating_sub(started.elapsed());
+                if next_check > now {
+                    tokio::time::sleep((next_check - now).min(left)).await;
+                }
+                if started.elapsed() < timeout {
+                    // Its exit code is the check's; the state read next
+                    // says whether the retries are used up.
+                    let _ = engine.output(&check, &[], None).await;
+                    next_check = Instant::now() + interval;
+                }
+            }
+            None => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
 }

@@ -311,3 +311,27 @@ fn an_image_that_would_be_read_as_an_option_is_refused() {
         args::check_image(good).unwrap();
     }
 }
+
+#[test]
+fn health_intervals_are_read_as_the_engines_read_them() {
+    let opts = |text: &str| args::split_options(text).unwrap();
+    let secs = |text: &str| args::health_interval(&opts(text)).as_secs_f64();
+    assert_eq!(
+        secs("--health-cmd x --health-interval 10s --health-retries 5"),
+        10.0
+    );
+    assert_eq!(secs("--health-interval=1m30s"), 90.0);
+    assert_eq!(secs("--health-interval 500ms"), 0.5);
+    assert_eq!(secs("--health-interval 1.5s"), 1.5);
+    // Not given, not a duration, zero or absurd: the engines' 30s.
+    for text in [
+        "--health-cmd x",
+        "--health-interval ten",
+        "--health-interval 0s",
+        "--health-interval 10",
+        "--health-interval 9999h",
+        "--health-interval",
+    ] {
+        assert_eq!(secs(text), 30.0, "{text}");
+    }
+}

@@ -194,11 +194,13 @@ async fn podman_health_checks_are_run_by_gantry_until_the_timeout() {
         "{err}"
     );
     let calls = fake.calls();
+    // No `--health-interval`: the engines' 30 s, so only the first check
+    // (at once) fits in the 2 s.
     let checks = calls
         .iter()
         .filter(|c| *c == "healthcheck run gantry-7-1-db")
         .count();
-    assert!(checks >= 1, "{calls:#?}");
+    assert_eq!(checks, 1, "{calls:#?}");
     assert_eq!(calls.last().unwrap(), "network rm gantry-7-1");
 }
 
@@ -260,4 +262,29 @@ async fn cancelling_the_wait_removes_what_started() {
             "network rm gantry-7-1".into(),
         ]
     );
+}
+
+#[tokio::test]
+async fn podman_health_checks_keep_the_services_interval() {
+    let fake = Fake::new(EngineKind::Podman);
+    fake.set("state", "running starting\n");
+    let mut s = setup(&fake, false);
+    s.services[0].1.options = vec![
+        "--health-cmd".into(),
+        "true".into(),
+        "--health-interval".into(),
+        "1s".into(),
+    ];
+    s.health_timeout = Duration::from_millis(3500);
+    let err = start_quietly(&fake, s, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StartError::HealthTimeout { .. }), "{err}");
+    // At 0, 1, 2 and 3 seconds.
+    let checks = fake
+        .calls()
+        .iter()
+        .filter(|c| *c == "healthcheck run gantry-7-1-db")
+        .count();
+    assert!((3..=5).contains(&checks), "{checks} checks");
 }
