@@ -26,6 +26,10 @@ pub struct ContainerSpec {
     /// `options:`, already split into words ([`split_options`]).
     pub options: Vec<String>,
     pub credentials: Option<Credentials>,
+    /// A service's `entrypoint:` (replaces the image's).
+    pub entrypoint: Option<String>,
+    /// A service's `command:`, as words after the image.
+    pub command: Vec<String>,
 }
 
 /// A registry login (`credentials:`).
@@ -200,7 +204,11 @@ pub fn run_service(
     args.push("--network-alias".into());
     args.push(alias.to_string());
     args.extend(spec.options.iter().cloned());
+    if let Some(entrypoint) = &spec.entrypoint {
+        args.extend(["--entrypoint".into(), entrypoint.clone()]);
+    }
     args.push(spec.image.clone());
+    args.extend(spec.command.iter().cloned());
     (args, client)
 }
 

@@ -26,7 +26,7 @@ fn postgres() -> ContainerSpec {
             "--health-cmd \"pg_isready -U postgres\" --health-interval 10s --health-retries 5",
         )
         .unwrap(),
-        credentials: None,
+        ..ContainerSpec::default()
     }
 }
 
@@ -334,4 +334,19 @@ fn health_intervals_are_read_as_the_engines_read_them() {
     ] {
         assert_eq!(secs(text), 30.0, "{text}");
     }
+}
+
+#[test]
+fn a_services_entrypoint_and_command_frame_its_image() {
+    let spec = ContainerSpec {
+        image: "redis:7".into(),
+        entrypoint: Some("redis-server".into()),
+        command: vec!["--port".into(), "6380".into()],
+        ..ContainerSpec::default()
+    };
+    let (args, _) = args::run_service(&spec, "g-1-cache", "g-1", "cache", &[]);
+    assert_eq!(
+        words(&args),
+        "run --detach --name g-1-cache --network g-1 --network-alias cache --entrypoint redis-server redis:7 --port 6380"
+    );
 }

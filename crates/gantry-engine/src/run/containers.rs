@@ -128,6 +128,7 @@ fn spec(container: &Container, scope: &Scope, what: &str) -> Result<ContainerSpe
         volumes,
         options,
         credentials,
+        ..ContainerSpec::default()
     })
 }
 
