@@ -119,6 +119,19 @@ pub struct JobPlan {
     /// them (filled by [`crate::marketplace::annotate`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<crate::marketplace::JobAction>,
+    /// The job's `container:` image, as written (its steps run in it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The job's `services:`: id and image, as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServicePlan>,
+}
+
+/// A service container of a job, as `plan` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServicePlan {
+    pub id: String,
+    pub image: String,
 }
 
 impl JobPlan {
@@ -211,6 +224,28 @@ pub fn plan_workflow(workflow: &Workflow, event: &Event) -> WorkflowPlan {
                 JobKind::Call(call) => Some(call.uses.value.clone()),
                 JobKind::Steps(_) => None,
             };
+            let (container, services) = match &job.kind {
+                JobKind::Steps(steps) => (
+                    steps
+                        .container
+                        .as_ref()
+                        .and_then(|c| c.image.as_ref())
+                        .map(|i| i.value.clone()),
+                    steps
+                        .services
+                        .iter()
+                        .map(|(id, c)| ServicePlan {
+                            id: id.clone(),
+                            image: c
+                                .image
+                                .as_ref()
+                                .map(|i| i.value.clone())
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                ),
+                JobKind::Call(_) => (None, Vec::new()),
+            };
             JobPlan {
                 id: job.id.value.clone(),
                 name: job
@@ -224,6 +259,8 @@ pub fn plan_workflow(workflow: &Workflow, event: &Event) -> WorkflowPlan {
                 uses,
                 line: workflow.source.position(job.id.span.start).line,
                 actions: Vec::new(),
+                container,
+                services,
             }
         })
         .collect();

@@ -48,6 +48,8 @@ pub struct Session {
     pub actions: Option<gantry_actions::ActionStore>,
     /// What `setup-*` actions do when no installed toolchain matches.
     pub toolchain_mismatch: crate::run::ToolchainMismatch,
+    /// `--container-engine` and the service health timeout.
+    pub containers: crate::run::ContainerOptions,
 }
 
 /// Why a run did not finish.
@@ -85,6 +87,7 @@ impl Session {
             platforms: self.platforms.clone(),
             actions: self.actions.clone(),
             toolchain_mismatch: self.toolchain_mismatch,
+            containers: self.containers.clone(),
         }
     }
 
@@ -146,6 +149,7 @@ mod tests {
             platforms: Vec::new(),
             actions: None,
             toolchain_mismatch: Default::default(),
+            containers: Default::default(),
         }
     }
 

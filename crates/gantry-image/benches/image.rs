@@ -59,7 +59,8 @@ fn image(dir: &Path) -> (PathBuf, BTreeSet<String>) {
     let base = tar_of(&[
         (
             "etc/os-release".into(),
-            b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n".to_vec(),
+            b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
+                .to_vec(),
         ),
         ("var/lib/dpkg/status".into(), status.into_bytes()),
     ]);
@@ -93,7 +94,10 @@ fn image(dir: &Path) -> (PathBuf, BTreeSet<String>) {
     let node = tar_of(&node);
 
     let layers = [base, python, node];
-    let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", hex(l))).collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", hex(l)))
+        .collect();
     let config = serde_json::to_vec(&serde_json::json!({
         "architecture": "amd64",
         "os": "linux",
@@ -138,7 +142,9 @@ fn key(purl: &str) -> Option<String> {
 fn by_type(found: &BTreeSet<String>) -> String {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for k in found {
-        *counts.entry(k.split('/').next().unwrap_or("?")).or_default() += 1;
+        *counts
+            .entry(k.split('/').next().unwrap_or("?"))
+            .or_default() += 1;
     }
     counts
         .iter()

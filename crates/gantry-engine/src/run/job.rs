@@ -113,10 +113,6 @@ enum SetupError {
     #[error(transparent)]
     Expr(Box<ExprError>),
     #[error(
-        "this job needs containers (`container:` or `services:`), and gantry runs jobs on the host without Docker; run the services yourself and drop those keys, or run this job on GitHub"
-    )]
-    Containers,
-    #[error(
         "`runs-on: {label}` asks for a {os} runner, and gantry runs jobs on this {host} machine; if the job runs here too, map the label to it with `-P {label}=host`"
     )]
     Platform {
@@ -164,6 +160,8 @@ pub(crate) enum PostAction {
         script: PathBuf,
         env: Vec<(String, String)>,
     },
+    /// A Docker action's `post-entrypoint`.
+    Docker(super::docker_action::DockerPost),
 }
 
 /// The state of a running job.
@@ -212,6 +210,8 @@ pub(crate) struct JobRun {
     pub saved_state: Vec<(String, String)>,
     /// `GITHUB_ACTION_PATH` of the processes of the action running now.
     pub action_path: Option<PathBuf>,
+    /// The job's service containers and job container, while they run.
+    pub containers: Option<super::containers::JobContainers>,
 }
 
 fn sanitize(key: &str) -> String {
@@ -291,6 +291,19 @@ pub(crate) async fn run_job(shared: Arc<Shared>, mut spec: JobSpec) -> JobResult
             log.error(&message.to_string());
             Conclusion::Failure
         }
+        Ok(timeout) if super::containers::wanted(steps_job) => {
+            match run.start_containers(steps_job, &mut log).await {
+                Ok(()) => run.run_to_end(steps_job, timeout, &mut log).await,
+                Err(message) => {
+                    log.error(&message);
+                    if run.cancel.is_cancelled() {
+                        Conclusion::Cancelled
+                    } else {
+                        Conclusion::Failure
+                    }
+                }
+            }
+        }
         Ok(timeout) => run.run_to_end(steps_job, timeout, &mut log).await,
     };
     if let Some(entered) = &entered {
@@ -298,6 +311,8 @@ pub(crate) async fn run_job(shared: Arc<Shared>, mut spec: JobSpec) -> JobResult
         // step started.
         conclusion = leave_environment(&shared, entered, &mut run, conclusion, &mut log).await;
     }
+    // Its services and container go with the job, whatever its end.
+    run.remove_containers(&mut log).await;
     // Whatever the job's steps left running ends with the job.
     run.tracking.end();
     let keep = shared.options.keep_workspaces.then(|| {
@@ -428,7 +443,13 @@ impl JobRun {
             step_key: None,
             saved_state: Vec::new(),
             action_path: None,
+            containers: None,
         }
+    }
+
+    /// The job container, when the job's steps run in one.
+    pub(crate) fn in_container(&self) -> Option<&gantry_container::ContainerInfo> {
+        self.containers.as_ref().and_then(|c| c.job_container())
     }
 
     /// Runs the steps and post steps within the job's timeout, then
@@ -547,9 +568,6 @@ impl JobRun {
                 self.defaults_dir = Some(expand(&dir.value, &scope)?);
             }
         }
-        if job.container.is_some() || !job.services.is_empty() || job.services_expr.is_some() {
-            return Err(SetupError::Containers);
-        }
         self.check_platform(job, &scope)?;
         if let Some(t) = or_expr_minutes(
             "cancel-timeout-minutes",
@@ -592,6 +610,13 @@ impl JobRun {
                 .into(),
             ),
         );
+        if let Some(containers) = &self.containers {
+            let (container, services) = containers.contexts();
+            if let Some(container) = container {
+                job.insert("container".into(), container);
+            }
+            job.insert("services".into(), services);
+        }
         scope.set("job", Value::Object(job));
         let mut runner = Object::new();
         runner.insert("os".into(), Value::String(runner_os().into()));
@@ -676,6 +701,7 @@ impl JobRun {
                     PostAction::Node { script, env } => {
                         self.exec_node(&script, &env, None, &mut log).await
                     }
+                    PostAction::Docker(post) => self.exec_docker_post(post, &mut log).await,
                 }
             };
             let step = Step::default();

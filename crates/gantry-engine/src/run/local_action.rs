@@ -14,6 +14,7 @@ use indexmap::IndexMap;
 
 use super::Conclusion;
 use super::actions;
+use super::docker_action::{ActionImage, DockerStep};
 use super::expand::expand;
 use super::job::{JobRun, PostAction, PostStep};
 use super::log::LogSink;
@@ -61,13 +62,11 @@ impl JobRun {
                 .await;
         }
         if let Some(image) = uses.strip_prefix("docker://") {
-            return self.unsupported(
-                uses,
-                &format!(
-                    "`{uses}` runs the container `{image}`, and gantry runs steps without Docker"
-                ),
-                log,
-            );
+            let step = match docker_uses_step(uses, image, inputs, step_env) {
+                Ok(step) => step,
+                Err(e) => return StepExec::failed(e, log),
+            };
+            return self.exec_docker(step, timeout, log).await;
         }
         let (name, reference) = uses.split_once('@').unwrap_or((uses, ""));
         let _ = step_env;
@@ -139,7 +138,7 @@ impl JobRun {
         }
     }
 
-    fn unsupported(&mut self, uses: &str, why: &str, log: &mut LogSink) -> StepExec {
+    pub(crate) fn unsupported(&mut self, uses: &str, why: &str, log: &mut LogSink) -> StepExec {
         if self.shared.options.skip_unsupported {
             log.warning(&format!("{why}; skipping the step (--skip-unsupported)"));
             self.not_run.push(uses.to_string());
@@ -235,11 +234,85 @@ impl JobRun {
                 }
                 exec
             }
-            Some(Runs::Docker { .. }) => self.unsupported(
-                uses,
-                &format!("`{uses}` is a container action, and gantry runs steps without Docker"),
-                log,
-            ),
+            Some(Runs::Docker {
+                image,
+                entrypoint,
+                args,
+                env: action_vars,
+                pre_entrypoint,
+                post_entrypoint,
+                ..
+            }) => {
+                let mut scope = self.scope(&Object::new());
+                scope.set("inputs", Value::Object(input_values));
+                let eval = |t: &gantry_workflow::model::Text, what: &str| {
+                    expand(&t.value, &scope).map_err(|e| format!("`{uses}` {what}: {e}"))
+                };
+                let prepared = (|| -> Result<DockerStep, String> {
+                    let image = eval(image, "runs.image")?;
+                    let image = match image.strip_prefix("docker://") {
+                        Some(named) => ActionImage::Named(named.to_string()),
+                        None => {
+                            let dockerfile = gantry_fs::confine(dir, Path::new(&image)).map_err(|_| {
+                                format!("`{uses}`: the Dockerfile `{image}` is outside the action's folder")
+                            })?;
+                            ActionImage::Build {
+                                dockerfile,
+                                context: dir.to_path_buf(),
+                            }
+                        }
+                    };
+                    let mut env: Vec<(String, String)> = step_env.to_vec();
+                    env.extend(input_env);
+                    env.extend(action_env(dir, remote));
+                    for var in action_vars.values() {
+                        env.push((
+                            var.name.value.clone(),
+                            eval(&var.value, &format!("env `{}`", var.name.value))?,
+                        ));
+                    }
+                    let (given_entrypoint, given_args) = docker_overrides(inputs, uses)?;
+                    let args = match given_args {
+                        Some(a) => a,
+                        None => args
+                            .iter()
+                            .map(|a| eval(a, "runs.args"))
+                            .collect::<Result<_, _>>()?,
+                    };
+                    let entrypoint = match given_entrypoint {
+                        Some(e) => Some(e),
+                        None => entrypoint
+                            .as_ref()
+                            .map(|e| eval(e, "runs.entrypoint"))
+                            .transpose()?,
+                    };
+                    let identity = match remote {
+                        Some(_) => dir.display().to_string(),
+                        None => format!("{}\n{uses}", self.shared.options.repo.display()),
+                    };
+                    Ok(DockerStep {
+                        uses: uses.to_string(),
+                        image,
+                        tag: super::docker_action::image_tag(&identity),
+                        entrypoint,
+                        args,
+                        env,
+                        pre_entrypoint: pre_entrypoint
+                            .as_ref()
+                            .map(|p| eval(p, "runs.pre-entrypoint"))
+                            .transpose()?,
+                        post_entrypoint: post_entrypoint
+                            .as_ref()
+                            .map(|p| eval(p, "runs.post-entrypoint"))
+                            .transpose()?,
+                        post_if: "always()".to_string(),
+                    })
+                })();
+                match prepared {
+                    Ok(step) => self.exec_docker(step, timeout, log).await,
+                    Err(e) => StepExec::failed(e, log),
+                }
+            }
             None => StepExec::failed(format!("`{uses}` has no `runs:`"), log),
         }
     }
@@ -326,8 +399,14 @@ impl JobRun {
     ) -> StepExec {
         let quoted = script.display().to_string().replace('\'', "'\\''");
         let workspace = self.workspace.clone();
+        // Every image has `sh`; not every one has `bash`.
+        let template = if self.in_container().is_some() {
+            "sh {0}"
+        } else {
+            "bash {0}"
+        };
         self.exec_process(
-            Some("bash {0}"),
+            Some(template),
             &format!("exec node '{quoted}'"),
             &workspace,
             env,
@@ -377,6 +456,54 @@ fn action_env(dir: &Path, remote: Option<&RemoteUses>) -> Vec<(String, String)> 
     env
 }
 
+/// `with: entrypoint` and `with: args` of a Docker action step, which
+/// replace the action's (`args` split into words as a shell would).
+fn docker_overrides(
+    inputs: &IndexMap<String, String>,
+    uses: &str,
+) -> Result<(Option<String>, Option<Vec<String>>), String> {
+    let entrypoint = inputs.get("entrypoint").filter(|e| !e.is_empty()).cloned();
+    let args = match inputs.get("args") {
+        Some(a) => Some(
+            gantry_container::split_options(a)
+                .map_err(|_| format!("`{uses}` with.args `{a}`: a quote is not closed"))?,
+        ),
+        None => None,
+    };
+    Ok((entrypoint, args))
+}
+
+/// A `uses: docker://IMAGE` step: `with:` values as `INPUT_*` (but
+/// `args` and `entrypoint`, which replace the image's).
+fn docker_uses_step(
+    uses: &str,
+    image: &str,
+    inputs: &IndexMap<String, String>,
+    step_env: &[(String, String)],
+) -> Result<DockerStep, String> {
+    let (entrypoint, args) = docker_overrides(inputs, uses)?;
+    let mut env = step_env.to_vec();
+    for (name, value) in inputs {
+        if name != "args" && name != "entrypoint" {
+            env.push((
+                format!("INPUT_{}", name.replace(' ', "_").to_ascii_uppercase()),
+                value.clone(),
+            ));
+        }
+    }
+    Ok(DockerStep {
+        uses: uses.to_string(),
+        image: ActionImage::Named(image.to_string()),
+        tag: String::new(),
+        entrypoint,
+        args: args.unwrap_or_default(),
+        env,
+        pre_entrypoint: None,
+        post_entrypoint: None,
+        post_if: "always()".to_string(),
+    })
+}
+
 /// `STATE_<name>` for each saved state.
 fn state_env(state: &[(String, String)]) -> Vec<(String, String)> {
     state
@@ -399,6 +526,11 @@ impl JobRun {
                 "`{uses}` runs with `{using}`, which is not a node version gantry knows (node12, node16, node20, node24)"
             ));
         };
+        if self.in_container().is_some() {
+            // The job container's `node` runs it; this machine's does not
+            // matter.
+            return Ok(());
+        }
         let env = self.process_env(&[], &[]);
         let path = env
             .iter()

@@ -13,7 +13,9 @@ pub mod actions;
 mod call;
 pub mod commands;
 pub mod confine;
+mod containers;
 mod dispatch;
+mod docker_action;
 pub mod environment;
 mod expand;
 pub mod files;
@@ -346,6 +348,8 @@ pub struct RunOptions {
     pub actions: Option<gantry_actions::ActionStore>,
     /// What a `setup-*` action does when no installed toolchain matches.
     pub toolchain_mismatch: ToolchainMismatch,
+    /// How jobs with `container:` or `services:` run.
+    pub containers: ContainerOptions,
 }
 
 /// What a `setup-*` action does when no installed toolchain satisfies the
@@ -357,6 +361,24 @@ pub enum ToolchainMismatch {
     Fail,
     /// The nearest installed version runs, with a warning.
     Warn,
+}
+
+/// How jobs with `container:` or `services:` run.
+#[derive(Debug, Clone)]
+pub struct ContainerOptions {
+    /// `--container-engine`, or the first of podman and docker on `PATH`.
+    pub engine: gantry_container::EngineChoice,
+    /// How long a service container may take to become healthy.
+    pub health_timeout: Duration,
+}
+
+impl Default for ContainerOptions {
+    fn default() -> Self {
+        ContainerOptions {
+            engine: gantry_container::EngineChoice::Detect,
+            health_timeout: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// How a run is stopped from outside.

@@ -49,7 +49,7 @@ impl CommandFile {
         }
     }
 
-    fn variable(self) -> &'static str {
+    pub(crate) fn variable(self) -> &'static str {
         match self {
             Self::Output => "GITHUB_OUTPUT",
             Self::Env => "GITHUB_ENV",
@@ -68,6 +68,11 @@ impl CommandFiles {
             std::fs::write(files.path(file), "")?;
         }
         Ok(files)
+    }
+
+    /// The folder the files are in.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub(crate) fn path(&self, file: CommandFile) -> PathBuf {

@@ -17,7 +17,7 @@ use super::step::StepExec;
 use super::{Conclusion, Masker, files, shell};
 
 /// Environment variables of the gantry process that steps do not inherit.
-fn inherited(name: &str) -> bool {
+pub(crate) fn inherited(name: &str) -> bool {
     !(name.starts_with("GITHUB_")
         || name.starts_with("RUNNER_")
         || name.starts_with("ACTIONS_")
@@ -33,8 +33,26 @@ impl JobRun {
         step_env: &[(String, String)],
         extra: &[(String, String)],
     ) -> Vec<(String, String)> {
-        let mut env: IndexMap<String, String> =
-            std::env::vars().filter(|(k, _)| inherited(k)).collect();
+        // A step in the job container sees the image's environment, not
+        // this machine's.
+        self.env_for(self.in_container().is_none(), step_env, extra)
+    }
+
+    /// The environment of a step's process on this machine (`host`: with
+    /// this machine's variables and `$GITHUB_PATH` before its `PATH`), or
+    /// in a container (only the runner's, job's and step's variables).
+    pub(crate) fn env_for(
+        &self,
+        host: bool,
+        step_env: &[(String, String)],
+        extra: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let in_container = !host;
+        let mut env: IndexMap<String, String> = if in_container {
+            IndexMap::new()
+        } else {
+            std::env::vars().filter(|(k, _)| inherited(k)).collect()
+        };
         let github = self.base.values.get("github");
         let g = |key: &str| {
             github
@@ -88,7 +106,7 @@ impl JobRun {
         for (k, v) in step_env.iter().chain(extra) {
             env.insert(k.clone(), v.clone());
         }
-        if !self.path_prepend.is_empty() {
+        if !self.path_prepend.is_empty() && !in_container {
             let mut parts: Vec<String> = self.path_prepend.iter().rev().cloned().collect();
             if let Some(p) = env.get("PATH") {
                 parts.push(p.clone());
@@ -118,7 +136,13 @@ impl JobRun {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let scripts = self.temp.join(super::reaper::SCRIPTS_DIR);
-        let invocation = match shell::invocation(shell, script, &scripts, &path_var) {
+        let lookup = match self.in_container() {
+            Some(info) => shell::Lookup::Container {
+                has_bash: info.has_bash,
+            },
+            None => shell::Lookup::Host(&path_var),
+        };
+        let invocation = match shell::invocation(shell, script, &scripts, lookup) {
             Ok(i) => i,
             Err(e) => return StepExec::failed(e.to_string(), log),
         };
@@ -134,6 +158,66 @@ impl JobRun {
         let insecure = env
             .iter()
             .any(|(k, v)| k == "ACTIONS_ALLOW_UNSECURE_COMMANDS" && v.eq_ignore_ascii_case("true"));
+        // In the job container the step is `exec`'s command; the client
+        // runs here, with the values its `-e NAME`s pass on.
+        let (program, args, env) = match self
+            .containers
+            .as_ref()
+            .and_then(|c| c.job_container().map(|info| (c, info)))
+        {
+            Some((containers, info)) => {
+                let inner = self.container_env(info, env);
+                let workdir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+                let (args, passed) = gantry_container::args::exec(
+                    &info.name,
+                    &workdir.display().to_string(),
+                    &inner,
+                    &invocation.program,
+                    &invocation.args,
+                );
+                let mut client: Vec<(String, String)> =
+                    std::env::vars().filter(|(k, _)| inherited(k)).collect();
+                client.push((super::reaper::TRACKING_VAR.to_string(), tracking_id.clone()));
+                client.extend(containers.started.client_env.iter().cloned());
+                client.extend(passed);
+                (
+                    containers.engine.program.display().to_string(),
+                    args,
+                    client,
+                )
+            }
+            None => (invocation.program.clone(), invocation.args.clone(), env),
+        };
+        let command = StepCommand {
+            program: &program,
+            args: &args,
+            env: &env,
+            insecure,
+            tracking_id: &tracking_id,
+        };
+        let result = self.exec_command(command, dir, timeout, log).await;
+        if let Some((path, _)) = &invocation.script_file {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Runs one step process (a shell, an engine client) and takes in what
+    /// it writes back: workflow commands and the command files.
+    pub(crate) async fn exec_command(
+        &mut self,
+        command: StepCommand<'_>,
+        dir: &Path,
+        timeout: Option<Duration>,
+        log: &mut LogSink,
+    ) -> StepExec {
+        let StepCommand {
+            program,
+            args,
+            env,
+            insecure,
+            tracking_id,
+        } = command;
         let mut handler = LineHandler {
             stopper: Stopper::default(),
             outputs: Vec::new(),
@@ -144,10 +228,10 @@ impl JobRun {
             echo: false,
         };
         let spec = process::Spec {
-            program: &invocation.program,
-            args: &invocation.args,
+            program,
+            args,
             dir,
-            env: &env,
+            env,
             timeout,
             grace: self.shared.options.grace,
         };
@@ -163,20 +247,14 @@ impl JobRun {
             handler.on_line(stream, &line, log, &masker)
         })
         .await;
-        if let Some((path, _)) = &invocation.script_file {
-            let _ = std::fs::remove_file(path);
-        }
         // A stopped step's processes end with it, wherever they went.
         if matches!(result, Ok(Exit::TimedOut | Exit::Cancelled)) {
-            super::reaper::end_step(&tracking_id);
+            super::reaper::end_step(tracking_id);
         }
         let exit = match result {
             Ok(exit) => exit,
             Err(e) => {
-                return StepExec::failed(
-                    format!("cannot start `{}`: {e}", invocation.program),
-                    log,
-                );
+                return StepExec::failed(format!("cannot start `{program}`: {e}"), log);
             }
         };
         let (outputs, file_error) = self.take_command_files(handler);
@@ -265,6 +343,18 @@ impl JobRun {
             }
         }
     }
+}
+
+/// A step's process, as [`JobRun::exec_command`] runs it.
+pub(crate) struct StepCommand<'a> {
+    pub program: &'a str,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    /// `ACTIONS_ALLOW_UNSECURE_COMMANDS` is set: `set-env` and `add-path`
+    /// work.
+    pub insecure: bool,
+    /// The step's `RUNNER_TRACKING_ID`.
+    pub tracking_id: &'a str,
 }
 
 /// A command file that could not be read after a step.

@@ -37,6 +37,16 @@ pub(crate) enum ShellError {
     NotInstalled(String),
 }
 
+/// Where a shell is looked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup<'a> {
+    /// On this machine, in this `PATH`: the program is resolved here.
+    Host(&'a str),
+    /// In the job container (which has `bash` or not): the program is
+    /// named, and the container's `PATH` finds it.
+    Container { has_bash: bool },
+}
+
 /// Builds the command for a script. Built-in shells get the script as an
 /// argument, so values expanded into it do not reach the disk; custom
 /// templates (`{0}` is the script's path) get a file in `temp_dir`.
@@ -44,14 +54,15 @@ pub(crate) fn invocation(
     shell: Option<&str>,
     script: &str,
     temp_dir: &Path,
-    path_var: &str,
+    lookup: Lookup<'_>,
 ) -> Result<Invocation, ShellError> {
     let shell = shell.map(str::trim).filter(|s| !s.is_empty());
     let file = |ext: &str| temp_dir.join(format!("script-{}.{ext}", unique()));
     let inline = script.len() <= INLINE_LIMIT;
-    let bash = match shell {
-        None => find_on_path("bash", path_var),
-        Some(_) => None,
+    let bash = match (shell, lookup) {
+        (None, Lookup::Host(path_var)) => find_on_path("bash", path_var),
+        (None, Lookup::Container { has_bash: true }) => Some("bash".into()),
+        _ => None,
     };
     let (program, mut args, ext): (&str, Vec<&str>, &str) = match shell {
         None if bash.is_some() => (
@@ -101,7 +112,11 @@ pub(crate) fn invocation(
         }
     };
     // Resolved here, as the runner does, so starting it searches no `PATH`.
-    let Some(resolved) = bash.or_else(|| find_on_path(program, path_var)) else {
+    let resolved = match lookup {
+        Lookup::Host(path_var) => bash.or_else(|| find_on_path(program, path_var)),
+        Lookup::Container { .. } => Some(program.into()),
+    };
+    let Some(resolved) = resolved else {
         return Err(ShellError::NotInstalled(program.to_string()));
     };
     let resolved = resolved.display().to_string();
@@ -153,7 +168,7 @@ mod tests {
     #[test]
     fn bash_is_strict_and_gets_the_script_inline() {
         let path = std::env::var("PATH").unwrap();
-        let inv = invocation(None, "echo hi", Path::new("/tmp"), &path).unwrap();
+        let inv = invocation(None, "echo hi", Path::new("/tmp"), Lookup::Host(&path)).unwrap();
         assert!(inv.program.ends_with("/bash"), "{}", inv.program);
         assert_eq!(
             inv.args,
@@ -165,11 +180,17 @@ mod tests {
     #[test]
     fn custom_templates_get_a_file() {
         let path = std::env::var("PATH").unwrap();
-        let inv = invocation(Some("bash -x {0}"), "echo hi", Path::new("/t"), &path).unwrap();
+        let inv = invocation(
+            Some("bash -x {0}"),
+            "echo hi",
+            Path::new("/t"),
+            Lookup::Host(&path),
+        )
+        .unwrap();
         let (file, contents) = inv.script_file.unwrap();
         assert_eq!(inv.args, vec!["-x".to_string(), file.display().to_string()]);
         assert_eq!(contents, "echo hi");
-        let err = invocation(Some("fish"), "x", Path::new("/t"), &path).unwrap_err();
+        let err = invocation(Some("fish"), "x", Path::new("/t"), Lookup::Host(&path)).unwrap_err();
         assert_eq!(err, ShellError::Unknown("fish".into()));
         assert!(
             err.to_string()
@@ -177,8 +198,25 @@ mod tests {
             "{err}"
         );
         assert_eq!(
-            invocation(Some("cmd"), "x", Path::new("/t"), &path).unwrap_err(),
+            invocation(Some("cmd"), "x", Path::new("/t"), Lookup::Host(&path)).unwrap_err(),
             ShellError::NeedsWindows
         );
+    }
+
+    #[test]
+    fn in_a_container_the_shell_is_named_not_resolved() {
+        let with_bash = Lookup::Container { has_bash: true };
+        let inv = invocation(None, "echo hi", Path::new("/t"), with_bash).unwrap();
+        assert_eq!(inv.program, "bash");
+        assert_eq!(inv.args[..4], ["--noprofile", "--norc", "-eo", "pipefail"]);
+        let without = Lookup::Container { has_bash: false };
+        let inv = invocation(None, "echo hi", Path::new("/t"), without).unwrap();
+        assert_eq!(
+            (inv.program.as_str(), inv.args),
+            ("sh", vec!["-e".to_string(), "-c".into(), "echo hi".into()])
+        );
+        // Whether this machine has python does not matter.
+        let inv = invocation(Some("python"), "print(1)", Path::new("/t"), without).unwrap();
+        assert_eq!(inv.program, "python");
     }
 }

@@ -814,6 +814,7 @@ async fn huge_numbers_are_clear_errors_not_panics() {
             platforms: Vec::new(),
             actions: None,
             toolchain_mismatch: Default::default(),
+            containers: Default::default(),
         };
         let backend = Arc::new(TestBackend::new(&dir.path().join("backend")));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

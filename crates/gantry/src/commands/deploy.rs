@@ -269,6 +269,7 @@ fn roll_back(
         platforms: given.platforms.clone(),
         actions: Some(gantry_actions::ActionStore::new(home.actions())),
         toolchain_mismatch: given.toolchain_mismatch,
+        containers: Default::default(),
     };
     let (_, conclusion) = runtime.block_on(super::run::run_one(
         &session,

@@ -215,6 +215,13 @@ fn human(out: &mut String, event: &Event, plans: &[WorkflowPlan]) {
                     job.id,
                     combination_label(job)
                 );
+                // Container jobs need podman or docker.
+                if let Some(image) = &job.container {
+                    let _ = writeln!(out, "          container {image}");
+                }
+                for service in &job.services {
+                    let _ = writeln!(out, "          service {} {}", service.id, service.image);
+                }
                 // Built-in actions always run; only the store's and the
                 // missing ones are worth a line.
                 for action in &job.actions {

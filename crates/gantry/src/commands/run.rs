@@ -90,6 +90,16 @@ pub struct RunArgs {
     #[arg(long = "matrix", value_name = "KEY:VALUE", value_parser = parse_matrix)]
     pub matrix: Vec<(String, String)>,
 
+    /// Run `container:` and `services:` with this engine [default: the
+    /// first of podman and docker on PATH].
+    #[arg(long, value_name = "podman|docker", value_parser = parse_engine)]
+    pub container_engine: Option<gantry_container::EngineKind>,
+
+    /// How long a service container may take to become healthy (`30s`,
+    /// `10m`) [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub service_timeout: Option<Duration>,
+
     /// Check out uncommitted changes too, not only committed files.
     #[arg(long)]
     pub include_uncommitted: bool,
@@ -260,6 +270,23 @@ fn select(
     Ok((selected, selection))
 }
 
+fn parse_engine(text: &str) -> Result<gantry_container::EngineKind, String> {
+    text.parse()
+        .map_err(|e: gantry_container::UnknownEngine| e.to_string())
+}
+
+/// `--container-engine` and `--service-timeout` as the engine's options.
+fn container_options(args: &RunArgs) -> gantry_engine::run::ContainerOptions {
+    let mut options = gantry_engine::run::ContainerOptions::default();
+    if let Some(kind) = args.container_engine {
+        options.engine = gantry_container::EngineChoice::Named(kind);
+    }
+    if let Some(t) = args.service_timeout {
+        options.health_timeout = t;
+    }
+    options
+}
+
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     gantry_deliver::health::parse_duration(text)
 }
@@ -402,6 +429,7 @@ pub fn run(root: &Path, home: &Home, args: RunArgs) -> Result<Outcome, CliError>
         platforms: args.platforms.clone(),
         actions: Some(actions),
         toolchain_mismatch: args.toolchain_mismatch.into(),
+        containers: container_options(&args),
     };
     let mut conclusions = Vec::new();
     for (workflow, selection) in selected {

@@ -10,6 +10,7 @@ mod common;
 mod actions;
 mod audit;
 mod cli;
+mod containers;
 mod deploy;
 mod dora;
 mod evidence;

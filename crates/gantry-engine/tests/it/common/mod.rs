@@ -462,5 +462,6 @@ pub fn options(repo: &Path, dir: &Path) -> RunOptions {
         platforms: Vec::new(),
         actions: None,
         toolchain_mismatch: Default::default(),
+        containers: Default::default(),
     }
 }
