@@ -346,3 +346,88 @@ fn plan_names_each_jobs_container_and_services() {
         "{doc:#}"
     );
 }
+
+/// The example's `service` job as its README runs it: the vendored action
+/// waits for the service container's mapped port, the next step calls it.
+#[test]
+fn the_example_service_job_runs_under_podman() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "node is not installed"
+        );
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let Some(podman) = podman::podman() else {
+        return;
+    };
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    crate::common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline"),
+        &repo,
+    );
+    git(&repo, &["init", "-q", "-b", "main"]);
+    crate::common::commit_all(&repo);
+    let path = format!(
+        "{}:{}",
+        podman.bin_dir.display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = gantry(
+        &repo,
+        &home,
+        &path,
+        &[
+            "actions",
+            "add",
+            "example-org/wait-for-port@v1",
+            "--from",
+            "vendor/wait-for-port",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = format!("SERVICE_IMAGE={}", podman::IMAGE);
+    let out = gantry(
+        &repo,
+        &home,
+        &path,
+        &[
+            "run",
+            "integration.yml",
+            "--event",
+            "workflow_dispatch",
+            "--job",
+            "service",
+            "--var",
+            &image,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // busybox httpd answers for `/` (with 404: it lists no folders).
+    assert!(stdout.contains("service answered "), "{stdout}");
+    assert!(!stdout.contains("service answered 000"), "{stdout}");
+    let created: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("creating the network ").nth(1))
+        .collect();
+    assert_eq!(created.len(), 1, "{stdout}");
+    podman.assert_gone(created[0]);
+}
