@@ -13,6 +13,10 @@
 //!    50% that starts failing; the time until its weight is 0, against
 //!    the analysis interval.
 //!
+//! All three proxies run at once and take turns for `ROUTER_BENCH_ROUNDS`
+//! rounds (default 3); medians are compared, and the per-round ratios
+//! printed, so drift in the machine's load shows rather than decides.
+//!
 //! `cargo bench -p gantry-traffic --bench router`; skips a part, saying
 //! why, when nginx, haproxy or wrk is missing. `ROUTER_BENCH_SECONDS`
 //! sets the length of each wrk run (default 5).
@@ -180,7 +184,7 @@ impl Drop for Killed {
 fn start_nginx(dir: &Path, port: u16, stable: SocketAddr, canary: SocketAddr) -> Option<Killed> {
     let d = dir.display();
     let config = format!(
-        "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log;\n\
+        "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log;\n\
          events {{ worker_connections 4096; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
          fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
@@ -230,9 +234,77 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn proxies(seconds: u64) {
+/// The router on a thread of its own running a current-thread runtime:
+/// the analogue of one nginx worker or one HAProxy thread. Stops when
+/// dropped.
+struct RouterThread {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RouterThread {
+    fn start(stable: SocketAddr, canary: SocketAddr) -> RouterThread {
+        let port = free_port();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut options = RouterOptions::new(
+                    SocketAddr::from(([127, 0, 0, 1], port)),
+                    Upstream::parse(&format!("http://{stable}")).unwrap(),
+                    Upstream::parse(&format!("http://{canary}")).unwrap(),
+                );
+                options.canary_weight = 10;
+                let router = Router::start(options).await.unwrap();
+                ready_tx.send(()).unwrap();
+                let _ = stop_rx.await;
+                router.shutdown().await;
+            });
+        });
+        ready_rx.recv().unwrap();
+        RouterThread {
+            port,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for RouterThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One proxy's measurements over the rounds.
+struct Measured {
+    name: &'static str,
+    port: u16,
+    rps: Vec<f64>,
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn proxies(seconds: u64, rounds: usize) {
     println!(
-        "router vs nginx vs HAProxy (wrk -t1: -c32 for {seconds}s, then -c1; one worker per proxy, 90/10 split)"
+        "router vs nginx vs HAProxy (wrk -t1: -c32 for {seconds}s, then -c1; one worker per proxy, 90/10 split; \
+         {rounds} rounds taking turns, medians)"
     );
     if !Path::new(WRK).exists() {
         println!("  skipped: {WRK} is missing (apt-get install wrk)");
@@ -248,109 +320,119 @@ fn proxies(seconds: u64) {
     });
     let dir = tempfile::tempdir().unwrap();
 
-    let (direct, direct_one) = wrk(stable.port(), seconds).expect("wrk against the backend");
-    println!(
-        "  direct to backend: {:>9.0} req/s  p99 {:.3} ms at 32 connections; at 1: p50 {:.3} ms, p99 {:.3} ms",
-        direct.rps,
-        ms(direct.p99),
-        ms(direct_one.p50),
-        ms(direct_one.p99)
-    );
+    // All three run at once and take turns, round after round, so that
+    // a machine that gets busier or quieter during the run treats them
+    // alike.
+    let router = RouterThread::start(stable, canary);
+    let mut measured = vec![
+        Measured::new("backend (direct)", stable.port()),
+        Measured::new("gantry router", router.port),
+    ];
+    let mut running = Vec::new();
+    for (name, path, start) in [
+        (
+            "nginx",
+            NGINX,
+            start_nginx as fn(&Path, u16, SocketAddr, SocketAddr) -> Option<Killed>,
+        ),
+        ("haproxy", HAPROXY, start_haproxy),
+    ] {
+        if !Path::new(path).exists() {
+            println!("  {name:<16} skipped: {path} is missing (apt-get install {name})");
+            continue;
+        }
+        let port = free_port();
+        match start(dir.path(), port, stable, canary) {
+            Some(child) => {
+                running.push(child);
+                measured.push(Measured::new(name, port));
+            }
+            None => println!("  {name:<16} skipped: it did not start"),
+        }
+    }
+    for _ in 0..rounds {
+        for one in &mut measured {
+            match wrk(one.port, seconds) {
+                Some((load, single)) => {
+                    one.rps.push(load.rps);
+                    one.p50.push(ms(single.p50));
+                    one.p99.push(ms(single.p99));
+                }
+                None => println!("  {}: wrk failed to measure", one.name),
+            }
+        }
+    }
+    drop(running);
+    drop(router);
+    if measured.iter().any(|m| m.rps.is_empty()) {
+        return;
+    }
+    let direct_p50 = median(&measured[0].p50);
+    let direct_p99 = median(&measured[0].p99);
     // Signed: on a busy machine a proxied run can be faster than the
     // direct one, and that noise should show.
-    let added = |one: &Load| {
-        (
-            ms(one.p50) - ms(direct_one.p50),
-            ms(one.p99) - ms(direct_one.p99),
-        )
-    };
-    let report = |name: &str, load: Option<(Load, Load)>| -> Option<(Load, f64)> {
-        match load {
-            Some((load, one)) => {
-                let (p50, p99) = added(&one);
-                println!(
-                    "  {name:<16} {:>9.0} req/s  p99 {:.3} ms at 32 connections; at 1: p50 {:.3} ms, p99 {:.3} ms, added p50 {p50:+.3} ms, added p99 {p99:+.3} ms",
-                    load.rps,
-                    ms(load.p99),
-                    ms(one.p50),
-                    ms(one.p99),
-                );
-                Some((load, p99))
-            }
-            None => {
-                println!("  {name:<16} failed to measure");
-                None
-            }
-        }
-    };
-
-    // One thread running a current-thread runtime: the router's
-    // analogue of one nginx worker or one HAProxy thread.
-    let router_port = free_port();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let router_thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let mut options = RouterOptions::new(
-                SocketAddr::from(([127, 0, 0, 1], router_port)),
-                Upstream::parse(&format!("http://{stable}")).unwrap(),
-                Upstream::parse(&format!("http://{canary}")).unwrap(),
-            );
-            options.canary_weight = 10;
-            let router = Router::start(options).await.unwrap();
-            ready_tx.send(()).unwrap();
-            let _ = stop_rx.await;
-            router.shutdown().await;
-        });
-    });
-    ready_rx.recv().unwrap();
-    let gantry = report("gantry router", wrk(router_port, seconds));
-    let _ = stop_tx.send(());
-    router_thread.join().unwrap();
-
-    let nginx = if Path::new(NGINX).exists() {
-        let port = free_port();
-        match start_nginx(dir.path(), port, stable, canary) {
-            Some(_running) => report("nginx", wrk(port, seconds)),
-            None => {
-                println!("  nginx            skipped: it did not start");
-                None
-            }
-        }
-    } else {
-        println!("  nginx            skipped: {NGINX} is missing (apt-get install nginx)");
-        None
-    };
-    let haproxy = if Path::new(HAPROXY).exists() {
-        let port = free_port();
-        match start_haproxy(dir.path(), port, stable, canary) {
-            Some(_running) => report("haproxy", wrk(port, seconds)),
-            None => {
-                println!("  haproxy          skipped: it did not start");
-                None
-            }
-        }
-    } else {
-        println!("  haproxy          skipped: {HAPROXY} is missing (apt-get install haproxy)");
-        None
-    };
-    if let Some((gantry, added)) = gantry {
-        for (name, other) in [("nginx", nginx), ("haproxy", haproxy)] {
-            if let Some((other, other_added)) = other {
-                println!(
-                    "  router/{name:<8} throughput ratio {:.2}, added p99 {added:+.3} ms vs {other_added:+.3} ms",
-                    gantry.rps / other.rps,
-                );
-            }
-        }
+    let added_p99 = |m: &Measured| median(&m.p99) - direct_p99;
+    for one in &measured {
         println!(
-            "  targets: throughput at least nginx's, added p99 under 1 ms: added p99 {}",
-            if added < 1.0 { "met" } else { "not met" }
+            "  {:<16} {:>9.0} req/s (rounds {}); at 1 connection p50 {:.3} ms, p99 {:.3} ms, added p50 {:+.3} ms, added p99 {:+.3} ms",
+            one.name,
+            median(&one.rps),
+            one.rps
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            median(&one.p50),
+            median(&one.p99),
+            median(&one.p50) - direct_p50,
+            added_p99(one),
         );
+    }
+    let gantry = &measured[1];
+    for other in &measured[2..] {
+        let per_round: Vec<String> = gantry
+            .rps
+            .iter()
+            .zip(&other.rps)
+            .map(|(g, o)| format!("{:.2}", g / o))
+            .collect();
+        println!(
+            "  router/{:<8} throughput ratio {:.2} (per round {}), added p99 {:+.3} ms vs {:+.3} ms",
+            other.name,
+            median(&gantry.rps) / median(&other.rps),
+            per_round.join(" "),
+            added_p99(gantry),
+            added_p99(other),
+        );
+    }
+    let nginx_ratio = measured
+        .iter()
+        .find(|m| m.name == "nginx")
+        .map(|n| median(&gantry.rps) / median(&n.rps));
+    println!(
+        "  targets: throughput at least nginx's: {}; added p99 under 1 ms: {}",
+        match nginx_ratio {
+            Some(r) if r >= 1.0 => "met",
+            Some(_) => "not met",
+            None => "not measured",
+        },
+        if added_p99(gantry) < 1.0 {
+            "met"
+        } else {
+            "not met"
+        }
+    );
+}
+
+impl Measured {
+    fn new(name: &'static str, port: u16) -> Measured {
+        Measured {
+            name,
+            port,
+            rps: Vec::new(),
+            p50: Vec::new(),
+            p99: Vec::new(),
+        }
     }
 }
 
@@ -359,7 +441,12 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    proxies(seconds);
+    let rounds = std::env::var("ROUTER_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(3);
+    proxies(seconds, rounds);
     rollback::run();
 }
 

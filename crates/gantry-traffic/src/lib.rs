@@ -8,10 +8,12 @@
 
 pub mod haproxy;
 pub mod load;
+mod pool;
 pub mod provider;
 pub mod router;
 pub mod stats;
 
+pub use pool::UpstreamBody;
 pub use provider::{TrafficError, TrafficProvider};
 pub use router::{Router, RouterError, RouterOptions, Upstream};
 pub use stats::{Histogram, HistogramSnapshot, Side, SideSnapshot, SideStats, TrafficSnapshot};

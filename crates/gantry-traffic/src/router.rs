@@ -34,13 +34,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::{Authority, PathAndQuery};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -48,6 +46,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::pool::{Pool, UpstreamBody, UpstreamFailed};
 use crate::provider::{TrafficError, TrafficProvider};
 use crate::stats::{Side, SideStats, TrafficSnapshot};
 
@@ -58,7 +57,7 @@ pub const OVERRIDE_COOKIE: &str = "gantry-canary";
 
 /// The body the router answers with: the upstream's, streamed, or its own
 /// short error page.
-pub type RouterBody = Either<Incoming, Full<Bytes>>;
+pub type RouterBody = Either<UpstreamBody, Full<Bytes>>;
 
 /// What went wrong setting up the router.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +117,10 @@ impl Upstream {
     pub fn authority(&self) -> &str {
         self.authority.as_str()
     }
+
+    fn pool(&self) -> Arc<Pool> {
+        Pool::new(self.authority.host(), self.authority.port_u16())
+    }
 }
 
 impl fmt::Display for Upstream {
@@ -172,7 +175,8 @@ struct Shared {
     canary: SideStats,
     stable_upstream: Upstream,
     canary_upstream: Upstream,
-    client: Client<HttpConnector, Incoming>,
+    stable_pool: Arc<Pool>,
+    canary_pool: Arc<Pool>,
     upstream_timeout: Duration,
 }
 
@@ -206,10 +210,10 @@ impl Shared {
         }
     }
 
-    fn upstream(&self, side: Side) -> &Upstream {
+    fn upstream(&self, side: Side) -> (&Upstream, &Arc<Pool>) {
         match side {
-            Side::Stable => &self.stable_upstream,
-            Side::Canary => &self.canary_upstream,
+            Side::Stable => (&self.stable_upstream, &self.stable_pool),
+            Side::Canary => (&self.canary_upstream, &self.canary_pool),
         }
     }
 
@@ -248,21 +252,15 @@ impl Router {
         if options.canary_weight > 100 {
             return Err(RouterError::Weight(options.canary_weight));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_timer(TokioTimer::new())
-            .build(connector);
         let shared = Arc::new(Shared {
             weight: AtomicU32::new(options.canary_weight),
             sequence: AtomicU64::new(0),
             stable: SideStats::default(),
             canary: SideStats::default(),
+            stable_pool: options.stable.pool(),
+            canary_pool: options.canary.pool(),
             stable_upstream: options.stable.clone(),
             canary_upstream: options.canary.clone(),
-            client,
             upstream_timeout: options.upstream_timeout,
         });
         let bind = |address: SocketAddr| async move {
@@ -443,9 +441,13 @@ async fn serve(
 /// once per connection.
 struct Peer {
     /// For `X-Forwarded-For`.
-    ip: String,
+    ip: HeaderValue,
     /// `for=...;proto=http`, for `Forwarded`.
     forwarded: String,
+    /// The `Forwarded` value for the host the connection's last request
+    /// named: a client sends the same `Host` on every request of a
+    /// connection, so it is built once.
+    last_forwarded: std::sync::Mutex<Option<(HeaderValue, HeaderValue)>>,
 }
 
 impl Peer {
@@ -457,9 +459,40 @@ impl Peer {
             ip.to_string()
         };
         Peer {
-            ip: ip.to_string(),
+            ip: HeaderValue::from_str(&ip.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
             forwarded: format!("for={node};proto=http"),
+            last_forwarded: std::sync::Mutex::new(None),
         }
+    }
+
+    /// This client's `Forwarded` element for a request to `host`.
+    fn forwarded(&self, host: Option<&HeaderValue>) -> Option<HeaderValue> {
+        let Some(host) = host else {
+            return HeaderValue::from_str(&self.forwarded).ok();
+        };
+        let mut last = self
+            .last_forwarded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, value)) = last.as_ref()
+            && seen == host
+        {
+            return Some(value.clone());
+        }
+        let text = host.to_str().ok()?;
+        let value = if text.contains(['"', '\\']) {
+            format!(
+                "{};host=\"{}\"",
+                self.forwarded,
+                text.replace(['"', '\\'], "")
+            )
+        } else {
+            format!("{};host=\"{text}\"", self.forwarded)
+        };
+        let value = HeaderValue::from_str(&value).ok()?;
+        *last = Some((host.clone(), value.clone()));
+        Some(value)
     }
 }
 
@@ -475,17 +508,18 @@ async fn forward(
         .unwrap_or_else(|| shared.pick());
     let stats = shared.stats(side);
     let started = Instant::now();
-    let request = match upstream_request(request, shared.upstream(side), peer) {
+    let (upstream, pool) = shared.upstream(side);
+    let request = match upstream_request(request, upstream, peer) {
         Ok(request) => request,
         Err(status) => return error_response(status),
     };
-    match tokio::time::timeout(shared.upstream_timeout, shared.client.request(request)).await {
+    match tokio::time::timeout(shared.upstream_timeout, pool.send(request)).await {
         Ok(Ok(mut response)) => {
             stats.record_response(response.status().as_u16(), started.elapsed());
             remove_hop_by_hop(response.headers_mut());
             response.map(Either::Left)
         }
-        Ok(Err(_)) => {
+        Ok(Err(UpstreamFailed)) => {
             stats.record_failure(started.elapsed());
             error_response(StatusCode::BAD_GATEWAY)
         }
@@ -543,10 +577,12 @@ const HOP_BY_HOP: [&str; 7] = [
 ];
 
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    if !headers.contains_key(header::CONNECTION) {
-        for name in HOP_BY_HOP {
-            headers.remove(name);
-        }
+    // Most messages carry none of these: one pass over the names first,
+    // so that they cost no lookups at all.
+    let carries_any = headers
+        .keys()
+        .any(|name| HOP_BY_HOP.contains(&name.as_str()));
+    if !carries_any {
         return;
     }
     let named: Vec<HeaderName> = headers
@@ -579,55 +615,57 @@ fn upstream_request(
         .cloned()
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     let original_authority = parts.uri.authority().cloned();
-    parts.uri = Uri::builder()
-        .scheme(Scheme::HTTP)
-        .authority(upstream.authority.clone())
-        .path_and_query(path)
-        .build()
-        .map_err(|_| StatusCode::BAD_REQUEST)?;
+    // Origin form: the connection is to the upstream already.
+    parts.uri = Uri::from(path);
     parts.version = Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
     let host = match parts.headers.get(header::HOST) {
         Some(host) => Some(host.clone()),
         // HTTP/2 names the host in `:authority`, not in a header.
-        None => original_authority.and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+        // An HTTP/1.0 client may name none: the upstream's own name then.
+        None => {
+            let host = original_authority
+                .as_ref()
+                .unwrap_or(&upstream.authority)
+                .as_str();
+            let host = HeaderValue::from_str(host).ok();
+            if let Some(host) = &host {
+                parts.headers.insert(header::HOST, host.clone());
+            }
+            host
+        }
     };
-    if let Some(host) = &host {
-        parts.headers.insert(header::HOST, host.clone());
-    }
     append(&mut parts.headers, "x-forwarded-for", &peer.ip);
-    let forwarded = match host.as_ref().and_then(|h| h.to_str().ok()) {
-        Some(host) if host.contains(['"', '\\']) => format!(
-            "{};host=\"{}\"",
-            peer.forwarded,
-            host.replace(['"', '\\'], "")
-        ),
-        Some(host) => format!("{};host=\"{host}\"", peer.forwarded),
-        None => peer.forwarded.clone(),
-    };
-    append(&mut parts.headers, "forwarded", &forwarded);
+    match peer.forwarded(host.as_ref()) {
+        Some(forwarded) => append(&mut parts.headers, "forwarded", &forwarded),
+        None => {
+            if let Ok(value) = HeaderValue::from_str(&peer.forwarded) {
+                append(&mut parts.headers, "forwarded", &value);
+            }
+        }
+    }
     Ok(Request::from_parts(parts, body))
 }
 
 /// Appends `value` to a comma-separated list field, joining what earlier
 /// proxies wrote into one line.
-fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+fn append(headers: &mut HeaderMap, name: &'static str, value: &HeaderValue) {
     if !headers.contains_key(name) {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
+        headers.insert(name, value.clone());
         return;
     }
-    let earlier: Vec<&str> = headers
+    let mut joined = headers
         .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .collect();
-    let joined = if earlier.is_empty() {
-        value.to_string()
-    } else {
-        format!("{}, {value}", earlier.join(", "))
-    };
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = value.to_str() {
+        if !joined.is_empty() {
+            joined.push_str(", ");
+        }
+        joined.push_str(value);
+    }
     if let Ok(joined) = HeaderValue::from_str(&joined) {
         headers.insert(name, joined);
     }

@@ -4,3 +4,4 @@
 mod common;
 mod haproxy;
 mod load;
+mod router;

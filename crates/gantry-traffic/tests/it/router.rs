@@ -1,7 +1,5 @@
 //! The router between two real loopback upstreams.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -353,4 +351,174 @@ async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     assert!(!second.is_finished(), "served beyond the limit");
     drop(first);
     assert_eq!(second.await.unwrap(), (StatusCode::OK, "stable".into()));
+}
+
+/// How a raw upstream answers on one connection.
+#[derive(Clone, Copy)]
+enum Raw {
+    /// One answer, then the socket is closed without saying so (no
+    /// `Connection: close`): an upstream ending an idle keep-alive
+    /// connection as the next request is on its way.
+    CloseAfterEach,
+    /// `/stream` sends a chunked body of 20 chunks 50 ms apart; anything
+    /// else `ok`; keep-alive.
+    Streaming,
+}
+
+/// A loopback upstream written by hand, counting the connections it
+/// accepted.
+async fn raw_upstream(
+    behaviour: Raw,
+) -> (
+    SocketAddr,
+    Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut stream = BufReader::new(stream);
+                loop {
+                    // The request head (GETs only: no body).
+                    let mut request_line = String::new();
+                    if stream.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut line = String::new();
+                        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let streamed = request_line.starts_with("GET /stream ");
+                    let written = if streamed && matches!(behaviour, Raw::Streaming) {
+                        let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                        let mut ok = stream.get_mut().write_all(head.as_bytes()).await.is_ok();
+                        for _ in 0..20 {
+                            if !ok {
+                                break;
+                            }
+                            ok = stream
+                                .get_mut()
+                                .write_all(b"6\r\nchunk\n\r\n")
+                                .await
+                                .is_ok();
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        ok && stream.get_mut().write_all(b"0\r\n\r\n").await.is_ok()
+                    } else {
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        stream.get_mut().write_all(answer.as_bytes()).await.is_ok()
+                    };
+                    if !written || matches!(behaviour, Raw::CloseAfterEach) {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted, task)
+}
+
+#[tokio::test]
+async fn upstream_connections_are_reused_but_never_by_two_exchanges_at_once() {
+    use std::sync::atomic::Ordering;
+    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
+
+    // Fifty requests one after another: one upstream connection.
+    let mut client = Connection::open(router.local_addr()).await;
+    for _ in 0..50 {
+        assert_eq!(client.get("/", &[]).await, (StatusCode::OK, "ok".into()));
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+    // While a streamed body is still arriving, another request gets a
+    // connection of its own rather than one in the middle of a body.
+    let addr = router.local_addr();
+    let streaming = tokio::spawn(async move {
+        let mut other = Connection::open(addr).await;
+        other.get("/stream", &[]).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(client.get("/", &[]).await, (StatusCode::OK, "ok".into()));
+    let (status, body) = streaming.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "chunk\n".repeat(20));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+    // Both are idle again: more requests open nothing new, the chunked
+    // one's connection included.
+    for _ in 0..10 {
+        assert_eq!(client.get("/", &[]).await.1, "ok");
+        assert_eq!(client.get("/stream", &[]).await.1, "chunk\n".repeat(20));
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    router.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_gone_in_the_middle_of_a_body_leaves_no_half_read_connection_behind() {
+    use std::sync::atomic::Ordering;
+    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
+
+    // Read the head and the first chunk of a streamed body, then hang up.
+    let mut quitter = Connection::open(router.local_addr()).await;
+    let request = Request::get("/stream")
+        .header("host", "app.test")
+        .body(Empty::new())
+        .unwrap();
+    let mut response = quitter.sender.send_request(request).await.unwrap();
+    let first = response.body_mut().frame().await.unwrap().unwrap();
+    assert_eq!(first.into_data().unwrap(), "chunk\n");
+    drop(response);
+    drop(quitter);
+
+    // The next request gets a whole answer of its own, on a connection
+    // that is not the abandoned one.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut client = Connection::open(router.local_addr()).await;
+    assert_eq!(client.get("/", &[]).await, (StatusCode::OK, "ok".into()));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    router.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upstream_closing_its_keep_alive_connections_costs_no_request() {
+    use std::sync::atomic::Ordering;
+    let (stable, accepted, _task) = raw_upstream(Raw::CloseAfterEach).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
+    let mut client = Connection::open(router.local_addr()).await;
+    // Some requests follow at once (the close may not be noticed yet),
+    // some after a pause (it has been).
+    for n in 0..40u64 {
+        assert_eq!(
+            client.get("/", &[]).await,
+            (StatusCode::OK, "ok".into()),
+            "request {n}"
+        );
+        if n % 4 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 40);
+    let stats = router.stats();
+    assert_eq!(stats.stable.requests(), 40);
+    assert_eq!(stats.stable.upstream_failures, 0);
+    router.shutdown().await;
 }
