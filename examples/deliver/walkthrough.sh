@@ -186,4 +186,7 @@ if repeated:
     sys.exit(f"walkthrough: events delivered more than once: {repeated}")
 PY
 "$gantry" ledger verify
+# What an auditor gets: web's evidence, every entry with its proof.
+"$gantry" ledger export --service web --out "$work/audit-web"
+"$gantry" ledger verify --export "$work/audit-web"
 echo "walkthrough: done"

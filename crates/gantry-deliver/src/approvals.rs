@@ -158,11 +158,7 @@ pub fn approve_run(
     ledger: &Ledger,
     request: &RunApproval<'_>,
 ) -> Result<RunApprovalReport, RunApprovalError> {
-    let Some(env) = environments
-        .environments
-        .values()
-        .find(|e| e.name.eq_ignore_ascii_case(request.environment))
-    else {
+    let Some(env) = environments.find(request.environment) else {
         return Err(RunApprovalError::UnknownEnvironment {
             name: request.environment.to_string(),
             hint: gantry_workflow::did_you_mean(
@@ -240,7 +236,8 @@ pub fn approve_run(
             environment: env.name.clone(),
         });
     }
-    let ledger_entry = evidence::append_approval(ledger, &statement, &envelope, time)?;
+    let ledger_entry =
+        evidence::append_approval(ledger, &statement, &envelope, time, env.service.as_deref())?;
     Ok(RunApprovalReport {
         version: 1,
         run: request.run,

@@ -177,7 +177,11 @@ impl Deployer {
                 None => Ledger::create_or_open(dir).map(|l| &*slot.insert(l)),
             }
             .and_then(|ledger| {
-                evidence::append_event(ledger, &event, jiff::Timestamp::now().to_string())
+                let service = self
+                    .environments
+                    .find(&event.deployment().environment)
+                    .and_then(|e| e.service.as_deref());
+                evidence::append_event(ledger, &event, jiff::Timestamp::now().to_string(), service)
             });
             if let Err(e) = appended {
                 lock(&self.evidence_failures).push(format!(

@@ -31,6 +31,7 @@
 //!       - { type: slack, url: https://hooks.slack.com/services/T/B/X }
 //!     gates:                      # gantry-promote's gates
 //!       freeze: { validator: window, timezone: Europe/Berlin, deny: ["Fri 16:00 - Mon 08:00"] }
+//!     service: web                # the ledger keeps its deployments as web's evidence
 //! ```
 //!
 //! Every problem of the file is reported at once, at file:line:col, by
@@ -98,6 +99,9 @@ pub struct Environment {
     pub auto_rollback: bool,
     pub notifications: Vec<NotificationTarget>,
     pub gates: IndexMap<String, GateSpec>,
+    /// The service this environment deploys: its deployments, approvals
+    /// and health results are the ledger's evidence for that service.
+    pub service: Option<String>,
 }
 
 impl Environment {
@@ -123,6 +127,7 @@ impl Environment {
             auto_rollback: false,
             notifications: Vec::new(),
             gates: IndexMap::new(),
+            service: None,
         }
     }
 }
@@ -211,11 +216,16 @@ impl Environments {
     /// configured by that name (as GitHub creates it on first use).
     /// Names compare case-insensitively, as GitHub's do.
     pub fn get(&self, name: &str) -> Environment {
+        self.find(name)
+            .cloned()
+            .unwrap_or_else(|| Environment::unprotected(name))
+    }
+
+    /// The environment configured as `name` (case-insensitively), if any.
+    pub fn find(&self, name: &str) -> Option<&Environment> {
         self.environments
             .values()
             .find(|e| e.name.eq_ignore_ascii_case(name))
-            .cloned()
-            .unwrap_or_else(|| Environment::unprotected(name))
     }
 
     /// Whether environment `name` declares secret `secret`.
@@ -282,6 +292,7 @@ const ENV_KEYS: &[&str] = &[
     "auto_rollback",
     "notifications",
     "gates",
+    "service",
 ];
 const HEALTH_KEYS: &[&str] = &[
     "url",
@@ -461,6 +472,22 @@ impl Reader<'_> {
         }
         if let Some(n) = fields.get("notifications") {
             env.notifications = self.notifications(n, &format!("{place}.notifications"));
+        }
+        if let Some(n) = fields.get("service") {
+            let what = format!("{place}.service");
+            if let Some(service) = self.doc.string(n, &what) {
+                if gantry_ledger::record::valid_segment(service) {
+                    env.service = Some(service.to_string());
+                } else {
+                    self.invalid(
+                        n,
+                        &what,
+                        service,
+                        "a service name (letters, digits, `-`, `_`, `.`, `+`, `@`; at most 128)",
+                        Some("the name the service has in .gantry/services/".into()),
+                    );
+                }
+            }
         }
         if let Some(n) = fields.get("gates") {
             let approvers: Vec<String> = env.reviewers.keys().cloned().collect();

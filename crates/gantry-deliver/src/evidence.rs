@@ -50,6 +50,7 @@ fn record(
     subjects: Vec<Subject>,
     envelope: &Envelope,
     time: String,
+    service: Option<&str>,
 ) -> EvidenceRecord {
     EvidenceRecord {
         kind: kind.to_string(),
@@ -63,17 +64,19 @@ fn record(
         predicate_type: predicate_type.to_string(),
         envelope: envelope.to_value(),
         time,
-        service: None,
+        service: service.map(str::to_string),
         version: None,
         promotion: None,
     }
 }
 
-/// Appends `event` to `ledger`; gives the entry's index.
+/// Appends `event` to `ledger`, as evidence for `service` when the
+/// environment names one; gives the entry's index.
 pub fn append_event(
     ledger: &Ledger,
     event: &DeploymentEvent,
     time: String,
+    service: Option<&str>,
 ) -> Result<u64, gantry_ledger::LedgerError> {
     let predicate = serde_json::to_value(event).unwrap_or_default();
     let statement = Statement::new(
@@ -92,17 +95,20 @@ pub fn append_event(
         statement.subject,
         &envelope,
         time,
+        service,
     )
     .to_canonical()?;
     ledger.append(&entry)
 }
 
-/// Appends a reviewer's signed approval (its envelope as signed).
+/// Appends a reviewer's signed approval (its envelope as signed), as
+/// evidence for `service` when the environment names one.
 pub fn append_approval(
     ledger: &Ledger,
     statement: &Statement,
     envelope: &Envelope,
     time: String,
+    service: Option<&str>,
 ) -> Result<u64, gantry_ledger::LedgerError> {
     let entry = record(
         APPROVAL_KIND,
@@ -110,6 +116,7 @@ pub fn append_approval(
         statement.subject.clone(),
         envelope,
         time,
+        service,
     )
     .to_canonical()?;
     ledger.append(&entry)

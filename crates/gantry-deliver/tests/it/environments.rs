@@ -154,6 +154,7 @@ fn every_problem_of_the_file_is_reported_in_file_order() {
       - { type: slak, url: "https://hooks.slack.com/x" }
       - { type: teams, url: "ftp://example.com" }
     health_check: { url: "http://127.0.0.1/h", timeout: soon }
+    service: ../web
 "#;
     let found = problems(text);
     let lines: Vec<&str> = found.lines().collect();
@@ -175,10 +176,16 @@ fn every_problem_of_the_file_is_reported_in_file_order() {
              or https)",
         ]
     );
-    assert_eq!(lines.len(), 6, "{found}");
+    assert_eq!(lines.len(), 7, "{found}");
     assert!(
         lines[5].starts_with(".gantry/environments.yml:10:57: invalid duration `soon`:"),
         "{found}"
+    );
+    assert_eq!(
+        lines[6],
+        ".gantry/environments.yml:11:14: invalid `environments.prod.service` `../web`: expected \
+         a service name (letters, digits, `-`, `_`, `.`, `+`, `@`; at most 128) (the name the \
+         service has in .gantry/services/)"
     );
 }
 

@@ -104,6 +104,7 @@ environments:
     secrets:
       DEPLOY_TOKEN: { env: PROD_TOKEN }
     vars: { REGION: eu-central-1 }
+    service: web
 ";
 
 const DEPLOY: &str = "\
@@ -316,6 +317,34 @@ fn a_job_waits_for_a_reviewer_then_deploys_after_approve_from_another_process() 
         text(&verify.stdout).starts_with("4 entries"),
         "{}",
         text(&verify.stdout)
+    );
+    // ... all four for the service the environment deploys.
+    let export = repo.gantry(&[
+        "ledger",
+        "export",
+        "--service",
+        "web",
+        "--out",
+        "audit",
+        "--format",
+        "json",
+    ]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let exported: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let kinds: Vec<&str> = exported["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "deployment",
+            "deployment-approval",
+            "deployment",
+            "deployment"
+        ]
     );
 }
 
@@ -823,4 +852,17 @@ fn the_delivery_example_walkthrough_runs_unattended() {
     ] {
         assert!(all.contains(event), "{event}\n{all}");
     }
+    // Every entry of the ledger is the service web's evidence, and the
+    // auditor's copy of it checks out.
+    let count = |prefix: &str, suffix: &str| {
+        all.lines()
+            .find_map(|l| l.strip_prefix(prefix)?.split_once(suffix).map(|(n, _)| n))
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    let total = count("", " entries, root ").expect("ledger verify's count");
+    assert_eq!(count("exported ", " entries of web"), Some(total), "{all}");
+    assert!(
+        all.contains(&format!("{total} exported entries: ok")),
+        "{all}"
+    );
 }
