@@ -254,8 +254,22 @@ async fn page(
     }
     match blocking(move || render(&state)).await {
         Ok(main) => html(layout(title, current, &main)),
-        Err(p) => p.into_response(),
+        Err(p) => problem_page(current, &p),
     }
+}
+
+/// A problem as a page of the dashboard, with its status: what a browser
+/// shows instead of the JSON an API client gets.
+fn problem_page(current: &'static str, p: &Problem) -> Response {
+    let main = format!(
+        "<h1>{} {}</h1><p role=\"alert\">{}</p><p><a href=\"{current}\">Back</a></p>",
+        p.status,
+        esc(&p.title),
+        esc(&p.detail)
+    );
+    let mut r = html(layout(&p.title, current, &main));
+    *r.status_mut() = p.status();
+    r
 }
 
 fn conclusion_badge(c: Option<gantry_store::Conclusion>) -> String {
@@ -414,7 +428,10 @@ async fn run_page(
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = id.parse::<u64>() else {
-        return Problem::bad_request(format!("`{id}` is not a run id")).into_response();
+        return problem_page(
+            "/",
+            &Problem::bad_request(format!("`{id}` is not a run id")),
+        );
     };
     page(state, headers, uri, raw, "Run", "/", move |s| {
         render_run(s, RunId(id))
@@ -1216,7 +1233,7 @@ fn render_dora(state: &AppState, raw: Option<&str>) -> Result<String, Problem> {
         ("environment" = Option<String>, Query, description = "the environment (default production)"),
         ("since" = Option<String>, Query, description = "the window, as `gantry dora --since` (default 90d)")),
     responses((status = 200, description = "the DORA page", body = String, content_type = "text/html"),
-              (status = 400, description = "a malformed `since`", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "a malformed `since`", body = String, content_type = "text/html")))]
 async fn dora_page(
     State(state): State<AppState>,
     headers: HeaderMap,

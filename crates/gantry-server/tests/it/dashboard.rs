@@ -306,3 +306,46 @@ async fn the_dashboard_renders_in_chromium_signs_in_once_and_updates_itself() {
     s.stop().await;
     assert!(!log.contains(&viewer), "the token reached the log:\n{log}");
 }
+
+#[tokio::test]
+async fn a_page_that_cannot_be_shown_is_an_html_page_with_the_problem_and_its_status() {
+    let f = Fixture::new();
+    let viewer = f.token("viewer", Role::Viewer);
+    let s = start(&f).await;
+    let c = client();
+    for (path, status, says) in [
+        ("/dora?since=soon", 400, "soon"),
+        ("/runs/abc", 400, "`abc` is not a run id"),
+        ("/runs/999", 404, "no run 999"),
+    ] {
+        let resp = c
+            .get(s.url(path))
+            .header("cookie", format!("gantry_session={viewer}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{path}");
+        let kind = resp.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("role=\"alert\""), "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
+        assert!(
+            body.contains("<nav"),
+            "{path}: the page keeps the dashboard's navigation"
+        );
+    }
+    // The API keeps answering with problem details.
+    let resp = c
+        .get(s.url("/v1/dora?since=soon"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    s.stop().await;
+}
