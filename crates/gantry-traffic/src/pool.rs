@@ -4,7 +4,8 @@
 //! only when its response body has been read to the end, so a connection
 //! is never shared by two requests and never reused in the middle of a
 //! body. Idle connections the upstream has closed are noticed when taken
-//! and dropped. A request that the upstream closed a pooled connection on
+//! and dropped; at most 1,024 stay idle per upstream, none for longer
+//! than 90 seconds. A request that the upstream closed a pooled connection on
 //! before any of it was written is sent once more on a new connection;
 //! nothing that may have reached the upstream is ever sent twice.
 //!
@@ -12,9 +13,11 @@
 //! without its per-request key hashing, URI handling and connect
 //! machinery: one pool per upstream, a plain list, one short lock.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -27,6 +30,10 @@ use tokio::net::TcpStream;
 /// exchange.
 const MAX_IDLE: usize = 1024;
 
+/// How long a connection may stay idle before the router closes it
+/// (noticed when another goes back to the pool).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 type Sender = SendRequest<Incoming>;
 
 /// The upstream could not be reached, or broke off the exchange (the
@@ -38,14 +45,15 @@ pub(crate) struct Pool {
     /// `host:port` as the upstream URL names it (port 80 when it names
     /// none).
     address: String,
-    idle: Mutex<Vec<Sender>>,
+    /// Oldest first; the most recently used is taken first.
+    idle: Mutex<VecDeque<(Sender, Instant)>>,
 }
 
 impl Pool {
     pub(crate) fn new(host: &str, port: Option<u16>) -> Arc<Pool> {
         Arc::new(Pool {
             address: format!("{host}:{}", port.unwrap_or(80)),
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -89,7 +97,7 @@ impl Pool {
     /// An idle connection that is still open, if there is one.
     async fn take_idle(&self) -> Option<Sender> {
         loop {
-            let mut sender = self.lock().pop()?;
+            let (mut sender, _) = self.lock().pop_back()?;
             // Ready at once for an open connection; an error for one the
             // upstream closed while it was idle.
             if sender.ready().await.is_ok() {
@@ -117,13 +125,20 @@ impl Pool {
         if sender.is_closed() {
             return;
         }
+        let now = Instant::now();
         let mut idle = self.lock();
+        while idle
+            .front()
+            .is_some_and(|(_, since)| now.duration_since(*since) > IDLE_TIMEOUT)
+        {
+            idle.pop_front();
+        }
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push_back((sender, now));
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Sender, Instant)>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
