@@ -72,7 +72,8 @@ pub struct SplitArgs {
     #[arg(long, value_name = "I")]
     pub index: usize,
 
-    /// Test files (relative to the repository).
+    /// Test files, as paths from the current folder (the shard's files
+    /// are printed the same way).
     pub files: Vec<String>,
 
     /// Test files matching this glob under the repository (repeatable;
@@ -312,8 +313,15 @@ fn run_split(root: &Path, home: &Home, args: SplitArgs) -> Result<Outcome, CliEr
             Some("name them, or give --glob 'tests/**/test_*.py'".into()),
         ));
     }
-    let files =
-        gantry_tests::find_files(root, &args.files, &args.glob, true).map_err(files_error)?;
+    // History knows files by their path in the repository; the user gave
+    // them from where gantry started, and gets the shard back that way.
+    let given: Vec<String> = args
+        .files
+        .iter()
+        .map(|f| super::repo_path(root, Path::new(f)).display().to_string())
+        .collect();
+    let here = super::repo_path(root, Path::new("."));
+    let files = gantry_tests::find_files(root, &given, &args.glob, true).map_err(files_error)?;
     let weights = match open_existing(home)? {
         Some(store) => store
             .file_weights(&files, args.history)
@@ -332,9 +340,55 @@ fn run_split(root: &Path, home: &Home, args: SplitArgs) -> Result<Outcome, CliEr
         Format::Human => {
             let mut out = std::io::stdout().lock();
             for file in &shard.files {
-                writeln!(out, "{file}")?;
+                writeln!(out, "{}", from_folder(&here, file))?;
             }
         }
     }
     Ok(Outcome::Success)
+}
+
+/// `file` (a path in the repository) as a path from `folder` (the
+/// repository folder gantry started in): `tests/a.py` from `tests` is
+/// `a.py`, from `docs` it is `../tests/a.py`.
+fn from_folder(folder: &Path, file: &str) -> String {
+    let path = Path::new(file);
+    if folder == Path::new(".") || path.is_absolute() {
+        return file.to_string();
+    }
+    let folder: Vec<_> = folder.components().collect();
+    let parts: Vec<_> = path.components().collect();
+    let shared = folder
+        .iter()
+        .zip(&parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut shown = std::path::PathBuf::new();
+    for _ in shared..folder.len() {
+        shown.push("..");
+    }
+    for part in &parts[shared..] {
+        shown.push(part);
+    }
+    shown.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_folder;
+    use std::path::Path;
+
+    #[test]
+    fn a_shard_file_is_shown_from_the_folder_gantry_started_in() {
+        assert_eq!(from_folder(Path::new("."), "tests/a.py"), "tests/a.py");
+        assert_eq!(from_folder(Path::new("tests"), "tests/a.py"), "a.py");
+        assert_eq!(
+            from_folder(Path::new("tests/unit"), "tests/a.py"),
+            "../a.py"
+        );
+        assert_eq!(
+            from_folder(Path::new("docs"), "tests/a.py"),
+            "../tests/a.py"
+        );
+        assert_eq!(from_folder(Path::new("docs"), "/abs/a.py"), "/abs/a.py");
+    }
 }

@@ -326,6 +326,38 @@ fn split_balances_files_by_their_recorded_time() {
             "tests/test_slow.py"
         ]
     );
+    // From a folder inside the repository, files are given and printed
+    // from there, and still weigh their recorded time.
+    let mut from_tests: Vec<String> = Vec::new();
+    for index in ["1", "2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .arg("-C")
+            .arg(repo.root().join("tests"))
+            .args(["tests", "split", "--shards", "2", "--index", index])
+            .args(["test_io.py", "test_math.py", "test_new.py", "test_slow.py"])
+            .env("GANTRY_HOME", repo.dir.path().join("home"))
+            .output()
+            .unwrap();
+        assert_eq!(exit(&out), Some(0), "{}", text(&out.stderr));
+        let shard: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+        let from_root = repo.gantry(&[
+            "tests",
+            "split",
+            "--shards",
+            "2",
+            "--index",
+            index,
+            "--glob",
+            "tests/*.py",
+        ]);
+        let expected: Vec<String> = text(&from_root.stdout)
+            .lines()
+            .map(|f| f.trim_start_matches("tests/").to_string())
+            .collect();
+        assert_eq!(shard, expected, "shard {index}");
+        from_tests.extend(shard);
+    }
+    assert_eq!(from_tests.len(), 4);
     let bad = repo.gantry(&[
         "tests",
         "split",
