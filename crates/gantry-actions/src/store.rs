@@ -110,6 +110,9 @@ pub struct Added {
     pub path: PathBuf,
     /// Whether the tree was new (false: the same key was already there).
     pub new_tree: bool,
+    /// The ref is a full commit SHA, but the copy came from a folder that
+    /// is not a git repository: nothing says it is that commit.
+    pub unchecked_commit: bool,
 }
 
 /// One ref in the store, as `gantry actions list` shows it.
@@ -281,6 +284,7 @@ impl ActionStore {
         self.write_index(&index_path, &index)?;
         Ok(Added {
             action: uses.repo_ref(),
+            unchecked_commit: commit.is_none() && uses.is_full_sha(),
             key,
             commit,
             source: described,

@@ -104,6 +104,13 @@ fn run_add(store: &ActionStore, args: AddArgs) -> Result<Outcome, CliError> {
         }
         Err(e) => return Err(actions_error(e)),
     };
+    if added.unchecked_commit {
+        eprintln!(
+            "gantry: warning: {} is not a git repository, so nothing shows its files are commit {}; \
+             `uses: {}` now runs this copy (add from a clone of the repository to have the commit checked)",
+            added.source, uses.reference, added.action
+        );
+    }
     let mut out = String::new();
     match args.format {
         Format::Json => {

@@ -268,3 +268,51 @@ fn the_example_integration_workflow_runs_with_its_vendored_action() {
     assert!(all.contains("the service was up after"), "{all}");
     assert!(all.contains("200"), "{all}");
 }
+
+#[test]
+fn a_folder_added_under_a_commit_sha_is_stored_with_a_warning_that_nothing_checked_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let copy = dir.path().join("vendored");
+    write(
+        &copy,
+        &[(
+            "action.yml",
+            "name: greet\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n",
+        )],
+    );
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let pinned = format!("acme/greet@{sha}");
+    let from = copy.display().to_string();
+    let add = gantry(
+        dir.path(),
+        &home,
+        &["actions", "add", &pinned, "--from", &from],
+    );
+    assert_eq!(add.status.code(), Some(0), "{}", text(&add));
+    let said = String::from_utf8_lossy(&add.stderr);
+    assert!(
+        said.contains(&format!(
+            "is not a git repository, so nothing shows its files are commit {sha}"
+        )),
+        "{said}"
+    );
+    let json = gantry(
+        dir.path(),
+        &home,
+        &[
+            "actions", "add", &pinned, "--from", &from, "--format", "json",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["unchecked_commit"], true, "{doc}");
+    assert!(doc["commit"].is_null(), "{doc}");
+    // A tag names no commit to check: no warning.
+    let tagged = gantry(
+        dir.path(),
+        &home,
+        &["actions", "add", "acme/greet@v1", "--from", &from],
+    );
+    assert_eq!(tagged.status.code(), Some(0), "{}", text(&tagged));
+    assert!(tagged.stderr.is_empty(), "{}", text(&tagged));
+}
