@@ -41,6 +41,12 @@ fn normal_parts(relative: &Path) -> Option<Vec<&OsStr>> {
     Some(parts)
 }
 
+/// `relative` with `.` and `..` resolved as text (`tests/../a.py` is
+/// `a.py`), or `None` when it is absolute or climbs above its start.
+pub fn normalize(relative: &Path) -> Option<PathBuf> {
+    normal_parts(relative).map(|parts| parts.iter().collect())
+}
+
 /// Whether `path` stays under `root` with `.` and `..` resolved as text
 /// (both taken as written, from their first component).
 pub fn lexically_inside(root: &Path, path: &Path) -> bool {

@@ -14,7 +14,7 @@
 mod confine;
 mod read;
 
-pub use confine::{Escape, confine, lexically_inside, link_out_of};
+pub use confine::{Escape, confine, lexically_inside, link_out_of, normalize};
 pub use read::{
     ReadError, check_regular, open_regular, read_bounded, read_inside, read_text_bounded,
     resolve_inside,

@@ -4,8 +4,10 @@
 //! only when its response body has been read to the end, so a connection
 //! is never shared by two requests and never reused in the middle of a
 //! body. Idle connections the upstream has closed are noticed when taken
-//! and dropped; at most 1,024 stay idle per upstream, none for longer
-//! than 90 seconds. A request that the upstream closed a pooled connection on
+//! and dropped, and one whose request upload is still going (its
+//! response came first) is not taken until hyper says it is ready; at
+//! most 1,024 stay idle per upstream, and none is used after 90 seconds
+//! idle (it is closed when the pool is next used). A request that the upstream closed a pooled connection on
 //! before any of it was written is sent once more on a new connection;
 //! nothing that may have reached the upstream is ever sent twice.
 //!
@@ -30,9 +32,12 @@ use tokio::net::TcpStream;
 /// exchange.
 const MAX_IDLE: usize = 1024;
 
-/// How long a connection may stay idle before the router closes it
-/// (noticed when another goes back to the pool).
+/// How long a connection may stay idle and still be used; older ones
+/// are closed when the pool is next used.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// When TCP keepalive probes start on a quiet upstream connection.
+const KEEPALIVE: Duration = Duration::from_secs(60);
 
 type Sender = SendRequest<Incoming>;
 
@@ -66,7 +71,7 @@ impl Pool {
         let mut request = request;
         let mut fresh = false;
         loop {
-            let mut sender = match self.take_idle().await {
+            let mut sender = match self.take_idle() {
                 Some(sender) => sender,
                 None => {
                     fresh = true;
@@ -94,16 +99,22 @@ impl Pool {
         }
     }
 
-    /// An idle connection that is still open, if there is one.
-    async fn take_idle(&self) -> Option<Sender> {
-        loop {
-            let (mut sender, _) = self.lock().pop_back()?;
-            // Ready at once for an open connection; an error for one the
-            // upstream closed while it was idle.
-            if sender.ready().await.is_ok() {
-                return Some(sender);
+    /// The newest idle connection that is open and ready, if there is
+    /// one. One the upstream closed is dropped; one still busy (its
+    /// response ended before the request's upload did) stays for later.
+    fn take_idle(&self) -> Option<Sender> {
+        let mut idle = self.lock();
+        expire(&mut idle, Instant::now());
+        let mut at = idle.len();
+        while at > 0 {
+            at -= 1;
+            if idle[at].0.is_closed() {
+                idle.remove(at);
+            } else if idle[at].0.is_ready() {
+                return idle.remove(at).map(|(sender, _)| sender);
             }
         }
+        None
     }
 
     async fn connect(&self) -> Result<Sender, UpstreamFailed> {
@@ -111,6 +122,10 @@ impl Pool {
             .await
             .map_err(|_| UpstreamFailed)?;
         let _ = stream.set_nodelay(true);
+        // Probes on a quiet connection, so that one a firewall forgot is
+        // found dead before a request is written to it.
+        let _ = socket2::SockRef::from(&stream)
+            .set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(KEEPALIVE));
         let (sender, connection) = Builder::new()
             .handshake(TokioIo::new(stream))
             .await
@@ -127,12 +142,7 @@ impl Pool {
         }
         let now = Instant::now();
         let mut idle = self.lock();
-        while idle
-            .front()
-            .is_some_and(|(_, since)| now.duration_since(*since) > IDLE_TIMEOUT)
-        {
-            idle.pop_front();
-        }
+        expire(&mut idle, now);
         if idle.len() < MAX_IDLE {
             idle.push_back((sender, now));
         }
@@ -140,6 +150,17 @@ impl Pool {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Sender, Instant)>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Drops the connections idle for longer than [`IDLE_TIMEOUT`] (the
+/// oldest are first).
+fn expire(idle: &mut VecDeque<(Sender, Instant)>, now: Instant) {
+    while idle
+        .front()
+        .is_some_and(|(_, since)| now.duration_since(*since) > IDLE_TIMEOUT)
+    {
+        idle.pop_front();
     }
 }
 

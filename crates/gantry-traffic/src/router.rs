@@ -619,22 +619,26 @@ fn upstream_request(
     parts.uri = Uri::from(path);
     parts.version = Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
-    let host = match parts.headers.get(header::HOST) {
-        Some(host) => Some(host.clone()),
-        // HTTP/2 names the host in `:authority`, not in a header.
-        // An HTTP/1.0 client may name none: the upstream's own name then.
-        None => {
-            let host = original_authority
-                .as_ref()
-                .unwrap_or(&upstream.authority)
-                .as_str();
-            let host = HeaderValue::from_str(host).ok();
+    // The host the client named: the request target's authority when it
+    // has one (HTTP/2's `:authority`, or an absolute-form target, which
+    // RFC 9112 §3.2.2 says wins over `Host`), else `Host`.
+    let host = match original_authority {
+        Some(authority) => {
+            let host = HeaderValue::from_str(authority.as_str()).ok();
             if let Some(host) = &host {
                 parts.headers.insert(header::HOST, host.clone());
             }
             host
         }
+        None => parts.headers.get(header::HOST).cloned(),
     };
+    if host.is_none() {
+        // An HTTP/1.0 client may name none: the upstream gets its own
+        // name, and `Forwarded` says no host.
+        if let Ok(own) = HeaderValue::from_str(upstream.authority.as_str()) {
+            parts.headers.insert(header::HOST, own);
+        }
+    }
     append(&mut parts.headers, "x-forwarded-for", &peer.ip);
     match peer.forwarded(host.as_ref()) {
         Some(forwarded) => append(&mut parts.headers, "forwarded", &forwarded),

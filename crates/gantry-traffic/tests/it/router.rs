@@ -289,6 +289,44 @@ async fn the_upstream_sees_forwarded_fields_and_no_hop_by_hop_ones() {
     assert!(!seen.contains("x-client-private"), "{seen}");
 }
 
+/// One request written by hand; the answer's body.
+async fn raw_request(router: &Router, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(router.local_addr()).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or(answer)
+}
+
+#[tokio::test]
+async fn the_host_is_the_one_the_client_named_and_none_is_invented() {
+    let (stable, _) = upstream("stable").await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
+    // An absolute-form target names the host, whatever `Host` says
+    // (RFC 9112 §3.2.2).
+    let seen = raw_request(
+        &router,
+        "GET http://shop.test/headers HTTP/1.1\r\nhost: app.test\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(seen.contains("host: shop.test\n"), "{seen}");
+    assert!(seen.contains("host=\"shop.test\""), "{seen}");
+    // HTTP/1.0 without `Host`: the upstream gets its own name, and
+    // `Forwarded` names no host the client never gave.
+    let seen = raw_request(&router, "GET /headers HTTP/1.0\r\n\r\n").await;
+    assert!(seen.contains(&format!("host: {stable}\n")), "{seen}");
+    assert!(
+        seen.contains("forwarded: for=127.0.0.1;proto=http\n"),
+        "{seen}"
+    );
+    router.shutdown().await;
+}
+
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
     let arrived = Arc::new(Notify::new());
@@ -387,11 +425,14 @@ async fn raw_upstream(
             tokio::spawn(async move {
                 let mut stream = BufReader::new(stream);
                 loop {
-                    // The request head (GETs only: no body).
+                    // The request head; its body (by `content-length`) is
+                    // read only after the answer, as a server that answers
+                    // early does.
                     let mut request_line = String::new();
                     if stream.read_line(&mut request_line).await.unwrap_or(0) == 0 {
                         return;
                     }
+                    let mut body_length = 0usize;
                     loop {
                         let mut line = String::new();
                         if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -399,6 +440,11 @@ async fn raw_upstream(
                         }
                         if line == "\r\n" {
                             break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            body_length = value.trim().parse().unwrap_or(0);
                         }
                     }
                     let streamed = request_line.starts_with("GET /stream ");
@@ -422,6 +468,13 @@ async fn raw_upstream(
                         stream.get_mut().write_all(answer.as_bytes()).await.is_ok()
                     };
                     if !written || matches!(behaviour, Raw::CloseAfterEach) {
+                        return;
+                    }
+                    let mut body = vec![0; body_length];
+                    if tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body)
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -520,5 +573,51 @@ async fn an_upstream_closing_its_keep_alive_connections_costs_no_request() {
     let stats = router.stats();
     assert_eq!(stats.stable.requests(), 40);
     assert_eq!(stats.stable.upstream_failures, 0);
+    router.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_still_taking_an_upload_is_not_handed_to_the_next_request() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The upstream answers before it reads the upload, so the response
+    // ends while the request body is still on its way.
+    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
+    let (canary, _) = upstream("canary").await;
+    let router = router_to(stable, canary, 0).await;
+
+    let mut uploader = TcpStream::connect(router.local_addr()).await.unwrap();
+    uploader
+        .write_all(b"POST /upload HTTP/1.1\r\nhost: app.test\r\ncontent-length: 2\r\n\r\na")
+        .await
+        .unwrap();
+    let mut answer = vec![0; 256];
+    let mut read = 0;
+    while !String::from_utf8_lossy(&answer[..read]).ends_with("\r\n\r\nok") {
+        let n = uploader.read(&mut answer[read..]).await.unwrap();
+        assert!(n > 0, "the router closed the uploader's connection");
+        read += n;
+    }
+    let uploaded = Arc::new(AtomicBool::new(false));
+    let finish = {
+        let uploaded = uploaded.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            uploaded.store(true, Ordering::SeqCst);
+            uploader.write_all(b"b").await.unwrap();
+            uploader
+        })
+    };
+
+    // Another client meanwhile: answered on a connection of its own, not
+    // after the upload ends.
+    let mut client = Connection::open(router.local_addr()).await;
+    assert_eq!(client.get("/", &[]).await, (StatusCode::OK, "ok".into()));
+    assert!(
+        !uploaded.load(Ordering::SeqCst),
+        "the request waited for another request's upload"
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    drop(finish.await.unwrap());
     router.shutdown().await;
 }

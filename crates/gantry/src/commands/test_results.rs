@@ -73,7 +73,8 @@ pub struct SplitArgs {
     pub index: usize,
 
     /// Test files, as paths from the current folder (the shard's files
-    /// are printed the same way).
+    /// are printed the same way; `--format json` names them from the
+    /// repository root).
     pub files: Vec<String>,
 
     /// Test files matching this glob under the repository (repeatable;
@@ -315,11 +316,22 @@ fn run_split(root: &Path, home: &Home, args: SplitArgs) -> Result<Outcome, CliEr
     }
     // History knows files by their path in the repository; the user gave
     // them from where gantry started, and gets the shard back that way.
-    let given: Vec<String> = args
-        .files
-        .iter()
-        .map(|f| super::repo_path(root, Path::new(f)).display().to_string())
-        .collect();
+    let mut given = Vec::new();
+    for file in &args.files {
+        let path = super::repo_path(root, Path::new(file));
+        if path.is_absolute() {
+            given.push(path.display().to_string());
+            continue;
+        }
+        // `tests/../a.py` and `./a.py` are `a.py`, as history knows it.
+        let Some(path) = gantry_fs::normalize(&path) else {
+            return Err(CliError::usage(
+                format!("`{file}` is outside the repository"),
+                Some("name test files inside it, from the current folder".into()),
+            ));
+        };
+        given.push(path.display().to_string());
+    }
     let here = super::repo_path(root, Path::new("."));
     let files = gantry_tests::find_files(root, &given, &args.glob, true).map_err(files_error)?;
     let weights = match open_existing(home)? {

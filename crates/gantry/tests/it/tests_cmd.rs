@@ -358,6 +358,33 @@ fn split_balances_files_by_their_recorded_time() {
         from_tests.extend(shard);
     }
     assert_eq!(from_tests.len(), 4);
+    let from_tests = |files: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .arg("-C")
+            .arg(repo.root().join("tests"))
+            .args(["tests", "split", "--shards", "1", "--index", "1"])
+            .args(files)
+            .env("GANTRY_HOME", repo.dir.path().join("home"))
+            .output()
+            .unwrap()
+    };
+    // `.` and `..` are resolved: each file once, as history knows it.
+    let out = from_tests(&[
+        "./test_io.py",
+        "../tests/test_io.py",
+        "../tests/./test_math.py",
+    ]);
+    assert_eq!(exit(&out), Some(0), "{}", text(&out.stderr));
+    let mut one: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    one.sort();
+    assert_eq!(one, ["test_io.py", "test_math.py"]);
+    let out = from_tests(&["../../outside.py"]);
+    assert_eq!(exit(&out), Some(2));
+    assert!(
+        text(&out.stderr).contains("`../../outside.py` is outside the repository"),
+        "{}",
+        text(&out.stderr)
+    );
     let bad = repo.gantry(&[
         "tests",
         "split",
