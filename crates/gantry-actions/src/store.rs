@@ -90,6 +90,10 @@ pub struct RefRecord {
     pub source: String,
     /// When, in seconds since 1970.
     pub added: u64,
+    /// The ref is a full commit SHA that a plain folder's copy was stored
+    /// under: nothing checked the files are that commit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchecked_commit: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -272,6 +276,7 @@ impl ActionStore {
         let added = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let unchecked_commit = commit.is_none() && uses.is_full_sha();
         index.refs.insert(
             uses.reference.clone(),
             RefRecord {
@@ -279,12 +284,13 @@ impl ActionStore {
                 commit: commit.clone(),
                 source: described.clone(),
                 added,
+                unchecked_commit,
             },
         );
         self.write_index(&index_path, &index)?;
         Ok(Added {
             action: uses.repo_ref(),
-            unchecked_commit: commit.is_none() && uses.is_full_sha(),
+            unchecked_commit,
             key,
             commit,
             source: described,

@@ -211,7 +211,11 @@ fn run_list(store: &ActionStore, args: ListArgs) -> Result<Outcome, CliError> {
                     [
                         format!("{}/{}@{}", a.owner, a.repo, a.reference),
                         a.record.key.get(..19).unwrap_or(&a.record.key).to_string(),
-                        a.record.source.clone(),
+                        if a.record.unchecked_commit {
+                            format!("{} (not checked to be that commit)", a.record.source)
+                        } else {
+                            a.record.source.clone()
+                        },
                     ]
                 })
                 .collect();

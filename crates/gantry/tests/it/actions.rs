@@ -307,6 +307,13 @@ fn a_folder_added_under_a_commit_sha_is_stored_with_a_warning_that_nothing_check
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["unchecked_commit"], true, "{doc}");
     assert!(doc["commit"].is_null(), "{doc}");
+    // The store remembers it.
+    let list = gantry(dir.path(), &home, &["actions", "list"]);
+    assert!(
+        text(&list).contains("(not checked to be that commit)"),
+        "{}",
+        text(&list)
+    );
     // A tag names no commit to check: no warning.
     let tagged = gantry(
         dir.path(),
