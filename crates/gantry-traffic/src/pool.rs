@@ -7,9 +7,10 @@
 //! and dropped, and one whose request upload is still going (its
 //! response came first) is not taken until hyper says it is ready; at
 //! most 1,024 stay idle per upstream, and none is used after 90 seconds
-//! idle (it is closed when the pool is next used). A request that the upstream closed a pooled connection on
-//! before any of it was written is sent once more on a new connection;
-//! nothing that may have reached the upstream is ever sent twice.
+//! idle (it is closed when the pool is next used). A request that the
+//! upstream closed a pooled connection on before any of it was written
+//! is sent once more on a new connection; nothing that may have reached
+//! the upstream is ever sent twice.
 //!
 //! This is what hyper-util's general client pool does for the router,
 //! without its per-request key hashing, URI handling and connect
@@ -66,9 +67,8 @@ impl Pool {
     /// response, whose body gives the connection back when it ends.
     pub(crate) async fn send(
         self: &Arc<Self>,
-        request: Request<Incoming>,
+        mut request: Request<Incoming>,
     ) -> Result<Response<UpstreamBody>, UpstreamFailed> {
-        let mut request = request;
         let mut fresh = false;
         loop {
             let mut sender = match self.take_idle() {

@@ -466,9 +466,10 @@ impl Peer {
         }
     }
 
-    /// This client's `Forwarded` element for a request to `host`.
+    /// This client's `Forwarded` element for a request to `host` (without
+    /// `host=` when there is none, or it is not text).
     fn forwarded(&self, host: Option<&HeaderValue>) -> Option<HeaderValue> {
-        let Some(host) = host else {
+        let Some((host, text)) = host.and_then(|h| Some((h, h.to_str().ok()?))) else {
             return HeaderValue::from_str(&self.forwarded).ok();
         };
         let mut last = self
@@ -480,16 +481,12 @@ impl Peer {
         {
             return Some(value.clone());
         }
-        let text = host.to_str().ok()?;
-        let value = if text.contains(['"', '\\']) {
-            format!(
-                "{};host=\"{}\"",
-                self.forwarded,
-                text.replace(['"', '\\'], "")
-            )
-        } else {
-            format!("{};host=\"{text}\"", self.forwarded)
-        };
+        // A quoted string: its quotes and backslashes are left out.
+        let value = format!(
+            "{};host=\"{}\"",
+            self.forwarded,
+            text.replace(['"', '\\'], "")
+        );
         let value = HeaderValue::from_str(&value).ok()?;
         *last = Some((host.clone(), value.clone()));
         Some(value)
@@ -640,13 +637,8 @@ fn upstream_request(
         }
     }
     append(&mut parts.headers, "x-forwarded-for", &peer.ip);
-    match peer.forwarded(host.as_ref()) {
-        Some(forwarded) => append(&mut parts.headers, "forwarded", &forwarded),
-        None => {
-            if let Ok(value) = HeaderValue::from_str(&peer.forwarded) {
-                append(&mut parts.headers, "forwarded", &value);
-            }
-        }
+    if let Some(forwarded) = peer.forwarded(host.as_ref()) {
+        append(&mut parts.headers, "forwarded", &forwarded);
     }
     Ok(Request::from_parts(parts, body))
 }

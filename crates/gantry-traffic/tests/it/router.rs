@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -407,12 +408,7 @@ enum Raw {
 /// accepted.
 async fn raw_upstream(
     behaviour: Raw,
-) -> (
-    SocketAddr,
-    Arc<std::sync::atomic::AtomicUsize>,
-    tokio::task::JoinHandle<()>,
-) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+) -> (SocketAddr, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -484,12 +480,17 @@ async fn raw_upstream(
     (addr, accepted, task)
 }
 
+/// The router with a raw upstream as stable (and the canary at 0%), and
+/// the count of connections the raw upstream accepted.
+async fn router_before(behaviour: Raw) -> (Router, Arc<AtomicUsize>) {
+    let (stable, accepted, _) = raw_upstream(behaviour).await;
+    let (canary, _) = upstream("canary").await;
+    (router_to(stable, canary, 0).await, accepted)
+}
+
 #[tokio::test]
 async fn upstream_connections_are_reused_but_never_by_two_exchanges_at_once() {
-    use std::sync::atomic::Ordering;
-    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
-    let (canary, _) = upstream("canary").await;
-    let router = router_to(stable, canary, 0).await;
+    let (router, accepted) = router_before(Raw::Streaming).await;
 
     // Fifty requests one after another: one upstream connection.
     let mut client = Connection::open(router.local_addr()).await;
@@ -524,10 +525,7 @@ async fn upstream_connections_are_reused_but_never_by_two_exchanges_at_once() {
 
 #[tokio::test]
 async fn a_client_gone_in_the_middle_of_a_body_leaves_no_half_read_connection_behind() {
-    use std::sync::atomic::Ordering;
-    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
-    let (canary, _) = upstream("canary").await;
-    let router = router_to(stable, canary, 0).await;
+    let (router, accepted) = router_before(Raw::Streaming).await;
 
     // Read the head and the first chunk of a streamed body, then hang up.
     let mut quitter = Connection::open(router.local_addr()).await;
@@ -552,10 +550,7 @@ async fn a_client_gone_in_the_middle_of_a_body_leaves_no_half_read_connection_be
 
 #[tokio::test]
 async fn an_upstream_closing_its_keep_alive_connections_costs_no_request() {
-    use std::sync::atomic::Ordering;
-    let (stable, accepted, _task) = raw_upstream(Raw::CloseAfterEach).await;
-    let (canary, _) = upstream("canary").await;
-    let router = router_to(stable, canary, 0).await;
+    let (router, accepted) = router_before(Raw::CloseAfterEach).await;
     let mut client = Connection::open(router.local_addr()).await;
     // Some requests follow at once (the close may not be noticed yet),
     // some after a pause (it has been).
@@ -578,13 +573,10 @@ async fn an_upstream_closing_its_keep_alive_connections_costs_no_request() {
 
 #[tokio::test]
 async fn a_connection_still_taking_an_upload_is_not_handed_to_the_next_request() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // The upstream answers before it reads the upload, so the response
     // ends while the request body is still on its way.
-    let (stable, accepted, _task) = raw_upstream(Raw::Streaming).await;
-    let (canary, _) = upstream("canary").await;
-    let router = router_to(stable, canary, 0).await;
+    let (router, accepted) = router_before(Raw::Streaming).await;
 
     let mut uploader = TcpStream::connect(router.local_addr()).await.unwrap();
     uploader

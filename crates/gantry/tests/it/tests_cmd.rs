@@ -72,9 +72,14 @@ impl Repo {
     }
 
     fn gantry(&self, args: &[&str]) -> Output {
+        self.gantry_in(&self.root(), args)
+    }
+
+    /// gantry started in `folder` (`-C`), on this repository's home.
+    fn gantry_in(&self, folder: &Path, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_gantry"))
             .arg("-C")
-            .arg(self.root())
+            .arg(folder)
             .args(args)
             .env("GANTRY_HOME", self.dir.path().join("home"))
             .env("NO_COLOR", "1")
@@ -301,7 +306,7 @@ fn split_balances_files_by_their_recorded_time() {
         .collect();
     assert_eq!(seconds, [9.0, 9.0], "{plan:#}");
     assert_eq!(plan["estimated"], serde_json::json!(["tests/test_new.py"]));
-    let mut files: Vec<String> = Vec::new();
+    let mut by_index: Vec<Vec<String>> = Vec::new();
     for index in ["1", "2"] {
         let out = repo.gantry(&[
             "tests",
@@ -314,8 +319,9 @@ fn split_balances_files_by_their_recorded_time() {
             "tests/*.py",
         ]);
         assert_eq!(exit(&out), Some(0), "{}", text(&out.stderr));
-        files.extend(text(&out.stdout).lines().map(str::to_string));
+        by_index.push(text(&out.stdout).lines().map(str::to_string).collect());
     }
+    let mut files: Vec<String> = by_index.concat();
     files.sort();
     assert_eq!(
         files,
@@ -328,48 +334,39 @@ fn split_balances_files_by_their_recorded_time() {
     );
     // From a folder inside the repository, files are given and printed
     // from there, and still weigh their recorded time.
-    let mut from_tests: Vec<String> = Vec::new();
-    for index in ["1", "2"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .arg("-C")
-            .arg(repo.root().join("tests"))
-            .args(["tests", "split", "--shards", "2", "--index", index])
-            .args(["test_io.py", "test_math.py", "test_new.py", "test_slow.py"])
-            .env("GANTRY_HOME", repo.dir.path().join("home"))
-            .output()
-            .unwrap();
-        assert_eq!(exit(&out), Some(0), "{}", text(&out.stderr));
-        let shard: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
-        let from_root = repo.gantry(&[
+    let tests = repo.root().join("tests");
+    let from_tests = |args: &[&str]| repo.gantry_in(&tests, args);
+    let mut seen = 0;
+    for (index, from_root) in ["1", "2"].into_iter().zip(&by_index) {
+        let out = from_tests(&[
             "tests",
             "split",
             "--shards",
             "2",
             "--index",
             index,
-            "--glob",
-            "tests/*.py",
+            "test_io.py",
+            "test_math.py",
+            "test_new.py",
+            "test_slow.py",
         ]);
-        let expected: Vec<String> = text(&from_root.stdout)
-            .lines()
+        assert_eq!(exit(&out), Some(0), "{}", text(&out.stderr));
+        let shard: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+        let expected: Vec<String> = from_root
+            .iter()
             .map(|f| f.trim_start_matches("tests/").to_string())
             .collect();
         assert_eq!(shard, expected, "shard {index}");
-        from_tests.extend(shard);
+        seen += shard.len();
     }
-    assert_eq!(from_tests.len(), 4);
-    let from_tests = |files: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .arg("-C")
-            .arg(repo.root().join("tests"))
-            .args(["tests", "split", "--shards", "1", "--index", "1"])
-            .args(files)
-            .env("GANTRY_HOME", repo.dir.path().join("home"))
-            .output()
-            .unwrap()
+    assert_eq!(seen, 4);
+    let split_one = |files: &[&str]| {
+        let mut args = vec!["tests", "split", "--shards", "1", "--index", "1"];
+        args.extend_from_slice(files);
+        from_tests(&args)
     };
     // `.` and `..` are resolved: each file once, as history knows it.
-    let out = from_tests(&[
+    let out = split_one(&[
         "./test_io.py",
         "../tests/test_io.py",
         "../tests/./test_math.py",
@@ -378,7 +375,7 @@ fn split_balances_files_by_their_recorded_time() {
     let mut one: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
     one.sort();
     assert_eq!(one, ["test_io.py", "test_math.py"]);
-    let out = from_tests(&["../../outside.py"]);
+    let out = split_one(&["../../outside.py"]);
     assert_eq!(exit(&out), Some(2));
     assert!(
         text(&out.stderr).contains("`../../outside.py` is outside the repository"),
